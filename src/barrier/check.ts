@@ -1,0 +1,101 @@
+import pRetry from 'p-retry';
+import { AttemptError, type MissingReason } from '../errors.js';
+
+export interface Backoff {
+  minDelayMs: number;
+  maxDelayMs: number;
+}
+
+/** Bounds how many attempts (DNS query plus probe) run at once; a peer waiting out its backoff holds no seat. */
+export class Limiter {
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(private readonly limit: number) {}
+
+  async run<T>(work: () => Promise<T>): Promise<T> {
+    if (this.active >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.active += 1;
+    try {
+      return await work();
+    } finally {
+      this.active -= 1;
+      this.waiting.shift()?.();
+    }
+  }
+}
+
+class Kicked extends Error {
+  override name = 'Kicked';
+}
+
+/**
+ * One peer, retried with capped exponential backoff and jitter until it passes. A kick (news that the
+ * peer just appeared) cuts the current backoff short, so an arrival is acted on in milliseconds rather
+ * than at the next scheduled retry.
+ */
+export class PeerCheck<T> {
+  readonly index: number;
+  readonly name: string;
+  reason: MissingReason = 'not checked yet';
+  detail: string | undefined;
+  result: T | undefined;
+  private inFlight = false;
+  private kickedInFlight = false;
+  private current: AbortController | undefined;
+
+  constructor(index: number, name: string, private readonly attempt: (signal: AbortSignal) => Promise<T>) {
+    this.index = index;
+    this.name = name;
+  }
+
+  get passed(): boolean {
+    return this.result !== undefined;
+  }
+
+  kick(): void {
+    if (this.passed) return;
+    if (this.inFlight) this.kickedInFlight = true;
+    else this.current?.abort(new Kicked());
+  }
+
+  async run(backoff: Backoff, limiter: Limiter, signal: AbortSignal): Promise<T> {
+    for (;;) {
+      const current = new AbortController();
+      this.current = current;
+      try {
+        this.result = await pRetry(() => limiter.run(() => this.once(signal)), {
+          retries: Number.POSITIVE_INFINITY,
+          factor: 2,
+          minTimeout: backoff.minDelayMs,
+          maxTimeout: backoff.maxDelayMs,
+          randomize: true,
+          signal: AbortSignal.any([signal, current.signal]),
+          onFailedAttempt: ({ error }) => {
+            if (error instanceof AttemptError) {
+              this.reason = error.reason;
+              this.detail = error.detail;
+            }
+            if (this.kickedInFlight) throw new Kicked();
+          },
+          // Only "not yet" is retried: a probe that can never run here must fail the wait at once.
+          shouldRetry: ({ error }) => error instanceof AttemptError,
+        });
+        return this.result;
+      } catch (error) {
+        if (signal.aborted || !(error instanceof Kicked || current.signal.reason instanceof Kicked)) throw error;
+      }
+    }
+  }
+
+  private async once(signal: AbortSignal): Promise<T> {
+    if (signal.aborted) throw signal.reason;
+    this.inFlight = true;
+    this.kickedInFlight = false;
+    try {
+      return await this.attempt(signal);
+    } finally {
+      this.inFlight = false;
+    }
+  }
+}

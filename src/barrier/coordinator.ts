@@ -1,0 +1,149 @@
+import type { FrameChannel, Hello } from './protocol.js';
+import { Deferred, generationTime, type BarrierRole, type BarrierView, type Release } from './role.js';
+
+/** Above this size the release frame leaves the roster out: N frames of N addresses each would be O(N²) bytes. */
+export const ROSTER_LIMIT = 256;
+const MISSING_SHOWN = 32;
+
+interface Member {
+  gen: string;
+  channel: FrameChannel;
+}
+
+interface BarrierState {
+  arrived: Map<number, string[]>;
+  acked: Set<number>;
+  release: Deferred<Release>;
+  allAcked: Deferred<void>;
+}
+
+/**
+ * Index 0's side of every barrier: counts arrivals over member sessions (and its own), and pushes the
+ * release to everyone the moment the last one arrives. A member whose session drops before the release
+ * no longer counts: it is not there.
+ */
+export class Coordinator implements BarrierRole {
+  private readonly members = new Map<number, Member>();
+  private readonly barriers = new Map<string, BarrierState>();
+  private readonly progressTimer: NodeJS.Timeout;
+  private dirty = new Set<string>();
+
+  constructor(
+    private readonly size: number,
+    /** Why an index has not arrived, as this pod's own check of it tells. */
+    private readonly reasonFor: (index: number) => string,
+    private readonly onMemberJoined: (index: number) => void,
+    progressIntervalMs: number,
+  ) {
+    // Progress goes out on a timer, not per arrival: per arrival it would be N² frames at scale.
+    this.progressTimer = setInterval(() => this.broadcastProgress(), progressIntervalMs);
+    this.progressTimer.unref();
+  }
+
+  addMember(channel: FrameChannel, hello: Hello): void {
+    const existing = this.members.get(hello.index);
+    if (existing !== undefined && existing.gen !== hello.gen) {
+      if (generationTime(existing.gen) > generationTime(hello.gen)) {
+        channel.send({ t: 'refuse', reason: `superseded by a newer pod with index ${hello.index}` });
+        channel.socket.end();
+        return;
+      }
+      existing.channel.socket.destroy();
+    }
+    const member = { gen: hello.gen, channel };
+    this.members.set(hello.index, member);
+    channel.onFrame((frame) => {
+      if (frame.t === 'arrive') this.arrive(frame.barrier, frame.addrs, hello.index);
+      else if (frame.t === 'ack') this.ack(frame.barrier, hello.index);
+      else channel.socket.destroy();
+    });
+    channel.socket.once('close', () => {
+      if (this.members.get(hello.index) !== member) return;
+      this.members.delete(hello.index);
+      for (const [name, state] of this.barriers) {
+        if (!state.release.settled && state.arrived.delete(hello.index)) this.dirty.add(name);
+      }
+    });
+    for (const name of this.barriers.keys()) this.dirty.add(name);
+    this.onMemberJoined(hello.index);
+  }
+
+  arrive(barrier: string, addrs: string[], index = 0): void {
+    const state = this.state(barrier);
+    state.arrived.set(index, addrs);
+    if (state.release.settled) {
+      // A late joiner or a replaced pod: the group has already gone, so it goes at once.
+      this.sendRelease(barrier, index, state);
+      return;
+    }
+    this.dirty.add(barrier);
+    if (state.arrived.size < this.size) return;
+    const roster = barrier === 'start' && this.size <= ROSTER_LIMIT ? this.roster(state) : undefined;
+    state.release.resolve({ roster });
+    for (const member of this.members.keys()) this.sendRelease(barrier, member, state);
+    this.noteAck(state);
+  }
+
+  released(barrier: string): Promise<Release> {
+    return this.state(barrier).release.promise;
+  }
+
+  view(barrier: string): BarrierView {
+    const state = this.state(barrier);
+    const missing: [number, string][] = [];
+    for (let index = 0; index < this.size && missing.length < MISSING_SHOWN; index++) {
+      if (!state.arrived.has(index)) missing.push([index, this.members.has(index) ? 'not arrived at coordinator' : this.reasonFor(index)]);
+    }
+    return { ready: state.arrived.size, missing, complete: state.arrived.size + missing.length === this.size };
+  }
+
+  /** Waits, bounded, until every member has confirmed every release: nobody is left talking to a closed port. */
+  async close(timeoutMs: number): Promise<void> {
+    clearInterval(this.progressTimer);
+    const pending = [...this.barriers.values()].filter((state) => state.release.settled).map((state) => state.allAcked.promise);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.all(pending), new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+    clearTimeout(timer);
+    for (const member of this.members.values()) member.channel.socket.destroy();
+    this.members.clear();
+  }
+
+  private sendRelease(barrier: string, index: number, state: BarrierState): void {
+    const roster = barrier === 'start' && this.size <= ROSTER_LIMIT ? this.roster(state) : undefined;
+    this.members.get(index)?.channel.send({ t: 'release', barrier, ...(roster === undefined ? {} : { roster }) });
+  }
+
+  private ack(barrier: string, index: number): void {
+    const state = this.barriers.get(barrier);
+    if (state === undefined) return;
+    state.acked.add(index);
+    this.noteAck(state);
+  }
+
+  private noteAck(state: BarrierState): void {
+    if (state.release.settled && state.acked.size >= this.size - 1) state.allAcked.resolve();
+  }
+
+  private roster(state: BarrierState): string[][] {
+    return Array.from({ length: this.size }, (_, index) => state.arrived.get(index) ?? []);
+  }
+
+  private broadcastProgress(): void {
+    for (const barrier of this.dirty) {
+      const state = this.state(barrier);
+      if (state.release.settled) continue;
+      const { ready, missing } = this.view(barrier);
+      for (const member of this.members.values()) member.channel.send({ t: 'progress', barrier, ready, missing });
+    }
+    this.dirty.clear();
+  }
+
+  private state(barrier: string): BarrierState {
+    let state = this.barriers.get(barrier);
+    if (state === undefined) {
+      state = { arrived: new Map(), acked: new Set(), release: new Deferred(), allAcked: new Deferred() };
+      this.barriers.set(barrier, state);
+    }
+    return state;
+  }
+}

@@ -1,0 +1,103 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import { ConfigError } from '../errors.js';
+import { FrameChannel, PROTOCOL_VERSION, newNonce, proof, refusal, type Hello, type WireIdentity } from './protocol.js';
+
+export interface ListenerOptions {
+  host: string | undefined;
+  port: number;
+  own: WireIdentity;
+  secret: string | undefined;
+  /** A connection must finish its hello within this; slow or silent connections are dropped. */
+  handshakeTimeoutMs: number;
+  /** More connections than a group can legitimately open at once are refused by the kernel queue. */
+  maxConnections: number;
+  /** Every accepted hello, probe or member: the peer is running rollcall right now. */
+  onHello(hello: Hello): void;
+  /** A member session for the coordinator; only index 0 takes them. */
+  onMember: ((channel: FrameChannel, hello: Hello) => void) | undefined;
+  onRefused(reason: string, remote: string): void;
+}
+
+export interface Listener {
+  port: number;
+  close(): Promise<void>;
+}
+
+export async function startListener(options: ListenerOptions): Promise<Listener> {
+  const sockets = new Set<Socket>();
+  const server = createServer({ noDelay: true }, (socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+    void greet(socket, options);
+  });
+  server.maxConnections = options.maxConnections;
+  await listen(server, options);
+  const address = server.address();
+  return {
+    port: typeof address === 'object' && address !== null ? address.port : options.port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const socket of sockets) socket.destroy();
+      }),
+  };
+}
+
+async function listen(server: Server, { host, port }: ListenerOptions): Promise<void> {
+  // "::" takes IPv4 too on a dual-stack kernel; a pod with IPv6 disabled needs the IPv4 wildcard.
+  const hosts = host === undefined ? ['::', '0.0.0.0'] : [host];
+  for (const [position, candidate] of hosts.entries()) {
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen({ host: candidate, port, exclusive: true }, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+      return;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EADDRINUSE') {
+        throw new ConfigError('ROLLCALL_PORT', String(port), `is already in use on ${candidate}`, 'Pick a free port for rollcall\'s listener (the same in every pod).', { cause: error });
+      }
+      if (position === hosts.length - 1) {
+        throw new ConfigError('ROLLCALL_PORT', String(port), `cannot be listened on at ${candidate} (${code ?? String(error)})`, 'Pick a port this container may bind.', { cause: error });
+      }
+    }
+  }
+}
+
+async function greet(socket: Socket, options: ListenerOptions): Promise<void> {
+  const remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+  socket.setTimeout(options.handshakeTimeoutMs, () => socket.destroy());
+  const channel = new FrameChannel(socket);
+  const nonce = newNonce();
+  channel.send({ t: 'challenge', v: PROTOCOL_VERSION, nonce });
+  let hello: Hello;
+  try {
+    const frame = await channel.next(options.handshakeTimeoutMs);
+    if (frame.t !== 'hello') return void socket.destroy();
+    hello = frame;
+  } catch {
+    return void socket.destroy();
+  }
+  const reason =
+    refusal(hello, options.own, proof(options.secret, 'c2s', nonce, hello)) ??
+    (hello.role === 'member' && options.onMember === undefined ? `index ${options.own.index} is not the coordinator` : undefined);
+  if (reason !== undefined) {
+    options.onRefused(reason, remote);
+    channel.send({ t: 'refuse', reason });
+    socket.end();
+    return;
+  }
+  channel.send({ t: 'welcome', index: options.own.index, gen: options.own.gen, mac: proof(options.secret, 's2c', hello.nonce, options.own) });
+  options.onHello(hello);
+  if (hello.role === 'probe' || options.onMember === undefined) {
+    socket.end();
+    return;
+  }
+  socket.setTimeout(0);
+  socket.setKeepAlive(true, 5000);
+  options.onMember(channel, hello);
+}

@@ -1,0 +1,101 @@
+import type { Dialed } from './handshake.js';
+import { PeerCheck, type Backoff, type Limiter } from './check.js';
+import { Deferred, type BarrierRole, type BarrierView, type Release } from './role.js';
+
+/**
+ * A non-zero index's side: one session to the coordinator, re-established for as long as the group is
+ * open (the coordinator may be replaced), over which it reports arrivals and hears releases.
+ */
+export class MemberSession implements BarrierRole {
+  /** The current (re)connection attempt; its reason is why index 0 is missing. */
+  connecting: PeerCheck<Dialed>;
+  private current: Dialed | undefined;
+  private readonly arrivals = new Map<string, string[]>();
+  private readonly releases = new Map<string, Deferred<Release>>();
+  private readonly views = new Map<string, BarrierView>();
+  private readonly closed = new AbortController();
+
+  constructor(
+    private readonly size: number,
+    private readonly coordinatorName: string,
+    private readonly dial: (signal: AbortSignal) => Promise<Dialed>,
+    private readonly backoff: Backoff,
+    private readonly limiter: Limiter,
+    private readonly onProgress: (view: BarrierView) => void,
+  ) {
+    this.connecting = new PeerCheck(0, coordinatorName, dial);
+  }
+
+  /** Runs until close(); failures to connect are retried, never thrown. */
+  start(signal: AbortSignal): void {
+    const stop = AbortSignal.any([signal, this.closed.signal]);
+    void (async () => {
+      while (!stop.aborted) {
+        try {
+          this.attach(await this.connecting.run(this.backoff, this.limiter, stop));
+          await new Promise((resolve) => this.current?.channel.socket.once('close', resolve));
+        } catch {
+          // Only an abort ends run(); the loop condition sees it.
+        }
+        this.current = undefined;
+        this.connecting = new PeerCheck(0, this.coordinatorName, this.dial);
+        this.connecting.reason = 'left the group';
+      }
+    })();
+  }
+
+  get connected(): boolean {
+    return this.current !== undefined;
+  }
+
+  /** The coordinator just showed up (it dialled us): stop waiting out the backoff. */
+  kick(): void {
+    this.connecting.kick();
+  }
+
+  arrive(barrier: string, addrs: string[]): void {
+    this.arrivals.set(barrier, addrs);
+    this.current?.channel.send({ t: 'arrive', barrier, addrs });
+  }
+
+  released(barrier: string): Promise<Release> {
+    return this.release(barrier).promise;
+  }
+
+  view(barrier: string): BarrierView | undefined {
+    return this.views.get(barrier);
+  }
+
+  async close(): Promise<void> {
+    this.closed.abort();
+    this.current?.channel.socket.end();
+  }
+
+  private attach(dialed: Dialed): void {
+    this.current = dialed;
+    dialed.channel.socket.setKeepAlive(true, 5000);
+    dialed.channel.onFrame((frame) => {
+      if (frame.t === 'release') {
+        this.release(frame.barrier).resolve({ roster: frame.roster });
+        dialed.channel.send({ t: 'ack', barrier: frame.barrier });
+      } else if (frame.t === 'progress') {
+        const view = { ready: frame.ready, missing: frame.missing, complete: frame.ready + frame.missing.length >= this.size };
+        this.views.set(frame.barrier, view);
+        this.onProgress(view);
+      } else {
+        dialed.channel.socket.destroy();
+      }
+    });
+    // A new coordinator (or the old one after a blip) knows nothing: tell it everything again.
+    for (const [barrier, addrs] of this.arrivals) dialed.channel.send({ t: 'arrive', barrier, addrs });
+  }
+
+  private release(barrier: string): Deferred<Release> {
+    let deferred = this.releases.get(barrier);
+    if (deferred === undefined) {
+      deferred = new Deferred();
+      this.releases.set(barrier, deferred);
+    }
+    return deferred;
+  }
+}

@@ -1,0 +1,204 @@
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { isIP, type Socket } from 'node:net';
+
+/**
+ * Newline-delimited JSON frames. Every inbound frame is bounded: a peer that sends more than
+ * `maxFrameBytes` without a newline, or anything that is not a known message, loses its connection.
+ */
+export const PROTOCOL_VERSION = 1;
+export const MAX_FRAME_BYTES = 4096;
+
+export type Role = 'probe' | 'member';
+
+export interface Hello {
+  t: 'hello';
+  v: number;
+  job: string;
+  uid: string;
+  size: number;
+  index: number;
+  gen: string;
+  role: Role;
+  nonce: string;
+  mac: string;
+}
+
+export type Frame =
+  | { t: 'challenge'; v: number; nonce: string }
+  | Hello
+  | { t: 'welcome'; index: number; gen: string; mac: string }
+  | { t: 'refuse'; reason: string }
+  | { t: 'arrive'; barrier: string; addrs: string[] }
+  | { t: 'progress'; barrier: string; ready: number; missing: [number, string][] }
+  | { t: 'release'; barrier: string; roster?: string[][] }
+  | { t: 'ack'; barrier: string };
+
+const NONCE = /^[0-9a-f]{32}$/;
+const GEN = /^[0-9a-z-]{1,40}$/;
+const MAC = /^([0-9a-f]{64})?$/;
+const BARRIER = /^[\w.:-]{1,64}$/;
+const LABEL_PATH = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
+const MAX_ADDRS = 8;
+
+const isInt = (value: unknown, max = 1_000_000): value is number => Number.isSafeInteger(value) && (value as number) >= 0 && (value as number) <= max;
+const isStr = (value: unknown, pattern: RegExp): value is string => typeof value === 'string' && pattern.test(value);
+const isAddrs = (value: unknown): value is string[] =>
+  Array.isArray(value) && value.length <= MAX_ADDRS && value.every((address) => typeof address === 'string' && isIP(address) !== 0);
+
+/** Parses one frame, or returns undefined for anything that is not exactly a known message. */
+export function parseFrame(line: string): Frame | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const frame = value as Record<string, unknown>;
+  switch (frame.t) {
+    case 'challenge':
+      return isInt(frame.v) && isStr(frame.nonce, NONCE) ? (frame as Frame) : undefined;
+    case 'hello':
+      return isInt(frame.v) &&
+        isStr(frame.job, LABEL_PATH) &&
+        typeof frame.uid === 'string' &&
+        frame.uid.length <= 64 &&
+        isInt(frame.size) &&
+        isInt(frame.index) &&
+        isStr(frame.gen, GEN) &&
+        (frame.role === 'probe' || frame.role === 'member') &&
+        isStr(frame.nonce, NONCE) &&
+        isStr(frame.mac, MAC)
+        ? (frame as Frame)
+        : undefined;
+    case 'welcome':
+      return isInt(frame.index) && isStr(frame.gen, GEN) && isStr(frame.mac, MAC) ? (frame as Frame) : undefined;
+    case 'refuse':
+      return typeof frame.reason === 'string' && frame.reason.length <= 200 ? (frame as Frame) : undefined;
+    case 'arrive':
+      return isStr(frame.barrier, BARRIER) && isAddrs(frame.addrs) ? (frame as Frame) : undefined;
+    case 'ack':
+      return isStr(frame.barrier, BARRIER) ? (frame as Frame) : undefined;
+    case 'progress':
+      return isStr(frame.barrier, BARRIER) &&
+        isInt(frame.ready) &&
+        Array.isArray(frame.missing) &&
+        frame.missing.every((entry) => Array.isArray(entry) && isInt(entry[0]) && typeof entry[1] === 'string')
+        ? (frame as Frame)
+        : undefined;
+    case 'release':
+      return isStr(frame.barrier, BARRIER) && (frame.roster === undefined || (Array.isArray(frame.roster) && frame.roster.every(isAddrs)))
+        ? (frame as Frame)
+        : undefined;
+    default:
+      return undefined;
+  }
+}
+
+export function isValidBarrierName(name: string): boolean {
+  return BARRIER.test(name);
+}
+
+/**
+ * One socket speaking frames. Bad input of any kind destroys the socket: a connection that misbehaves
+ * once is not worth a second reading.
+ */
+export class FrameChannel {
+  readonly socket: Socket;
+  private buffered = '';
+  private readonly maxFrameBytes: number;
+  private handler: ((frame: Frame) => void) | undefined;
+  private readonly queue: Frame[] = [];
+
+  constructor(socket: Socket, maxFrameBytes = MAX_FRAME_BYTES) {
+    this.socket = socket;
+    this.maxFrameBytes = maxFrameBytes;
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => this.receive(chunk));
+    socket.on('error', () => socket.destroy());
+  }
+
+  /** Frames that arrived before a handler was set are delivered to it first, in order. */
+  onFrame(handler: (frame: Frame) => void): void {
+    this.handler = handler;
+    while (this.queue.length > 0 && this.handler === handler) handler(this.queue.shift() as Frame);
+  }
+
+  send(frame: Frame): void {
+    if (!this.socket.destroyed && this.socket.writable) this.socket.write(`${JSON.stringify(frame)}\n`);
+  }
+
+  /** The next frame, or rejection when the socket closes or `timeoutMs` passes first. */
+  next(timeoutMs: number): Promise<Frame> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => done(new Error('timed out waiting for a frame')), timeoutMs);
+      const onClose = () => done(new Error('connection closed'));
+      const done = (error?: Error, frame?: Frame) => {
+        clearTimeout(timer);
+        this.socket.off('close', onClose);
+        this.handler = undefined;
+        if (error !== undefined) reject(error);
+        else resolve(frame as Frame);
+      };
+      this.socket.once('close', onClose);
+      if (this.socket.destroyed) return onClose();
+      this.onFrame((frame) => done(undefined, frame));
+    });
+  }
+
+  private receive(chunk: string): void {
+    this.buffered += chunk;
+    let newline: number;
+    while ((newline = this.buffered.indexOf('\n')) !== -1) {
+      const line = this.buffered.slice(0, newline);
+      this.buffered = this.buffered.slice(newline + 1);
+      const frame = line.length <= this.maxFrameBytes ? parseFrame(line) : undefined;
+      if (frame === undefined) return void this.socket.destroy();
+      if (this.handler !== undefined) this.handler(frame);
+      else this.queue.push(frame);
+      if (this.socket.destroyed) return;
+    }
+    if (this.buffered.length > this.maxFrameBytes || this.queue.length > 16) this.socket.destroy();
+  }
+}
+
+export function newNonce(): string {
+  return randomBytes(16).toString('hex');
+}
+
+/** Who a pod is on the wire; a peer must match job, uid and size to count. */
+export interface WireIdentity {
+  job: string;
+  uid: string;
+  size: number;
+  index: number;
+  gen: string;
+}
+
+/**
+ * Proves knowledge of the shared secret over the other side's fresh nonce, bound to who is speaking and
+ * in which direction: a captured proof cannot be replayed, reflected, or moved to another identity.
+ * Without a secret the proof is empty and only job, uid and size are compared.
+ */
+export function proof(secret: string | undefined, direction: 'c2s' | 's2c', peerNonce: string, who: WireIdentity): string {
+  if (secret === undefined) return '';
+  return createHmac('sha256', secret)
+    .update([`rollcall/${PROTOCOL_VERSION}`, direction, peerNonce, who.job, who.uid, who.size, who.index, who.gen].join('\n'))
+    .digest('hex');
+}
+
+export function proofMatches(expected: string, received: string): boolean {
+  if (expected.length !== received.length) return false;
+  return timingSafeEqual(Buffer.from(expected), Buffer.from(received));
+}
+
+/** Why a hello is refused, or undefined when it belongs to this group. */
+export function refusal(hello: Hello, own: WireIdentity, expectedMac: string): string | undefined {
+  if (hello.v !== PROTOCOL_VERSION) return `protocol version ${hello.v}, expected ${PROTOCOL_VERSION}`;
+  if (hello.job !== own.job) return `job "${hello.job}" is not "${own.job}"`;
+  if (hello.uid !== own.uid) return `job uid "${hello.uid}" is not "${own.uid}" (an older or other job with this name)`;
+  if (hello.size !== own.size) return `group size ${hello.size} is not ${own.size}`;
+  if (hello.index >= own.size) return `index ${hello.index} is outside the group of ${own.size}`;
+  if (!proofMatches(expectedMac, hello.mac)) return 'secret proof does not match (ROLLCALL_SECRET differs)';
+  return undefined;
+}

@@ -1,0 +1,345 @@
+import { randomBytes } from 'node:crypto';
+import { AttemptError, PeersTimeoutError, describeMissing, type MissingPeer, type MissingReason } from '../errors.js';
+import { peerFqdn, peerShortName } from '../names.js';
+import { resolveConfig, type Config, type Progress, type Topology, type WaitForPeersOptions } from '../options.js';
+import { createNameResolver, type ResolveName } from '../resolve.js';
+import { buildProbe } from '../probes/index.js';
+import type { Probe, ProbeResult } from '../probes/types.js';
+import { Limiter, PeerCheck } from './check.js';
+import { Coordinator, ROSTER_LIMIT } from './coordinator.js';
+import { dialPeer } from './handshake.js';
+import { startListener } from './listener.js';
+import { MemberSession } from './member.js';
+import { MAX_FRAME_BYTES, isValidBarrierName, type WireIdentity } from './protocol.js';
+import { newGeneration, type BarrierView } from './role.js';
+
+export interface Peer {
+  index: number;
+  /** `<job>-<i>.<subdomain>`, as the task page names it. */
+  name: string;
+  /** `<job>-<i>.<subdomain>.<ns>.svc.<domain>` when namespace and domain are known. */
+  fqdn: string | undefined;
+  /** Every address the name resolved to (from this pod's check, or the coordinator's roster). */
+  addresses: string[];
+  /** The last probe's round trip from this pod, when this pod probed the peer. */
+  rttMs: number | undefined;
+}
+
+export interface BarrierOptions {
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface Group {
+  index: number;
+  size: number;
+  jobName: string;
+  topology: Topology;
+  self: Peer;
+  peers: Peer[];
+  /** Synchronises the same group again (an exit barrier, a checkpoint), with the same guarantees. */
+  barrier(name: string, options?: BarrierOptions): Promise<void>;
+  /** Closes the listener once every peer has confirmed release (bounded by closeTimeoutMs). */
+  close(): Promise<void>;
+}
+
+interface Checked extends ProbeResult {
+  addresses: string[];
+}
+
+/**
+ * Resolves once every pod of the group has arrived: each has checked the peers its topology asks for,
+ * and index 0 has seen them all and released everyone. Rejects with PeersTimeoutError, naming who is
+ * missing and why, at the deadline; with the signal's reason on abort.
+ */
+export async function waitForPeers(options: WaitForPeersOptions = {}): Promise<Group> {
+  const config = resolveConfig(options);
+  config.signal?.throwIfAborted();
+  const run = new Run(config);
+  try {
+    return await run.start();
+  } catch (error) {
+    await run.shutdown(0);
+    throw error;
+  }
+}
+
+class Run {
+  private readonly own: WireIdentity;
+  private readonly names: { short: string; fqdn: string | undefined }[];
+  private readonly checks = new Map<number, PeerCheck<Checked>>();
+  private readonly callouts = new Map<number, AbortController>();
+  private readonly limiter: Limiter;
+  private readonly stop = new AbortController();
+  private readonly role: Coordinator | MemberSession;
+  private readonly probe: { probe: Probe; close(): void } | undefined;
+  private readonly resolveName: ResolveName;
+  private listener: Awaited<ReturnType<typeof startListener>> | undefined;
+  private timers: NodeJS.Timeout[] = [];
+  private lastProgress = '';
+  private refusals = 0;
+
+  constructor(private readonly config: Config) {
+    const { identity } = config;
+    this.own = { job: identity.jobName, uid: config.jobUid, size: identity.count, index: identity.index, gen: newGeneration(randomBytes(4).toString('hex')) };
+    this.names = Array.from({ length: identity.count }, (_, index) => ({
+      short: peerShortName(identity.jobName, index, identity.subdomain),
+      fqdn:
+        identity.namespace === undefined || identity.clusterDomain === undefined
+          ? undefined
+          : peerFqdn(identity.jobName, index, identity.subdomain, identity.namespace, identity.clusterDomain),
+    }));
+    this.limiter = new Limiter(config.concurrency);
+    this.resolveName = createNameResolver({
+      servers: config.dnsServers,
+      families: config.families,
+      attemptTimeoutMs: config.attemptTimeoutMs,
+      absolute: this.names[0]?.fqdn !== undefined,
+    });
+    this.probe = config.probe === 'tcp' ? undefined : buildProbe(config.probe, config.attemptTimeoutMs);
+    this.role =
+      identity.index === 0
+        ? new Coordinator(identity.count, (index) => this.checks.get(index)?.reason ?? 'not arrived at coordinator', (index) => this.memberJoined(index), 500)
+        : new MemberSession(identity.count, this.names[0]?.short ?? '', (signal) => this.dial(0, 'member', signal), config.backoff, this.limiter, (view) => this.kickArrived(view));
+  }
+
+  async start(): Promise<Group> {
+    const { identity, topology } = this.config;
+    this.listener = await startListener({
+      host: this.config.listenHost,
+      port: this.config.port,
+      own: this.own,
+      secret: this.config.secret,
+      handshakeTimeoutMs: 5000,
+      maxConnections: identity.count * 2 + 64,
+      onHello: (hello) => {
+        this.checks.get(hello.index)?.kick();
+        if (hello.index === 0 && this.role instanceof MemberSession) this.role.kick();
+      },
+      onMember: this.role instanceof Coordinator ? (channel, hello) => (this.role as Coordinator).addMember(channel, hello) : undefined,
+      onRefused: (reason, remote) => this.noteRefusal(reason, remote),
+    });
+
+    const deadline = AbortSignal.any([this.stop.signal, ...(this.config.signal === undefined ? [] : [this.config.signal])]);
+    const timedOut = new Promise<never>((_, reject) => {
+      this.timers.push(setTimeout(() => {
+        const error = new PeersTimeoutError(this.config.timeoutMs, identity.count, this.missing('start'));
+        this.stop.abort(error);
+        reject(error);
+      }, this.config.timeoutMs));
+    });
+    timedOut.catch(() => {});
+    this.timers.push(setInterval(() => this.reportProgress('start'), 500));
+    this.timers.push(setInterval(() => this.logProgress('start'), this.config.logIntervalMs));
+
+    if (this.role instanceof MemberSession) this.role.start(deadline);
+    const required = topology === 'mesh' ? this.range() : [identity.index];
+    for (const index of required) this.checks.set(index, this.newCheck(index));
+    if (topology === 'star' && this.role instanceof Coordinator) this.startCallouts(deadline);
+
+    await Promise.race([Promise.all(required.map((index) => this.checks.get(index)?.run(this.config.backoff, this.limiter, deadline))), timedOut]);
+    const self = this.checks.get(identity.index)?.result;
+    this.role.arrive('start', self?.addresses.slice(0, 8) ?? []);
+    const release = await Promise.race([this.role.released('start'), timedOut, abortion(deadline)]);
+    this.clearTimers();
+    for (const callout of this.callouts.values()) callout.abort();
+    this.reportProgress('start');
+    return this.group(release.roster);
+  }
+
+  /** Stops everything this run started; the coordinator first waits (bounded) for the release acks. */
+  async shutdown(closeTimeoutMs: number): Promise<void> {
+    this.clearTimers();
+    if (!this.stop.signal.aborted) this.stop.abort(new Error('closed'));
+    await this.role.close(closeTimeoutMs);
+    this.probe?.close();
+    await this.listener?.close();
+  }
+
+  private range(): number[] {
+    return Array.from({ length: this.config.identity.count }, (_, index) => index);
+  }
+
+  private lookupName(index: number): string {
+    const name = this.names[index];
+    return name?.fqdn ?? name?.short ?? '';
+  }
+
+  private newCheck(index: number): PeerCheck<Checked> {
+    const isSelf = index === this.config.identity.index;
+    const podIps = this.config.identity.podIps;
+    return new PeerCheck(index, this.names[index]?.short ?? '', async (signal) => {
+      const addresses = await this.resolveName(this.lookupName(index), signal);
+      if (isSelf && podIps.length > 0 && !addresses.some((address) => podIps.includes(address))) {
+        throw new AttemptError('address is not this pod', `${addresses.join(',')} is not ${podIps.join(',')}`);
+      }
+      if (this.probe !== undefined) return { addresses, ...(await this.probe.probe({ index, name: this.lookupName(index), addresses }, signal)) };
+      const dialed = await this.dialAddresses(index, addresses, 'probe', signal);
+      dialed.channel.socket.end();
+      return { addresses, address: dialed.address, rttMs: dialed.rttMs };
+    });
+  }
+
+  private async dial(index: number, role: 'member', signal: AbortSignal) {
+    const addresses = await this.resolveName(this.lookupName(index), signal);
+    return this.dialAddresses(index, addresses, role, signal);
+  }
+
+  private dialAddresses(index: number, addresses: string[], role: 'probe' | 'member', signal: AbortSignal) {
+    return dialPeer({
+      addresses,
+      port: this.config.port,
+      own: this.own,
+      secret: this.config.secret,
+      role,
+      expectIndex: index,
+      ...(index === this.own.index ? { expectGen: this.own.gen } : {}),
+      timeoutMs: this.config.attemptTimeoutMs,
+      signal,
+      // Only the coordinator's release may carry the roster; every other frame stays small.
+      maxFrameBytes: role === 'member' ? MAX_FRAME_BYTES + 64 * Math.min(this.own.size, ROSTER_LIMIT) * 8 : MAX_FRAME_BYTES,
+    });
+  }
+
+  /**
+   * In a star, index 0 dials every member that has not checked in: a member waiting out its backoff on
+   * index 0's name hears the coordinator is up in milliseconds, so index 0 arriving last costs nothing.
+   */
+  private startCallouts(deadline: AbortSignal): void {
+    for (const index of this.range()) {
+      if (index === 0) continue;
+      const controller = new AbortController();
+      this.callouts.set(index, controller);
+      const check = this.newCheck(index);
+      this.checks.set(index, check);
+      check.run(this.config.backoff, this.limiter, AbortSignal.any([deadline, controller.signal])).catch(() => {});
+    }
+  }
+
+  private memberJoined(index: number): void {
+    this.callouts.get(index)?.abort();
+    this.checks.get(index)?.kick();
+  }
+
+  /** The coordinator's complete list of who is missing tells a mesh member who has arrived since. */
+  private kickArrived(view: BarrierView): void {
+    if (!view.complete) return;
+    const missing = new Set(view.missing.map(([index]) => index));
+    for (const check of this.checks.values()) if (!missing.has(check.index)) check.kick();
+  }
+
+  private missing(barrier: string): MissingPeer[] {
+    const found = new Map<number, MissingPeer>();
+    const add = (index: number, reason: MissingReason, detail?: string) => {
+      if (!found.has(index)) found.set(index, { index, name: this.names[index]?.short ?? String(index), reason, ...(detail === undefined ? {} : { detail }) });
+    };
+    if (barrier === 'start') {
+      for (const check of this.checks.values()) {
+        if (!check.passed && !this.callouts.has(check.index)) add(check.index, check.reason, check.detail);
+      }
+      if (this.role instanceof MemberSession && !this.role.connected) add(0, this.role.connecting.reason, this.role.connecting.detail);
+    }
+    for (const [index, reason] of this.role.view(barrier)?.missing ?? []) add(index, asReason(reason));
+    return [...found.values()].sort((a, b) => a.index - b.index);
+  }
+
+  private progress(barrier: string): Progress {
+    const missing = this.missing(barrier);
+    // The coordinator's count is the authority; before it has spoken, a pod knows only its own checks.
+    const view = this.role.view(barrier);
+    const passed = [...this.checks.values()].filter((check) => check.passed && !this.callouts.has(check.index)).length;
+    const ready = view?.ready ?? (barrier === 'start' ? passed : 0);
+    return { barrier, ready, size: this.config.identity.count, missing };
+  }
+
+  private reportProgress(barrier: string): void {
+    if (this.config.onProgress === undefined) return;
+    const progress = this.progress(barrier);
+    const key = `${progress.ready}|${progress.missing.map((peer) => `${peer.index}:${peer.reason}`).join(',')}`;
+    if (key === this.lastProgress) return;
+    this.lastProgress = key;
+    this.config.onProgress(progress);
+  }
+
+  private logProgress(barrier: string): void {
+    const { ready, size, missing } = this.progress(barrier);
+    this.config.log(`${ready}/${size} ready; waiting for ${describeMissing(missing)}`);
+  }
+
+  private noteRefusal(reason: string, remote: string): void {
+    // A flood of foreign connections must not flood the log: one line, then one per interval at most.
+    if (this.refusals++ === 0) {
+      this.config.log(`refused ${remote}: ${reason}`);
+      this.timers.push(setTimeout(() => {
+        if (this.refusals > 1) this.config.log(`refused ${this.refusals - 1} more connections`);
+        this.refusals = 0;
+      }, this.config.logIntervalMs));
+    }
+  }
+
+  private clearTimers(): void {
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers = [];
+  }
+
+  private group(roster: string[][] | undefined): Group {
+    const peers = this.range().map((index) => {
+      const checked = this.checks.get(index)?.result;
+      return {
+        index,
+        name: this.names[index]?.short ?? '',
+        fqdn: this.names[index]?.fqdn,
+        addresses: checked?.addresses ?? roster?.[index] ?? [],
+        rttMs: checked === undefined || Number.isNaN(checked.rttMs) ? undefined : checked.rttMs,
+      };
+    });
+    const { identity, topology } = this.config;
+    return {
+      index: identity.index,
+      size: identity.count,
+      jobName: identity.jobName,
+      topology,
+      self: peers[identity.index] as Peer,
+      peers,
+      barrier: (name, options) => this.barrier(name, options),
+      close: () => this.shutdown(this.config.closeTimeoutMs),
+    };
+  }
+
+  private async barrier(name: string, options: BarrierOptions = {}): Promise<void> {
+    if (!isValidBarrierName(name) || name === 'start') {
+      throw new TypeError(`Expected a barrier name of 1 to 64 letters, digits, "_", ".", ":" or "-", other than "start"; got ${JSON.stringify(name)}`);
+    }
+    const timeoutMs = options.timeoutMs ?? this.config.timeoutMs;
+    const signals = [this.stop.signal, ...(options.signal === undefined ? [] : [options.signal])];
+    const signal = AbortSignal.any(signals);
+    signal.throwIfAborted();
+    this.role.arrive(name, []);
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new PeersTimeoutError(timeoutMs, this.config.identity.count, this.missing(name), name)), timeoutMs);
+    });
+    try {
+      await Promise.race([this.role.released(name), timedOut, abortion(signal)]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+const REASONS = new Set<string>([
+  'no such name', 'no address', 'address is not this pod', 'DNS timed out', 'DNS server failure', 'DNS refused',
+  'connection refused', 'timed out', 'unreachable', 'refused by peer', 'probe failed', 'not arrived at coordinator',
+  'left the group', 'not checked yet',
+]);
+
+function asReason(reason: string): MissingReason {
+  return REASONS.has(reason) ? (reason as MissingReason) : 'not arrived at coordinator';
+}
+
+function abortion(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+  });
+}

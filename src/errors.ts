@@ -1,0 +1,117 @@
+/** Why a peer has not been seen yet, in words a person reads in a log line. */
+export type MissingReason =
+  | 'no such name'
+  | 'no address'
+  | 'address is not this pod'
+  | 'DNS timed out'
+  | 'DNS server failure'
+  | 'DNS refused'
+  | 'connection refused'
+  | 'timed out'
+  | 'unreachable'
+  | 'refused by peer'
+  | 'probe failed'
+  | 'not arrived at coordinator'
+  | 'left the group'
+  | 'not checked yet';
+
+export interface MissingPeer {
+  index: number;
+  name: string;
+  reason: MissingReason;
+  /** The low-level detail behind the reason (an errno, the peer's refusal text), when there is one. */
+  detail?: string;
+}
+
+interface RollcallErrorOptions {
+  cause?: unknown;
+}
+
+/** Base class of every error rollcall throws on purpose; `code` is stable across releases. */
+export class RollcallError extends Error {
+  override name = 'RollcallError';
+  readonly code: string;
+
+  constructor(code: string, message: string, options: RollcallErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+  }
+}
+
+/** Configuration that would make this pod disagree with its group; raised before any network work. */
+export class ConfigError extends RollcallError {
+  override name = 'ConfigError';
+  /** The environment variable (or option) at fault. */
+  readonly variable: string;
+  readonly value: string | undefined;
+  readonly hint: string;
+
+  constructor(variable: string, value: string | undefined, problem: string, hint: string, options?: RollcallErrorOptions) {
+    const shown = value === undefined ? 'unset' : JSON.stringify(value);
+    super('ERR_ROLLCALL_CONFIG', `${variable} (${shown}): ${problem}. ${hint}`, options);
+    this.variable = variable;
+    this.value = value;
+    this.hint = hint;
+  }
+}
+
+/** The group did not assemble before the deadline; `missing` says who and why. */
+export class PeersTimeoutError extends RollcallError {
+  override name = 'PeersTimeoutError';
+  readonly missing: MissingPeer[];
+  readonly timeoutMs: number;
+  readonly arrived: number;
+  readonly size: number;
+
+  constructor(timeoutMs: number, size: number, missing: MissingPeer[], barrier = 'start') {
+    const arrived = size - missing.length;
+    super(
+      'ERR_ROLLCALL_TIMEOUT',
+      `${barrier} barrier timed out after ${formatDuration(timeoutMs)}: ${arrived}/${size} ready; missing ${describeMissing(missing)}`,
+    );
+    this.missing = missing;
+    this.timeoutMs = timeoutMs;
+    this.arrived = arrived;
+    this.size = size;
+  }
+}
+
+/** A probe that cannot run in this pod at all (module or capability missing); retrying would not help. */
+export class ProbeUnavailableError extends RollcallError {
+  override name = 'ProbeUnavailableError';
+  readonly probe: string;
+
+  constructor(probe: string, message: string, options?: RollcallErrorOptions) {
+    super('ERR_ROLLCALL_PROBE_UNAVAILABLE', message, options);
+    this.probe = probe;
+  }
+}
+
+export function describeMissing(missing: readonly MissingPeer[], limit = 8): string {
+  if (missing.length === 0) return 'nobody';
+  const shown = missing.slice(0, limit).map((peer) => `${peer.name} (${peer.reason})`);
+  const more = missing.length > limit ? `, and ${missing.length - limit} more` : '';
+  return shown.join(', ') + more;
+}
+
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  if (ms < 120_000) return `${(ms / 1000).toFixed(ms % 1000 === 0 ? 0 : 1)}s`;
+  return `${(ms / 60_000).toFixed(1)}m`;
+}
+
+/**
+ * One failed attempt at a peer: "not yet", retried with backoff. Internal (not exported from the
+ * package): callers see it folded into MissingPeer reasons.
+ */
+export class AttemptError extends Error {
+  override name = 'AttemptError';
+  readonly reason: MissingReason;
+  readonly detail: string | undefined;
+
+  constructor(reason: MissingReason, detail?: string, options?: RollcallErrorOptions) {
+    super(detail === undefined ? reason : `${reason}: ${detail}`, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.reason = reason;
+    this.detail = detail;
+  }
+}

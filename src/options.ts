@@ -1,0 +1,204 @@
+import { networkInterfaces } from 'node:os';
+import { isIP } from 'node:net';
+import { ConfigError } from './errors.js';
+import { detectIdentity, type Identity, type IdentityOptions } from './identity.js';
+import { parseDnsServers, type IpFamily } from './resolve.js';
+import { SettingSource, parseDuration, parseInteger, type Env } from './settings.js';
+import type { Backoff } from './barrier/check.js';
+import type { ProbeSpec, ProbeFunction } from './probes/types.js';
+
+export type Topology = 'mesh' | 'star';
+export type IpFamilySetting = 'auto' | 'ipv4' | 'ipv6' | 'dual';
+
+/** Everything is optional: inside a pod of an Indexed Job the defaults and the pod's own files suffice. */
+export interface WaitForPeersOptions extends IdentityOptions {
+  /** The Job's UID (ROLLCALL_JOB_UID): pods of an older Job with the same name are refused. */
+  jobUid?: string;
+  /** A shared secret (ROLLCALL_SECRET): only pods that prove it count. It never crosses the wire. */
+  secret?: string;
+  /** rollcall's own listener port (ROLLCALL_PORT), the same in every pod. */
+  port?: number;
+  /** Bind the listener to one address instead of all (local mode gives each replica a loopback address). */
+  listenHost?: string;
+  /** How a peer is checked (ROLLCALL_PROBE): `tcp` (default), `tcp:<port>`, `icmp`, `dns`, or a function. */
+  probe?: ProbeSpec;
+  /** ROLLCALL_TOPOLOGY: `mesh`, `star`, or `auto` (star above STAR_ABOVE pods with the default probe). */
+  topology?: Topology | 'auto';
+  /** Overall deadline (ROLLCALL_TIMEOUT). */
+  timeoutMs?: number;
+  /** Deadline of one DNS query or one connection attempt. */
+  attemptTimeoutMs?: number;
+  /** How long close() waits for every peer to confirm release. */
+  closeTimeoutMs?: number;
+  /** Nameservers to ask instead of resolv.conf's (ROLLCALL_DNS_SERVERS). */
+  dnsServers?: string[];
+  /** Which address families to resolve and probe (ROLLCALL_IP_FAMILY); `auto` follows the pod's own addresses. */
+  ipFamily?: IpFamilySetting;
+  /** Attempts in flight at once (ROLLCALL_CONCURRENCY). */
+  concurrency?: number;
+  backoff?: Partial<Backoff>;
+  signal?: AbortSignal;
+  onProgress?: (progress: Progress) => void;
+  /** Where log lines go (stderr by default); `false` silences them. */
+  log?: false | ((line: string) => void);
+  /** How often the "k/N ready; waiting for …" line is written while waiting. */
+  logIntervalMs?: number;
+  /** The environment to read (process.env by default). */
+  env?: Env;
+  /** A dotenv file of ROLLCALL_* values; ROLLCALL_ENV_FILE names it by default. */
+  envFile?: string;
+}
+
+export interface Progress {
+  barrier: string;
+  ready: number;
+  size: number;
+  missing: import('./errors.js').MissingPeer[];
+}
+
+export const DEFAULTS = {
+  port: 7420,
+  timeoutMs: 300_000,
+  attemptTimeoutMs: 2000,
+  closeTimeoutMs: 10_000,
+  concurrency: 64,
+  backoff: { minDelayMs: 100, maxDelayMs: 2000 },
+  logIntervalMs: 5000,
+  /** `auto` switches from mesh to star above this many pods: mesh costs N² probes and N² DNS names. */
+  starAbove: 32,
+  handshakeTimeoutMs: 5000,
+  progressIntervalMs: 500,
+} as const;
+
+export interface Config {
+  identity: Identity;
+  jobUid: string;
+  secret: string | undefined;
+  port: number;
+  listenHost: string | undefined;
+  probe: ProbeSpec;
+  topology: Topology;
+  timeoutMs: number;
+  attemptTimeoutMs: number;
+  closeTimeoutMs: number;
+  dnsServers: string[];
+  families: IpFamily[];
+  concurrency: number;
+  backoff: Backoff;
+  signal: AbortSignal | undefined;
+  onProgress: ((progress: Progress) => void) | undefined;
+  log: (line: string) => void;
+  logIntervalMs: number;
+}
+
+/** Options first, then ROLLCALL_* variables, then the env file, then the defaults: all in this one place. */
+export function resolveConfig(options: WaitForPeersOptions = {}): Config {
+  checkOptionTypes(options);
+  const settings = new SettingSource(options.env ?? process.env, options.envFile);
+  const identity = detectIdentity(options, settings);
+  const fromEnv = <T>(variable: string, parse: (variable: string, raw: string) => T): T | undefined => {
+    const found = settings.get(variable);
+    return found === undefined ? undefined : parse(found.variable, found.value);
+  };
+
+  const probe = options.probe ?? fromEnv('ROLLCALL_PROBE', parseProbe) ?? 'tcp';
+  const topologySetting = options.topology ?? fromEnv('ROLLCALL_TOPOLOGY', parseTopology) ?? 'auto';
+  const topology = topologySetting === 'auto' ? (identity.count > DEFAULTS.starAbove && probe === 'tcp' ? 'star' : 'mesh') : topologySetting;
+  if (topology === 'star' && probe !== 'tcp') {
+    throw new ConfigError('ROLLCALL_TOPOLOGY', 'star', `cannot use probe "${typeof probe === 'function' ? 'function' : probe}": a star checks peers only through index 0's listener`, 'Use topology "mesh" for another probe, or the default probe "tcp".');
+  }
+  const ipFamily = options.ipFamily ?? fromEnv('ROLLCALL_IP_FAMILY', parseIpFamily) ?? 'auto';
+  const log = options.log === false ? () => {} : (options.log ?? ((line: string) => process.stderr.write(`rollcall: ${line}\n`)));
+
+  return {
+    identity,
+    jobUid: options.jobUid ?? settings.get('ROLLCALL_JOB_UID')?.value ?? '',
+    secret: options.secret ?? settings.get('ROLLCALL_SECRET')?.value,
+    port: options.port ?? fromEnv('ROLLCALL_PORT', (variable, raw) => parseInteger(variable, raw, { min: 1, max: 65535 })) ?? DEFAULTS.port,
+    listenHost: options.listenHost,
+    probe,
+    topology,
+    timeoutMs: options.timeoutMs ?? fromEnv('ROLLCALL_TIMEOUT', parseDuration) ?? DEFAULTS.timeoutMs,
+    attemptTimeoutMs: options.attemptTimeoutMs ?? DEFAULTS.attemptTimeoutMs,
+    closeTimeoutMs: options.closeTimeoutMs ?? DEFAULTS.closeTimeoutMs,
+    dnsServers: options.dnsServers ?? fromEnv('ROLLCALL_DNS_SERVERS', parseDnsServers) ?? [],
+    families: familiesFor(ipFamily, identity.podIps),
+    concurrency: options.concurrency ?? fromEnv('ROLLCALL_CONCURRENCY', (variable, raw) => parseInteger(variable, raw, { min: 1, max: 4096 })) ?? DEFAULTS.concurrency,
+    backoff: { ...DEFAULTS.backoff, ...options.backoff },
+    signal: options.signal,
+    onProgress: options.onProgress,
+    log,
+    logIntervalMs: options.logIntervalMs ?? DEFAULTS.logIntervalMs,
+  };
+}
+
+const PROBE = /^(tcp|icmp|dns|tcp:(\d{1,5}))$/;
+
+export function parseProbe(variable: string, raw: string): ProbeSpec {
+  const match = PROBE.exec(raw);
+  const port = match?.[2] === undefined ? undefined : Number(match[2]);
+  if (match === null || (port !== undefined && (port < 1 || port > 65535))) {
+    throw new ConfigError(variable, raw, 'is not a known probe', 'Use "tcp" (default), "tcp:<port>", "icmp" or "dns".');
+  }
+  return raw as ProbeSpec;
+}
+
+function parseTopology(variable: string, raw: string): Topology | 'auto' {
+  if (raw === 'mesh' || raw === 'star' || raw === 'auto') return raw;
+  throw new ConfigError(variable, raw, 'is not a topology', 'Use "mesh", "star" or "auto" (default).');
+}
+
+function parseIpFamily(variable: string, raw: string): IpFamilySetting {
+  if (raw === 'auto' || raw === 'ipv4' || raw === 'ipv6' || raw === 'dual') return raw;
+  throw new ConfigError(variable, raw, 'is not an IP family', 'Use "auto" (default), "ipv4", "ipv6" or "dual".');
+}
+
+/** A pod can only reach peers in the families it has an address in; asking DNS for others doubles its load for nothing. */
+function familiesFor(setting: IpFamilySetting, podIps: readonly string[]): IpFamily[] {
+  if (setting === 'ipv4') return [4];
+  if (setting === 'ipv6') return [6];
+  if (setting === 'dual') return [4, 6];
+  const own = podIps.length > 0 ? podIps : interfaceAddresses();
+  const families = ([4, 6] as const).filter((family) => own.some((address) => isIP(address) === family));
+  return families.length === 0 ? [4, 6] : families;
+}
+
+function interfaceAddresses(): string[] {
+  return Object.values(networkInterfaces())
+    .flat()
+    .filter((entry) => entry !== undefined && !entry.internal && !entry.address.startsWith('fe80'))
+    .map((entry) => (entry as { address: string }).address);
+}
+
+function checkOptionTypes(options: WaitForPeersOptions): void {
+  const integer = (name: keyof WaitForPeersOptions, min: number, max = Number.MAX_SAFE_INTEGER) => {
+    const value = options[name];
+    if (value !== undefined && (!Number.isSafeInteger(value) || (value as number) < min || (value as number) > max)) {
+      throw new TypeError(`Expected \`${name}\` to be an integer from ${min} to ${max}, got ${String(value)}`);
+    }
+  };
+  integer('index', 0);
+  integer('count', 1);
+  integer('port', 0, 65535);
+  integer('timeoutMs', 1);
+  integer('attemptTimeoutMs', 1);
+  integer('closeTimeoutMs', 0);
+  integer('concurrency', 1);
+  integer('logIntervalMs', 1);
+  if (options.probe !== undefined && typeof options.probe !== 'function' && !PROBE.test(options.probe)) {
+    throw new TypeError(`Expected \`probe\` to be "tcp", "tcp:<port>", "icmp", "dns" or a function, got ${JSON.stringify(options.probe)}`);
+  }
+  if (options.topology !== undefined && !['mesh', 'star', 'auto'].includes(options.topology)) {
+    throw new TypeError(`Expected \`topology\` to be "mesh", "star" or "auto", got ${JSON.stringify(options.topology)}`);
+  }
+  const { minDelayMs = 0, maxDelayMs = 0 } = options.backoff ?? {};
+  if (minDelayMs < 0 || maxDelayMs < 0 || (options.backoff?.minDelayMs !== undefined && options.backoff.maxDelayMs !== undefined && maxDelayMs < minDelayMs)) {
+    throw new TypeError('Expected `backoff` delays to be non-negative, with maxDelayMs ≥ minDelayMs');
+  }
+  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
+    throw new TypeError('Expected `signal` to be an AbortSignal');
+  }
+  if (options.dnsServers !== undefined) parseDnsServers('dnsServers', options.dnsServers.join(','));
+}
+
+export type { ProbeFunction };

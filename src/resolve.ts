@@ -1,0 +1,99 @@
+import { Resolver, lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import { AttemptError, ConfigError, type MissingReason } from './errors.js';
+import { withDeadline } from './deadline.js';
+
+export type IpFamily = 4 | 6;
+
+export interface NameResolverOptions {
+  /** `host` or `host:port` (`[v6]:port`); empty means the nameservers of resolv.conf. */
+  servers: readonly string[];
+  /** Only query the families this pod can reach: a single-stack pod halves its DNS load. */
+  families: readonly IpFamily[];
+  attemptTimeoutMs: number;
+  /**
+   * With an absolute name (namespace and domain known) one query per family goes straight to the
+   * nameserver through c-ares: no search-list fan-out and no seat on the 4-thread getaddrinfo pool.
+   * Without, the system resolver applies resolv.conf's search list and /etc/hosts.
+   */
+  absolute: boolean;
+}
+
+/** One attempt at resolving `name`; throws AttemptError ("not yet") when the name has no address yet. */
+export type ResolveName = (name: string, signal?: AbortSignal) => Promise<string[]>;
+
+export function createNameResolver(options: NameResolverOptions): ResolveName {
+  return options.absolute ? createDirectResolver(options) : createSystemResolver(options);
+}
+
+function createDirectResolver({ servers, families, attemptTimeoutMs }: NameResolverOptions): ResolveName {
+  const resolver = new Resolver({ timeout: attemptTimeoutMs, tries: 1 });
+  if (servers.length > 0) resolver.setServers([...servers]);
+  const queries = families.map((family) => (name: string) => (family === 4 ? resolver.resolve4(name) : resolver.resolve6(name)));
+  return async (name, signal) => {
+    const attempt = Promise.allSettled(queries.map((query) => query(name)));
+    // c-ares keeps its own per-query timeout; this deadline also bounds a nameserver that never answers at all.
+    const results = await withDeadline(attempt, attemptTimeoutMs + 250, () => new AttemptError('DNS timed out', name), signal);
+    const addresses = results.flatMap((result) => (result.status === 'fulfilled' ? result.value : []));
+    if (addresses.length > 0) return addresses;
+    throw mostTelling(results.map((result) => (result.status === 'rejected' ? dnsFailure(result.reason) : new AttemptError('no address', name))));
+  };
+}
+
+function createSystemResolver({ families, attemptTimeoutMs }: NameResolverOptions): ResolveName {
+  const family = families.length === 1 ? families[0] : 0;
+  return async (name, signal) => {
+    const attempt = lookup(name, { all: true, family, order: 'verbatim' });
+    const found = await withDeadline(attempt, attemptTimeoutMs, () => new AttemptError('DNS timed out', name), signal).catch((error: unknown) => {
+      throw error instanceof AttemptError ? error : dnsFailure(error);
+    });
+    const addresses = [...new Set(found.map((entry) => entry.address))];
+    if (addresses.length === 0) throw new AttemptError('no address', name);
+    return addresses;
+  };
+}
+
+const REASON_BY_CODE: Record<string, MissingReason> = {
+  ENOTFOUND: 'no such name',
+  ENODATA: 'no address',
+  EAI_NODATA: 'no address',
+  ETIMEOUT: 'DNS timed out',
+  EAI_AGAIN: 'DNS timed out',
+  ECANCELLED: 'DNS timed out',
+  ESERVFAIL: 'DNS server failure',
+  EREFUSED: 'DNS refused',
+  ECONNREFUSED: 'DNS refused',
+};
+
+function dnsFailure(error: unknown): AttemptError {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code ?? 'unknown';
+  return new AttemptError(REASON_BY_CODE[code] ?? 'DNS server failure', code, { cause: error });
+}
+
+/** "no such name" says more than "no address" for the other family, which says more than a timeout. */
+const REASON_RANK: MissingReason[] = ['no such name', 'no address', 'DNS refused', 'DNS server failure', 'DNS timed out'];
+
+function mostTelling(errors: AttemptError[]): AttemptError {
+  const rank = (error: AttemptError) => {
+    const position = REASON_RANK.indexOf(error.reason);
+    return position === -1 ? REASON_RANK.length : position;
+  };
+  return errors.reduce((best, error) => (rank(error) < rank(best) ? error : best));
+}
+
+/** `host[:port],…` as ROLLCALL_DNS_SERVERS writes it; IPv6 with a port needs brackets. */
+export function parseDnsServers(variable: string, raw: string): string[] {
+  const servers = raw.split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
+  for (const server of servers) {
+    const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(server);
+    const plainV6 = isIP(server) === 6;
+    const hostPort = /^([^:]+)(?::(\d+))?$/.exec(server);
+    const host = bracketed?.[1] ?? (plainV6 ? server : hostPort?.[1]);
+    const port = bracketed?.[2] ?? (plainV6 ? undefined : hostPort?.[2]);
+    if (host === undefined || isIP(host) === 0 || (port !== undefined && (Number(port) < 1 || Number(port) > 65535))) {
+      throw new ConfigError(variable, raw, `has "${server}", which is not an IP address with an optional port`, 'Write "10.96.0.10", "10.96.0.10:53" or "[fd00::a]:53", comma-separated.');
+    }
+  }
+  if (servers.length === 0) throw new ConfigError(variable, raw, 'names no server', 'Write "host[:port]", comma-separated, or unset it.');
+  return servers;
+}
