@@ -1,19 +1,24 @@
 /** Why a peer has not been seen yet, in words a person reads in a log line. */
-export type MissingReason =
-  | 'no such name'
-  | 'no address'
-  | 'address is not this pod'
-  | 'DNS timed out'
-  | 'DNS server failure'
-  | 'DNS refused'
-  | 'connection refused'
-  | 'timed out'
-  | 'unreachable'
-  | 'refused by peer'
-  | 'probe failed'
-  | 'not arrived at coordinator'
-  | 'left the group'
-  | 'not checked yet';
+export const MISSING_REASONS = [
+  'no such name',
+  'no address',
+  'address is not this pod',
+  'DNS timed out',
+  'DNS server failure',
+  'DNS refused',
+  'connection refused',
+  'timed out',
+  'unreachable',
+  'refused by peer',
+  'probe failed',
+  'not arrived at coordinator',
+  'still checking its peers',
+  'not at this barrier yet',
+  'left the group',
+  'not checked yet',
+] as const;
+
+export type MissingReason = (typeof MISSING_REASONS)[number];
 
 export interface MissingPeer {
   index: number;

@@ -32,10 +32,16 @@ export class Coordinator implements BarrierRole {
     private readonly size: number,
     /** Why an index has not arrived, as this pod's own check of it tells. */
     private readonly reasonFor: (index: number) => string,
-    private readonly onMemberJoined: (index: number) => void,
+    /** A pod joined or arrived: it is running and its own record resolves for it. */
+    private readonly onSeen: (index: number) => void,
     progressIntervalMs: number,
+    /**
+     * In a mesh every pod waits on its own checks of the newcomer, so news of a join or arrival goes out
+     * at once (N² frames in all, as the mesh's probes already are). In a star only the coordinator's count
+     * matters, and progress goes out on the timer alone.
+     */
+    private readonly eager: boolean,
   ) {
-    // Progress goes out on a timer, not per arrival: per arrival it would be N² frames at scale.
     this.progressTimer = setInterval(() => this.broadcastProgress(), progressIntervalMs);
     this.progressTimer.unref();
   }
@@ -65,7 +71,8 @@ export class Coordinator implements BarrierRole {
       }
     });
     for (const name of this.barriers.keys()) this.dirty.add(name);
-    this.onMemberJoined(hello.index);
+    this.onSeen(hello.index);
+    if (this.eager) this.broadcastProgress();
   }
 
   arrive(barrier: string, addrs: string[], index = 0): void {
@@ -77,7 +84,11 @@ export class Coordinator implements BarrierRole {
       return;
     }
     this.dirty.add(barrier);
-    if (state.arrived.size < this.size) return;
+    if (index !== 0) this.onSeen(index);
+    if (state.arrived.size < this.size) {
+      if (this.eager) this.broadcastProgress();
+      return;
+    }
     const roster = barrier === 'start' && this.size <= ROSTER_LIMIT ? this.roster(state) : undefined;
     state.release.resolve({ roster });
     for (const member of this.members.keys()) this.sendRelease(barrier, member, state);
@@ -88,13 +99,24 @@ export class Coordinator implements BarrierRole {
     return this.state(barrier).release.promise;
   }
 
+  /**
+   * For the start barrier, missing means not here (no session with the coordinator): a pod that is here
+   * but still checking its peers is waiting on someone absent, who is listed in its place; only when
+   * nobody is absent are those still checking listed. For a named barrier everyone not at it is missing.
+   */
   view(barrier: string): BarrierView {
     const state = this.state(barrier);
-    const missing: [number, string][] = [];
-    for (let index = 0; index < this.size && missing.length < MISSING_SHOWN; index++) {
-      if (!state.arrived.has(index)) missing.push([index, this.members.has(index) ? 'not arrived at coordinator' : this.reasonFor(index)]);
+    const absent: [number, string][] = [];
+    const waiting: [number, string][] = [];
+    for (let index = 0; index < this.size; index++) {
+      if (state.arrived.has(index)) continue;
+      const here = index === 0 || this.members.has(index);
+      if (barrier === 'start') (here ? waiting : absent).push([index, here ? 'still checking its peers' : this.reasonFor(index)]);
+      else (here ? waiting : absent).push([index, here ? 'not at this barrier yet' : 'left the group']);
     }
-    return { ready: state.arrived.size, missing, complete: state.arrived.size + missing.length === this.size };
+    const missing = barrier === 'start' && absent.length > 0 ? absent : [...absent, ...waiting];
+    const ready = barrier === 'start' ? this.size - absent.length : state.arrived.size;
+    return { ready, missing: missing.slice(0, MISSING_SHOWN), complete: missing.length <= MISSING_SHOWN && ready + missing.length === this.size };
   }
 
   /** Waits, bounded, until every member has confirmed every release: nobody is left talking to a closed port. */

@@ -79,7 +79,7 @@ export class MemberSession implements BarrierRole {
         this.release(frame.barrier).resolve({ roster: frame.roster });
         dialed.channel.send({ t: 'ack', barrier: frame.barrier });
       } else if (frame.t === 'progress') {
-        const view = { ready: frame.ready, missing: frame.missing, complete: frame.ready + frame.missing.length >= this.size };
+        const view = { ready: frame.ready, missing: frame.missing, complete: frame.ready + frame.missing.length === this.size };
         this.views.set(frame.barrier, view);
         this.onProgress(view);
       } else {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { AttemptError, PeersTimeoutError, describeMissing, type MissingPeer, type MissingReason } from '../errors.js';
+import { AttemptError, MISSING_REASONS, PeersTimeoutError, describeMissing, type MissingPeer, type MissingReason } from '../errors.js';
 import { peerFqdn, peerShortName } from '../names.js';
 import { resolveConfig, type Config, type Progress, type Topology, type WaitForPeersOptions } from '../options.js';
 import { createNameResolver, type ResolveName } from '../resolve.js';
@@ -99,7 +99,7 @@ class Run {
     this.probe = config.probe === 'tcp' ? undefined : buildProbe(config.probe, config.attemptTimeoutMs);
     this.role =
       identity.index === 0
-        ? new Coordinator(identity.count, (index) => this.checks.get(index)?.reason ?? 'not arrived at coordinator', (index) => this.memberJoined(index), 500)
+        ? new Coordinator(identity.count, (index) => this.coordinatorReason(index), (index) => this.seen(index), 500, config.topology === 'mesh')
         : new MemberSession(identity.count, this.names[0]?.short ?? '', (signal) => this.dial(0, 'member', signal), config.backoff, this.limiter, (view) => this.kickArrived(view));
   }
 
@@ -216,16 +216,23 @@ class Run {
     }
   }
 
-  private memberJoined(index: number): void {
+  /** Index 0's own check of a pod says why it is absent better than "not arrived" can. */
+  private coordinatorReason(index: number): MissingReason {
+    const check = this.checks.get(index);
+    return check === undefined || check.passed || check.reason === 'not checked yet' ? 'not arrived at coordinator' : check.reason;
+  }
+
+  private seen(index: number): void {
     this.callouts.get(index)?.abort();
     this.checks.get(index)?.kick();
   }
 
-  /** The coordinator's complete list of who is missing tells a mesh member who has arrived since. */
+  /** The coordinator's word on who is here tells a mesh member whom to try again right now. */
   private kickArrived(view: BarrierView): void {
-    if (!view.complete) return;
-    const missing = new Set(view.missing.map(([index]) => index));
-    for (const check of this.checks.values()) if (!missing.has(check.index)) check.kick();
+    const everyoneHere = view.ready === this.config.identity.count;
+    if (!everyoneHere && !view.complete) return;
+    const absent = new Set(everyoneHere ? [] : view.missing.map(([index]) => index));
+    for (const check of this.checks.values()) if (!absent.has(check.index)) check.kick();
   }
 
   private missing(barrier: string): MissingPeer[] {
@@ -327,11 +334,7 @@ class Run {
   }
 }
 
-const REASONS = new Set<string>([
-  'no such name', 'no address', 'address is not this pod', 'DNS timed out', 'DNS server failure', 'DNS refused',
-  'connection refused', 'timed out', 'unreachable', 'refused by peer', 'probe failed', 'not arrived at coordinator',
-  'left the group', 'not checked yet',
-]);
+const REASONS = new Set<string>(MISSING_REASONS);
 
 function asReason(reason: string): MissingReason {
   return REASONS.has(reason) ? (reason as MissingReason) : 'not arrived at coordinator';

@@ -1,0 +1,248 @@
+import { createServer, type Server } from 'node:net';
+import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
+import { ConfigError, PeersTimeoutError, type Group, type Progress } from '../../src/index.js';
+import type { Dnsmasq } from '../cluster/dnsmasq.js';
+import { sleep } from '../cluster/wait.js';
+import { describeWith } from '../support/requirements.js';
+import { LoopbackJob, freePort, since, startLoopbackDns } from './loopback.js';
+
+describeWith(['dnsmasq'], 'waitForPeers on loopback with a real DNS server', () => {
+  let dns: Dnsmasq;
+  let job: LoopbackJob;
+  beforeAll(async () => {
+    dns = await startLoopbackDns();
+  });
+  afterAll(() => dns.stop());
+  const newJob = async (count: number) => {
+    job = new LoopbackJob(dns, await freePort(), count);
+    return job;
+  };
+  afterEach(() => job?.closeAll());
+
+  test('three pods that start together all release, and each knows the group', async () => {
+    await newJob(3);
+    for (let index = 0; index < 3; index++) job.publish(index);
+    const groups = await Promise.all([0, 1, 2].map((index) => job.start(index)));
+    for (const group of groups) {
+      expect(group.size).toBe(3);
+      expect(group.topology).toBe('mesh');
+      expect(group.peers.map((peer) => peer.name)).toEqual([0, 1, 2].map((index) => `${job.job}-${index}.svc`));
+      expect(group.peers.map((peer) => peer.fqdn)).toEqual([0, 1, 2].map((index) => job.fqdn(index)));
+      expect(group.peers.map((peer) => peer.addresses)).toEqual([0, 1, 2].map((index) => [job.address(index)]));
+      for (const peer of group.peers) expect(peer.rttMs).toBeGreaterThan(0);
+    }
+    expect(groups.map((group) => group.self.index)).toEqual([0, 1, 2]);
+  });
+
+  test.each(['mesh', 'star'] as const)('%s: a pod that appears 1.5 s late holds everyone until it arrives', async (topology) => {
+    await newJob(4);
+    const started = performance.now();
+    for (let index = 0; index < 3; index++) job.publish(index);
+    const early = [0, 1, 2].map((index) => job.start(index, { topology }).then(() => since(started)));
+    await sleep(1500);
+    job.publish(3);
+    const appeared = since(started);
+    const late = job.start(3, { topology }).then(() => since(started));
+    const released = await Promise.all([...early, late]);
+    for (const at of released) expect(at).toBeGreaterThanOrEqual(appeared);
+  });
+
+  test.each(['mesh', 'star'] as const)('%s: index 0 arriving last releases everyone', async (topology) => {
+    await newJob(4);
+    for (let index = 1; index < 4; index++) job.publish(index);
+    const started = performance.now();
+    const others = [1, 2, 3].map((index) => job.start(index, { topology }).then(() => since(started)));
+    await sleep(1000);
+    job.publish(0);
+    const appeared = since(started);
+    const zero = job.start(0, { topology });
+    const released = await Promise.all(others);
+    await zero;
+    for (const at of released) expect(at).toBeGreaterThanOrEqual(appeared);
+  });
+
+  test.each(['mesh', 'star'] as const)('%s: a pod that never appears fails everyone at the deadline, naming it and why', async (topology) => {
+    await newJob(3);
+    job.publish(0);
+    job.publish(1);
+    const results = await Promise.allSettled([0, 1].map((index) => job.start(index, { topology, timeoutMs: 2500 })));
+    for (const result of results) {
+      expect(result.status).toBe('rejected');
+      const error = (result as PromiseRejectedResult).reason as PeersTimeoutError;
+      expect(error).toBeInstanceOf(PeersTimeoutError);
+      expect(error.code).toBe('ERR_ROLLCALL_TIMEOUT');
+      expect(error.missing.map((peer) => peer.name)).toEqual([`${job.job}-2.svc`]);
+      expect(error.message).toContain(`${job.job}-2.svc (`);
+    }
+    // Index 0 checked the missing pod itself and knows exactly why.
+    expect(((results[0] as PromiseRejectedResult).reason as PeersTimeoutError).missing[0]?.reason).toBe('no such name');
+  });
+
+  test('a name with a dead address beside the live one still releases, on the live one', async () => {
+    await newJob(2);
+    job.publish(0);
+    // 127.S.0.99 has nothing listening: the stale address of a replaced pod.
+    job.publish(1, [`127.${job.subnet}.0.99`, job.address(1)]);
+    const [zero] = await Promise.all([job.start(0), job.start(1)]);
+    expect(zero.peers[1]?.addresses.sort()).toEqual([`127.${job.subnet}.0.99`, job.address(1)].sort());
+  });
+
+  test('a record that points at another pod is not taken for this one', async () => {
+    await newJob(2);
+    // Index 1's record points at index 0's address: the handshake tells who really answers.
+    job.publish(0);
+    job.publish(1, [job.address(0)]);
+    const progress: Progress[] = [];
+    const result = await Promise.allSettled([job.start(0, { timeoutMs: 2000, onProgress: (p) => progress.push(p) }), job.start(1, { timeoutMs: 2000 })]);
+    expect(result.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    const error = (result[0] as PromiseRejectedResult).reason as PeersTimeoutError;
+    expect(error.missing.find((peer) => peer.index === 1)?.reason).toBe('address is not this pod');
+  });
+
+  test('IPv6: resolves AAAA and probes over IPv6', async () => {
+    await newJob(1);
+    job.publish(0, ['::1']);
+    const group = await job.start(0, { ipFamily: 'ipv6', listenHost: '::1' });
+    expect(group.self.addresses).toEqual(['::1']);
+    expect(group.self.rttMs).toBeGreaterThan(0);
+  });
+
+  test('an abort mid-wait rejects with the signal\'s reason and frees the port', async () => {
+    await newJob(2);
+    job.publish(0);
+    const controller = new AbortController();
+    const waiting = job.start(0, { signal: controller.signal });
+    await sleep(500);
+    const reason = new Error('operator gave up');
+    controller.abort(reason);
+    const started = performance.now();
+    await expect(waiting).rejects.toBe(reason);
+    expect(since(started)).toBeLessThan(500);
+    // The listener is closed: the same address and port can be taken again at once.
+    const server: Server = createServer();
+    await new Promise<void>((resolve, reject) => server.once('error', reject).listen(job.port, job.address(0), resolve));
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  test('an already-aborted signal rejects before any network work', async () => {
+    await newJob(1);
+    await expect(job.start(0, { signal: AbortSignal.abort(new Error('no')) })).rejects.toThrow('no');
+  });
+
+  test('progress reports k/N and who is missing, and the log line says the same', async () => {
+    await newJob(2);
+    job.publish(0);
+    const progress: Progress[] = [];
+    const waiting = job.start(0, { onProgress: (p) => progress.push(p), logIntervalMs: 300 });
+    await sleep(1200);
+    job.publish(1);
+    await Promise.all([waiting, job.start(1)]);
+    expect(progress[0]).toMatchObject({ barrier: 'start', size: 2, missing: [{ index: 1, name: `${job.job}-1.svc` }] });
+    expect(progress.at(-1)).toMatchObject({ ready: 2, missing: [] });
+    expect(job.logs.some((line) => new RegExp(`^0: 1/2 ready; waiting for ${job.job}-1\\.svc \\((no such name|connection refused)\\)$`).test(line))).toBe(true);
+  });
+
+  test('probe "dns" releases on resolution alone', async () => {
+    await newJob(2);
+    job.publish(0);
+    job.publish(1);
+    const groups = await Promise.all([0, 1].map((index) => job.start(index, { probe: 'dns' })));
+    expect(groups[0]?.peers[1]?.addresses).toEqual([job.address(1)]);
+    expect(groups[0]?.peers[1]?.rttMs).toBeUndefined();
+  });
+
+  test('probe "tcp:<port>" waits for an application port opened late', async () => {
+    await newJob(2);
+    job.publish(0);
+    job.publish(1);
+    const appPort = await freePort();
+    const apps: Server[] = [];
+    const started = performance.now();
+    const groups = Promise.all([0, 1].map((index) => job.start(index, { probe: `tcp:${appPort}` }).then(() => since(started))));
+    await sleep(1000);
+    const opened = since(started);
+    for (let index = 0; index < 2; index++) {
+      const app = createServer((socket) => socket.destroy());
+      await new Promise<void>((resolve) => app.listen(appPort, job.address(index), resolve));
+      apps.push(app);
+    }
+    try {
+      for (const at of await groups) expect(at).toBeGreaterThanOrEqual(opened);
+    } finally {
+      for (const app of apps) app.close();
+    }
+  });
+
+  test('a custom probe decides when a peer is ready', async () => {
+    await newJob(2);
+    job.publish(0);
+    job.publish(1);
+    let readyAfter = Date.now() + 800;
+    const seen: number[] = [];
+    const probe = async ({ index }: { index: number }) => {
+      seen.push(index);
+      return Date.now() >= readyAfter;
+    };
+    const groups = await Promise.all([0, 1].map((index) => job.start(index, { probe })));
+    expect(groups).toHaveLength(2);
+    expect(seen.filter((index) => index === 1).length).toBeGreaterThan(1);
+    readyAfter = 0;
+  });
+
+  test('a pod with the wrong secret is refused and never counted', async () => {
+    await newJob(2);
+    job.publish(0);
+    job.publish(1);
+    const results = await Promise.allSettled([job.start(0, { secret: 'right', timeoutMs: 2000 }), job.start(1, { secret: 'wrong', timeoutMs: 2000 })]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    expect(((results[0] as PromiseRejectedResult).reason as PeersTimeoutError).missing.map((peer) => peer.reason)).toEqual(['refused by peer']);
+    expect(job.logs.some((line) => line.startsWith('0: refused') && line.includes('secret'))).toBe(true);
+  });
+
+  test('with the same secret the group releases', async () => {
+    await newJob(2);
+    job.publish(0);
+    job.publish(1);
+    await Promise.all([job.start(0, { secret: 'shared' }), job.start(1, { secret: 'shared' })]);
+  });
+
+  test('a pod of an older job with the same name (other uid) is refused', async () => {
+    await newJob(2);
+    job.publish(0);
+    job.publish(1);
+    const results = await Promise.allSettled([job.start(0, { jobUid: 'new-uid', timeoutMs: 2000 }), job.start(1, { jobUid: 'old-uid', timeoutMs: 2000 })]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    expect(job.logs.some((line) => line.includes('job uid "old-uid"'))).toBe(true);
+  });
+
+  test('named barriers synchronise the group again', async () => {
+    await newJob(3);
+    for (let index = 0; index < 3; index++) job.publish(index);
+    const groups = await Promise.all([0, 1, 2].map((index) => job.start(index)));
+    const started = performance.now();
+    const passed = groups.map((group, index) => sleep(index * 400).then(() => group.barrier('checkpoint-1')).then(() => since(started)));
+    for (const at of await Promise.all(passed)) expect(at).toBeGreaterThanOrEqual(800);
+  });
+
+  test('a named barrier that not everyone reaches times out naming who', async () => {
+    await newJob(2);
+    job.publish(0);
+    job.publish(1);
+    const [zero] = await Promise.all([job.start(0), job.start(1)]);
+    const error = await (zero as Group).barrier('exit', { timeoutMs: 1500 }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(PeersTimeoutError);
+    expect((error as PeersTimeoutError).message).toMatch(/^exit barrier timed out/);
+    expect((error as PeersTimeoutError).missing.map((peer) => peer.index)).toEqual([1]);
+  });
+
+  test('a port already in use is a configuration error naming ROLLCALL_PORT', async () => {
+    await newJob(1);
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(job.port, job.address(0), resolve));
+    try {
+      await expect(job.start(0)).rejects.toSatisfy((error) => error instanceof ConfigError && error.variable === 'ROLLCALL_PORT');
+    } finally {
+      blocker.close();
+    }
+  });
+});

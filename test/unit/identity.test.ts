@@ -1,0 +1,141 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { ConfigError } from '../../src/errors.js';
+import { parseKubeletHosts, parseSearchDomain, readIdentity } from '../../src/identity.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'rollcall-identity-'));
+function file(name: string, text: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+}
+const NONE = join(dir, 'does-not-exist');
+const noFiles = { hosts: NONE, resolvConf: NONE, serviceAccountNamespace: NONE };
+
+// What the kubelet writes for a pod with hostname example-job-1 and subdomain headless-svc.
+const KUBELET_HOSTS = `# Kubernetes-managed hosts file.
+127.0.0.1\tlocalhost
+::1\tlocalhost ip6-localhost ip6-loopback
+fe00::0\tip6-localnet
+10.244.1.7\texample-job-1.headless-svc.team-a.svc.cluster.local\texample-job-1
+fd00:10:244::7\texample-job-1.headless-svc.team-a.svc.cluster.local\texample-job-1
+`;
+const POD_RESOLV = 'search team-b.svc.corp.example svc.corp.example corp.example\nnameserver 10.96.0.10\noptions ndots:5\n';
+
+function expectConfigError(run: () => unknown, variable: string, message: RegExp): void {
+  let caught: unknown;
+  try {
+    run();
+  } catch (error) {
+    caught = error;
+  }
+  expect(caught).toBeInstanceOf(ConfigError);
+  expect(caught).toMatchObject({ code: 'ERR_ROLLCALL_CONFIG', variable });
+  expect((caught as Error).message).toMatch(message);
+}
+
+describe('zero-config inside a pod', () => {
+  test('index from JOB_COMPLETION_INDEX, job from the hostname, the rest from the kubelet hosts file', () => {
+    const identity = readIdentity({
+      env: { JOB_COMPLETION_INDEX: '1', ROLLCALL_COUNT: '3' },
+      hostname: 'example-job-1',
+      files: { ...noFiles, hosts: file('hosts', KUBELET_HOSTS) },
+    });
+    expect(identity).toEqual({
+      index: 1,
+      count: 3,
+      jobName: 'example-job',
+      subdomain: 'headless-svc',
+      namespace: 'team-a',
+      clusterDomain: 'cluster.local',
+      hostname: 'example-job-1',
+      podIps: ['10.244.1.7', 'fd00:10:244::7'],
+    });
+  });
+
+  test('namespace and domain fall back to the first search entry of resolv.conf', () => {
+    const identity = readIdentity({
+      env: { JOB_COMPLETION_INDEX: '0', ROLLCALL_COUNT: '2', ROLLCALL_SUBDOMAIN: 'workers' },
+      hostname: 'trainer-0',
+      files: { ...noFiles, resolvConf: file('resolv', POD_RESOLV) },
+    });
+    expect(identity).toMatchObject({ jobName: 'trainer', subdomain: 'workers', namespace: 'team-b', clusterDomain: 'corp.example', podIps: [] });
+  });
+
+  test('namespace falls back to the service-account file; the domain then stays unknown', () => {
+    const identity = readIdentity({
+      env: { JOB_COMPLETION_INDEX: '0', ROLLCALL_COUNT: '1', ROLLCALL_SUBDOMAIN: 'workers' },
+      hostname: 'trainer-0',
+      files: { ...noFiles, serviceAccountNamespace: file('namespace', 'team-c\n') },
+    });
+    expect(identity).toMatchObject({ namespace: 'team-c', clusterDomain: undefined });
+  });
+
+  test('ROLLCALL_INDEX stands in for JOB_COMPLETION_INDEX, which wins when both are set', () => {
+    const base = { ROLLCALL_COUNT: '4', ROLLCALL_SUBDOMAIN: 's', ROLLCALL_JOB_NAME: 'j' };
+    expect(readIdentity({ env: { ...base, ROLLCALL_INDEX: '3' }, files: noFiles }).index).toBe(3);
+    expect(readIdentity({ env: { ...base, ROLLCALL_INDEX: '3', JOB_COMPLETION_INDEX: '2' }, files: noFiles }).index).toBe(2);
+  });
+
+  test('options beat env, env beats the env file, the env file beats the pod files', () => {
+    const envFile = file('rollcall.env', 'ROLLCALL_COUNT=8\nROLLCALL_SUBDOMAIN=from-file\nROLLCALL_NAMESPACE=file-ns\n');
+    const identity = readIdentity({
+      env: { JOB_COMPLETION_INDEX: '1', ROLLCALL_ENV_FILE: envFile, ROLLCALL_SUBDOMAIN: 'from-env' },
+      hostname: 'example-job-1',
+      namespace: 'option-ns',
+      files: { ...noFiles, hosts: file('hosts2', KUBELET_HOSTS) },
+    });
+    expect(identity).toMatchObject({ count: 8, subdomain: 'from-env', namespace: 'option-ns', clusterDomain: 'cluster.local' });
+  });
+
+  test('the env file fills what the environment leaves unset', () => {
+    const envFile = file('only.env', 'ROLLCALL_NAMESPACE=file-ns\nROLLCALL_CLUSTER_DOMAIN=corp.example\n');
+    const identity = readIdentity({
+      env: { ROLLCALL_INDEX: '0', ROLLCALL_COUNT: '1', ROLLCALL_SUBDOMAIN: 's', ROLLCALL_JOB_NAME: 'j' },
+      envFile,
+      files: noFiles,
+    });
+    expect(identity).toMatchObject({ namespace: 'file-ns', clusterDomain: 'corp.example' });
+  });
+});
+
+describe('bad configuration fails fast, naming the variable, the value and the fix', () => {
+  const env = { JOB_COMPLETION_INDEX: '1', ROLLCALL_COUNT: '3', ROLLCALL_SUBDOMAIN: 'svc' };
+  const run = (overrides: Record<string, string | undefined>, hostname = 'job-1') => () =>
+    readIdentity({ env: { ...env, ...overrides }, hostname, files: noFiles });
+
+  test('count missing', () => expectConfigError(run({ ROLLCALL_COUNT: undefined }), 'ROLLCALL_COUNT', /required.*completions/));
+  test('count zero', () => expectConfigError(run({ ROLLCALL_COUNT: '0' }), 'ROLLCALL_COUNT', /integer ≥ 1/));
+  test('count not a number', () => expectConfigError(run({ ROLLCALL_COUNT: 'three' }), 'ROLLCALL_COUNT', /"three"/));
+  test('index missing', () => expectConfigError(run({ JOB_COMPLETION_INDEX: undefined }), 'JOB_COMPLETION_INDEX', /Indexed/));
+  test('index negative', () => expectConfigError(run({ JOB_COMPLETION_INDEX: '-1' }), 'JOB_COMPLETION_INDEX', /non-negative|integer ≥ 0/));
+  test('index fractional', () => expectConfigError(run({ JOB_COMPLETION_INDEX: '1.5' }), 'JOB_COMPLETION_INDEX', /"1.5"/));
+  test('index not below count', () => expectConfigError(run({ JOB_COMPLETION_INDEX: '3' }, 'job-3'), 'JOB_COMPLETION_INDEX', /not below the group size 3/));
+  test('hostname not <job>-<index>', () => expectConfigError(run({}, 'job-2'), 'ROLLCALL_JOB_NAME', /hostname "job-2".*"<job>-1"/));
+  test('hostname that is only the suffix', () => expectConfigError(run({}, '-1'), 'ROLLCALL_JOB_NAME', /hostname/));
+  test('job name not a DNS label', () => expectConfigError(run({ ROLLCALL_JOB_NAME: 'Job_A' }), 'ROLLCALL_JOB_NAME', /DNS-1123/));
+  test('job name too long for its largest index', () =>
+    expectConfigError(run({ ROLLCALL_JOB_NAME: 'a'.repeat(61), ROLLCALL_COUNT: '100', JOB_COMPLETION_INDEX: '1' }), 'ROLLCALL_JOB_NAME', /64 characters/));
+  test('subdomain undetectable', () => expectConfigError(run({ ROLLCALL_SUBDOMAIN: undefined }), 'ROLLCALL_SUBDOMAIN', /spec.subdomain/));
+  test('subdomain not a label', () => expectConfigError(run({ ROLLCALL_SUBDOMAIN: 'my.svc' }), 'ROLLCALL_SUBDOMAIN', /DNS-1123/));
+  test('namespace not a label', () => expectConfigError(run({ ROLLCALL_NAMESPACE: 'Team A' }), 'ROLLCALL_NAMESPACE', /DNS-1123/));
+  test('cluster domain malformed', () => expectConfigError(run({ ROLLCALL_CLUSTER_DOMAIN: 'a..b' }), 'ROLLCALL_CLUSTER_DOMAIN', /not a DNS domain/));
+  test('env file unreadable', () => expectConfigError(run({ ROLLCALL_ENV_FILE: NONE }), 'ROLLCALL_ENV_FILE', /cannot be read \(ENOENT\)/));
+});
+
+describe('pod file parsers', () => {
+  test('a hosts file without a subdomain line yields only the pod IP', () => {
+    expect(parseKubeletHosts('10.0.0.5\tjob-0\n', 'job-0')).toEqual({ subdomain: undefined, namespace: undefined, clusterDomain: undefined, podIps: ['10.0.0.5'] });
+  });
+  test('other pods and comments are ignored', () => {
+    const facts = parseKubeletHosts('# 10.0.0.9 job-0.x.y.svc.z job-0\n10.0.0.8\tjob-10.s.ns.svc.cluster.local\tjob-10\n', 'job-0');
+    expect(facts.podIps).toEqual([]);
+  });
+  test('a search list whose first entry is not <ns>.svc.<domain> tells nothing', () => {
+    expect(parseSearchDomain('search example.com\nnameserver 1.1.1.1\n')).toBeUndefined();
+    expect(parseSearchDomain('nameserver 1.1.1.1\n')).toBeUndefined();
+    expect(parseSearchDomain('search ns1.svc.cluster.local svc.cluster.local\n')).toEqual({ namespace: 'ns1', clusterDomain: 'cluster.local' });
+  });
+});

@@ -1,0 +1,106 @@
+import { describe, expect, test } from 'vitest';
+import { ConfigError } from '../../src/errors.js';
+import { DEFAULTS, resolveConfig, type WaitForPeersOptions } from '../../src/options.js';
+
+const NONE = '/nonexistent/rollcall';
+const base: WaitForPeersOptions = {
+  env: { JOB_COMPLETION_INDEX: '0', ROLLCALL_COUNT: '4', ROLLCALL_SUBDOMAIN: 'svc', ROLLCALL_JOB_NAME: 'job' },
+  files: { hosts: NONE, resolvConf: NONE, serviceAccountNamespace: NONE },
+};
+const withEnv = (env: Record<string, string>, options: WaitForPeersOptions = {}) => resolveConfig({ ...base, ...options, env: { ...base.env, ...env } });
+
+describe('defaults are applied in one place', () => {
+  test('an empty configuration gets the documented defaults', () => {
+    const config = resolveConfig(base);
+    expect(config).toMatchObject({
+      port: DEFAULTS.port,
+      probe: 'tcp',
+      topology: 'mesh',
+      timeoutMs: DEFAULTS.timeoutMs,
+      concurrency: DEFAULTS.concurrency,
+      jobUid: '',
+      secret: undefined,
+      dnsServers: [],
+      backoff: DEFAULTS.backoff,
+    });
+  });
+
+  test('env twins set every setting', () => {
+    const config = withEnv({
+      ROLLCALL_PORT: '9000',
+      ROLLCALL_PROBE: 'tcp:8080',
+      ROLLCALL_TOPOLOGY: 'mesh',
+      ROLLCALL_TIMEOUT: '90s',
+      ROLLCALL_DNS_SERVERS: '10.96.0.10',
+      ROLLCALL_IP_FAMILY: 'ipv6',
+      ROLLCALL_CONCURRENCY: '8',
+      ROLLCALL_JOB_UID: 'uid-1',
+      ROLLCALL_SECRET: 's3cret',
+    });
+    expect(config).toMatchObject({
+      port: 9000,
+      probe: 'tcp:8080',
+      timeoutMs: 90_000,
+      dnsServers: ['10.96.0.10'],
+      families: [6],
+      concurrency: 8,
+      jobUid: 'uid-1',
+      secret: 's3cret',
+    });
+  });
+
+  test('an option beats its env twin', () => {
+    expect(withEnv({ ROLLCALL_PORT: '9000' }, { port: 9100 }).port).toBe(9100);
+  });
+});
+
+describe('topology', () => {
+  test(`auto picks mesh up to ${DEFAULTS.starAbove} pods and star above`, () => {
+    expect(withEnv({ ROLLCALL_COUNT: String(DEFAULTS.starAbove) }).topology).toBe('mesh');
+    expect(withEnv({ ROLLCALL_COUNT: String(DEFAULTS.starAbove + 1) }).topology).toBe('star');
+  });
+  test('auto stays mesh with a probe other than tcp, which a star cannot apply', () => {
+    expect(withEnv({ ROLLCALL_COUNT: '100', ROLLCALL_PROBE: 'dns' }).topology).toBe('mesh');
+  });
+  test('star with another probe is a configuration error', () => {
+    expect(() => withEnv({ ROLLCALL_TOPOLOGY: 'star', ROLLCALL_PROBE: 'icmp' })).toThrowError(ConfigError);
+  });
+});
+
+describe('address families follow the pod', () => {
+  test('dual and explicit settings', () => {
+    expect(withEnv({ ROLLCALL_IP_FAMILY: 'dual' }).families).toEqual([4, 6]);
+    expect(withEnv({ ROLLCALL_IP_FAMILY: 'ipv4' }).families).toEqual([4]);
+  });
+});
+
+describe('bad env values are ConfigErrors naming the variable', () => {
+  test.each([
+    ['ROLLCALL_PROBE', 'udp'],
+    ['ROLLCALL_PROBE', 'tcp:0'],
+    ['ROLLCALL_PROBE', 'tcp:70000'],
+    ['ROLLCALL_TOPOLOGY', 'ring'],
+    ['ROLLCALL_TIMEOUT', 'soon'],
+    ['ROLLCALL_PORT', '0'],
+    ['ROLLCALL_IP_FAMILY', 'v4'],
+    ['ROLLCALL_CONCURRENCY', '0'],
+    ['ROLLCALL_DNS_SERVERS', 'kube-dns'],
+  ])('%s=%s', (variable, value) => {
+    expect(() => withEnv({ [variable]: value })).toThrowError(expect.objectContaining({ code: 'ERR_ROLLCALL_CONFIG', variable }));
+  });
+});
+
+describe('bad option values are precise TypeErrors', () => {
+  test.each<[string, WaitForPeersOptions, RegExp]>([
+    ['port', { port: 70000 }, /`port`/],
+    ['timeoutMs', { timeoutMs: 0 }, /`timeoutMs`/],
+    ['concurrency', { concurrency: 1.5 }, /`concurrency`/],
+    ['probe', { probe: 'udp' as never }, /`probe`/],
+    ['topology', { topology: 'ring' as never }, /`topology`/],
+    ['backoff', { backoff: { minDelayMs: 500, maxDelayMs: 100 } }, /`backoff`/],
+    ['signal', { signal: {} as never }, /`signal`/],
+  ])('%s', (_, options, message) => {
+    expect(() => resolveConfig({ ...base, ...options })).toThrowError(TypeError);
+    expect(() => resolveConfig({ ...base, ...options })).toThrowError(message);
+  });
+});
