@@ -36,11 +36,11 @@ export class Coordinator implements BarrierRole {
     private readonly onSeen: (index: number) => void,
     progressIntervalMs: number,
     /**
-     * In a mesh every pod waits on its own checks of the newcomer, so news of a join or arrival goes out
-     * at once (N² frames in all, as the mesh's probes already are). In a star only the coordinator's count
-     * matters, and progress goes out on the timer alone.
+     * In a mesh every pod waits on its own check of a newcomer, so news of each join and arrival goes to
+     * everyone at once: 2N² small frames in all, the order of the mesh's own probes. In a star only the
+     * coordinator's count matters, and nothing is sent.
      */
-    private readonly eager: boolean,
+    private readonly announce: boolean,
   ) {
     this.progressTimer = setInterval(() => this.broadcastProgress(), progressIntervalMs);
     this.progressTimer.unref();
@@ -71,8 +71,7 @@ export class Coordinator implements BarrierRole {
       }
     });
     for (const name of this.barriers.keys()) this.dirty.add(name);
-    this.onSeen(hello.index);
-    if (this.eager) this.broadcastProgress();
+    this.seen(hello.index);
   }
 
   arrive(barrier: string, addrs: string[], index = 0): void {
@@ -84,11 +83,8 @@ export class Coordinator implements BarrierRole {
       return;
     }
     this.dirty.add(barrier);
-    if (index !== 0) this.onSeen(index);
-    if (state.arrived.size < this.size) {
-      if (this.eager) this.broadcastProgress();
-      return;
-    }
+    if (index !== 0 && barrier === 'start') this.seen(index);
+    if (state.arrived.size < this.size) return;
     const roster = barrier === 'start' && this.size <= ROSTER_LIMIT ? this.roster(state) : undefined;
     state.release.resolve({ roster });
     for (const member of this.members.keys()) this.sendRelease(barrier, member, state);
@@ -116,7 +112,7 @@ export class Coordinator implements BarrierRole {
     }
     const missing = barrier === 'start' && absent.length > 0 ? absent : [...absent, ...waiting];
     const ready = barrier === 'start' ? this.size - absent.length : state.arrived.size;
-    return { ready, missing: missing.slice(0, MISSING_SHOWN), complete: missing.length <= MISSING_SHOWN && ready + missing.length === this.size };
+    return { ready, missing: missing.slice(0, MISSING_SHOWN) };
   }
 
   /** Waits, bounded, until every member has confirmed every release: nobody is left talking to a closed port. */
@@ -128,6 +124,12 @@ export class Coordinator implements BarrierRole {
     clearTimeout(timer);
     for (const member of this.members.values()) member.channel.socket.destroy();
     this.members.clear();
+  }
+
+  private seen(index: number): void {
+    this.onSeen(index);
+    if (!this.announce) return;
+    for (const [other, member] of this.members) if (other !== index) member.channel.send({ t: 'seen', index });
   }
 
   private sendRelease(barrier: string, index: number, state: BarrierState): void {

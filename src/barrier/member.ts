@@ -16,12 +16,12 @@ export class MemberSession implements BarrierRole {
   private readonly closed = new AbortController();
 
   constructor(
-    private readonly size: number,
     private readonly coordinatorName: string,
     private readonly dial: (signal: AbortSignal) => Promise<Dialed>,
     private readonly backoff: Backoff,
     private readonly limiter: Limiter,
-    private readonly onProgress: (view: BarrierView) => void,
+    /** The coordinator saw this index join or arrive (mesh only). */
+    private readonly onSeen: (index: number) => void,
   ) {
     this.connecting = new PeerCheck(0, coordinatorName, dial);
   }
@@ -79,9 +79,9 @@ export class MemberSession implements BarrierRole {
         this.release(frame.barrier).resolve({ roster: frame.roster });
         dialed.channel.send({ t: 'ack', barrier: frame.barrier });
       } else if (frame.t === 'progress') {
-        const view = { ready: frame.ready, missing: frame.missing, complete: frame.ready + frame.missing.length === this.size };
-        this.views.set(frame.barrier, view);
-        this.onProgress(view);
+        this.views.set(frame.barrier, { ready: frame.ready, missing: frame.missing });
+      } else if (frame.t === 'seen') {
+        this.onSeen(frame.index);
       } else {
         dialed.channel.socket.destroy();
       }

@@ -31,6 +31,7 @@ export type Frame =
   | { t: 'arrive'; barrier: string; addrs: string[] }
   | { t: 'progress'; barrier: string; ready: number; missing: [number, string][] }
   | { t: 'release'; barrier: string; roster?: string[][] }
+  | { t: 'seen'; index: number }
   | { t: 'ack'; barrier: string };
 
 const NONCE = /^[0-9a-f]{32}$/;
@@ -86,6 +87,8 @@ export function parseFrame(line: string): Frame | undefined {
         frame.missing.every((entry) => Array.isArray(entry) && isInt(entry[0]) && typeof entry[1] === 'string')
         ? (frame as Frame)
         : undefined;
+    case 'seen':
+      return isInt(frame.index) ? (frame as Frame) : undefined;
     case 'release':
       return isStr(frame.barrier, BARRIER) && (frame.roster === undefined || (Array.isArray(frame.roster) && frame.roster.every(isAddrs)))
         ? (frame as Frame)

@@ -6,9 +6,8 @@ export interface Release {
 /** The coordinator's view of one barrier, as every pod can report it. */
 export interface BarrierView {
   ready: number;
-  /** Missing indexes with the coordinator's reason; `complete` when the list is not cut short. */
+  /** Missing indexes with the coordinator's reason (the first 32). */
   missing: [number, string][];
-  complete: boolean;
 }
 
 /** Index 0 plays the coordinator; every other index a member. Both look the same to waitForPeers. */

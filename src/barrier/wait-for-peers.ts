@@ -11,7 +11,7 @@ import { dialPeer } from './handshake.js';
 import { startListener } from './listener.js';
 import { MemberSession } from './member.js';
 import { MAX_FRAME_BYTES, isValidBarrierName, type WireIdentity } from './protocol.js';
-import { newGeneration, type BarrierView } from './role.js';
+import { newGeneration } from './role.js';
 
 export interface Peer {
   index: number;
@@ -100,7 +100,7 @@ class Run {
     this.role =
       identity.index === 0
         ? new Coordinator(identity.count, (index) => this.coordinatorReason(index), (index) => this.seen(index), 500, config.topology === 'mesh')
-        : new MemberSession(identity.count, this.names[0]?.short ?? '', (signal) => this.dial(0, 'member', signal), config.backoff, this.limiter, (view) => this.kickArrived(view));
+        : new MemberSession(this.names[0]?.short ?? '', (signal) => this.dial(0, 'member', signal), config.backoff, this.limiter, (index) => this.checks.get(index)?.kick());
   }
 
   async start(): Promise<Group> {
@@ -225,14 +225,6 @@ class Run {
   private seen(index: number): void {
     this.callouts.get(index)?.abort();
     this.checks.get(index)?.kick();
-  }
-
-  /** The coordinator's word on who is here tells a mesh member whom to try again right now. */
-  private kickArrived(view: BarrierView): void {
-    const everyoneHere = view.ready === this.config.identity.count;
-    if (!everyoneHere && !view.complete) return;
-    const absent = new Set(everyoneHere ? [] : view.missing.map(([index]) => index));
-    for (const check of this.checks.values()) if (!absent.has(check.index)) check.kick();
   }
 
   private missing(barrier: string): MissingPeer[] {
