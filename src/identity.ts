@@ -74,8 +74,10 @@ export function detectIdentity(options: IdentityOptions, settings: SettingSource
   // Kubernetes refuses a pod hostname over 63 characters; the largest index decides whether all fit.
   assertDnsLabel('ROLLCALL_JOB_NAME', podHostname(jobName, count - 1));
 
+  // The kubelet's line is about this pod only under the pod's own name; on any other machine the
+  // hosts file describes something else and must not decide this pod's addresses.
   const hosts = readOptional(files.hosts);
-  const fromHosts = hosts === undefined ? undefined : parseKubeletHosts(hosts, hostname);
+  const fromHosts = hosts === undefined ? undefined : parseKubeletHosts(hosts, podHostname(jobName, index));
   const fromResolv = mapOptional(readOptional(files.resolvConf), parseSearchDomain);
 
   const subdomain = options.subdomain ?? settings.get('ROLLCALL_SUBDOMAIN')?.value ?? fromHosts?.subdomain;

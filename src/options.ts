@@ -18,7 +18,7 @@ export interface WaitForPeersOptions extends IdentityOptions {
   secret?: string;
   /** rollcall's own listener port (ROLLCALL_PORT), the same in every pod. */
   port?: number;
-  /** Bind the listener to one address instead of all (local mode gives each replica a loopback address). */
+  /** Bind the listener to one address instead of all (ROLLCALL_LISTEN_HOST; local mode gives each replica a loopback address). */
   listenHost?: string;
   /** How a peer is checked (ROLLCALL_PROBE): `tcp` (default), `tcp:<port>`, `icmp`, `dns`, or a function. */
   probe?: ProbeSpec;
@@ -115,7 +115,7 @@ export function resolveConfig(options: WaitForPeersOptions = {}): Config {
     jobUid: options.jobUid ?? settings.get('ROLLCALL_JOB_UID')?.value ?? '',
     secret: options.secret ?? settings.get('ROLLCALL_SECRET')?.value,
     port: options.port ?? fromEnv('ROLLCALL_PORT', (variable, raw) => parseInteger(variable, raw, { min: 1, max: 65535 })) ?? DEFAULTS.port,
-    listenHost: options.listenHost,
+    listenHost: options.listenHost ?? fromEnv('ROLLCALL_LISTEN_HOST', parseListenHost),
     probe,
     topology,
     timeoutMs: options.timeoutMs ?? fromEnv('ROLLCALL_TIMEOUT', parseDuration) ?? DEFAULTS.timeoutMs,
@@ -141,6 +141,11 @@ export function parseProbe(variable: string, raw: string): ProbeSpec {
     throw new ConfigError(variable, raw, 'is not a known probe', 'Use "tcp" (default), "tcp:<port>", "icmp" or "dns".');
   }
   return raw as ProbeSpec;
+}
+
+function parseListenHost(variable: string, raw: string): string {
+  if (isIP(raw) !== 0) return raw;
+  throw new ConfigError(variable, raw, 'is not an IP address', 'Give one of this pod\'s addresses, or unset it to listen on all.');
 }
 
 function parseTopology(variable: string, raw: string): Topology | 'auto' {

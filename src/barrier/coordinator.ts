@@ -111,8 +111,7 @@ export class Coordinator implements BarrierRole {
       else (here ? waiting : absent).push([index, here ? 'not at this barrier yet' : 'left the group']);
     }
     const missing = barrier === 'start' && absent.length > 0 ? absent : [...absent, ...waiting];
-    const ready = barrier === 'start' ? this.size - absent.length : state.arrived.size;
-    return { ready, missing: missing.slice(0, MISSING_SHOWN) };
+    return { ready: this.size - missing.length, missing: missing.slice(0, MISSING_SHOWN) };
   }
 
   /** Waits, bounded, until every member has confirmed every release: nobody is left talking to a closed port. */

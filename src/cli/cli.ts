@@ -1,0 +1,175 @@
+import { spawn } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { constants, tmpdir } from 'node:os';
+import { ConfigError, PeersTimeoutError, ProbeUnavailableError } from '../errors.js';
+import { waitForPeers, type Group } from '../barrier/wait-for-peers.js';
+import type { Progress, WaitForPeersOptions } from '../options.js';
+import { SettingSource, parseInteger } from '../settings.js';
+import { HELP, UsageError, parseCommandLine, type ParsedArgs } from './flags.js';
+import { Logger, type LogFormat } from './logger.js';
+import { workloadEnv, type HostfileFormat, type Preset } from './workload-env.js';
+
+export const EXIT = { usage: 64, config: 78, timeout: 124 } as const;
+const FORWARDED: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP'];
+/** How long a pod's own name may fail to resolve before the init-container hint is logged. */
+const SELF_MISSING_HINT_MS = 20_000;
+
+interface CliSettings {
+  logFormat: LogFormat;
+  hostfileFormat: HostfileFormat;
+  slots: number;
+  masterPort: number;
+  preset: Preset | undefined;
+  terminationLog: string;
+}
+
+function oneOf<T extends string>(variable: string, raw: string | undefined, allowed: readonly T[], fallback: T): T {
+  if (raw === undefined) return fallback;
+  if ((allowed as readonly string[]).includes(raw)) return raw as T;
+  throw new ConfigError(variable, raw, `is not one of ${allowed.join(', ')}`, `Use ${allowed.map((value) => `"${value}"`).join(', ')}.`);
+}
+
+function cliSettings(env: NodeJS.ProcessEnv): CliSettings {
+  const settings = new SettingSource(env);
+  const get = (variable: string) => settings.get(variable)?.value;
+  const integer = (variable: string, fallback: number, max: number) => {
+    const raw = get(variable);
+    return raw === undefined ? fallback : parseInteger(variable, raw, { min: 1, max });
+  };
+  const preset = get('ROLLCALL_PRESET');
+  return {
+    logFormat: oneOf('ROLLCALL_LOG_FORMAT', get('ROLLCALL_LOG_FORMAT'), ['text', 'json'], 'text'),
+    hostfileFormat: oneOf('ROLLCALL_HOSTFILE_FORMAT', get('ROLLCALL_HOSTFILE_FORMAT'), ['plain', 'openmpi', 'mpich'], 'plain'),
+    slots: integer('ROLLCALL_SLOTS', 1, 1_000_000),
+    masterPort: integer('ROLLCALL_MASTER_PORT', 29500, 65535),
+    preset: preset === undefined ? undefined : oneOf<Preset>('ROLLCALL_PRESET', preset, ['torchrun', 'tf', 'jax'], 'torchrun'),
+    terminationLog: get('ROLLCALL_TERMINATION_LOG') ?? '/dev/termination-log',
+  };
+}
+
+/** Maps a failure to its exit code and writes the reason where `kubectl describe pod` shows it. */
+function fail(error: unknown, logger: Logger, terminationLog: string | undefined): number {
+  const code =
+    error instanceof UsageError ? EXIT.usage : error instanceof ConfigError || error instanceof ProbeUnavailableError ? EXIT.config : error instanceof PeersTimeoutError ? EXIT.timeout : 1;
+  const message = error instanceof Error ? error.message : String(error);
+  const fields = error instanceof PeersTimeoutError ? { code: error.code, missing: error.missing } : error instanceof ConfigError ? { code: error.code, variable: error.variable } : {};
+  logger.line(message, fields, 'error');
+  if (error instanceof UsageError) process.stderr.write('Try "rollcall --help".\n');
+  if (terminationLog !== undefined && existsSync(terminationLog)) {
+    try {
+      writeFileSync(terminationLog, `rollcall: ${message}\n`);
+    } catch {
+      // Best effort: the reason is on stderr already.
+    }
+  }
+  return code;
+}
+
+export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  let logger = new Logger('text');
+  let settings: CliSettings | undefined;
+  let args: ParsedArgs;
+  try {
+    args = parseCommandLine(argv);
+    if (args.command === 'help') {
+      process.stdout.write(HELP);
+      return 0;
+    }
+    if (args.command === 'version') {
+      const { createRequire } = await import('node:module');
+      process.stdout.write(`${(createRequire(import.meta.url)('../../package.json') as { version: string }).version}\n`);
+      return 0;
+    }
+    const merged = { ...env, ...args.env };
+    settings = cliSettings(merged);
+    logger = new Logger(settings.logFormat);
+    if (args.command === 'demo' || args.command === 'local') {
+      const { runLocal } = await import('./local.js');
+      return await runLocal({ demo: args.command === 'demo', replicas: args.replicas ?? 3, workload: args.workload, env: merged, logger });
+    }
+    return await waitAndRun(args, merged, settings, logger);
+  } catch (error) {
+    return fail(error, logger, settings?.terminationLog ?? '/dev/termination-log');
+  }
+}
+
+async function waitAndRun(args: ParsedArgs, env: NodeJS.ProcessEnv, settings: CliSettings, logger: Logger): Promise<number> {
+  const stop = new AbortController();
+  let received: NodeJS.Signals | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    received = signal;
+    stop.abort(new Error(`received ${signal} while waiting`));
+  };
+  for (const signal of FORWARDED) process.on(signal, onSignal);
+  let group: Group;
+  try {
+    group = await waitForPeers(libraryOptions(env, stop.signal, logger));
+  } catch (error) {
+    if (received !== undefined) return 128 + constants.signals[received];
+    throw error;
+  } finally {
+    for (const signal of FORWARDED) process.off(signal, onSignal);
+  }
+  logger.line(`${group.size}/${group.size} ready; released as index ${group.index} (${group.topology})`, { event: 'released', index: group.index, size: group.size });
+  try {
+    if (args.command === 'peers') printPeers(group, args.json);
+    if (args.command !== 'run') return 0;
+    return await runWorkload(args.workload, { ...env, ...workloadEnv(group, { ...settings, dir: tmpdir() }) }, logger);
+  } finally {
+    // The listener stays up while the workload runs, for late joiners and restarted peers.
+    await group.close();
+  }
+}
+
+function libraryOptions(env: NodeJS.ProcessEnv, signal: AbortSignal, logger: Logger): WaitForPeersOptions {
+  let selfMissingSince: number | undefined;
+  let hinted = false;
+  return {
+    env,
+    signal,
+    log: (line) => logger.line(line),
+    onProgress: (progress: Progress) => {
+      logger.progress(progress);
+      const self = progress.missing.find((peer) => peer.index === Number(env.JOB_COMPLETION_INDEX ?? env.ROLLCALL_INDEX) && peer.reason === 'no such name');
+      selfMissingSince = self === undefined ? undefined : (selfMissingSince ?? Date.now());
+      if (!hinted && selfMissingSince !== undefined && Date.now() - selfMissingSince >= SELF_MISSING_HINT_MS) {
+        hinted = true;
+        logger.line(
+          "this pod's own name does not resolve. If rollcall runs in an init container, the pod is not Ready yet and its record is not published: set publishNotReadyAddresses: true on the headless Service.",
+          { event: 'hint' },
+          'warn',
+        );
+      }
+    },
+  };
+}
+
+function printPeers(group: Group, json: boolean): void {
+  if (json) {
+    process.stdout.write(`${JSON.stringify({ index: group.index, size: group.size, jobName: group.jobName, topology: group.topology, peers: group.peers }, null, 2)}\n`);
+    return;
+  }
+  for (const peer of group.peers) {
+    const rtt = peer.rttMs === undefined ? '-' : `${peer.rttMs.toFixed(2)}ms`;
+    process.stdout.write(`${peer.index}\t${peer.fqdn ?? peer.name}\t${peer.addresses.join(',') || '-'}\t${rtt}\n`);
+  }
+}
+
+/** Runs the workload with stdio inherited; forwards signals; its exit code (or 128+signal) is ours. */
+export function runWorkload(command: string[], env: NodeJS.ProcessEnv, logger: Logger): Promise<number> {
+  return new Promise((resolve) => {
+    const [file, ...rest] = command as [string, ...string[]];
+    const child = spawn(file, rest, { stdio: 'inherit', env });
+    const forward = (signal: NodeJS.Signals) => child.kill(signal);
+    for (const signal of FORWARDED) process.on(signal, forward);
+    const done = (code: number) => {
+      for (const signal of FORWARDED) process.off(signal, forward);
+      resolve(code);
+    };
+    child.once('error', (error: NodeJS.ErrnoException) => {
+      logger.line(`cannot run ${file}: ${error.code ?? error.message}`, { event: 'exec-failed' }, 'error');
+      done(error.code === 'ENOENT' ? 127 : 126);
+    });
+    child.once('exit', (code, signal) => done(code ?? 128 + (signal === null ? 0 : constants.signals[signal])));
+  });
+}

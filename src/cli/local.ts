@@ -1,0 +1,101 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
+import { peerFqdn, peerShortName } from '../names.js';
+import { LocalDnsServer } from './dns-server.js';
+import type { Logger } from './logger.js';
+
+export interface LocalOptions {
+  /** The task page's example: three pods of example-job behind headless-svc, pinging each other. */
+  demo: boolean;
+  replicas: number;
+  workload: string[];
+  env: NodeJS.ProcessEnv;
+  logger: Logger;
+}
+
+const NAMESPACE = 'default';
+const DOMAIN = 'cluster.local';
+/** Replica i listens on 127.0.0.(FIRST_HOST + i): its own address, as a pod has its own IP. */
+const FIRST_HOST = 10;
+const DEMO_WORKLOAD = [process.execPath, '-e', 'for (const peer of process.env.ROLLCALL_PEERS.split(",")) console.log(`Successfully pinged pod: ${peer}`)'];
+
+/**
+ * Runs N replicas of a workload on this machine as an Indexed Job's pods would run: each its own
+ * process on its own loopback address, their names served by an embedded DNS server, each started by
+ * rollcall with the env a pod gets. No root, no cluster.
+ */
+export async function runLocal(options: LocalOptions): Promise<number> {
+  const job = options.env.ROLLCALL_JOB_NAME ?? (options.demo ? 'example-job' : 'local-job');
+  const subdomain = options.env.ROLLCALL_SUBDOMAIN ?? (options.demo ? 'headless-svc' : 'local-svc');
+  const replicas = options.demo ? 3 : options.replicas;
+  const workload = options.demo ? DEMO_WORKLOAD : options.workload;
+  const dns = new LocalDnsServer(DOMAIN);
+  const server = await dns.start();
+  const main = fileURLToPath(new URL('./main.js', import.meta.url));
+  const children: ChildProcess[] = [];
+  const startedAt = performance.now();
+  const released: number[] = [];
+  let firstFailure: number | undefined;
+  if (options.demo) options.logger.line(`demo: an Indexed Job "${job}" of ${replicas} pods behind the headless Service "${subdomain}", on this machine`);
+
+  const exits = Array.from({ length: replicas }, (_, index) => {
+    const address = `127.0.0.${FIRST_HOST + index}`;
+    dns.set(peerFqdn(job, index, subdomain, NAMESPACE, DOMAIN), [address]);
+    const child = spawn(process.execPath, [main, '--', ...workload], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: {
+        ...options.env,
+        JOB_COMPLETION_INDEX: String(index),
+        ROLLCALL_INDEX: String(index),
+        ROLLCALL_COUNT: String(replicas),
+        ROLLCALL_JOB_NAME: job,
+        ROLLCALL_SUBDOMAIN: subdomain,
+        ROLLCALL_NAMESPACE: NAMESPACE,
+        ROLLCALL_CLUSTER_DOMAIN: DOMAIN,
+        ROLLCALL_DNS_SERVERS: server,
+        ROLLCALL_LISTEN_HOST: address,
+        ROLLCALL_IP_FAMILY: 'ipv4',
+        // Replicas on one machine start within a second of each other; a failure should not take minutes to show.
+        ROLLCALL_TIMEOUT: options.env.ROLLCALL_TIMEOUT ?? '30s',
+        ...(options.demo ? { ROLLCALL_TOPOLOGY: 'mesh' } : {}),
+      },
+    });
+    children.push(child);
+    const prefix = `[${peerShortName(job, index, subdomain).split('.')[0]}]`;
+    prefixLines(child.stdout, prefix, process.stdout);
+    prefixLines(child.stderr, prefix, process.stderr, (line) => {
+      if (line.includes('released as index')) released[index] = performance.now() - startedAt;
+    });
+    return new Promise<number>((resolve) =>
+      child.once('exit', (code, signal) => {
+        const status = code ?? 128 + (signal === null ? 0 : 15);
+        if (status !== 0 && firstFailure === undefined) {
+          firstFailure = status;
+          // Like torchrun: one replica failing fails the job, and the rest are stopped.
+          for (const other of children) if (other !== child && other.exitCode === null) other.kill('SIGTERM');
+        }
+        resolve(status);
+      }),
+    );
+  });
+  await Promise.all(exits);
+  dns.close();
+
+  if (released.filter((at) => at !== undefined).length === replicas) {
+    const first = Math.min(...released);
+    const last = Math.max(...released);
+    options.logger.line(
+      `all ${replicas} replicas released: first ${first.toFixed(0)} ms after start, last ${last.toFixed(0)} ms (spread ${(last - first).toFixed(1)} ms); ${dns.queries} DNS queries answered`,
+    );
+  }
+  return firstFailure ?? 0;
+}
+
+function prefixLines(input: NodeJS.ReadableStream | null, prefix: string, output: NodeJS.WriteStream, onLine?: (line: string) => void): void {
+  if (input === null) return;
+  createInterface({ input }).on('line', (line) => {
+    onLine?.(line);
+    output.write(`${prefix} ${line}\n`);
+  });
+}

@@ -1,0 +1,40 @@
+import type { Progress } from '../options.js';
+import { describeMissing } from '../errors.js';
+
+export type LogFormat = 'text' | 'json';
+
+/**
+ * Logs on stderr (stdout belongs to the workload): readable lines, or one JSON object a line for log
+ * pipelines; on a terminal, progress is one live line rewritten in place.
+ */
+export class Logger {
+  private live = false;
+
+  constructor(
+    private readonly format: LogFormat,
+    private readonly stream: NodeJS.WriteStream = process.stderr,
+  ) {}
+
+  get interactive(): boolean {
+    return this.format === 'text' && this.stream.isTTY === true;
+  }
+
+  line(message: string, fields: Record<string, unknown> = {}, level: 'info' | 'warn' | 'error' = 'info'): void {
+    this.endLive();
+    if (this.format === 'json') this.stream.write(`${JSON.stringify({ time: new Date().toISOString(), level, msg: message, ...fields })}\n`);
+    else this.stream.write(`rollcall: ${message}\n`);
+  }
+
+  progress(progress: Progress): void {
+    const text = `${progress.ready}/${progress.size} ready; waiting for ${describeMissing(progress.missing)}`;
+    if (!this.interactive) return;
+    this.stream.write(`\r\x1b[Krollcall: ${progress.missing.length === 0 ? `${progress.ready}/${progress.size} ready` : text}`);
+    this.live = true;
+  }
+
+  private endLive(): void {
+    if (!this.live) return;
+    this.stream.write('\n');
+    this.live = false;
+  }
+}
