@@ -24,6 +24,8 @@ interface BarrierState {
  */
 export class Coordinator implements BarrierRole {
   private readonly members = new Map<number, Member>();
+  /** Pods whose session closed: they were here and went (gave up, crashed, were replaced). */
+  private readonly left = new Set<number>();
   private readonly barriers = new Map<string, BarrierState>();
   private readonly progressTimer: NodeJS.Timeout;
   private dirty = new Set<string>();
@@ -58,6 +60,7 @@ export class Coordinator implements BarrierRole {
     }
     const member = { gen: hello.gen, channel };
     this.members.set(hello.index, member);
+    this.left.delete(hello.index);
     channel.onFrame((frame) => {
       if (frame.t === 'arrive') this.arrive(frame.barrier, frame.addrs, hello.index);
       else if (frame.t === 'ack') this.ack(frame.barrier, hello.index);
@@ -66,6 +69,7 @@ export class Coordinator implements BarrierRole {
     channel.socket.once('close', () => {
       if (this.members.get(hello.index) !== member) return;
       this.members.delete(hello.index);
+      this.left.add(hello.index);
       for (const [name, state] of this.barriers) {
         if (!state.release.settled && state.arrived.delete(hello.index)) this.dirty.add(name);
       }
@@ -107,7 +111,8 @@ export class Coordinator implements BarrierRole {
     for (let index = 0; index < this.size; index++) {
       if (state.arrived.has(index)) continue;
       const here = index === 0 || this.members.has(index);
-      if (barrier === 'start') (here ? waiting : absent).push([index, here ? 'still checking its peers' : this.reasonFor(index)]);
+      const gone = this.left.has(index) ? 'left the group' : undefined;
+      if (barrier === 'start') (here ? waiting : absent).push([index, here ? 'still checking its peers' : (gone ?? this.reasonFor(index))]);
       else (here ? waiting : absent).push([index, here ? 'not at this barrier yet' : 'left the group']);
     }
     const missing = barrier === 'start' && absent.length > 0 ? absent : [...absent, ...waiting];

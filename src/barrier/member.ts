@@ -1,3 +1,4 @@
+import type { MissingReason } from '../errors.js';
 import type { Dialed } from './handshake.js';
 import { PeerCheck, type Backoff, type Limiter } from './check.js';
 import { Deferred, type BarrierRole, type BarrierView, type Release } from './role.js';
@@ -37,9 +38,9 @@ export class MemberSession implements BarrierRole {
         } catch {
           // Only an abort ends run(); the loop condition sees it.
         }
+        if (this.current !== undefined) this.lost = true;
         this.current = undefined;
         this.connecting = new PeerCheck(0, this.coordinatorName, this.dial);
-        this.connecting.reason = 'left the group';
       }
     })();
   }
@@ -47,6 +48,13 @@ export class MemberSession implements BarrierRole {
   get connected(): boolean {
     return this.current !== undefined;
   }
+
+  /** Why the coordinator is missing: once it was here, that it left says more than the reconnect's errors. */
+  get missingReason(): { reason: MissingReason; detail: string | undefined } {
+    return this.lost ? { reason: 'left the group', detail: undefined } : { reason: this.connecting.reason, detail: this.connecting.detail };
+  }
+
+  private lost = false;
 
   /** The coordinator just showed up (it dialled us): stop waiting out the backoff. */
   kick(): void {

@@ -21,6 +21,8 @@ export interface Peer {
   fqdn: string | undefined;
   /** Every address the name resolved to (from this pod's check, or the coordinator's roster). */
   addresses: string[];
+  /** The address that answered this pod's probe, when this pod probed the peer. */
+  address: string | undefined;
   /** The last probe's round trip from this pod, when this pod probed the peer. */
   rttMs: number | undefined;
 }
@@ -236,7 +238,7 @@ class Run {
       for (const check of this.checks.values()) {
         if (!check.passed && !this.callouts.has(check.index)) add(check.index, check.reason, check.detail);
       }
-      if (this.role instanceof MemberSession && !this.role.connected) add(0, this.role.connecting.reason, this.role.connecting.detail);
+      if (this.role instanceof MemberSession && !this.role.connected) add(0, this.role.missingReason.reason, this.role.missingReason.detail);
     }
     for (const [index, reason] of this.role.view(barrier)?.missing ?? []) add(index, asReason(reason));
     return [...found.values()].sort((a, b) => a.index - b.index);
@@ -289,7 +291,8 @@ class Run {
         name: this.names[index]?.short ?? '',
         fqdn: this.names[index]?.fqdn,
         addresses: checked?.addresses ?? roster?.[index] ?? [],
-        rttMs: checked === undefined || Number.isNaN(checked.rttMs) ? undefined : checked.rttMs,
+        address: checked?.address,
+        rttMs: checked?.rttMs,
       };
     });
     const { identity, topology } = this.config;

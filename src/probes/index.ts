@@ -10,7 +10,7 @@ import type { Probe, ProbeFunction, ProbeSpec } from './types.js';
 export function buildProbe(spec: Exclude<ProbeSpec, 'tcp'>, timeoutMs: number): { probe: Probe; close(): void } {
   if (typeof spec === 'function') return { probe: customProbe(spec, timeoutMs), close() {} };
   if (spec === 'icmp') return icmpProbe(timeoutMs);
-  if (spec === 'dns') return { probe: async (target) => ({ address: target.addresses[0] ?? '', rttMs: Number.NaN }), close() {} };
+  if (spec === 'dns') return { probe: async () => ({}), close() {} };
   return { probe: tcpPortProbe(Number(spec.slice('tcp:'.length)), timeoutMs), close() {} };
 }
 
@@ -25,6 +25,6 @@ function customProbe(check: ProbeFunction, timeoutMs: number): Probe {
       throw new AttemptError('probe failed', (error as Error)?.message ?? String(error), { cause: error });
     }
     if (verdict === false) throw new AttemptError('probe failed');
-    return { address: target.addresses[0] ?? '', rttMs: performance.now() - started };
+    return { rttMs: performance.now() - started };
   };
 }

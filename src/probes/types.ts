@@ -7,9 +7,9 @@ export interface ProbeTarget {
 }
 
 export interface ProbeResult {
-  /** The address that answered. */
-  address: string;
-  rttMs: number;
+  /** The address that answered; none for a probe that contacts nobody (dns) or does not say (a function). */
+  address?: string;
+  rttMs?: number;
 }
 
 /** Throws AttemptError for "not yet", ProbeUnavailableError for "never here". */

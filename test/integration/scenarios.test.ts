@@ -1,0 +1,134 @@
+import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeAll, expect, test } from 'vitest';
+import { Cluster, type Pod, type PodReport } from '../cluster/cluster.js';
+import { sleep } from '../cluster/wait.js';
+import { describeWith } from '../support/requirements.js';
+import { CLUSTER_NEEDS, assertBuilt, describeReport, releasedAt, startRollcallPod } from './support.js';
+
+const PING_LOOP = resolve(dirname(fileURLToPath(import.meta.url)), '../../../shared/reference/ping-loop.sh');
+
+describeWith([...CLUSTER_NEEDS], 'the simulated cluster', () => {
+  let cluster: Cluster | undefined;
+  beforeAll(assertBuilt);
+  afterEach(async () => {
+    await cluster?.destroy();
+    cluster = undefined;
+  });
+
+  const finishAll = (pods: Pod[], timeoutMs = 60_000) => Promise.all(pods.map((pod) => pod.finished(timeoutMs)));
+  const expectExit = (report: PodReport, code: number) => expect(report.exitCode, describeReport(report)).toBe(code);
+
+  test('the task page: a headless Service and a 3-pod Indexed Job all release, peers listed', async () => {
+    cluster = await Cluster.create();
+    const pods = await Promise.all([0, 1, 2].map((index) => startRollcallPod(cluster as Cluster, index, { count: 3, args: ['peers', '--json'], workload: [] })));
+    for (const report of await finishAll(pods)) {
+      expectExit(report, 0);
+      const group = JSON.parse(report.stdout) as { size: number; peers: { name: string; fqdn: string; addresses: string[] }[] };
+      expect(group.size).toBe(3);
+      expect(group.peers.map((peer) => peer.name)).toEqual(['example-job-0.headless-svc', 'example-job-1.headless-svc', 'example-job-2.headless-svc']);
+      expect(group.peers.map((peer) => peer.fqdn)).toEqual([0, 1, 2].map((index) => `example-job-${index}.headless-svc.default.svc.cluster.local`));
+      expect(group.peers.map((peer) => peer.addresses)).toEqual(pods.map((pod) => pod.ips));
+    }
+  });
+
+  test('a pod 5 s late, of 8: all release within a second of its record appearing', async () => {
+    cluster = await Cluster.create();
+    const early = await Promise.all([0, 1, 2, 3, 4, 5, 6].map((index) => startRollcallPod(cluster as Cluster, index, { count: 8 })));
+    await sleep(5000);
+    const late = await startRollcallPod(cluster, 7, { count: 8 });
+    const reports = await finishAll([...early, late]);
+    const appeared = late.report.recordAt as number;
+    for (const report of reports) {
+      expectExit(report, 0);
+      const released = releasedAt(report) as number;
+      expect(released, report.name).toBeGreaterThanOrEqual(appeared);
+      expect(released - appeared, report.name).toBeLessThan(1000);
+    }
+  });
+
+  test('a pod that never starts: every other pod fails at its deadline, naming it and why', async () => {
+    cluster = await Cluster.create();
+    const pods = await Promise.all([0, 1, 2].map((index) => startRollcallPod(cluster as Cluster, index, { count: 4, env: { ROLLCALL_TIMEOUT: '4s' } })));
+    for (const report of await finishAll(pods)) {
+      expectExit(report, 124);
+      expect(report.stdout).not.toContain('RELEASED');
+      const line = /start barrier timed out after 4s: \d\/4 ready; missing (.*)$/m.exec(report.stderr);
+      expect(line, describeReport(report)).not.toBeNull();
+      const named = (line?.[1] ?? '').split(', ');
+      expect(named).toContainEqual(expect.stringMatching(/^example-job-3\.headless-svc \((no such name|not arrived at coordinator)\)$/));
+      // Deadlines fall within milliseconds of each other: a pod that gave up first is said to have left.
+      for (const other of named.filter((entry) => !entry.startsWith('example-job-3.'))) expect(other).toMatch(/^example-job-[0-2]\.headless-svc \(left the group\)$/);
+    }
+  });
+
+  test('a pod replaced mid-wait (new IP, old record lingering): the group releases on the new pod', async () => {
+    cluster = await Cluster.create();
+    const first = await startRollcallPod(cluster, 2, { count: 3, goneDelayMs: 3000 });
+    await sleep(800);
+    first.signal('SIGKILL');
+    await sleep(200);
+    const replacement = await startRollcallPod(cluster, 2, { count: 3, args: ['peers', '--json'], workload: [] });
+    const others = await Promise.all([0, 1].map((index) => startRollcallPod(cluster as Cluster, index, { count: 3, args: ['peers', '--json'], workload: [] })));
+    const reports = await finishAll([replacement, ...others]);
+    // The old record lingers still: DNS gave both addresses, and the handshake told them apart.
+    expect(first.report.recordGoneAt).toBeUndefined();
+    for (const report of reports) {
+      expectExit(report, 0);
+      const group = JSON.parse(report.stdout) as { peers: { index: number; address?: string; addresses: string[] }[] };
+      const two = group.peers[2];
+      expect(two?.address, describeReport(report)).toBe(replacement.ips[0]);
+      expect(two?.addresses.sort()).toEqual([first.ips[0], replacement.ips[0]].sort());
+    }
+  });
+
+  test('the cluster DNS paused for 3 s during the wait: still releases once it is back', async () => {
+    cluster = await Cluster.create();
+    cluster.dns.pause();
+    const pods = await Promise.all([0, 1, 2].map((index) => startRollcallPod(cluster as Cluster, index, { count: 3 })));
+    await sleep(3000);
+    cluster.dns.resume();
+    const resumed = Date.now();
+    for (const report of await finishAll(pods)) {
+      expectExit(report, 0);
+      expect(releasedAt(report) as number).toBeGreaterThanOrEqual(resumed);
+    }
+  });
+
+  test('probe "dns" releases on resolution alone', async () => {
+    cluster = await Cluster.create();
+    const pods = await Promise.all([0, 1, 2].map((index) => startRollcallPod(cluster as Cluster, index, { count: 3, args: ['--probe', 'dns'] })));
+    for (const report of await finishAll(pods)) expectExit(report, 0);
+  });
+
+  test('probe "tcp:<port>" waits for an application port opened late', async () => {
+    cluster = await Cluster.create();
+    const openLate = `setTimeout(() => require("net").createServer((s) => s.destroy()).listen(8080), 2500); setTimeout(() => process.exit(0), 20000)`;
+    const started = Date.now();
+    const pods = await Promise.all(
+      [0, 1, 2].map((index) =>
+        startRollcallPod(cluster as Cluster, index, {
+          count: 3,
+          workload: [],
+          command: ['sh', '-c', `${process.execPath} -e '${openLate}' & ${process.execPath} ${resolve('dist/cli/main.js')} --probe tcp:8080 -- sh -c 'echo "RELEASED $(date +%s%N)"'; status=$?; kill $!; exit $status`],
+        }),
+      ),
+    );
+    for (const report of await finishAll(pods)) {
+      expectExit(report, 0);
+      expect(releasedAt(report) as number).toBeGreaterThanOrEqual(started + 2500);
+    }
+  });
+
+  test.runIf(existsSync(PING_LOOP) || process.env.CI === 'true')('the task page\'s ping loop runs on the harness unchanged (N=3)', async () => {
+    expect(existsSync(PING_LOOP), `${PING_LOOP} (../shared/reference beside the repo)`).toBe(true);
+    cluster = await Cluster.create();
+    const pods = await Promise.all([0, 1, 2].map((index) => (cluster as Cluster).startPod({ job: 'example-job', index, command: ['bash', PING_LOOP], env: { N: '3' } })));
+    for (const report of await finishAll(pods)) {
+      expectExit(report, 0);
+      for (let index = 0; index < 3; index++) expect(report.stdout).toContain(`Successfully pinged pod: example-job-${index}.headless-svc`);
+      expect(releasedAt(report)).toBeGreaterThan(0);
+    }
+  });
+});

@@ -1,0 +1,43 @@
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Cluster, Pod, PodReport, PodSpec } from '../cluster/cluster.js';
+
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export const ROLLCALL = join(REPO, 'dist/cli/main.js');
+export const CLUSTER_NEEDS = ['root', 'dnsmasq', 'ip', 'nft', 'unshare', 'ping'] as const;
+
+/** Prints the moment the workload starts, in the ping loop's own format. */
+export const MARK_RELEASE = ['sh', '-c', 'echo "RELEASED $(date +%s%N)"'];
+
+export function assertBuilt(): void {
+  if (!existsSync(ROLLCALL)) throw new Error(`${ROLLCALL} is missing: run "npm run build" (npm test does) before the integration tests`);
+}
+
+export interface RollcallPodOptions extends Partial<PodSpec> {
+  count: number;
+  args?: string[];
+  workload?: string[];
+}
+
+/** A pod whose container is `rollcall [args] -- <workload>`, as the image's entrypoint runs it. */
+export function startRollcallPod(cluster: Cluster, index: number, options: RollcallPodOptions): Promise<Pod> {
+  const { count, args = [], workload = MARK_RELEASE, env, job = 'example-job', ...rest } = options;
+  return cluster.startPod({
+    job,
+    index,
+    command: [process.execPath, ROLLCALL, ...args, ...(workload.length > 0 ? ['--', ...workload] : [])],
+    env: { ROLLCALL_COUNT: String(count), ROLLCALL_TIMEOUT: '60s', ...env },
+    ...rest,
+  });
+}
+
+/** The wall-clock time (ms) the pod's workload started, from its RELEASED line. */
+export function releasedAt(report: PodReport): number | undefined {
+  const match = /^RELEASED (\d+)$/m.exec(report.stdout);
+  return match === null ? undefined : Number(BigInt(match[1] as string) / 1000n) / 1000;
+}
+
+export function describeReport(report: PodReport): string {
+  return `${report.name} exit=${report.exitCode} signal=${report.signal}\n--- stdout\n${report.stdout.slice(-1500)}\n--- stderr\n${report.stderr.slice(-3000)}`;
+}
