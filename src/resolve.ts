@@ -27,7 +27,9 @@ export function createNameResolver(options: NameResolverOptions): ResolveName {
 }
 
 function createDirectResolver({ servers, families, attemptTimeoutMs }: NameResolverOptions): ResolveName {
-  const resolver = new Resolver({ timeout: attemptTimeoutMs, tries: 1 });
+  // Two sends within the attempt's deadline (c-ares doubles the wait for the second): on a lossy
+  // network one lost UDP packet then costs a third of the deadline, not all of it.
+  const resolver = new Resolver({ timeout: Math.max(1, Math.floor(attemptTimeoutMs / 3)), tries: 2 });
   if (servers.length > 0) resolver.setServers([...servers]);
   const queries = families.map((family) => (name: string) => (family === 4 ? resolver.resolve4(name) : resolver.resolve6(name)));
   return async (name, signal) => {

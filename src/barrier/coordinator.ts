@@ -44,7 +44,7 @@ export class Coordinator implements BarrierRole {
      */
     private readonly announce: boolean,
   ) {
-    this.progressTimer = setInterval(() => this.broadcastProgress(), progressIntervalMs);
+    this.progressTimer = setInterval(() => this.tick(), progressIntervalMs);
     this.progressTimer.unref();
   }
 
@@ -154,6 +154,19 @@ export class Coordinator implements BarrierRole {
 
   private roster(state: BarrierState): string[][] {
     return Array.from({ length: this.size }, (_, index) => state.arrived.get(index) ?? []);
+  }
+
+  /**
+   * Runs on the progress timer. A release or an ack lost on a lossy link would otherwise wait out TCP's
+   * exponential retransmission backoff (tens of seconds); re-sending to whoever has not acked recovers
+   * in a round trip, since later segments let TCP fast-retransmit the lost one.
+   */
+  private tick(): void {
+    this.broadcastProgress();
+    for (const [barrier, state] of this.barriers) {
+      if (!state.release.settled || state.allAcked.settled) continue;
+      for (const index of this.members.keys()) if (!state.acked.has(index)) this.sendRelease(barrier, index, state);
+    }
   }
 
   private broadcastProgress(): void {

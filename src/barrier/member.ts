@@ -3,6 +3,8 @@ import type { Dialed } from './handshake.js';
 import { PeerCheck, type Backoff, type Limiter } from './check.js';
 import { Deferred, type BarrierRole, type BarrierView, type Release } from './role.js';
 
+const RESEND_MS = 1000;
+
 /**
  * A non-zero index's side: one session to the coordinator, re-established for as long as the group is
  * open (the coordinator may be replaced), over which it reports arrivals and hears releases.
@@ -81,6 +83,11 @@ export class MemberSession implements BarrierRole {
 
   private attach(dialed: Dialed): void {
     this.current = dialed;
+    // An arrival lost on a lossy link is re-sent until the release comes (the coordinator ignores repeats).
+    const resend = setInterval(() => {
+      for (const [barrier, addrs] of this.arrivals) if (!this.release(barrier).settled) dialed.channel.send({ t: 'arrive', barrier, addrs });
+    }, RESEND_MS);
+    dialed.channel.socket.once('close', () => clearInterval(resend));
     dialed.channel.socket.setKeepAlive(true, 5000);
     dialed.channel.onFrame((frame) => {
       if (frame.t === 'release') {

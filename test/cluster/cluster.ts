@@ -29,6 +29,8 @@ export interface PodSpec {
   readyDelayMs?: number;
   /** How long the record lingers after the container exits. */
   goneDelayMs?: number;
+  /** Packet loss on the pod's link, in place before its container starts. */
+  lossPercent?: number;
 }
 
 export interface PodReport {
@@ -207,6 +209,7 @@ export class Cluster {
     );
     const pod = new Pod(this, name, spec, ips, hostname);
     this.pods.set(name, pod);
+    if (spec.lossPercent !== undefined) await pod.loss(spec.lossPercent);
     pod.launch();
     return pod;
   }
