@@ -70,8 +70,11 @@ export class Coordinator implements BarrierRole {
       if (this.members.get(hello.index) !== member) return;
       this.members.delete(hello.index);
       this.left.add(hello.index);
+      // Whether or not it had arrived, everyone waiting should hear that it went.
       for (const [name, state] of this.barriers) {
-        if (!state.release.settled && state.arrived.delete(hello.index)) this.dirty.add(name);
+        if (state.release.settled) continue;
+        state.arrived.delete(hello.index);
+        this.dirty.add(name);
       }
     });
     for (const name of this.barriers.keys()) this.dirty.add(name);

@@ -24,23 +24,47 @@ export interface Dialed {
   peerGen: string;
 }
 
-/** Connects and proves, both ways, that the two ends belong to the same group. */
+/** When every address fails, the most telling failure is reported: who refused us says the most. */
+const FAILURE_RANK = ['refused by peer', 'address is not this pod', 'connection refused', 'timed out', 'unreachable'];
+
+/**
+ * Connects to every address at once and proves, both ways, that the two ends belong to the same group;
+ * the first address to pass the handshake wins. During a replacement a name can hold an old and a new
+ * address, or an impostor's beside the real one: the handshake settles which is which, not the order
+ * in which sockets happened to connect.
+ */
 export async function dialPeer(options: DialOptions): Promise<Dialed> {
-  const { socket, address, rttMs } = await connectAny(options.addresses, options.port, options.timeoutMs, options.signal);
+  if (options.addresses.length === 0) throw new AttemptError('no address');
+  const won = new AbortController();
+  const signal = AbortSignal.any([options.signal, won.signal]);
+  try {
+    const dialed = await Promise.any(options.addresses.map((address) => handshakeAt(address, options, signal)));
+    won.abort(new Error('another address answered first'));
+    return dialed;
+  } catch (error) {
+    if (options.signal.aborted) throw options.signal.reason;
+    const failures = (error as AggregateError).errors.filter((failure): failure is AttemptError => failure instanceof AttemptError);
+    const rank = (failure: AttemptError) => (FAILURE_RANK.indexOf(failure.reason) + FAILURE_RANK.length + 1) % (FAILURE_RANK.length + 1);
+    throw failures.sort((a, b) => rank(a) - rank(b))[0] ?? (error as AggregateError).errors[0];
+  }
+}
+
+async function handshakeAt(address: string, options: DialOptions, signal: AbortSignal): Promise<Dialed> {
+  const { socket, rttMs } = await connectAny([address], options.port, options.timeoutMs, signal);
   const channel = new FrameChannel(socket, options.maxFrameBytes ?? MAX_FRAME_BYTES);
   const onAbort = () => socket.destroy();
-  options.signal.addEventListener('abort', onAbort, { once: true });
+  signal.addEventListener('abort', onAbort, { once: true });
   try {
     const challenge = await channel.next(options.timeoutMs).catch(failed);
     if (challenge.t !== 'challenge') throw new AttemptError('refused by peer', `expected a challenge, got "${challenge.t}"`);
     const nonce = newNonce();
     channel.send({ t: 'hello', v: PROTOCOL_VERSION, ...options.own, role: options.role, nonce, mac: proof(options.secret, 'c2s', challenge.nonce, options.own) });
     const answer = await channel.next(options.timeoutMs).catch(failed);
-    if (answer.t === 'refuse') throw new AttemptError('refused by peer', answer.reason);
+    if (answer.t === 'refuse') throw new AttemptError('refused by peer', `${address}: ${answer.reason}`);
     if (answer.t !== 'welcome') throw new AttemptError('refused by peer', `expected a welcome, got "${answer.t}"`);
     const peer = { ...options.own, index: answer.index, gen: answer.gen };
     if (!proofMatches(proof(options.secret, 's2c', nonce, peer), answer.mac)) {
-      throw new AttemptError('refused by peer', 'the peer could not prove the shared secret');
+      throw new AttemptError('refused by peer', `${address} could not prove the shared secret`);
     }
     if (answer.index !== options.expectIndex) {
       throw new AttemptError('address is not this pod', `${address} answers as index ${answer.index}, not ${options.expectIndex}`);
@@ -51,9 +75,9 @@ export async function dialPeer(options: DialOptions): Promise<Dialed> {
     return { channel, address, rttMs, peerGen: answer.gen };
   } catch (error) {
     socket.destroy();
-    throw options.signal.aborted ? options.signal.reason : error;
+    throw signal.aborted ? signal.reason : error;
   } finally {
-    options.signal.removeEventListener('abort', onAbort);
+    signal.removeEventListener('abort', onAbort);
   }
 }
 

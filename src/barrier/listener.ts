@@ -23,12 +23,34 @@ export interface Listener {
   close(): Promise<void>;
 }
 
+/**
+ * Connections from one address that have not finished their hello. A legitimate pod opens one or two at
+ * a time; a flood from one address is cut here, so it cannot crowd out the peers it is not.
+ */
+export const MAX_PENDING_PER_ADDRESS = 8;
+
 export async function startListener(options: ListenerOptions): Promise<Listener> {
   const sockets = new Set<Socket>();
+  const pending = new Map<string, number>();
   const server = createServer({ noDelay: true }, (socket) => {
+    const remote = socket.remoteAddress ?? '';
+    const count = (pending.get(remote) ?? 0) + 1;
+    if (count > MAX_PENDING_PER_ADDRESS) return void socket.destroy();
+    pending.set(remote, count);
+    let counted = true;
+    const settle = () => {
+      if (!counted) return;
+      counted = false;
+      const left = (pending.get(remote) ?? 1) - 1;
+      if (left === 0) pending.delete(remote);
+      else pending.set(remote, left);
+    };
     sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-    void greet(socket, options);
+    socket.once('close', () => {
+      sockets.delete(socket);
+      settle();
+    });
+    void greet(socket, options, settle);
   });
   server.maxConnections = options.maxConnections;
   await listen(server, options);
@@ -68,7 +90,7 @@ async function listen(server: Server, { host, port }: ListenerOptions): Promise<
   }
 }
 
-async function greet(socket: Socket, options: ListenerOptions): Promise<void> {
+async function greet(socket: Socket, options: ListenerOptions, greeted: () => void): Promise<void> {
   const remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
   socket.setTimeout(options.handshakeTimeoutMs, () => socket.destroy());
   const channel = new FrameChannel(socket);
@@ -91,6 +113,7 @@ async function greet(socket: Socket, options: ListenerOptions): Promise<void> {
     socket.end();
     return;
   }
+  greeted();
   channel.send({ t: 'welcome', index: options.own.index, gen: options.own.gen, mac: proof(options.secret, 's2c', hello.nonce, options.own) });
   options.onHello(hello);
   if (hello.role === 'probe' || options.onMember === undefined) {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { AttemptError, MISSING_REASONS, PeersTimeoutError, describeMissing, type MissingPeer, type MissingReason } from '../errors.js';
 import { peerFqdn, peerShortName } from '../names.js';
-import { resolveConfig, type Config, type Progress, type Topology, type WaitForPeersOptions } from '../options.js';
+import { DEFAULTS, resolveConfig, type Config, type Progress, type Topology, type WaitForPeersOptions } from '../options.js';
 import { createNameResolver, type ResolveName } from '../resolve.js';
 import { buildProbe } from '../probes/index.js';
 import type { Probe, ProbeResult } from '../probes/types.js';
@@ -79,7 +79,7 @@ class Run {
   private listener: Awaited<ReturnType<typeof startListener>> | undefined;
   private timers: NodeJS.Timeout[] = [];
   private lastProgress = '';
-  private refusals = 0;
+  private readonly refusals = new Map<string, number>();
 
   constructor(private readonly config: Config) {
     const { identity } = config;
@@ -101,7 +101,7 @@ class Run {
     this.probe = config.probe === 'tcp' ? undefined : buildProbe(config.probe, config.attemptTimeoutMs);
     this.role =
       identity.index === 0
-        ? new Coordinator(identity.count, (index) => this.coordinatorReason(index), (index) => this.seen(index), 500, config.topology === 'mesh')
+        ? new Coordinator(identity.count, (index) => this.coordinatorReason(index), (index) => this.seen(index), DEFAULTS.progressIntervalMs, config.topology === 'mesh')
         : new MemberSession(this.names[0]?.short ?? '', (signal) => this.dial(0, 'member', signal), config.backoff, this.limiter, (index) => this.checks.get(index)?.kick());
   }
 
@@ -112,8 +112,9 @@ class Run {
       port: this.config.port,
       own: this.own,
       secret: this.config.secret,
-      handshakeTimeoutMs: 5000,
-      maxConnections: identity.count * 2 + 64,
+      handshakeTimeoutMs: DEFAULTS.handshakeTimeoutMs,
+      // Each peer holds at most a session and a probe; the rest is headroom for late joiners and refusals.
+      maxConnections: identity.count * 2 + 256,
       onHello: (hello) => {
         this.checks.get(hello.index)?.kick();
         if (hello.index === 0 && this.role instanceof MemberSession) this.role.kick();
@@ -131,7 +132,7 @@ class Run {
       }, this.config.timeoutMs));
     });
     timedOut.catch(() => {});
-    this.timers.push(setInterval(() => this.reportProgress('start'), 500));
+    this.timers.push(setInterval(() => this.reportProgress('start'), DEFAULTS.progressIntervalMs));
     this.timers.push(setInterval(() => this.logProgress('start'), this.config.logIntervalMs));
 
     if (this.role instanceof MemberSession) this.role.start(deadline);
@@ -267,15 +268,20 @@ class Run {
     this.config.log(`${ready}/${size} ready; waiting for ${describeMissing(missing)}`);
   }
 
+  /**
+   * A flood of foreign connections must not flood the log: the first refusal of each kind is logged with
+   * its reason, repeats are only counted, and the count is logged once per interval.
+   */
   private noteRefusal(reason: string, remote: string): void {
-    // A flood of foreign connections must not flood the log: one line, then one per interval at most.
-    if (this.refusals++ === 0) {
-      this.config.log(`refused ${remote}: ${reason}`);
-      this.timers.push(setTimeout(() => {
-        if (this.refusals > 1) this.config.log(`refused ${this.refusals - 1} more connections`);
-        this.refusals = 0;
-      }, this.config.logIntervalMs));
-    }
+    const seen = this.refusals.get(reason) ?? 0;
+    this.refusals.set(reason, seen + 1);
+    if (seen > 0) return;
+    this.config.log(`refused ${remote.replace(/^::ffff:/, '')}: ${reason}`);
+    this.timers.push(setTimeout(() => {
+      const repeats = (this.refusals.get(reason) ?? 1) - 1;
+      if (repeats > 0) this.config.log(`refused ${repeats} more connections: ${reason}`);
+      this.refusals.delete(reason);
+    }, this.config.logIntervalMs));
   }
 
   private clearTimers(): void {

@@ -1,0 +1,138 @@
+import { connect, type Socket } from 'node:net';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { dialPeer } from '../../src/barrier/handshake.js';
+import { MAX_PENDING_PER_ADDRESS, startListener, type Listener } from '../../src/barrier/listener.js';
+import { MAX_FRAME_BYTES, newNonce, proof, type WireIdentity } from '../../src/barrier/protocol.js';
+import { sleep, waitUntil } from '../cluster/wait.js';
+
+const own: WireIdentity = { job: 'job', uid: 'uid', size: 4, index: 0, gen: 'gen-0' };
+const peer: WireIdentity = { ...own, index: 1, gen: 'gen-1' };
+const SECRET = 'shh';
+const HOST = '127.0.0.1';
+
+/** Opens a raw connection, sends `bytes`, and resolves with what came back before the server closed it. */
+function exchange(port: number, bytes: Buffer | string, host = HOST, waitMs = 3000, localAddress?: string): Promise<{ received: string; closed: boolean }> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port, ...(localAddress === undefined ? {} : { localAddress }) });
+    let received = '';
+    const timer = setTimeout(() => {
+      socket.destroy();
+      resolve({ received, closed: false });
+    }, waitMs);
+    socket.on('data', (chunk) => (received += String(chunk)));
+    socket.on('error', () => {});
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve({ received, closed: true });
+    });
+    socket.on('connect', () => socket.write(bytes));
+  });
+}
+
+describe('the listener under hostile input', () => {
+  let listener: Listener;
+  const hellos: number[] = [];
+  beforeAll(async () => {
+    listener = await startListener({
+      host: HOST,
+      port: 0,
+      own,
+      secret: SECRET,
+      handshakeTimeoutMs: 1000,
+      maxConnections: 512,
+      onHello: (hello) => hellos.push(hello.index),
+      onMember: undefined,
+      onRefused: () => {},
+    });
+  });
+  afterAll(() => listener.close());
+
+  const legitimateProbe = async () => {
+    const dialed = await dialPeer({ addresses: [HOST], port: listener.port, own: peer, secret: SECRET, role: 'probe', expectIndex: 0, timeoutMs: 2000, signal: new AbortController().signal });
+    dialed.channel.socket.destroy();
+    return dialed.peerGen;
+  };
+
+  test('random bytes close the connection and count nobody', async () => {
+    const before = hellos.length;
+    await fc.assert(
+      fc.asyncProperty(fc.uint8Array({ minLength: 1, maxLength: 600 }), async (bytes) => {
+        const { closed } = await exchange(listener.port, Buffer.concat([Buffer.from(bytes), Buffer.from('\n')]));
+        expect(closed).toBe(true);
+      }),
+      { numRuns: 60 },
+    );
+    expect(hellos.length).toBe(before);
+    expect(await legitimateProbe()).toBe(own.gen);
+  });
+
+  test('mutated valid hellos are refused or dropped, never counted', async () => {
+    const before = hellos.length;
+    const valid = { t: 'hello', v: 1, ...peer, role: 'probe', nonce: newNonce(), mac: 'f'.repeat(64) };
+    await fc.assert(
+      fc.asyncProperty(
+        fc.record({
+          key: fc.constantFrom(...Object.keys(valid)),
+          value: fc.oneof(fc.string(), fc.integer(), fc.constant(null), fc.boolean(), fc.array(fc.integer()), fc.double()),
+        }),
+        async ({ key, value }) => {
+          const frame = JSON.stringify({ ...valid, [key]: value });
+          const { received, closed } = await exchange(listener.port, `${frame}\n`);
+          expect(closed).toBe(true);
+          expect(received).not.toContain('"welcome"');
+        },
+      ),
+      { numRuns: 60 },
+    );
+    expect(hellos.length).toBe(before);
+  });
+
+  test('a hello without the secret\'s proof is refused', async () => {
+    const { received } = await exchange(listener.port, `${JSON.stringify({ t: 'hello', v: 1, ...peer, role: 'probe', nonce: newNonce(), mac: proof('guess', 'c2s', newNonce(), peer) })}\n`);
+    expect(received).toContain('"refuse"');
+    expect(received).toContain('secret');
+  });
+
+  test('an oversized frame closes the connection before the frame ends', async () => {
+    const { closed, received } = await exchange(listener.port, 'x'.repeat(MAX_FRAME_BYTES * 4));
+    expect(closed).toBe(true);
+    expect(received).not.toContain('"welcome"');
+  });
+
+  test('a silent connection is dropped after the handshake timeout', async () => {
+    const started = performance.now();
+    const { closed } = await exchange(listener.port, '', HOST, 5000);
+    expect(closed).toBe(true);
+    expect(performance.now() - started).toBeLessThan(3000);
+  });
+
+  test('a flood from one address is cut at the door; a peer elsewhere still gets in', async () => {
+    const flood: Socket[] = [];
+    try {
+      for (let i = 0; i < 400; i++) {
+        const socket = connect({ host: HOST, port: listener.port });
+        socket.on('error', () => {});
+        flood.push(socket);
+      }
+      await sleep(300);
+      const open = flood.filter((socket) => !socket.destroyed && socket.readyState === 'open').length;
+      expect(open).toBeLessThanOrEqual(MAX_PENDING_PER_ADDRESS);
+      // A peer from another address is not crowded out by the flood: it is let in and challenged.
+      const other = await exchange(listener.port, '', HOST, 500, '127.0.0.2');
+      expect(other.received).toContain('"challenge"');
+    } finally {
+      for (const socket of flood) socket.destroy();
+    }
+    await waitUntil('the listener to serve again after the flood', async () => (await legitimateProbe().catch(() => undefined)) === own.gen, { timeoutMs: 5000 });
+  });
+
+  test('memory stays bounded through a flood of garbage connections', async () => {
+    const before = process.memoryUsage().rss;
+    for (let round = 0; round < 50; round++) {
+      await Promise.all(Array.from({ length: MAX_PENDING_PER_ADDRESS }, () => exchange(listener.port, Buffer.alloc(MAX_FRAME_BYTES * 16, 0x41), HOST, 1500)));
+    }
+    expect(process.memoryUsage().rss - before).toBeLessThan(64 * 1024 * 1024);
+    expect(await legitimateProbe()).toBe(own.gen);
+  });
+});

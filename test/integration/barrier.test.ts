@@ -1,0 +1,126 @@
+import { afterEach, beforeAll, expect, test } from 'vitest';
+import { Cluster, type Pod } from '../cluster/cluster.js';
+import { sleep, waitUntil } from '../cluster/wait.js';
+import { describeWith } from '../support/requirements.js';
+import { CLUSTER_NEEDS, assertBuilt, describeReport, releasedAt, startRollcallPod } from './support.js';
+
+describeWith([...CLUSTER_NEEDS], 'a true barrier on the simulated cluster', () => {
+  let cluster: Cluster | undefined;
+  beforeAll(assertBuilt);
+  afterEach(async () => {
+    await cluster?.destroy();
+    cluster = undefined;
+  });
+  const finishAll = (pods: Pod[], timeoutMs = 90_000) => Promise.all(pods.map((pod) => pod.finished(timeoutMs)));
+
+  test.each(['mesh', 'star'] as const)(
+    '%s: 32 pods, the last 3 s late, each exiting right after release (its record gone at once): all release, none stranded',
+    async (topology) => {
+      cluster = await Cluster.create();
+      const count = 32;
+      const env = { ROLLCALL_TOPOLOGY: topology };
+      const early: Pod[] = [];
+      // Pods start over about a second, as a scheduler brings them up.
+      for (let index = 0; index < count - 1; index++) {
+        early.push(await startRollcallPod(cluster, index, { count, env }));
+        await sleep(30);
+      }
+      await sleep(3000);
+      const late = await startRollcallPod(cluster, count - 1, { count, env });
+      const reports = await finishAll([...early, late]);
+      const appeared = late.report.recordAt as number;
+      for (const report of reports) {
+        expect(report.exitCode, describeReport(report)).toBe(0);
+        // Nobody started before the last pod was there.
+        expect(releasedAt(report) as number, report.name).toBeGreaterThanOrEqual(appeared);
+      }
+    },
+  );
+
+  test('index 0 arriving last, 3 s late: everyone releases once it is there', async () => {
+    cluster = await Cluster.create();
+    const count = 8;
+    const others = await Promise.all([1, 2, 3, 4, 5, 6, 7].map((index) => startRollcallPod(cluster as Cluster, index, { count, env: { ROLLCALL_TOPOLOGY: 'star' } })));
+    await sleep(3000);
+    const zero = await startRollcallPod(cluster, 0, { count, env: { ROLLCALL_TOPOLOGY: 'star' } });
+    const reports = await finishAll([zero, ...others]);
+    const appeared = zero.report.recordAt as number;
+    for (const report of reports) {
+      expect(report.exitCode, describeReport(report)).toBe(0);
+      const released = releasedAt(report) as number;
+      expect(released).toBeGreaterThanOrEqual(appeared);
+      expect(released - appeared, report.name).toBeLessThan(1000);
+    }
+  });
+
+  test('a pod restarted after the release (same index, new IP) joins at once', async () => {
+    cluster = await Cluster.create();
+    const long = ['sh', '-c', 'echo "RELEASED $(date +%s%N)"; sleep 20'];
+    const pods = await Promise.all([0, 1, 2].map((index) => startRollcallPod(cluster as Cluster, index, { count: 3, workload: long })));
+    await waitUntil('the group to release', () => pods.every((pod) => releasedAt(pod.report) !== undefined), { timeoutMs: 20_000 });
+    const old = pods[2] as Pod;
+    old.signal('SIGKILL');
+    await waitUntil('the old pod to exit', () => !old.running, { timeoutMs: 5000 });
+    const replacement = await startRollcallPod(cluster, 2, { count: 3 });
+    const report = await replacement.finished(20_000);
+    expect(report.exitCode, describeReport(report)).toBe(0);
+    expect((releasedAt(report) as number) - report.startedAt).toBeLessThan(3000);
+  });
+
+  test('a pod of an older job with the same name and a pod with the wrong secret are refused while the real group releases', async () => {
+    cluster = await Cluster.create();
+    const real = { ROLLCALL_JOB_UID: 'uid-new', ROLLCALL_SECRET: 'right', ROLLCALL_TIMEOUT: '20s' };
+    // The impostors hold the names example-job-1 and example-job-2 too: DNS returns both addresses.
+    const older = await startRollcallPod(cluster, 2, { count: 3, env: { ...real, ROLLCALL_JOB_UID: 'uid-old', ROLLCALL_TIMEOUT: '8s' } });
+    const wrongSecret = await startRollcallPod(cluster, 1, { count: 3, env: { ...real, ROLLCALL_SECRET: 'wrong', ROLLCALL_TIMEOUT: '8s' } });
+    await sleep(500);
+    const group = await Promise.all([0, 1, 2].map((index) => startRollcallPod(cluster as Cluster, index, { count: 3, env: real, args: ['peers', '--json'], workload: [] })));
+    const reports = await finishAll(group);
+    for (const report of reports) {
+      expect(report.exitCode, describeReport(report)).toBe(0);
+      const peers = (JSON.parse(report.stdout) as { peers: { address?: string }[] }).peers;
+      // Where this pod probed them itself, it reached the real pods, never the impostors.
+      for (const [index, peer] of peers.entries()) if (peer.address !== undefined) expect(peer.address).toBe(group[index]?.ips[0]);
+    }
+    const [olderReport, wrongSecretReport] = await finishAll([older, wrongSecret]);
+    for (const impostor of [olderReport, wrongSecretReport]) {
+      expect(impostor?.exitCode, describeReport(impostor as never)).toBe(124);
+      expect(impostor?.stdout).not.toContain('RELEASED');
+    }
+    // The real pods knocked on the impostors' addresses too (DNS gave both) and were turned away there.
+    expect(olderReport?.stderr).toMatch(/refused .*job uid "uid-new" is not "uid-old"/);
+    expect(wrongSecretReport?.stderr).toMatch(/refused .*secret proof does not match/);
+  });
+
+  test('a peer killed mid-barrier: the others time out naming it', async () => {
+    cluster = await Cluster.create();
+    const env = { ROLLCALL_TIMEOUT: '5s' };
+    const pods = await Promise.all([0, 1, 2].map((index) => startRollcallPod(cluster as Cluster, index, { count: 4, env })));
+    await sleep(1500);
+    (pods[2] as Pod).signal('SIGKILL');
+    const reports = await finishAll([pods[0] as Pod, pods[1] as Pod]);
+    for (const report of reports) {
+      expect(report.exitCode, describeReport(report)).toBe(124);
+      expect(report.stderr).toMatch(/missing .*example-job-2\.headless-svc \((left the group|no such name|connection refused)\)/);
+      expect(report.stderr).toMatch(/example-job-3\.headless-svc \(/);
+    }
+  });
+
+  test('a flood of connections at index 0 does not stop the group', async () => {
+    cluster = await Cluster.create();
+    // 200 new connections every 100 ms at whatever example-job-0 resolves to, each sending junk.
+    const flood = `const net = require("net"), dns = require("dns"); const end = Date.now() + 8000;
+      (function wave() {
+        if (Date.now() > end) return process.exit(0);
+        dns.lookup("example-job-0.headless-svc", (error, address) => {
+          if (!error) for (let i = 0; i < 200; i++) { const s = net.connect(7420, address); s.on("error", () => {}); s.on("connect", () => s.write("x".repeat(100))); }
+          setTimeout(wave, 100);
+        });
+      })();`;
+    const attacker = await cluster.startPod({ job: 'attacker', index: 0, command: [process.execPath, '-e', flood] });
+    await sleep(1000);
+    const group = await Promise.all([0, 1, 2].map((index) => startRollcallPod(cluster as Cluster, index, { count: 3 })));
+    for (const report of await finishAll(group)) expect(report.exitCode, describeReport(report)).toBe(0);
+    expect(attacker.running, 'the flood was still going when the group released').toBe(true);
+  });
+});
