@@ -44,7 +44,13 @@ export class PeerCheck<T> {
   private kickedInFlight = false;
   private current: AbortController | undefined;
 
-  constructor(index: number, name: string, private readonly attempt: (signal: AbortSignal) => Promise<T>) {
+  constructor(
+    index: number,
+    name: string,
+    private readonly attempt: (signal: AbortSignal) => Promise<T>,
+    /** Frees a result that arrived after a kick or abort made it moot (an open session, say). */
+    private readonly dispose: (result: T) => void = () => {},
+  ) {
     this.index = index;
     this.name = name;
   }
@@ -63,14 +69,16 @@ export class PeerCheck<T> {
     for (;;) {
       const current = new AbortController();
       this.current = current;
+      // One signal per round, for its attempts too: a shared signal would collect a listener per peer.
+      const round = AbortSignal.any([signal, current.signal]);
       try {
-        this.result = await pRetry(() => limiter.run(() => this.once(signal)), {
+        this.result = await pRetry(() => limiter.run(() => this.once(round)), {
           retries: Number.POSITIVE_INFINITY,
           factor: 2,
           minTimeout: backoff.minDelayMs,
           maxTimeout: backoff.maxDelayMs,
           randomize: true,
-          signal: AbortSignal.any([signal, current.signal]),
+          signal: round,
           onFailedAttempt: ({ error }) => {
             if (error instanceof AttemptError) {
               this.reason = error.reason;
@@ -93,7 +101,10 @@ export class PeerCheck<T> {
     this.inFlight = true;
     this.kickedInFlight = false;
     try {
-      return await this.attempt(signal);
+      const result = await this.attempt(signal);
+      // p-retry drops a result that lands after its signal fired; it must not leak what it holds.
+      if (signal.aborted) this.dispose(result);
+      return result;
     } finally {
       this.inFlight = false;
     }

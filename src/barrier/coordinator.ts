@@ -49,13 +49,16 @@ export class Coordinator implements BarrierRole {
   }
 
   addMember(channel: FrameChannel, hello: Hello): void {
+    // One session per index: a newer pod replaces an older one, and a new session from the same pod
+    // replaces its previous one (which may be half-open after a network blip).
     const existing = this.members.get(hello.index);
-    if (existing !== undefined && existing.gen !== hello.gen) {
-      if (generationTime(existing.gen) > generationTime(hello.gen)) {
+    if (existing !== undefined) {
+      if (existing.gen !== hello.gen && generationTime(existing.gen) > generationTime(hello.gen)) {
         channel.send({ t: 'refuse', reason: `superseded by a newer pod with index ${hello.index}` });
         channel.socket.end();
         return;
       }
+      this.members.delete(hello.index);
       existing.channel.socket.destroy();
     }
     const member = { gen: hello.gen, channel };

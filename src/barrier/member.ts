@@ -26,7 +26,7 @@ export class MemberSession implements BarrierRole {
     /** The coordinator saw this index join or arrive (mesh only). */
     private readonly onSeen: (index: number) => void,
   ) {
-    this.connecting = new PeerCheck(0, coordinatorName, dial);
+    this.connecting = this.newConnection();
   }
 
   /** Runs until close(); failures to connect are retried, never thrown. */
@@ -42,7 +42,7 @@ export class MemberSession implements BarrierRole {
         }
         if (this.current !== undefined) this.lost = true;
         this.current = undefined;
-        this.connecting = new PeerCheck(0, this.coordinatorName, this.dial);
+        this.connecting = this.newConnection();
       }
     })();
   }
@@ -79,6 +79,10 @@ export class MemberSession implements BarrierRole {
   async close(): Promise<void> {
     this.closed.abort();
     this.current?.channel.socket.end();
+  }
+
+  private newConnection(): PeerCheck<Dialed> {
+    return new PeerCheck(0, this.coordinatorName, this.dial, (dialed) => dialed.channel.socket.destroy());
   }
 
   private attach(dialed: Dialed): void {

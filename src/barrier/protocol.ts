@@ -7,6 +7,7 @@ import { isIP, type Socket } from 'node:net';
  */
 export const PROTOCOL_VERSION = 1;
 export const MAX_FRAME_BYTES = 4096;
+const QUEUE_BYTES = 64 * 1024;
 
 export type Role = 'probe' | 'member';
 
@@ -112,6 +113,7 @@ export class FrameChannel {
   private readonly maxFrameBytes: number;
   private handler: ((frame: Frame) => void) | undefined;
   private readonly queue: Frame[] = [];
+  private queuedBytes = 0;
 
   constructor(socket: Socket, maxFrameBytes = MAX_FRAME_BYTES) {
     this.socket = socket;
@@ -125,6 +127,7 @@ export class FrameChannel {
   onFrame(handler: (frame: Frame) => void): void {
     this.handler = handler;
     while (this.queue.length > 0 && this.handler === handler) handler(this.queue.shift() as Frame);
+    if (this.queue.length === 0) this.queuedBytes = 0;
   }
 
   send(frame: Frame): void {
@@ -158,10 +161,15 @@ export class FrameChannel {
       const frame = line.length <= this.maxFrameBytes ? parseFrame(line) : undefined;
       if (frame === undefined) return void this.socket.destroy();
       if (this.handler !== undefined) this.handler(frame);
-      else this.queue.push(frame);
+      else {
+        this.queue.push(frame);
+        this.queuedBytes += line.length;
+      }
       if (this.socket.destroyed) return;
     }
-    if (this.buffered.length > this.maxFrameBytes || this.queue.length > 16) this.socket.destroy();
+    // Frames may legitimately wait for a handler (a burst of news right after a handshake), but only so
+    // many bytes of them: the bound is on memory, not on how many small frames a busy group sends.
+    if (this.buffered.length > this.maxFrameBytes || this.queuedBytes > QUEUE_BYTES) this.socket.destroy();
   }
 }
 

@@ -183,8 +183,18 @@ class Run {
     });
   }
 
+  /**
+   * The session with the coordinator goes to one address only: racing a session to each address of a
+   * dual-stack or replaced pod would leave the coordinator holding the loser. With several addresses, a
+   * probe handshake picks the live one first.
+   */
   private async dial(index: number, role: 'member', signal: AbortSignal) {
-    const addresses = await this.resolveName(this.lookupName(index), signal);
+    let addresses = await this.resolveName(this.lookupName(index), signal);
+    if (addresses.length > 1) {
+      const probe = await this.dialAddresses(index, addresses, 'probe', signal);
+      probe.channel.socket.end();
+      addresses = [probe.address];
+    }
     return this.dialAddresses(index, addresses, role, signal);
   }
 

@@ -48,6 +48,9 @@ export interface PodReport {
 }
 
 let clusterCounter = 0;
+/** Each pod's gateway: the cluster side of its veth, link-local so it is the same for every pod. */
+const GATEWAY_V4 = '169.254.1.1';
+const GATEWAY_V6 = 'fe80::1';
 
 /** Wall-clock milliseconds with sub-millisecond precision, comparable across processes on this machine. */
 export const wallClockMs = () => performance.timeOrigin + performance.now();
@@ -114,7 +117,7 @@ async function deleteNamespace(name: string): Promise<void> {
 }
 
 /**
- * A Kubernetes cluster as far as a pod can tell: a private network with a bridge, a cluster DNS that
+ * A Kubernetes cluster as far as a pod can tell: a private routed network, a cluster DNS that
  * publishes a pod's record while it is ready, kubelet-written /etc/hosts and resolv.conf, hostnames, and
  * faults on demand. Every address lives inside namespaces made here; the root namespace gains nothing.
  */
@@ -143,7 +146,7 @@ export class Cluster {
   }
 
   get dnsAddress(): string {
-    return this.stack === 'ipv6' ? this.v6(1) : '198.18.0.1';
+    return this.stack === 'ipv6' ? this.v6(1) : this.v4(1);
   }
 
   private v6(host: number): string {
@@ -166,14 +169,20 @@ export class Cluster {
     return cluster;
   }
 
+  /**
+   * Routed, as CNIs like Calico do it, not bridged: on one shared L2 segment every pod would keep an ARP
+   * entry for every peer, and the kernel's neighbour table limit (gc_thresh3) is global to the host, so
+   * a few dozen pods would exhaust it for everyone. Here each pod has one neighbour, its gateway.
+   */
   private async setUp(): Promise<void> {
     const n = this.netns;
     await run('ip', ['netns', 'add', n]);
-    const lines = ['link set lo up', 'link add br0 type bridge forward_delay 0 stp_state 0'];
-    if (this.stack !== 'ipv6') lines.push('addr add 198.18.0.1/15 dev br0');
-    if (this.stack !== 'ipv4') lines.push(`addr add ${this.v6(1)}/64 dev br0 nodad`);
-    lines.push('link set br0 up');
+    const lines = ['link set lo up'];
+    if (this.stack !== 'ipv6') lines.push(`addr add ${this.v4(1)}/32 dev lo`);
+    if (this.stack !== 'ipv4') lines.push(`addr add ${this.v6(1)}/128 dev lo`);
     await ipBatch(n, lines);
+    // Forwarding is a setting of this namespace alone, not of the host.
+    await run('ip', ['netns', 'exec', n, 'sysctl', '-q', '-w', 'net.ipv4.ip_forward=1', 'net.ipv6.conf.all.forwarding=1']);
     await this.dns.start();
   }
 
@@ -189,12 +198,24 @@ export class Cluster {
     const veth = `v${this.id.slice(PREFIX.length).replace(/-/g, '')}${host.toString(36)}`.slice(-15);
     const hostname = `${spec.job}-${spec.index}`;
     await run('ip', ['netns', 'add', name]);
+    const v4 = ips.filter((address) => !address.includes(':'));
+    const v6 = ips.filter((address) => address.includes(':'));
     // Both ends are made inside namespaces of ours: the root namespace never holds the veth, even briefly.
-    await ipBatch(this.netns, [`link add ${veth} type veth peer name eth0 netns ${name}`, `link set ${veth} master br0`, `link set ${veth} up`]);
+    await ipBatch(this.netns, [
+      `link add ${veth} type veth peer name eth0 netns ${name}`,
+      `link set ${veth} up`,
+      ...(v4.length > 0 ? [`addr add ${GATEWAY_V4}/32 dev ${veth}`] : []),
+      ...(v6.length > 0 ? [`addr add ${GATEWAY_V6}/64 dev ${veth} nodad`] : []),
+      ...v4.map((address) => `route add ${address}/32 dev ${veth}`),
+      ...v6.map((address) => `route add ${address}/128 dev ${veth}`),
+    ]);
     await ipBatch(name, [
       'link set lo up',
-      ...ips.map((address) => `addr add ${address}/${address.includes(':') ? '64 nodad' : '15'} dev eth0`),
+      ...v4.map((address) => `addr add ${address}/32 dev eth0`),
+      ...v6.map((address) => `addr add ${address}/128 dev eth0 nodad`),
       'link set eth0 up',
+      ...(v4.length > 0 ? [`route add ${GATEWAY_V4} dev eth0 scope link`, `route add default via ${GATEWAY_V4} dev eth0`] : []),
+      ...(v6.length > 0 ? [`route add default via ${GATEWAY_V6} dev eth0`] : []),
     ]);
 
     mkdirSync(`${NETNS_ETC}/${name}`, { recursive: true });
@@ -223,7 +244,7 @@ export class Cluster {
     this.dns.remove(pod.name);
   }
 
-  /** Runs a command inside the cluster's own namespace (the DNS server's side of the bridge). */
+  /** Runs a command inside the cluster's own namespace (the router and the DNS server). */
   async exec(args: string[]): Promise<string> {
     const { stdout } = await run('ip', ['netns', 'exec', this.netns, ...args]);
     return stdout;
