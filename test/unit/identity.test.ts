@@ -55,6 +55,16 @@ describe('zero-config inside a pod', () => {
     });
   });
 
+  test('a JobSet pod: the Job is <jobset>-<replicatedJob>-<jobIndex>, the subdomain the JobSet', () => {
+    const hosts = '10.0.3.4\tsweep-workers-1-3.sweep.ml.svc.cluster.local\tsweep-workers-1-3\n';
+    const identity = readIdentity({
+      env: { JOB_COMPLETION_INDEX: '3', ROLLCALL_COUNT: '4' },
+      hostname: 'sweep-workers-1-3',
+      files: { ...noFiles, hosts: file('jobset-hosts', hosts) },
+    });
+    expect(identity).toMatchObject({ jobName: 'sweep-workers-1', subdomain: 'sweep', namespace: 'ml', index: 3, podIps: ['10.0.3.4'] });
+  });
+
   test('namespace and domain fall back to the first search entry of resolv.conf', () => {
     const identity = readIdentity({
       env: { JOB_COMPLETION_INDEX: '0', ROLLCALL_COUNT: '2', ROLLCALL_SUBDOMAIN: 'workers' },
