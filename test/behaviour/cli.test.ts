@@ -1,0 +1,174 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { LocalDnsServer } from '../../src/cli/dns-server.js';
+import { peerFqdn } from '../../src/names.js';
+import { ROLLCALL, assertBuilt } from '../integration/support.js';
+import { freePort } from './loopback.js';
+
+interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the built CLI as a child process; `onSpawn` may signal it. */
+function rollcall(args: string[], env: Record<string, string> = {}, onSpawn?: (pid: number) => void, timeoutMs = 20_000): Promise<Result> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [ROLLCALL, ...args], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += String(chunk)));
+    child.stderr.on('data', (chunk) => (stderr += String(chunk)));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+    if (child.pid !== undefined) onSpawn?.(child.pid);
+  });
+}
+
+describe('the rollcall CLI', () => {
+  const dns = new LocalDnsServer('cluster.local');
+  let server: string;
+  let port: number;
+  const dir = mkdtempSync(join(tmpdir(), 'rollcall-cli-'));
+  beforeAll(async () => {
+    assertBuilt();
+    server = await dns.start();
+    port = await freePort('127.0.0.1');
+    dns.set(peerFqdn('solo', 0, 'svc', 'ns', 'cluster.local'), ['127.0.0.1']);
+    dns.set(peerFqdn('pair', 0, 'svc', 'ns', 'cluster.local'), ['127.0.0.1']);
+  });
+  afterAll(() => dns.close());
+
+  /** A pod of a one-pod (or `count`-pod) group on 127.0.0.1, names served by the embedded DNS server. */
+  const pod = (job: string, count = 1, extra: Record<string, string> = {}) => ({
+    ROLLCALL_INDEX: '0',
+    ROLLCALL_COUNT: String(count),
+    ROLLCALL_JOB_NAME: job,
+    ROLLCALL_SUBDOMAIN: 'svc',
+    ROLLCALL_NAMESPACE: 'ns',
+    ROLLCALL_CLUSTER_DOMAIN: 'cluster.local',
+    ROLLCALL_DNS_SERVERS: server,
+    ROLLCALL_LISTEN_HOST: '127.0.0.1',
+    ROLLCALL_PORT: String(port),
+    ROLLCALL_IP_FAMILY: 'ipv4',
+    ...extra,
+  });
+
+  test('--help prints usage and exits 0', async () => {
+    const { code, stdout } = await rollcall(['--help']);
+    expect(code).toBe(0);
+    expect(stdout).toContain('rollcall [flags] -- <command>');
+    expect(stdout).toContain('ROLLCALL_TIMEOUT');
+  });
+
+  test.each([[['--bogus']], [['frobnicate']], [['--']], [['wait', '--', 'true']], [['-n', '2', 'wait']]])('usage error %j exits 64', async (args) => {
+    const { code, stderr } = await rollcall(args);
+    expect(code).toBe(64);
+    expect(stderr).toContain('rollcall --help');
+  });
+
+  test('a configuration error exits 78, names the variable and fills the termination log', async () => {
+    const terminationLog = join(dir, 'termination-log');
+    writeFileSync(terminationLog, '');
+    const { code, stderr } = await rollcall(['wait'], { JOB_COMPLETION_INDEX: '0', ROLLCALL_TERMINATION_LOG: terminationLog });
+    expect(code).toBe(78);
+    expect(stderr).toContain('ROLLCALL_COUNT (unset): is required');
+    expect(readFileSync(terminationLog, 'utf8')).toContain('ROLLCALL_COUNT (unset): is required');
+  });
+
+  test('a flag beats its env twin', async () => {
+    const { code, stderr } = await rollcall(['wait', '--timeout', 'soon'], pod('solo', 1, { ROLLCALL_TIMEOUT: '5s' }));
+    expect(code).toBe(78);
+    expect(stderr).toContain('ROLLCALL_TIMEOUT ("soon")');
+  });
+
+  test('a wait that times out exits 124 and says who is missing', async () => {
+    const { code, stderr } = await rollcall(['wait', '--timeout', '1500ms'], pod('pair', 2));
+    expect(code).toBe(124);
+    expect(stderr).toContain('missing pair-1.svc (no such name)');
+  });
+
+  test('json logs are one object per line', async () => {
+    const { code, stderr } = await rollcall(['wait', '--log-format', 'json', '--timeout', '1s'], pod('pair', 2));
+    expect(code).toBe(124);
+    const lines = stderr.trim().split('\n').map((line) => JSON.parse(line) as { level: string; msg: string; missing?: unknown[] });
+    expect(lines.at(-1)).toMatchObject({ level: 'error', missing: [{ index: 1, name: 'pair-1.svc', reason: 'no such name' }] });
+  });
+
+  test('peers --json prints the group on stdout', async () => {
+    const { code, stdout } = await rollcall(['peers', '--json'], pod('solo'));
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout)).toMatchObject({ index: 0, size: 1, jobName: 'solo', peers: [{ name: 'solo-0.svc', addresses: ['127.0.0.1'] }] });
+  });
+
+  test('the workload gets the group\'s env, a hostfile and the preset\'s variables', async () => {
+    const print = 'for (const k of Object.keys(process.env).sort()) if (/^(ROLLCALL_(INDEX|SIZE|PEERS|HOSTFILE)|RANK|WORLD_SIZE|MASTER_|PET_)/.test(k)) console.log(k + "=" + process.env[k]); console.log("HOSTFILE:" + require("fs").readFileSync(process.env.ROLLCALL_HOSTFILE, "utf8").trim())';
+    const { code, stdout } = await rollcall(['--preset', 'torchrun', '--master-port', '29511', '--hostfile-format', 'openmpi', '--slots', '2', '--', process.execPath, '-e', print], pod('solo'));
+    expect(code).toBe(0);
+    expect(stdout).toContain('RANK=0\n');
+    expect(stdout).toContain('WORLD_SIZE=1\n');
+    expect(stdout).toContain('MASTER_ADDR=solo-0.svc\n');
+    expect(stdout).toContain('MASTER_PORT=29511\n');
+    expect(stdout).toContain('ROLLCALL_PEERS=solo-0.svc\n');
+    expect(stdout).toContain('ROLLCALL_SIZE=1\n');
+    expect(stdout).toContain('PET_NNODES=1\n');
+    expect(stdout).toContain('PET_NODE_RANK=0\n');
+    expect(stdout).toContain('PET_MASTER_ADDR=solo-0.svc\n');
+    expect(stdout).toContain('HOSTFILE:solo-0.svc slots=2');
+  });
+
+  test('the workload\'s exit code is rollcall\'s', async () => {
+    expect((await rollcall(['--', 'sh', '-c', 'exit 7'], pod('solo'))).code).toBe(7);
+  });
+
+  test('a workload killed by a signal exits 128+signal', async () => {
+    expect((await rollcall(['--', 'sh', '-c', 'kill -KILL $$'], pod('solo'))).code).toBe(137);
+  });
+
+  test('a command that does not exist exits 127', async () => {
+    expect((await rollcall(['--', 'no-such-command-rollcall'], pod('solo'))).code).toBe(127);
+  });
+
+  test('SIGTERM is forwarded to the workload', async () => {
+    const ready = join(dir, 'ready');
+    const workload = `trap 'echo got TERM; exit 42' TERM; touch ${ready}; while :; do sleep 0.05; done`;
+    const result = await rollcall(['--', 'sh', '-c', workload], pod('solo'), (pid) => {
+      const poll = setInterval(() => {
+        try {
+          readFileSync(ready);
+          clearInterval(poll);
+          process.kill(pid, 'SIGTERM');
+        } catch {
+          // Not started yet.
+        }
+      }, 20);
+      setTimeout(() => clearInterval(poll), 10_000);
+    });
+    expect(result.stdout).toContain('got TERM');
+    expect(result.code).toBe(42);
+  });
+
+  test('SIGTERM while still waiting ends the wait with 143', async () => {
+    const result = await rollcall(['wait'], pod('pair', 2), (pid) => setTimeout(() => process.kill(pid, 'SIGTERM'), 800));
+    expect(result.code).toBe(143);
+  });
+
+  test('local mode runs N replicas with prefixed output and the first failure\'s exit code', async () => {
+    const { code, stdout } = await rollcall(['local', '-n', '3', '--', 'sh', '-c', 'echo "rank $RANK of $WORLD_SIZE via $MASTER_ADDR"; [ "$RANK" != 1 ] || exit 9']);
+    expect(code).toBe(9);
+    for (let rank = 0; rank < 3; rank++) expect(stdout).toContain(`[local-job-${rank}] rank ${rank} of 3 via local-job-0.local-svc`);
+  });
+
+  test('the demo runs the task page\'s job and reports the release', async () => {
+    const { code, stdout, stderr } = await rollcall(['demo']);
+    expect(code).toBe(0);
+    for (let pod = 0; pod < 3; pod++) for (let peer = 0; peer < 3; peer++) expect(stdout).toContain(`[example-job-${pod}] Successfully pinged pod: example-job-${peer}.headless-svc`);
+    expect(stderr).toMatch(/all 3 replicas released: first \d+ ms after start, last \d+ ms \(spread [\d.]+ ms\); \d+ DNS queries answered/);
+  });
+});
