@@ -51,11 +51,15 @@ export function readIdentity(options: IdentityOptions & { env?: Env; envFile?: s
 
 export function detectIdentity(options: IdentityOptions, settings: SettingSource): Identity {
   const files = { ...DEFAULT_FILES, ...options.files };
-  const count = options.count ?? countFromSettings(settings);
+  const count =
+    options.count ??
+    requiredInteger(settings, ['ROLLCALL_COUNT'], 1, 'is required: Kubernetes does not tell a pod how many completions its Job has', "Set ROLLCALL_COUNT to the Job's .spec.completions.");
   if (!Number.isSafeInteger(count) || count < 1) {
     throw new ConfigError('count', String(count), 'is not an integer ≥ 1', 'Pass the Job\'s .spec.completions.');
   }
-  const index = options.index ?? indexFromSettings(settings);
+  const index =
+    options.index ??
+    requiredInteger(settings, ['JOB_COMPLETION_INDEX', 'ROLLCALL_INDEX'], 0, 'is not set', 'Run in a Job with completionMode: Indexed, or set ROLLCALL_INDEX.');
   if (!Number.isSafeInteger(index) || index < 0) {
     throw new ConfigError('index', String(index), 'is not a non-negative integer', 'Pass the pod\'s completion index.');
   }
@@ -105,30 +109,11 @@ export function detectIdentity(options: IdentityOptions, settings: SettingSource
   return { index, count, jobName, subdomain, namespace, clusterDomain, hostname, podIps: fromHosts?.podIps ?? [] };
 }
 
-function countFromSettings(settings: SettingSource): number {
-  const found = settings.get('ROLLCALL_COUNT');
-  if (found === undefined) {
-    throw new ConfigError(
-      'ROLLCALL_COUNT',
-      undefined,
-      'is required: Kubernetes does not tell a pod how many completions its Job has',
-      'Set ROLLCALL_COUNT to the Job\'s .spec.completions.',
-    );
-  }
-  return parseInteger(found.variable, found.value, { min: 1 });
-}
-
-function indexFromSettings(settings: SettingSource): number {
-  const found = settings.get('JOB_COMPLETION_INDEX', 'ROLLCALL_INDEX');
-  if (found === undefined) {
-    throw new ConfigError(
-      'JOB_COMPLETION_INDEX',
-      undefined,
-      'is not set',
-      'Run in a Job with completionMode: Indexed, or set ROLLCALL_INDEX.',
-    );
-  }
-  return parseInteger(found.variable, found.value, { min: 0 });
+/** The first of `variables` that is set, as an integer; a missing one is an error that says how to fix it. */
+function requiredInteger(settings: SettingSource, variables: [string, ...string[]], min: number, problem: string, hint: string): number {
+  const found = settings.get(...variables);
+  if (found === undefined) throw new ConfigError(variables[0], undefined, problem, hint);
+  return parseInteger(found.variable, found.value, { min });
 }
 
 function jobFromHostname(hostname: string, index: number): string {

@@ -132,7 +132,11 @@ export class Coordinator implements BarrierRole {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([Promise.all(pending), new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
     clearTimeout(timer);
-    for (const member of this.members.values()) member.channel.socket.destroy();
+    // Members stop calling back until a coordinator calls them again (a replaced index 0 does).
+    for (const member of this.members.values()) {
+      member.channel.send({ t: 'bye' });
+      member.channel.socket.end();
+    }
     this.members.clear();
   }
 

@@ -35,10 +35,11 @@ export class MemberSession implements BarrierRole {
     void (async () => {
       while (!stop.aborted) {
         try {
+          if (this.dormant) await this.woken(stop);
           this.attach(await this.connecting.run(this.backoff, this.limiter, stop));
           await new Promise((resolve) => this.current?.channel.socket.once('close', resolve));
         } catch {
-          // Only an abort ends run(); the loop condition sees it.
+          // Only an abort ends run() or woken(); the loop condition sees it.
         }
         if (this.current !== undefined) this.lost = true;
         this.current = undefined;
@@ -58,9 +59,30 @@ export class MemberSession implements BarrierRole {
 
   private lost = false;
 
-  /** The coordinator just showed up (it dialled us): stop waiting out the backoff. */
+  /** The coordinator just showed up (it dialled us): stop waiting out the backoff, or wake up. */
   kick(): void {
+    this.dormant = false;
+    this.wake?.();
     this.connecting.kick();
+  }
+
+  /**
+   * After the coordinator said goodbye, polling its name for as long as this pod runs would load the
+   * cluster DNS for nothing: a coordinator that comes back (a replaced index 0) dials us, and that wakes us.
+   */
+  private dormant = false;
+  private wake: (() => void) | undefined;
+
+  private woken(stop: AbortSignal): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const onAbort = () => reject(stop.reason);
+      stop.addEventListener('abort', onAbort, { once: true });
+      this.wake = () => {
+        stop.removeEventListener('abort', onAbort);
+        this.wake = undefined;
+        resolve();
+      };
+    });
   }
 
   arrive(barrier: string, addrs: string[]): void {
@@ -101,6 +123,8 @@ export class MemberSession implements BarrierRole {
         this.views.set(frame.barrier, { ready: frame.ready, missing: frame.missing });
       } else if (frame.t === 'seen') {
         this.onSeen(frame.index);
+      } else if (frame.t === 'bye') {
+        this.dormant = true;
       } else {
         dialed.channel.socket.destroy();
       }

@@ -33,6 +33,7 @@ export type Frame =
   | { t: 'progress'; barrier: string; ready: number; missing: [number, string][] }
   | { t: 'release'; barrier: string; roster?: string[][] }
   | { t: 'seen'; index: number }
+  | { t: 'bye' }
   | { t: 'ack'; barrier: string };
 
 const NONCE = /^[0-9a-f]{32}$/;
@@ -90,6 +91,8 @@ export function parseFrame(line: string): Frame | undefined {
         : undefined;
     case 'seen':
       return isInt(frame.index) ? (frame as Frame) : undefined;
+    case 'bye':
+      return frame as Frame;
     case 'release':
       return isStr(frame.barrier, BARRIER) && (frame.roster === undefined || (Array.isArray(frame.roster) && frame.roster.every(isAddrs)))
         ? (frame as Frame)

@@ -297,6 +297,8 @@ class Run {
   private clearTimers(): void {
     for (const timer of this.timers) clearTimeout(timer);
     this.timers = [];
+    // Their summary timers are gone with the rest: start counting afresh.
+    this.refusals.clear();
   }
 
   private group(roster: string[][] | undefined): Group {

@@ -15,9 +15,10 @@ interface Result {
 }
 
 /** Runs the built CLI as a child process; `onSpawn` may signal it. */
-function rollcall(args: string[], env: Record<string, string> = {}, onSpawn?: (pid: number) => void, timeoutMs = 20_000): Promise<Result> {
+function rollcall(args: string[], env: Record<string, string> = {}, onSpawn?: (pid: number) => void, timeoutMs = 20_000, prefix: string[] = []): Promise<Result> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [ROLLCALL, ...args], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const argv = [...prefix, process.execPath, ROLLCALL, ...args];
+    const child = spawn(argv[0] as string, argv.slice(1), { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk) => (stdout += String(chunk)));
@@ -157,6 +158,15 @@ describe('the rollcall CLI', () => {
   test('SIGTERM while still waiting ends the wait with 143', async () => {
     const result = await rollcall(['wait'], pod('pair', 2), (pid) => setTimeout(() => process.kill(pid, 'SIGTERM'), 800));
     expect(result.code).toBe(143);
+  });
+
+  test.runIf(process.getuid?.() === 0)('the icmp probe without CAP_NET_RAW exits 78, saying what is missing and what to use', async () => {
+    // setpriv takes the capability away from this child alone, as the Restricted pod security profile does.
+    const { code, stderr } = await rollcall(['wait', '--probe', 'icmp'], pod('solo'), undefined, 20_000, ['setpriv', '--inh-caps=-net_raw', '--bounding-set=-net_raw', '--']);
+    expect(code).toBe(78);
+    // On Node 24 net-ping does not build at all; elsewhere the raw socket is refused.
+    expect(stderr).toMatch(/CAP_NET_RAW|net-ping/);
+    expect(stderr).toContain('Use probe "tcp"');
   });
 
   test('local mode runs N replicas with prefixed output and the first failure\'s exit code', async () => {

@@ -239,6 +239,22 @@ describeWith(['dnsmasq'], 'waitForPeers on loopback with a real DNS server', () 
     expect((error as PeersTimeoutError).missing.map((peer) => peer.index)).toEqual([1]);
   });
 
+  test('after index 0 says goodbye, members stop polling its name, and a returning index 0 wakes them', async () => {
+    await newJob(2);
+    job.publish(0);
+    job.publish(1);
+    const [zero] = await Promise.all([job.start(0, { closeTimeoutMs: 1000 }), job.start(1)]);
+    await (zero as Group).close();
+    await sleep(300);
+    const name = job.fqdn(0);
+    const before = dns.queryCount(name);
+    await sleep(2500);
+    expect(dns.queryCount(name), 'queries for index 0 while dormant').toBe(before);
+    // A new index 0 (say, a replaced pod) dials the member, which wakes and arrives again.
+    const returned = await job.start(0, { timeoutMs: 5000 });
+    expect(returned.size).toBe(2);
+  });
+
   test('a port already in use is a configuration error naming ROLLCALL_PORT', async () => {
     await newJob(1);
     const blocker = createServer();

@@ -70,8 +70,14 @@ export class Dnsmasq {
 
   /** Publishes `name` with these addresses, replacing what the same key published before. */
   set(key: string, name: string, addresses: readonly string[]): void {
+    this.setMany(key, [[name, addresses]]);
+  }
+
+  /** Publishes many names under one key at once (thousands of records in one file). */
+  setMany(key: string, records: readonly (readonly [string, readonly string[]])[]): void {
     const staging = join(this.dir, `.${key}`);
-    writeFileSync(staging, addresses.map((address) => `${address} ${name}\n`).join(''), { mode: 0o644 });
+    const text = records.map(([name, addresses]) => addresses.map((address) => `${address} ${name}\n`).join('')).join('');
+    writeFileSync(staging, text, { mode: 0o644 });
     // A rename is atomic: dnsmasq never reads a half-written file.
     renameSync(staging, join(this.hostsDir, key));
   }
@@ -80,9 +86,11 @@ export class Dnsmasq {
     rmSync(join(this.hostsDir, key), { force: true });
   }
 
-  /** Queries answered so far, counted from dnsmasq's own query log. */
-  queryCount(): number {
-    return this.log().split('\n').filter((line) => / query\[/.test(line)).length;
+  /** Queries answered so far (for `name` only, when given), counted from dnsmasq's own query log. */
+  queryCount(name?: string): number {
+    return this.log()
+      .split('\n')
+      .filter((line) => / query\[/.test(line) && (name === undefined || line.includes(` ${name} `))).length;
   }
 
   private log(): string {

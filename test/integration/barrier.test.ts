@@ -1,22 +1,16 @@
-import { afterEach, beforeAll, expect, test } from 'vitest';
-import { Cluster, type Pod } from '../cluster/cluster.js';
+import { expect, test } from 'vitest';
+import type { Pod } from '../cluster/cluster.js';
 import { sleep, waitUntil } from '../cluster/wait.js';
 import { describeWith } from '../support/requirements.js';
-import { CLUSTER_NEEDS, assertBuilt, describeReport, releasedAt, startRollcallPod } from './support.js';
+import { CLUSTER_NEEDS, describeReport, releasedAt, startRollcallPod, finishAll, useClusters } from './support.js';
 
 describeWith([...CLUSTER_NEEDS], 'a true barrier on the simulated cluster', () => {
-  let cluster: Cluster | undefined;
-  beforeAll(assertBuilt);
-  afterEach(async () => {
-    await cluster?.destroy();
-    cluster = undefined;
-  });
-  const finishAll = (pods: Pod[], timeoutMs = 90_000) => Promise.all(pods.map((pod) => pod.finished(timeoutMs)));
+  const createCluster = useClusters();
 
   test.each(['mesh', 'star'] as const)(
     '%s: 32 pods, the last 3 s late, each exiting right after release (its record gone at once): all release, none stranded',
     async (topology) => {
-      cluster = await Cluster.create();
+      const cluster = await createCluster();
       const count = 32;
       const env = { ROLLCALL_TOPOLOGY: topology };
       const early: Pod[] = [];
@@ -38,9 +32,9 @@ describeWith([...CLUSTER_NEEDS], 'a true barrier on the simulated cluster', () =
   );
 
   test('index 0 arriving last, 3 s late: everyone releases once it is there', async () => {
-    cluster = await Cluster.create();
+    const cluster = await createCluster();
     const count = 8;
-    const others = await Promise.all([1, 2, 3, 4, 5, 6, 7].map((index) => startRollcallPod(cluster as Cluster, index, { count, env: { ROLLCALL_TOPOLOGY: 'star' } })));
+    const others = await Promise.all([1, 2, 3, 4, 5, 6, 7].map((index) => startRollcallPod(cluster, index, { count, env: { ROLLCALL_TOPOLOGY: 'star' } })));
     await sleep(3000);
     const zero = await startRollcallPod(cluster, 0, { count, env: { ROLLCALL_TOPOLOGY: 'star' } });
     const reports = await finishAll([zero, ...others]);
@@ -54,9 +48,9 @@ describeWith([...CLUSTER_NEEDS], 'a true barrier on the simulated cluster', () =
   });
 
   test('a pod restarted after the release (same index, new IP) joins at once', async () => {
-    cluster = await Cluster.create();
+    const cluster = await createCluster();
     const long = ['sh', '-c', 'echo "RELEASED $(date +%s%N)"; sleep 20'];
-    const pods = await Promise.all([0, 1, 2].map((index) => startRollcallPod(cluster as Cluster, index, { count: 3, workload: long })));
+    const pods = await Promise.all([0, 1, 2].map((index) => startRollcallPod(cluster, index, { count: 3, workload: long })));
     await waitUntil('the group to release', () => pods.every((pod) => releasedAt(pod.report) !== undefined), { timeoutMs: 20_000 });
     const old = pods[2] as Pod;
     old.signal('SIGKILL');
@@ -68,13 +62,13 @@ describeWith([...CLUSTER_NEEDS], 'a true barrier on the simulated cluster', () =
   });
 
   test('a pod of an older job with the same name and a pod with the wrong secret are refused while the real group releases', async () => {
-    cluster = await Cluster.create();
+    const cluster = await createCluster();
     const real = { ROLLCALL_JOB_UID: 'uid-new', ROLLCALL_SECRET: 'right', ROLLCALL_TIMEOUT: '20s' };
     // The impostors hold the names example-job-1 and example-job-2 too: DNS returns both addresses.
     const older = await startRollcallPod(cluster, 2, { count: 3, env: { ...real, ROLLCALL_JOB_UID: 'uid-old', ROLLCALL_TIMEOUT: '8s' } });
     const wrongSecret = await startRollcallPod(cluster, 1, { count: 3, env: { ...real, ROLLCALL_SECRET: 'wrong', ROLLCALL_TIMEOUT: '8s' } });
     await sleep(500);
-    const group = await Promise.all([0, 1, 2].map((index) => startRollcallPod(cluster as Cluster, index, { count: 3, env: real, args: ['peers', '--json'], workload: [] })));
+    const group = await Promise.all([0, 1, 2].map((index) => startRollcallPod(cluster, index, { count: 3, env: real, args: ['peers', '--json'], workload: [] })));
     const reports = await finishAll(group);
     for (const report of reports) {
       expect(report.exitCode, describeReport(report)).toBe(0);
@@ -93,9 +87,9 @@ describeWith([...CLUSTER_NEEDS], 'a true barrier on the simulated cluster', () =
   });
 
   test('a peer killed mid-barrier: the others time out naming it', async () => {
-    cluster = await Cluster.create();
+    const cluster = await createCluster();
     const env = { ROLLCALL_TIMEOUT: '5s' };
-    const pods = await Promise.all([0, 1, 2].map((index) => startRollcallPod(cluster as Cluster, index, { count: 4, env })));
+    const pods = await Promise.all([0, 1, 2].map((index) => startRollcallPod(cluster, index, { count: 4, env })));
     await sleep(1500);
     (pods[2] as Pod).signal('SIGKILL');
     const reports = await finishAll([pods[0] as Pod, pods[1] as Pod]);
@@ -107,7 +101,7 @@ describeWith([...CLUSTER_NEEDS], 'a true barrier on the simulated cluster', () =
   });
 
   test('a flood of connections at index 0 does not stop the group', async () => {
-    cluster = await Cluster.create();
+    const cluster = await createCluster();
     // 200 new connections every 100 ms at whatever example-job-0 resolves to, each sending junk.
     const flood = `const net = require("net"), dns = require("dns"); const end = Date.now() + 8000;
       (function wave() {
@@ -119,7 +113,7 @@ describeWith([...CLUSTER_NEEDS], 'a true barrier on the simulated cluster', () =
       })();`;
     const attacker = await cluster.startPod({ job: 'attacker', index: 0, command: [process.execPath, '-e', flood] });
     await sleep(1000);
-    const group = await Promise.all([0, 1, 2].map((index) => startRollcallPod(cluster as Cluster, index, { count: 3 })));
+    const group = await Promise.all([0, 1, 2].map((index) => startRollcallPod(cluster, index, { count: 3 })));
     for (const report of await finishAll(group)) expect(report.exitCode, describeReport(report)).toBe(0);
     expect(attacker.running, 'the flood was still going when the group released').toBe(true);
   });

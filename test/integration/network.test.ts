@@ -1,26 +1,20 @@
-import { afterEach, beforeAll, expect, test } from 'vitest';
-import { Cluster, type Pod, type Stack } from '../cluster/cluster.js';
+import { expect, test } from 'vitest';
+import type { Pod, Stack } from '../cluster/cluster.js';
 import { describeWith } from '../support/requirements.js';
-import { CLUSTER_NEEDS, assertBuilt, describeReport, releasedAt, startRollcallPod } from './support.js';
+import { CLUSTER_NEEDS, describeReport, releasedAt, startRollcallPod, finishAll, useClusters } from './support.js';
 
 /** net-ping builds on Node 20 and 22, not on 24: there the icmp probe cannot be had at all. */
 const ICMP_BUILDS = Number(process.versions.node.split('.')[0]) < 24;
 
 describeWith([...CLUSTER_NEEDS], 'networks of the simulated cluster', () => {
-  let cluster: Cluster | undefined;
-  beforeAll(assertBuilt);
-  afterEach(async () => {
-    await cluster?.destroy();
-    cluster = undefined;
-  });
-  const finishAll = (pods: Pod[], timeoutMs = 90_000) => Promise.all(pods.map((pod) => pod.finished(timeoutMs)));
+  const createCluster = useClusters();
 
   test.each<[Stack, number[]]>([
     ['ipv6', [6]],
     ['dual', [4, 6]],
   ])('%s cluster: releases, resolving and probing the families the pod has', async (stack, families) => {
-    cluster = await Cluster.create({ stack });
-    const pods = await Promise.all([0, 1, 2].map((index) => startRollcallPod(cluster as Cluster, index, { count: 3, args: ['peers', '--json'], workload: [] })));
+    const cluster = await createCluster({ stack });
+    const pods = await Promise.all([0, 1, 2].map((index) => startRollcallPod(cluster, index, { count: 3, args: ['peers', '--json'], workload: [] })));
     for (const report of await finishAll(pods)) {
       expect(report.exitCode, describeReport(report)).toBe(0);
       const group = JSON.parse(report.stdout) as { peers: { addresses: string[]; address: string }[] };
@@ -32,8 +26,8 @@ describeWith([...CLUSTER_NEEDS], 'networks of the simulated cluster', () => {
   });
 
   test.runIf(ICMP_BUILDS)('probe "icmp" through net-ping, as root in the pod', async () => {
-    cluster = await Cluster.create();
-    const pods = await Promise.all([0, 1, 2].map((index) => startRollcallPod(cluster as Cluster, index, { count: 3, args: ['--probe', 'icmp', 'peers', '--json'], workload: [] })));
+    const cluster = await createCluster();
+    const pods = await Promise.all([0, 1, 2].map((index) => startRollcallPod(cluster, index, { count: 3, args: ['--probe', 'icmp', 'peers', '--json'], workload: [] })));
     for (const report of await finishAll(pods)) {
       expect(report.exitCode, describeReport(report)).toBe(0);
       const group = JSON.parse(report.stdout) as { peers: { rttMs: number; address: string }[] };
@@ -45,10 +39,10 @@ describeWith([...CLUSTER_NEEDS], 'networks of the simulated cluster', () => {
   });
 
   test('20% packet loss both ways on every pod: still releases, within what the retry schedule explains', async () => {
-    cluster = await Cluster.create();
+    const cluster = await createCluster();
     const count = 4;
     // The loss is in place before each container starts: every packet rollcall ever sends is at risk.
-    const pods = await Promise.all(Array.from({ length: count }, (_, index) => startRollcallPod(cluster as Cluster, index, { count, lossPercent: 20 })));
+    const pods = await Promise.all(Array.from({ length: count }, (_, index) => startRollcallPod(cluster, index, { count, lossPercent: 20 })));
     const reports = await finishAll(pods);
     const first = Math.min(...reports.map((report) => report.startedAt));
     const released = reports.map((report) => releasedAt(report) as number);

@@ -1,28 +1,22 @@
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, beforeAll, expect, test } from 'vitest';
-import { Cluster, type Pod, type PodReport } from '../cluster/cluster.js';
+import { expect, test } from 'vitest';
+import type { PodReport } from '../cluster/cluster.js';
 import { sleep } from '../cluster/wait.js';
 import { describeWith } from '../support/requirements.js';
-import { CLUSTER_NEEDS, assertBuilt, describeReport, releasedAt, startRollcallPod } from './support.js';
+import { CLUSTER_NEEDS, describeReport, releasedAt, startRollcallPod, finishAll, useClusters } from './support.js';
 
 const PING_LOOP = resolve(dirname(fileURLToPath(import.meta.url)), '../../../shared/reference/ping-loop.sh');
 
 describeWith([...CLUSTER_NEEDS], 'the simulated cluster', () => {
-  let cluster: Cluster | undefined;
-  beforeAll(assertBuilt);
-  afterEach(async () => {
-    await cluster?.destroy();
-    cluster = undefined;
-  });
+  const createCluster = useClusters();
 
-  const finishAll = (pods: Pod[], timeoutMs = 60_000) => Promise.all(pods.map((pod) => pod.finished(timeoutMs)));
   const expectExit = (report: PodReport, code: number) => expect(report.exitCode, describeReport(report)).toBe(code);
 
   test('the task page: a headless Service and a 3-pod Indexed Job all release, peers listed', async () => {
-    cluster = await Cluster.create();
-    const pods = await Promise.all([0, 1, 2].map((index) => startRollcallPod(cluster as Cluster, index, { count: 3, args: ['peers', '--json'], workload: [] })));
+    const cluster = await createCluster();
+    const pods = await Promise.all([0, 1, 2].map((index) => startRollcallPod(cluster, index, { count: 3, args: ['peers', '--json'], workload: [] })));
     for (const report of await finishAll(pods)) {
       expectExit(report, 0);
       const group = JSON.parse(report.stdout) as { size: number; peers: { name: string; fqdn: string; addresses: string[] }[] };
@@ -34,8 +28,8 @@ describeWith([...CLUSTER_NEEDS], 'the simulated cluster', () => {
   });
 
   test('a pod 5 s late, of 8: all release within a second of its record appearing', async () => {
-    cluster = await Cluster.create();
-    const early = await Promise.all([0, 1, 2, 3, 4, 5, 6].map((index) => startRollcallPod(cluster as Cluster, index, { count: 8 })));
+    const cluster = await createCluster();
+    const early = await Promise.all([0, 1, 2, 3, 4, 5, 6].map((index) => startRollcallPod(cluster, index, { count: 8 })));
     await sleep(5000);
     const late = await startRollcallPod(cluster, 7, { count: 8 });
     const reports = await finishAll([...early, late]);
@@ -49,8 +43,8 @@ describeWith([...CLUSTER_NEEDS], 'the simulated cluster', () => {
   });
 
   test('a pod that never starts: every other pod fails at its deadline, naming it and why', async () => {
-    cluster = await Cluster.create();
-    const pods = await Promise.all([0, 1, 2].map((index) => startRollcallPod(cluster as Cluster, index, { count: 4, env: { ROLLCALL_TIMEOUT: '4s' } })));
+    const cluster = await createCluster();
+    const pods = await Promise.all([0, 1, 2].map((index) => startRollcallPod(cluster, index, { count: 4, env: { ROLLCALL_TIMEOUT: '4s' } })));
     for (const report of await finishAll(pods)) {
       expectExit(report, 124);
       expect(report.stdout).not.toContain('RELEASED');
@@ -64,13 +58,13 @@ describeWith([...CLUSTER_NEEDS], 'the simulated cluster', () => {
   });
 
   test('a pod replaced mid-wait (new IP, old record lingering): the group releases on the new pod', async () => {
-    cluster = await Cluster.create();
+    const cluster = await createCluster();
     const first = await startRollcallPod(cluster, 2, { count: 3, goneDelayMs: 3000 });
     await sleep(800);
     first.signal('SIGKILL');
     await sleep(200);
     const replacement = await startRollcallPod(cluster, 2, { count: 3, args: ['peers', '--json'], workload: [] });
-    const others = await Promise.all([0, 1].map((index) => startRollcallPod(cluster as Cluster, index, { count: 3, args: ['peers', '--json'], workload: [] })));
+    const others = await Promise.all([0, 1].map((index) => startRollcallPod(cluster, index, { count: 3, args: ['peers', '--json'], workload: [] })));
     const reports = await finishAll([replacement, ...others]);
     // The old record lingers still: DNS gave both addresses, and the handshake told them apart.
     expect(first.report.recordGoneAt).toBeUndefined();
@@ -84,9 +78,9 @@ describeWith([...CLUSTER_NEEDS], 'the simulated cluster', () => {
   });
 
   test('the cluster DNS paused for 3 s during the wait: still releases once it is back', async () => {
-    cluster = await Cluster.create();
+    const cluster = await createCluster();
     cluster.dns.pause();
-    const pods = await Promise.all([0, 1, 2].map((index) => startRollcallPod(cluster as Cluster, index, { count: 3 })));
+    const pods = await Promise.all([0, 1, 2].map((index) => startRollcallPod(cluster, index, { count: 3 })));
     await sleep(3000);
     cluster.dns.resume();
     const resumed = Date.now();
@@ -97,18 +91,18 @@ describeWith([...CLUSTER_NEEDS], 'the simulated cluster', () => {
   });
 
   test('probe "dns" releases on resolution alone', async () => {
-    cluster = await Cluster.create();
-    const pods = await Promise.all([0, 1, 2].map((index) => startRollcallPod(cluster as Cluster, index, { count: 3, args: ['--probe', 'dns'] })));
+    const cluster = await createCluster();
+    const pods = await Promise.all([0, 1, 2].map((index) => startRollcallPod(cluster, index, { count: 3, args: ['--probe', 'dns'] })));
     for (const report of await finishAll(pods)) expectExit(report, 0);
   });
 
   test('probe "tcp:<port>" waits for an application port opened late', async () => {
-    cluster = await Cluster.create();
+    const cluster = await createCluster();
     const openLate = `setTimeout(() => require("net").createServer((s) => s.destroy()).listen(8080), 2500); setTimeout(() => process.exit(0), 20000)`;
     const started = Date.now();
     const pods = await Promise.all(
       [0, 1, 2].map((index) =>
-        startRollcallPod(cluster as Cluster, index, {
+        startRollcallPod(cluster, index, {
           count: 3,
           workload: [],
           command: ['sh', '-c', `${process.execPath} -e '${openLate}' & ${process.execPath} ${resolve('dist/cli/main.js')} --probe tcp:8080 -- sh -c 'echo "RELEASED $(date +%s%N)"'; status=$?; kill $!; exit $status`],
@@ -123,10 +117,10 @@ describeWith([...CLUSTER_NEEDS], 'the simulated cluster', () => {
 
   test.runIf(existsSync(PING_LOOP) || process.env.CI === 'true')('the task page\'s ping loop runs on the harness unchanged (N=3)', async () => {
     expect(existsSync(PING_LOOP), `${PING_LOOP} (../shared/reference beside the repo)`).toBe(true);
-    cluster = await Cluster.create();
+    const cluster = await createCluster();
     // A finished pod's record goes about a second later, as the endpoints controller needs: with none at
     // all, even three pods can strand one (the loop's flaw that the barrier tests show rollcall avoids).
-    const pods = await Promise.all([0, 1, 2].map((index) => (cluster as Cluster).startPod({ job: 'example-job', index, command: ['bash', PING_LOOP], env: { N: '3' }, goneDelayMs: 1000 })));
+    const pods = await Promise.all([0, 1, 2].map((index) => cluster.startPod({ job: 'example-job', index, command: ['bash', PING_LOOP], env: { N: '3' }, goneDelayMs: 1000 })));
     for (const report of await finishAll(pods)) {
       expectExit(report, 0);
       for (let index = 0; index < 3; index++) expect(report.stdout).toContain(`Successfully pinged pod: example-job-${index}.headless-svc`);

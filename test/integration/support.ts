@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Cluster, Pod, PodReport, PodSpec } from '../cluster/cluster.js';
+import { afterEach, beforeAll } from 'vitest';
+import { Cluster, type ClusterOptions, type Pod, type PodReport, type PodSpec } from '../cluster/cluster.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const ROLLCALL = join(REPO, 'dist/cli/main.js');
@@ -41,3 +42,22 @@ export function releasedAt(report: PodReport): number | undefined {
 export function describeReport(report: PodReport): string {
   return `${report.name} exit=${report.exitCode} signal=${report.signal}\n--- stdout\n${report.stdout.slice(-1500)}\n--- stderr\n${report.stderr.slice(-3000)}`;
 }
+
+/**
+ * For a describe block: checks the build once, and destroys every cluster a test made when the test
+ * ends, passed or failed. Returns the function that makes them.
+ */
+export function useClusters(): (options?: ClusterOptions) => Promise<Cluster> {
+  const made: Cluster[] = [];
+  beforeAll(assertBuilt);
+  afterEach(async () => {
+    await Promise.all(made.splice(0).map((cluster) => cluster.destroy()));
+  });
+  return async (options) => {
+    const cluster = await Cluster.create(options);
+    made.push(cluster);
+    return cluster;
+  };
+}
+
+export const finishAll = (pods: Pod[], timeoutMs = 90_000): Promise<PodReport[]> => Promise.all(pods.map((pod) => pod.finished(timeoutMs)));

@@ -1,0 +1,73 @@
+// Simulated peers for the scale benchmarks, run as a child process: each peer has a real rollcall
+// listener (so it passes the default tcp probe) and, when told, a real member session to index 0 that
+// arrives and waits for the release. Prints one JSON line when done.
+import { dialPeer } from '../src/barrier/handshake.js';
+import { startListener, type Listener } from '../src/barrier/listener.js';
+import type { WireIdentity } from '../src/barrier/protocol.js';
+
+const [first, last, size, port, job, coordinatorAddress, arrive] = process.argv.slice(2);
+const from = Number(first);
+const to = Number(last);
+const groupSize = Number(size);
+const listenPort = Number(port);
+const wallClockMs = () => performance.timeOrigin + performance.now();
+
+export function peerAddress(index: number): string {
+  return `127.${1 + (index >> 16)}.${(index >> 8) & 255}.${index & 255}`;
+}
+
+const identity = (index: number): WireIdentity => ({ job: job as string, uid: '', size: groupSize, index, gen: `farm-${index}` });
+const listeners: Listener[] = [];
+for (let index = from; index < to; index++) {
+  listeners.push(
+    await startListener({
+      host: peerAddress(index),
+      port: listenPort,
+      own: identity(index),
+      secret: undefined,
+      handshakeTimeoutMs: 10_000,
+      maxConnections: 64,
+      onHello: () => {},
+      onMember: undefined,
+      onRefused: () => {},
+    }),
+  );
+}
+process.stdout.write(`${JSON.stringify({ ready: to - from })}\n`);
+
+if (arrive === 'arrive') {
+  // Wait for the go line on stdin, then every peer checks in and arrives at once.
+  await new Promise((resolve) => process.stdin.once('data', resolve));
+  let lastArrival = 0;
+  let lastRelease = 0;
+  await Promise.all(
+    Array.from({ length: to - from }, async (_, offset) => {
+      const index = from + offset;
+      const signal = new AbortController().signal;
+      for (let attempt = 0; ; attempt++) {
+        try {
+          const session = await dialPeer({ addresses: [coordinatorAddress as string], port: listenPort, own: identity(index), secret: undefined, role: 'member', expectIndex: 0, timeoutMs: 20_000, signal, maxFrameBytes: 64 * 1024 });
+          await new Promise<void>((resolve) => {
+            session.channel.onFrame((frame) => {
+              if (frame.t !== 'release') return;
+              lastRelease = Math.max(lastRelease, wallClockMs());
+              session.channel.send({ t: 'ack', barrier: 'start' });
+              resolve();
+            });
+            session.channel.send({ t: 'arrive', barrier: 'start', addrs: [peerAddress(index)] });
+            lastArrival = Math.max(lastArrival, wallClockMs());
+          });
+          session.channel.socket.end();
+          return;
+        } catch (error) {
+          if (attempt > 20) throw error;
+          await new Promise((resolve) => setTimeout(resolve, 50 * (attempt + 1)));
+        }
+      }
+    }),
+  );
+  process.stdout.write(`${JSON.stringify({ lastArrival, lastRelease })}\n`);
+}
+await new Promise((resolve) => process.stdin.once('end', resolve));
+await Promise.all(listeners.map((listener) => listener.close()));
+process.exit(0);

@@ -1,0 +1,79 @@
+// Benchmarks 1–3: release lag, DNS load and stranded pods on the simulated cluster.
+import { Cluster, type Pod, type PodReport } from '../test/cluster/cluster.js';
+import { sleep } from '../test/cluster/wait.js';
+import { ROLLCALL, releasedAt } from '../test/integration/support.js';
+
+export type Contender = 'rollcall mesh' | 'rollcall star' | 'ping loop';
+
+export interface LagResult {
+  contender: Contender;
+  n: number;
+  /** Per released pod: its release minus the moment the last pod's record appeared, in ms. */
+  lagsMs: number[];
+  medianMs: number;
+  maxMs: number;
+  dnsQueries: number;
+  stranded: number;
+}
+
+export interface LagOptions {
+  n: number;
+  contender: Contender;
+  pingLoop: string;
+  /** The first N−1 pods start spread over this long; the last one `lateMs` after them. */
+  spreadMs: number;
+  lateMs: number;
+  /** A pod not released this long after the last one started is stranded (and killed). */
+  strandedAfterMs: number;
+}
+
+function command(options: LagOptions): { command: string[]; env: Record<string, string> } {
+  if (options.contender === 'ping loop') return { command: ['bash', options.pingLoop], env: { N: String(options.n) } };
+  return {
+    command: [process.execPath, ROLLCALL, '--', 'sh', '-c', 'echo "RELEASED $(date +%s%N)"'],
+    env: { ROLLCALL_COUNT: String(options.n), ROLLCALL_TOPOLOGY: options.contender === 'rollcall mesh' ? 'mesh' : 'star', ROLLCALL_TIMEOUT: '120s' },
+  };
+}
+
+export const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted.length === 0 ? Number.NaN : (sorted[Math.floor((sorted.length - 1) / 2)] as number);
+};
+
+/**
+ * The reference's scenario: records appear when a pod starts and go when it exits; pods start spread
+ * over a second, the last one 3 s after the others. The same harness settings for every contender.
+ */
+export async function runReleaseLag(options: LagOptions): Promise<LagResult> {
+  const cluster = await Cluster.create();
+  try {
+    const { command: argv, env } = command(options);
+    const pods: Pod[] = [];
+    const gap = options.spreadMs / Math.max(1, options.n - 2);
+    for (let index = 0; index < options.n - 1; index++) {
+      const started = performance.now();
+      pods.push(await cluster.startPod({ job: 'example-job', index, command: argv, env }));
+      await sleep(Math.max(0, gap - (performance.now() - started)));
+    }
+    await sleep(options.lateMs);
+    const late = await cluster.startPod({ job: 'example-job', index: options.n - 1, command: argv, env });
+    pods.push(late);
+    const deadline = performance.now() + options.strandedAfterMs;
+    const reports: PodReport[] = [];
+    let stranded = 0;
+    for (const pod of pods) {
+      try {
+        reports.push(await pod.finished(Math.max(1, deadline - performance.now())));
+      } catch {
+        stranded += 1;
+        await pod.kill();
+      }
+    }
+    const appeared = late.report.recordAt as number;
+    const lagsMs = reports.map(releasedAt).filter((at): at is number => at !== undefined).map((at) => at - appeared);
+    stranded += reports.length - lagsMs.length;
+    return { contender: options.contender, n: options.n, lagsMs, medianMs: median(lagsMs), maxMs: Math.max(...lagsMs), dnsQueries: cluster.dns.queryCount(), stranded };
+  } finally {
+    await cluster.destroy();
+  }
+}

@@ -1,0 +1,107 @@
+// `npm run bench` (as root): measures rollcall against the task page's ping loop and at scale, prints a
+// table, writes bench/results.json and bench/release-lag.svg with the machine noted. `--quick` is the
+// reduced run CI makes so that the suite cannot rot; it writes to --out (a temp file) instead.
+import { existsSync, writeFileSync } from 'node:fs';
+import { cpus, release, totalmem } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { missingRequirements } from '../test/support/requirements.js';
+import { releaseLagChart } from './chart.js';
+import { runReleaseLag, type Contender, type LagResult } from './release-lag.js';
+import { runScale, type ScaleResult } from './scale.js';
+import { runStartup, type StartupResult } from './startup.js';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const PING_LOOP = resolve(HERE, '../../shared/reference/ping-loop.sh');
+
+const { values } = parseArgs({ options: { quick: { type: 'boolean' }, out: { type: 'string' } } });
+const quick = values.quick === true;
+const plan = quick
+  ? { ns: [8], peers: 1000, arrivals: 1000, startupRuns: 5 }
+  : { ns: [16, 64], peers: 10_000, arrivals: 10_000, startupRuns: 30 };
+
+const missing = missingRequirements(['root', 'dnsmasq', 'ip', 'nft', 'unshare', 'ping']);
+if (missing.length > 0) {
+  process.stderr.write(`bench: needs ${missing.join(', ')}\n`);
+  process.exit(1);
+}
+const withBaseline = existsSync(PING_LOOP);
+if (!withBaseline) {
+  if (process.env.CI === 'true') {
+    process.stderr.write(`bench: the baseline ${PING_LOOP} (../shared/reference beside the repository) is missing\n`);
+    process.exit(1);
+  }
+  process.stderr.write(`bench: ${PING_LOOP} is absent: the ping-loop baseline is skipped\n`);
+}
+
+const machine = `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Linux ${release()}, Node ${process.version}`;
+const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
+log(machine);
+
+const lag: LagResult[] = [];
+const contenders: Contender[] = ['rollcall mesh', 'rollcall star', ...(withBaseline ? (['ping loop'] as const) : [])];
+for (const n of plan.ns) {
+  for (const contender of contenders) {
+    log(`release lag: ${contender}, N=${n}`);
+    lag.push(await runReleaseLag({ n, contender, pingLoop: PING_LOOP, spreadMs: 1000, lateMs: 3000, strandedAfterMs: 60_000 }));
+  }
+}
+
+const scale: ScaleResult[] = [];
+log(`one pod verifying ${plan.peers} peers (mesh)`);
+scale.push(await runScale(plan.peers, 'mesh', 15353));
+log(`a star coordinator taking ${plan.arrivals} arrivals`);
+scale.push(await runScale(plan.arrivals, 'star', 15354));
+
+log(`CLI start-up, ${plan.startupRuns} runs`);
+const startup: StartupResult = await runStartup(plan.startupRuns);
+
+// The targets of the benchmarks issue, each with its figure.
+const byKey = (contender: Contender, n: number) => lag.find((result) => result.contender === contender && result.n === n);
+const targets: { target: string; met: boolean; figure: string }[] = [];
+for (const n of plan.ns) {
+  const ping = byKey('ping loop', n);
+  for (const contender of ['rollcall mesh', 'rollcall star'] as const) {
+    const result = byKey(contender, n) as LagResult;
+    targets.push({ target: `${contender} N=${n}: release lag median ≤ 100 ms`, met: result.medianMs <= 100, figure: `${result.medianMs.toFixed(0)} ms` });
+    targets.push({ target: `${contender} N=${n}: release lag max ≤ 300 ms`, met: result.maxMs <= 300, figure: `${result.maxMs.toFixed(0)} ms` });
+    if (ping !== undefined && ping.lagsMs.length > 0) {
+      targets.push({ target: `${contender} N=${n}: median ≤ 0.25× the ping loop's`, met: result.medianMs <= 0.25 * ping.medianMs, figure: `${(result.medianMs / ping.medianMs).toFixed(2)}×` });
+    }
+    if (ping !== undefined) {
+      targets.push({ target: `${contender} N=${n}: DNS queries ≤ 0.25× the ping loop's`, met: result.dnsQueries <= 0.25 * ping.dnsQueries, figure: `${(result.dnsQueries / ping.dnsQueries).toFixed(2)}× (${result.dnsQueries} vs ${ping.dnsQueries})` });
+    }
+    targets.push({ target: `${contender} N=${n}: zero stranded pods`, met: result.stranded === 0, figure: String(result.stranded) });
+  }
+}
+const [mesh, star] = scale as [ScaleResult, ScaleResult];
+targets.push({ target: `${mesh.peers} peers verified by one pod in ≤ 3 s`, met: mesh.ms <= 3000, figure: `${(mesh.ms / 1000).toFixed(2)} s` });
+targets.push({ target: `… in ≤ 200 MiB`, met: mesh.peakRssMiB <= 200, figure: `${mesh.peakRssMiB.toFixed(0)} MiB` });
+targets.push({ target: `star: ${star.peers} arrivals released ≤ 1 s after the last`, met: star.ms <= 1000, figure: `${star.ms.toFixed(0)} ms (coordinator ${star.peakRssMiB.toFixed(0)} MiB)` });
+targets.push({ target: 'CLI start-up ≤ 60 ms over bare node', met: startup.overheadMs <= 60, figure: `${startup.overheadMs.toFixed(0)} ms (${startup.rollcallMedianMs.toFixed(0)} vs ${startup.bareNodeMedianMs.toFixed(0)} ms)` });
+
+const table = [
+  '| contender | N | lag median | lag max | DNS queries | stranded |',
+  '| --- | --- | --- | --- | --- | --- |',
+  ...lag.map((r) => `| ${r.contender} | ${r.n} | ${r.medianMs.toFixed(0)} ms | ${Number.isFinite(r.maxMs) ? r.maxMs.toFixed(0) : '–'} ms | ${r.dnsQueries} | ${r.stranded} |`),
+  '',
+  '| scale | peers | time | peak RSS | DNS queries |',
+  '| --- | --- | --- | --- | --- |',
+  ...scale.map((s) => `| ${s.topology === 'mesh' ? 'one pod verifies every peer (mesh)' : 'star coordinator, last arrival → all released'} | ${s.peers} | ${s.ms.toFixed(0)} ms | ${s.peakRssMiB.toFixed(0)} MiB | ${s.dnsQueries} |`),
+  '',
+  `CLI start-up (median of ${startup.runs}): \`rollcall -- true\` ${startup.rollcallMedianMs.toFixed(0)} ms, \`node -e 0\` ${startup.bareNodeMedianMs.toFixed(0)} ms: +${startup.overheadMs.toFixed(0)} ms`,
+  '',
+  '| target | met | figure |',
+  '| --- | --- | --- |',
+  ...targets.map((t) => `| ${t.target} | ${t.met ? 'yes' : '**no**'} | ${t.figure} |`),
+].join('\n');
+process.stdout.write(`\nMeasured on ${machine}, ${new Date().toISOString().slice(0, 10)}${quick ? ' (quick run)' : ''}\n\n${table}\n`);
+
+const results = { date: new Date().toISOString(), machine, quick, lag, scale, startup, targets };
+const out = values.out ?? (quick ? undefined : join(HERE, 'results.json'));
+if (out !== undefined) writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
+if (!quick) {
+  writeFileSync(join(HERE, 'results.md'), `Measured on ${machine}, ${results.date.slice(0, 10)}.\n\n${table}\n`);
+  writeFileSync(join(HERE, 'release-lag.svg'), releaseLagChart(lag, `${machine}, ${results.date.slice(0, 10)}`));
+}

@@ -1,0 +1,86 @@
+// Benchmarks 4 and 5: one pod against thousands of peers on loopback, names served by a real dnsmasq.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { join } from 'node:path';
+import { Dnsmasq } from '../test/cluster/dnsmasq.js';
+import { peerFqdn } from '../src/names.js';
+
+const JOB = 'scale';
+const FARM_PROCESSES = 4;
+const wallClockMs = () => performance.timeOrigin + performance.now();
+const peerAddress = (index: number) => `127.${1 + (index >> 16)}.${(index >> 8) & 255}.${index & 255}`;
+
+export interface ScaleResult {
+  peers: number;
+  topology: 'mesh' | 'star';
+  /** mesh: call to release of the one pod; star: last arrival to the last member released. */
+  ms: number;
+  peakRssMiB: number;
+  dnsQueries: number;
+}
+
+function lines(child: ChildProcess): AsyncIterator<string> {
+  return createInterface({ input: child.stdout as NodeJS.ReadableStream })[Symbol.asyncIterator]();
+}
+
+/**
+ * One pod (index 0) and `peers` simulated peers with real listeners and member sessions. In mesh the
+ * pod verifies every peer (resolve + handshake) before the group releases; in star it is the
+ * coordinator that every peer checks in with.
+ */
+export async function runScale(peers: number, topology: 'mesh' | 'star', dnsPort: number): Promise<ScaleResult> {
+  const size = peers + 1;
+  const port = 17000 + Math.floor(Math.random() * 20000);
+  const dns = new Dnsmasq({ listen: '127.0.0.1', port: dnsPort });
+  await dns.start();
+  const farms: ChildProcess[] = [];
+  let pod: ChildProcess | undefined;
+  try {
+    dns.setMany('all', Array.from({ length: size }, (_, index) => [peerFqdn(JOB, index, 'svc', 'ns', 'cluster.local'), [peerAddress(index)]] as const));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+
+    const perFarm = Math.ceil(peers / FARM_PROCESSES);
+    const farmLines: AsyncIterator<string>[] = [];
+    for (let first = 1; first < size; first += perFarm) {
+      const farm = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'farm.ts'), String(first), String(Math.min(size, first + perFarm)), String(size), String(port), JOB, peerAddress(0), 'arrive'], { stdio: ['pipe', 'pipe', 'inherit'] });
+      farms.push(farm);
+      farmLines.push(lines(farm));
+    }
+    for (const farmLine of farmLines) await farmLine.next();
+
+    const script = `
+      const { waitForPeers } = await import(${JSON.stringify(join(import.meta.dirname, '../dist/index.js'))});
+      const started = performance.now();
+      const group = await waitForPeers({ index: 0, count: ${size}, jobName: '${JOB}', subdomain: 'svc', namespace: 'ns', clusterDomain: 'cluster.local',
+        dnsServers: ['127.0.0.1:${dnsPort}'], port: ${port}, listenHost: '${peerAddress(0)}', ipFamily: 'ipv4', topology: '${topology}', env: {}, log: false,
+        files: { hosts: '/nonexistent', resolvConf: '/nonexistent', serviceAccountNamespace: '/nonexistent' }, timeoutMs: 120000 });
+      const ms = performance.now() - started;
+      process.stdout.write(JSON.stringify({ ms, maxRssKiB: process.resourceUsage().maxRSS }) + '\\n');
+      await group.close();
+      process.exit(0);`;
+    pod = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const podLines = lines(pod);
+    // The coordinator's listener must be up before the peers check in.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    for (const farm of farms) farm.stdin?.write('go\n');
+    const podResult = JSON.parse(((await podLines.next()).value as string) ?? '{}') as { ms: number; maxRssKiB: number };
+    const farmResults = await Promise.all(farmLines.map(async (farmLine) => JSON.parse((await farmLine.next()).value as string) as { lastArrival: number; lastRelease: number }));
+    const lastArrival = Math.max(...farmResults.map((result) => result.lastArrival));
+    const lastRelease = Math.max(...farmResults.map((result) => result.lastRelease));
+    return {
+      peers,
+      topology,
+      ms: topology === 'mesh' ? podResult.ms : lastRelease - lastArrival,
+      peakRssMiB: podResult.maxRssKiB / 1024,
+      dnsQueries: dns.queryCount(),
+    };
+  } finally {
+    for (const farm of farms) farm.stdin?.end();
+    await Promise.all(farms.map((farm) => (farm.exitCode === null ? once(farm, 'exit') : undefined)));
+    if (pod !== undefined && pod.exitCode === null) pod.kill('SIGKILL');
+    await dns.stop();
+  }
+}
+
+export { wallClockMs };
