@@ -1,7 +1,9 @@
 // Simulated peers for the scale benchmarks, run as a child process: each peer has a real rollcall
 // listener (so it passes the default tcp probe) and, when told, a real member session to index 0 that
 // arrives and waits for the release. Prints one JSON line when done.
-import { dialPeer } from '../src/barrier/handshake.js';
+import { once } from 'node:events';
+import { connect } from 'node:net';
+import { handshake } from '../src/barrier/handshake.js';
 import { startListener, type Listener } from '../src/barrier/listener.js';
 import type { WireIdentity } from '../src/barrier/protocol.js';
 
@@ -46,7 +48,10 @@ if (arrive === 'arrive') {
       const signal = new AbortController().signal;
       for (let attempt = 0; ; attempt++) {
         try {
-          const session = await dialPeer({ addresses: [coordinatorAddress as string], port: listenPort, own: identity(index), secret: undefined, role: 'member', expectIndex: 0, timeoutMs: 20_000, signal, maxFrameBytes: 64 * 1024 });
+          // Each simulated pod speaks from its own address, as real pods do.
+          const socket = connect({ host: coordinatorAddress as string, port: listenPort, localAddress: peerAddress(index) });
+          await once(socket, 'connect');
+          const session = await handshake(socket, coordinatorAddress as string, 0, { own: identity(index), secret: undefined, role: 'member', expectIndex: 0, timeoutMs: 20_000, signal, maxFrameBytes: 64 * 1024 }, signal);
           await new Promise<void>((resolve) => {
             session.channel.onFrame((frame) => {
               if (frame.t !== 'release') return;

@@ -25,6 +25,8 @@ export interface LagOptions {
   lateMs: number;
   /** A pod not released this long after the last one started is stranded (and killed). */
   strandedAfterMs: number;
+  /** How long an exited pod's record lingers: the endpoints controller and DNS take about a second. */
+  goneDelayMs: number;
 }
 
 function command(options: LagOptions): { command: string[]; env: Record<string, string> } {
@@ -52,11 +54,11 @@ export async function runReleaseLag(options: LagOptions): Promise<LagResult> {
     const gap = options.spreadMs / Math.max(1, options.n - 2);
     for (let index = 0; index < options.n - 1; index++) {
       const started = performance.now();
-      pods.push(await cluster.startPod({ job: 'example-job', index, command: argv, env }));
+      pods.push(await cluster.startPod({ job: 'example-job', index, command: argv, env, goneDelayMs: options.goneDelayMs }));
       await sleep(Math.max(0, gap - (performance.now() - started)));
     }
     await sleep(options.lateMs);
-    const late = await cluster.startPod({ job: 'example-job', index: options.n - 1, command: argv, env });
+    const late = await cluster.startPod({ job: 'example-job', index: options.n - 1, command: argv, env, goneDelayMs: options.goneDelayMs });
     pods.push(late);
     const deadline = performance.now() + options.strandedAfterMs;
     const reports: PodReport[] = [];

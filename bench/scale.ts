@@ -14,8 +14,10 @@ const peerAddress = (index: number) => `127.${1 + (index >> 16)}.${(index >> 8) 
 export interface ScaleResult {
   peers: number;
   topology: 'mesh' | 'star';
-  /** mesh: call to release of the one pod; star: last arrival to the last member released. */
+  /** mesh: from the call until the pod had verified every peer; star: last arrival to the last member released. */
   ms: number;
+  /** From the pod's call until it was released. */
+  releaseMs: number;
   peakRssMiB: number;
   dnsQueries: number;
 }
@@ -49,29 +51,34 @@ export async function runScale(peers: number, topology: 'mesh' | 'star', dnsPort
     }
     for (const farmLine of farmLines) await farmLine.next();
 
-    const script = `
-      const { waitForPeers } = await import(${JSON.stringify(join(import.meta.dirname, '../dist/index.js'))});
-      const started = performance.now();
-      const group = await waitForPeers({ index: 0, count: ${size}, jobName: '${JOB}', subdomain: 'svc', namespace: 'ns', clusterDomain: 'cluster.local',
-        dnsServers: ['127.0.0.1:${dnsPort}'], port: ${port}, listenHost: '${peerAddress(0)}', ipFamily: 'ipv4', topology: '${topology}', env: {}, log: false,
-        files: { hosts: '/nonexistent', resolvConf: '/nonexistent', serviceAccountNamespace: '/nonexistent' }, timeoutMs: 120000 });
-      const ms = performance.now() - started;
-      process.stdout.write(JSON.stringify({ ms, maxRssKiB: process.resourceUsage().maxRSS }) + '\\n');
-      await group.close();
-      process.exit(0);`;
-    pod = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const options = {
+      index: 0,
+      count: size,
+      jobName: JOB,
+      subdomain: 'svc',
+      namespace: 'ns',
+      clusterDomain: 'cluster.local',
+      dnsServers: [`127.0.0.1:${dnsPort}`],
+      port,
+      listenHost: peerAddress(0),
+      ipFamily: 'ipv4',
+      topology,
+      timeoutMs: 120_000,
+    };
+    pod = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'pod.ts'), JSON.stringify(options)], { stdio: ['ignore', 'pipe', 'inherit'] });
     const podLines = lines(pod);
-    // The coordinator's listener must be up before the peers check in.
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    // The peers are already there and calling when the pod starts, as in a cluster whose index 0 comes
+    // up last; they retry until its listener answers.
     for (const farm of farms) farm.stdin?.write('go\n');
-    const podResult = JSON.parse(((await podLines.next()).value as string) ?? '{}') as { ms: number; maxRssKiB: number };
+    const podResult = JSON.parse(((await podLines.next()).value as string) ?? '{}') as { ms: number; checksMs: number; maxRssKiB: number };
     const farmResults = await Promise.all(farmLines.map(async (farmLine) => JSON.parse((await farmLine.next()).value as string) as { lastArrival: number; lastRelease: number }));
     const lastArrival = Math.max(...farmResults.map((result) => result.lastArrival));
     const lastRelease = Math.max(...farmResults.map((result) => result.lastRelease));
     return {
       peers,
       topology,
-      ms: topology === 'mesh' ? podResult.ms : lastRelease - lastArrival,
+      ms: topology === 'mesh' ? podResult.checksMs : lastRelease - lastArrival,
+      releaseMs: podResult.ms,
       peakRssMiB: podResult.maxRssKiB / 1024,
       dnsQueries: dns.queryCount(),
     };

@@ -1,9 +1,10 @@
-import type { FrameChannel, Hello } from './protocol.js';
+import { MAX_SEEN, type FrameChannel, type Hello } from './protocol.js';
 import { Deferred, generationTime, type BarrierRole, type BarrierView, type Release } from './role.js';
 
 /** Above this size the release frame leaves the roster out: N frames of N addresses each would be O(N²) bytes. */
 export const ROSTER_LIMIT = 256;
 const MISSING_SHOWN = 32;
+const ANNOUNCE_WINDOW_MS = 50;
 
 interface Member {
   gen: string;
@@ -29,6 +30,9 @@ export class Coordinator implements BarrierRole {
   private readonly barriers = new Map<string, BarrierState>();
   private readonly progressTimer: NodeJS.Timeout;
   private dirty = new Set<string>();
+  private readonly unannounced = new Set<number>();
+  private announceTimer: NodeJS.Timeout | undefined;
+  private lastAnnounce = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly size: number,
@@ -128,6 +132,7 @@ export class Coordinator implements BarrierRole {
   /** Waits, bounded, until every member has confirmed every release: nobody is left talking to a closed port. */
   async close(timeoutMs: number): Promise<void> {
     clearInterval(this.progressTimer);
+    clearTimeout(this.announceTimer);
     const pending = [...this.barriers.values()].filter((state) => state.release.settled).map((state) => state.allAcked.promise);
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([Promise.all(pending), new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
@@ -140,10 +145,31 @@ export class Coordinator implements BarrierRole {
     this.members.clear();
   }
 
+  /**
+   * News of a join or an arrival goes out at once when none went out in the last window, and a burst is
+   * gathered into one frame per member per window: O(N) frames per burst rather than one per pod.
+   */
   private seen(index: number): void {
     this.onSeen(index);
     if (!this.announce) return;
-    for (const [other, member] of this.members) if (other !== index) member.channel.send({ t: 'seen', index });
+    this.unannounced.add(index);
+    if (this.announceTimer !== undefined) return;
+    const wait = Math.max(0, this.lastAnnounce + ANNOUNCE_WINDOW_MS - performance.now());
+    this.announceTimer = setTimeout(() => this.flushSeen(), wait);
+  }
+
+  private flushSeen(): void {
+    this.announceTimer = undefined;
+    this.lastAnnounce = performance.now();
+    const indexes = [...this.unannounced];
+    this.unannounced.clear();
+    // Only a member still checking its peers has anything to kick; one that has arrived is done with them.
+    const arrived = this.state('start').arrived;
+    const checking = [...this.members].filter(([index]) => !arrived.has(index)).map(([, member]) => member);
+    for (let start = 0; start < indexes.length; start += MAX_SEEN) {
+      const chunk = indexes.slice(start, start + MAX_SEEN);
+      for (const member of checking) member.channel.send({ t: 'seen', indexes: chunk });
+    }
   }
 
   private sendRelease(barrier: string, index: number, state: BarrierState): void {

@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import { AttemptError } from '../errors.js';
 import { connectAny } from '../probes/tcp.js';
 import { FrameChannel, MAX_FRAME_BYTES, PROTOCOL_VERSION, newNonce, proof, proofMatches, type Role, type WireIdentity } from './protocol.js';
@@ -51,6 +52,11 @@ export async function dialPeer(options: DialOptions): Promise<Dialed> {
 
 async function handshakeAt(address: string, options: DialOptions, signal: AbortSignal): Promise<Dialed> {
   const { socket, rttMs } = await connectAny([address], options.port, options.timeoutMs, signal);
+  return handshake(socket, address, rttMs, options, signal);
+}
+
+/** The client's side of the handshake on a socket already connected to `address`. */
+export async function handshake(socket: Socket, address: string, rttMs: number, options: Omit<DialOptions, 'addresses' | 'port'>, signal: AbortSignal): Promise<Dialed> {
   const channel = new FrameChannel(socket, options.maxFrameBytes ?? MAX_FRAME_BYTES);
   const onAbort = () => socket.destroy();
   signal.addEventListener('abort', onAbort, { once: true });

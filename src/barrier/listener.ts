@@ -65,14 +65,16 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
   };
 }
 
-async function listen(server: Server, { host, port }: ListenerOptions): Promise<void> {
+async function listen(server: Server, { host, port, maxConnections }: ListenerOptions): Promise<void> {
   // "::" takes IPv4 too on a dual-stack kernel; a pod with IPv6 disabled needs the IPv4 wildcard.
   const hosts = host === undefined ? ['::', '0.0.0.0'] : [host];
   for (const [position, candidate] of hosts.entries()) {
     try {
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
-        server.listen({ host: candidate, port, exclusive: true }, () => {
+        // Node's default backlog (511) drops SYNs when a large group checks in at once, and each dropped
+        // SYN costs a second or more of TCP backoff; the kernel caps this at net.core.somaxconn.
+        server.listen({ host: candidate, port, exclusive: true, backlog: maxConnections }, () => {
           server.off('error', reject);
           resolve();
         });

@@ -122,7 +122,7 @@ export class MemberSession implements BarrierRole {
       } else if (frame.t === 'progress') {
         this.views.set(frame.barrier, { ready: frame.ready, missing: frame.missing });
       } else if (frame.t === 'seen') {
-        this.onSeen(frame.index);
+        for (const index of frame.indexes) this.onSeen(index);
       } else if (frame.t === 'bye') {
         this.dormant = true;
       } else {

@@ -32,7 +32,7 @@ export type Frame =
   | { t: 'arrive'; barrier: string; addrs: string[] }
   | { t: 'progress'; barrier: string; ready: number; missing: [number, string][] }
   | { t: 'release'; barrier: string; roster?: string[][] }
-  | { t: 'seen'; index: number }
+  | { t: 'seen'; indexes: number[] }
   | { t: 'bye' }
   | { t: 'ack'; barrier: string };
 
@@ -42,6 +42,8 @@ const MAC = /^([0-9a-f]{64})?$/;
 const BARRIER = /^[\w.:-]{1,64}$/;
 const LABEL_PATH = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 const MAX_ADDRS = 8;
+/** Indexes in one `seen` frame: a burst of joins goes out in frames of at most this many. */
+export const MAX_SEEN = 256;
 
 const isInt = (value: unknown, max = 1_000_000): value is number => Number.isSafeInteger(value) && (value as number) >= 0 && (value as number) <= max;
 const isStr = (value: unknown, pattern: RegExp): value is string => typeof value === 'string' && pattern.test(value);
@@ -90,7 +92,7 @@ export function parseFrame(line: string): Frame | undefined {
         ? (frame as Frame)
         : undefined;
     case 'seen':
-      return isInt(frame.index) ? (frame as Frame) : undefined;
+      return Array.isArray(frame.indexes) && frame.indexes.length <= MAX_SEEN && frame.indexes.every((index) => isInt(index)) ? (frame as Frame) : undefined;
     case 'bye':
       return frame as Frame;
     case 'release':

@@ -39,6 +39,8 @@ export interface Group {
   topology: Topology;
   self: Peer;
   peers: Peer[];
+  /** Milliseconds from the call: until this pod's own checks passed, and until the group released. */
+  timings: { checksMs: number; releaseMs: number };
   /** Synchronises the same group again (an exit barrier, a checkpoint), with the same guarantees. */
   barrier(name: string, options?: BarrierOptions): Promise<void>;
   /** Closes the listener once every peer has confirmed release (bounded by closeTimeoutMs). */
@@ -80,6 +82,7 @@ class Run {
   private timers: NodeJS.Timeout[] = [];
   private lastProgress = '';
   private readonly refusals = new Map<string, number>();
+  private readonly startedAt = performance.now();
 
   constructor(private readonly config: Config) {
     const { identity } = config;
@@ -101,7 +104,7 @@ class Run {
     this.probe = config.probe === 'tcp' ? undefined : buildProbe(config.probe, config.attemptTimeoutMs);
     this.role =
       identity.index === 0
-        ? new Coordinator(identity.count, (index) => this.coordinatorReason(index), (index) => this.seen(index), DEFAULTS.progressIntervalMs, config.topology === 'mesh')
+        ? new Coordinator(identity.count, (index) => this.coordinatorReason(index), (index) => this.seen(index), progressInterval(identity.count), config.topology === 'mesh')
         : new MemberSession(this.names[0]?.short ?? '', (signal) => this.dial(0, 'member', signal), config.backoff, this.limiter, (index) => this.checks.get(index)?.kick());
   }
 
@@ -141,13 +144,14 @@ class Run {
     if (topology === 'star' && this.role instanceof Coordinator) this.startCallouts(deadline);
 
     await Promise.race([Promise.all(required.map((index) => this.checks.get(index)?.run(this.config.backoff, this.limiter, deadline))), timedOut]);
+    const checksMs = performance.now() - this.startedAt;
     const self = this.checks.get(identity.index)?.result;
     this.role.arrive('start', self?.addresses.slice(0, 8) ?? []);
     const release = await Promise.race([this.role.released('start'), timedOut, abortion(deadline)]);
     this.clearTimers();
     for (const callout of this.callouts.values()) callout.abort();
     this.reportProgress('start');
-    return this.group(release.roster);
+    return this.group(release.roster, { checksMs, releaseMs: performance.now() - this.startedAt });
   }
 
   /** Stops everything this run started; the coordinator first waits (bounded) for the release acks. */
@@ -301,7 +305,7 @@ class Run {
     this.refusals.clear();
   }
 
-  private group(roster: string[][] | undefined): Group {
+  private group(roster: string[][] | undefined, timings: Group['timings']): Group {
     const peers = this.range().map((index) => {
       const checked = this.checks.get(index)?.result;
       return {
@@ -321,6 +325,7 @@ class Run {
       topology,
       self: peers[identity.index] as Peer,
       peers,
+      timings,
       barrier: (name, options) => this.barrier(name, options),
       close: () => this.shutdown(this.config.closeTimeoutMs),
     };
@@ -351,6 +356,11 @@ const REASONS = new Set<string>(MISSING_REASONS);
 
 function asReason(reason: string): MissingReason {
   return REASONS.has(reason) ? (reason as MissingReason) : 'not arrived at coordinator';
+}
+
+/** Progress goes to every member each interval: at thousands of pods, less often (2 s at 10,000). */
+function progressInterval(size: number): number {
+  return Math.max(DEFAULTS.progressIntervalMs, Math.round(size / 5));
 }
 
 function abortion(signal: AbortSignal): Promise<never> {
