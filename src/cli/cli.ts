@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { constants, tmpdir } from 'node:os';
 import { ConfigError, PeersTimeoutError, ProbeUnavailableError } from '../errors.js';
 import { waitForPeers, type Group } from '../barrier/wait-for-peers.js';
@@ -8,6 +10,20 @@ import { SettingSource, parseInteger } from '../settings.js';
 import { HELP, UsageError, parseCommandLine, type ParsedArgs } from './flags.js';
 import { Logger, type LogFormat } from './logger.js';
 import { workloadEnv, type HostfileFormat, type Preset } from './workload-env.js';
+
+/** The package's version, from the package.json above this file (bundled or not, the layouts differ). */
+function packageVersion(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let depth = 0; depth < 4; depth++, dir = dirname(dir)) {
+    try {
+      const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
+      if (manifest.name === 'rollcall' && manifest.version !== undefined) return manifest.version;
+    } catch {
+      // Not here: one level up.
+    }
+  }
+  return 'unknown';
+}
 
 export const EXIT = { usage: 64, config: 78, timeout: 124 } as const;
 const FORWARDED: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP'];
@@ -76,8 +92,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       return 0;
     }
     if (args.command === 'version') {
-      const { createRequire } = await import('node:module');
-      process.stdout.write(`${(createRequire(import.meta.url)('../../package.json') as { version: string }).version}\n`);
+      process.stdout.write(`${packageVersion()}\n`);
       return 0;
     }
     const merged = { ...env, ...args.env };
@@ -103,7 +118,7 @@ async function waitAndRun(args: ParsedArgs, env: NodeJS.ProcessEnv, settings: Cl
   for (const signal of FORWARDED) process.on(signal, onSignal);
   let group: Group;
   try {
-    group = await waitForPeers(libraryOptions(env, stop.signal, logger));
+    group = await waitForPeers(libraryOptions(env, args.env.ROLLCALL_INDEX, stop.signal, logger));
   } catch (error) {
     if (received !== undefined) return 128 + constants.signals[received];
     throw error;
@@ -121,16 +136,20 @@ async function waitAndRun(args: ParsedArgs, env: NodeJS.ProcessEnv, settings: Cl
   }
 }
 
-function libraryOptions(env: NodeJS.ProcessEnv, signal: AbortSignal, logger: Logger): WaitForPeersOptions {
+function libraryOptions(env: NodeJS.ProcessEnv, indexFlag: string | undefined, signal: AbortSignal, logger: Logger): WaitForPeersOptions {
   let selfMissingSince: number | undefined;
   let hinted = false;
+  // --index must beat JOB_COMPLETION_INDEX too, which its env twin ROLLCALL_INDEX does not: pass it as the option.
+  const index = indexFlag === undefined ? undefined : parseInteger('--index', indexFlag, { min: 0 });
+  const selfIndex = index ?? Number(env.JOB_COMPLETION_INDEX ?? env.ROLLCALL_INDEX);
   return {
+    ...(index === undefined ? {} : { index }),
     env,
     signal,
     log: (line) => logger.line(line),
     onProgress: (progress: Progress) => {
       logger.progress(progress);
-      const self = progress.missing.find((peer) => peer.index === Number(env.JOB_COMPLETION_INDEX ?? env.ROLLCALL_INDEX) && peer.reason === 'no such name');
+      const self = progress.missing.find((peer) => peer.index === selfIndex && peer.reason === 'no such name');
       selfMissingSince = self === undefined ? undefined : (selfMissingSince ?? Date.now());
       if (!hinted && selfMissingSince !== undefined && Date.now() - selfMissingSince >= SELF_MISSING_HINT_MS) {
         hinted = true;

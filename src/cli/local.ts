@@ -1,5 +1,4 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { peerFqdn, peerShortName } from '../names.js';
 import { LocalDnsServer } from './dns-server.js';
@@ -32,7 +31,8 @@ export async function runLocal(options: LocalOptions): Promise<number> {
   const workload = options.demo ? DEMO_WORKLOAD : options.workload;
   const dns = new LocalDnsServer(DOMAIN);
   const server = await dns.start();
-  const main = fileURLToPath(new URL('./main.js', import.meta.url));
+  // The replicas run this very program: the bundled CLI, or the module build, whichever this is.
+  const main = process.argv[1] as string;
   const children: ChildProcess[] = [];
   const startedAt = performance.now();
   const released: number[] = [];

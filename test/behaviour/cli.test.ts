@@ -61,6 +61,18 @@ describe('the rollcall CLI', () => {
     ...extra,
   });
 
+  test('the built package exports the library by its name', async () => {
+    // Node resolves "rollcall" through package.json "exports" (self-reference), as an installed package would.
+    const script = 'const api = await import("rollcall"); console.log(JSON.stringify(Object.keys(api).sort()))';
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: join(import.meta.dirname, '../..'), stdio: ['ignore', 'pipe', 'inherit'] });
+    let stdout = '';
+    child.stdout.on('data', (chunk) => (stdout += String(chunk)));
+    await new Promise((resolve) => child.once('exit', resolve));
+    expect(JSON.parse(stdout)).toEqual(
+      ['ConfigError', 'DEFAULTS', 'PeersTimeoutError', 'ProbeUnavailableError', 'RollcallError', 'isDnsLabel', 'peerFqdn', 'peerShortName', 'podHostname', 'readIdentity', 'waitForPeers'].sort(),
+    );
+  });
+
   test('--help prints usage and exits 0', async () => {
     const { code, stdout } = await rollcall(['--help']);
     expect(code).toBe(0);
@@ -87,6 +99,12 @@ describe('the rollcall CLI', () => {
     const { code, stderr } = await rollcall(['wait', '--timeout', 'soon'], pod('solo', 1, { ROLLCALL_TIMEOUT: '5s' }));
     expect(code).toBe(78);
     expect(stderr).toContain('ROLLCALL_TIMEOUT ("soon")');
+  });
+
+  test('--index beats JOB_COMPLETION_INDEX', async () => {
+    const { code, stdout } = await rollcall(['peers', '--json', '--index', '0'], { ...pod('solo'), JOB_COMPLETION_INDEX: '5', ROLLCALL_INDEX: '5' });
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout)).toMatchObject({ index: 0 });
   });
 
   test('a wait that times out exits 124 and says who is missing', async () => {

@@ -5,7 +5,7 @@ import { expect, test } from 'vitest';
 import type { PodReport } from '../cluster/cluster.js';
 import { sleep } from '../cluster/wait.js';
 import { describeWith } from '../support/requirements.js';
-import { CLUSTER_NEEDS, describeReport, releasedAt, startRollcallPod, finishAll, useClusters } from './support.js';
+import { CLUSTER_NEEDS, ROLLCALL, describeReport, releasedAt, startRollcallPod, finishAll, useClusters } from './support.js';
 
 const PING_LOOP = resolve(dirname(fileURLToPath(import.meta.url)), '../../../shared/reference/ping-loop.sh');
 
@@ -105,7 +105,7 @@ describeWith([...CLUSTER_NEEDS], 'the simulated cluster', () => {
         startRollcallPod(cluster, index, {
           count: 3,
           workload: [],
-          command: ['sh', '-c', `${process.execPath} -e '${openLate}' & ${process.execPath} ${resolve('dist/cli/main.js')} --probe tcp:8080 -- sh -c 'echo "RELEASED $(date +%s%N)"'; status=$?; kill $!; exit $status`],
+          command: ['sh', '-c', `${process.execPath} -e '${openLate}' & ${process.execPath} ${ROLLCALL} --probe tcp:8080 -- sh -c 'echo "RELEASED $(date +%s%N)"'; status=$?; kill $!; exit $status`],
         }),
       ),
     );

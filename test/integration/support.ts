@@ -5,7 +5,7 @@ import { afterEach, beforeAll } from 'vitest';
 import { Cluster, type ClusterOptions, type Pod, type PodReport, type PodSpec } from '../cluster/cluster.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-export const ROLLCALL = join(REPO, 'dist/cli/main.js');
+export const ROLLCALL = join(REPO, 'dist/rollcall.mjs');
 export const CLUSTER_NEEDS = ['root', 'dnsmasq', 'ip', 'nft', 'unshare', 'ping'] as const;
 
 /** Prints the moment the workload starts, in the ping loop's own format. */
