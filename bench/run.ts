@@ -15,10 +15,11 @@ import { runStartup, type StartupResult } from './startup.js';
 const HERE = dirname(fileURLToPath(import.meta.url));
 const PING_LOOP = resolve(HERE, '../../shared/reference/ping-loop.sh');
 /** An exited pod's record lingers this long, as endpoint propagation takes in a cluster; the same for everyone. */
-const GONE_DELAY_MS = 1000;
+const DEFAULT_GONE_DELAY_MS = 1000;
 
-const { values } = parseArgs({ options: { quick: { type: 'boolean' }, out: { type: 'string' } } });
+const { values } = parseArgs({ options: { quick: { type: 'boolean' }, out: { type: 'string' }, 'gone-delay-ms': { type: 'string' } } });
 const quick = values.quick === true;
+const GONE_DELAY_MS = values['gone-delay-ms'] === undefined ? DEFAULT_GONE_DELAY_MS : Number(values['gone-delay-ms']);
 const plan = quick
   ? { ns: [8], peers: 1000, arrivals: 1000, startupRuns: 5, strandedAfterMs: 15_000 }
   : { ns: [16, 64], peers: 10_000, arrivals: 10_000, startupRuns: 30, strandedAfterMs: 60_000 };

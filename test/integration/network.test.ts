@@ -1,5 +1,6 @@
 import { expect, test } from 'vitest';
 import type { Pod, Stack } from '../cluster/cluster.js';
+import { sleep } from '../cluster/wait.js';
 import { describeWith } from '../support/requirements.js';
 import { CLUSTER_NEEDS, describeReport, releasedAt, startRollcallPod, finishAll, useClusters } from './support.js';
 
@@ -35,6 +36,23 @@ describeWith([...CLUSTER_NEEDS], 'networks of the simulated cluster', () => {
         expect(peer.rttMs).toBeGreaterThan(0);
         expect(peer.address).toBe(pods[index]?.ips[0]);
       }
+    }
+  });
+
+  test('a link cut mid-wait holds the group; once healed, everyone releases', async () => {
+    const cluster = await createCluster();
+    // Index 3 is not there yet, so nobody can release while pod 2's link is cut.
+    const pods = await Promise.all([0, 1, 2].map((index) => startRollcallPod(cluster, index, { count: 4 })));
+    await sleep(500);
+    await (pods[2] as Pod).cut();
+    pods.push(await startRollcallPod(cluster, 3, { count: 4 }));
+    await sleep(3000);
+    expect(pods.every((pod) => pod.running), 'nobody released while pod 2 was cut off').toBe(true);
+    await (pods[2] as Pod).heal();
+    const healed = Date.now();
+    for (const report of await finishAll(pods)) {
+      expect(report.exitCode, describeReport(report)).toBe(0);
+      expect(releasedAt(report) as number).toBeGreaterThanOrEqual(healed);
     }
   });
 
