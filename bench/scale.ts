@@ -8,7 +8,6 @@ import { peerFqdn } from '../src/names.js';
 
 const JOB = 'scale';
 const FARM_PROCESSES = 4;
-const wallClockMs = () => performance.timeOrigin + performance.now();
 const peerAddress = (index: number) => `127.${1 + (index >> 16)}.${(index >> 8) & 255}.${index & 255}`;
 
 export interface ScaleResult {
@@ -90,4 +89,3 @@ export async function runScale(peers: number, topology: 'mesh' | 'star', dnsPort
   }
 }
 
-export { wallClockMs };

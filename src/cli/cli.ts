@@ -25,7 +25,7 @@ function packageVersion(): string {
   return 'unknown';
 }
 
-export const EXIT = { usage: 64, config: 78, timeout: 124 } as const;
+const EXIT = { usage: 64, config: 78, timeout: 124 } as const;
 const FORWARDED: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP'];
 /** How long a pod's own name may fail to resolve before the init-container hint is logged. */
 const SELF_MISSING_HINT_MS = 20_000;
@@ -175,7 +175,7 @@ function printPeers(group: Group, json: boolean): void {
 }
 
 /** Runs the workload with stdio inherited; forwards signals; its exit code (or 128+signal) is ours. */
-export function runWorkload(command: string[], env: NodeJS.ProcessEnv, logger: Logger): Promise<number> {
+function runWorkload(command: string[], env: NodeJS.ProcessEnv, logger: Logger): Promise<number> {
   return new Promise((resolve) => {
     const [file, ...rest] = command as [string, ...string[]];
     const child = spawn(file, rest, { stdio: 'inherit', env });

@@ -53,7 +53,7 @@ const GATEWAY_V4 = '169.254.1.1';
 const GATEWAY_V6 = 'fe80::1';
 
 /** Wall-clock milliseconds with sub-millisecond precision, comparable across processes on this machine. */
-export const wallClockMs = () => performance.timeOrigin + performance.now();
+const wallClockMs = () => performance.timeOrigin + performance.now();
 
 /** Runs `ip` commands inside one network namespace, in one process. */
 async function ipBatch(netns: string, lines: string[]): Promise<void> {
@@ -242,12 +242,6 @@ export class Cluster {
 
   withdraw(pod: Pod): void {
     this.dns.remove(pod.name);
-  }
-
-  /** Runs a command inside the cluster's own namespace (the router and the DNS server). */
-  async exec(args: string[]): Promise<string> {
-    const { stdout } = await run('ip', ['netns', 'exec', this.netns, ...args]);
-    return stdout;
   }
 
   async destroy(): Promise<void> {
