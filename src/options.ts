@@ -5,7 +5,7 @@ import { detectIdentity, type Identity, type IdentityOptions } from './identity.
 import { parseDnsServers, type IpFamily } from './resolve.js';
 import { SettingSource, parseDuration, parseInteger, type Env } from './settings.js';
 import type { Backoff } from './barrier/check.js';
-import type { ProbeSpec, ProbeFunction } from './probes/types.js';
+import type { ProbeSpec } from './probes/types.js';
 
 export type Topology = 'mesh' | 'star';
 export type IpFamilySetting = 'auto' | 'ipv4' | 'ipv6' | 'dual';
@@ -206,4 +206,3 @@ function checkOptionTypes(options: WaitForPeersOptions): void {
   if (options.dnsServers !== undefined) parseDnsServers('dnsServers', options.dnsServers.join(','));
 }
 
-export type { ProbeFunction };

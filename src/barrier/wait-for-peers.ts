@@ -3,6 +3,7 @@ import { AttemptError, MISSING_REASONS, PeersTimeoutError, describeMissing, type
 import { peerFqdn, peerShortName } from '../names.js';
 import { DEFAULTS, resolveConfig, type Config, type Progress, type Topology, type WaitForPeersOptions } from '../options.js';
 import { createNameResolver, type ResolveName } from '../resolve.js';
+import { withDeadline } from '../deadline.js';
 import { buildProbe } from '../probes/index.js';
 import type { Probe, ProbeResult } from '../probes/types.js';
 import { Limiter, PeerCheck } from './check.js';
@@ -340,15 +341,7 @@ class Run {
     const signal = AbortSignal.any(signals);
     signal.throwIfAborted();
     this.role.arrive(name, []);
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new PeersTimeoutError(timeoutMs, this.config.identity.count, this.missing(name), name)), timeoutMs);
-    });
-    try {
-      await Promise.race([this.role.released(name), timedOut, abortion(signal)]);
-    } finally {
-      clearTimeout(timer);
-    }
+    await withDeadline(this.role.released(name), timeoutMs, () => new PeersTimeoutError(timeoutMs, this.config.identity.count, this.missing(name), name), signal);
   }
 }
 

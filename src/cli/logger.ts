@@ -26,9 +26,9 @@ export class Logger {
   }
 
   progress(progress: Progress): void {
-    const text = `${progress.ready}/${progress.size} ready; waiting for ${describeMissing(progress.missing)}`;
     if (!this.interactive) return;
-    this.stream.write(`\r\x1b[Krollcall: ${progress.missing.length === 0 ? `${progress.ready}/${progress.size} ready` : text}`);
+    const waiting = progress.missing.length === 0 ? '' : `; waiting for ${describeMissing(progress.missing)}`;
+    this.stream.write(`\r\x1b[Krollcall: ${progress.ready}/${progress.size} ready${waiting}`);
     this.live = true;
   }
 
