@@ -5,6 +5,7 @@ import { once } from 'node:events';
 import { connect } from 'node:net';
 import { handshake } from '../src/barrier/handshake.js';
 import { startListener, type Listener } from '../src/barrier/listener.js';
+import { ReleaseReceiver } from '../src/barrier/nudge.js';
 import type { WireIdentity } from '../src/barrier/protocol.js';
 
 const [first, last, size, port, job, coordinatorAddress, arrive] = process.argv.slice(2);
@@ -52,16 +53,23 @@ if (arrive === 'arrive') {
           const socket = connect({ host: coordinatorAddress as string, port: listenPort, localAddress: peerAddress(index) });
           await once(socket, 'connect');
           const session = await handshake(socket, coordinatorAddress as string, 0, { own: identity(index), secret: undefined, role: 'member', expectIndex: 0, timeoutMs: 20_000, signal, maxFrameBytes: 64 * 1024 }, signal);
-          await new Promise<void>((resolve) => {
-            session.channel.onFrame((frame) => {
-              if (frame.t !== 'release') return;
-              lastRelease = Math.max(lastRelease, wallClockMs());
-              session.channel.send({ t: 'ack', barrier: 'start' });
-              resolve();
-            });
-            session.channel.send({ t: 'arrive', barrier: 'start', addrs: [peerAddress(index)] });
-            lastArrival = Math.max(lastArrival, wallClockMs());
+          // As a real member does, it takes the release by session or by datagram, whichever comes first.
+          let released = () => {};
+          const done = new Promise<void>((resolve) => (released = resolve));
+          const release = () => {
+            lastRelease = Math.max(lastRelease, wallClockMs());
+            session.channel.send({ t: 'ack', barrier: 'start' });
+            released();
+          };
+          session.channel.onFrame((frame) => {
+            if (frame.t === 'release') release();
           });
+          const receiver = await ReleaseReceiver.open(peerAddress(index), listenPort, release);
+          if (receiver !== undefined) session.channel.send({ t: 'nudge', port: receiver.port, token: receiver.token });
+          session.channel.send({ t: 'arrive', barrier: 'start', addrs: [peerAddress(index)] });
+          lastArrival = Math.max(lastArrival, wallClockMs());
+          await done;
+          receiver?.close();
           session.channel.socket.end();
           return;
         } catch (error) {

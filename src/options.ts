@@ -119,8 +119,8 @@ export function resolveConfig(options: WaitForPeersOptions = {}): Config {
     probe,
     topology,
     timeoutMs: options.timeoutMs ?? fromEnv('ROLLCALL_TIMEOUT', parseDuration) ?? DEFAULTS.timeoutMs,
-    attemptTimeoutMs: options.attemptTimeoutMs ?? DEFAULTS.attemptTimeoutMs,
-    closeTimeoutMs: options.closeTimeoutMs ?? DEFAULTS.closeTimeoutMs,
+    attemptTimeoutMs: options.attemptTimeoutMs ?? fromEnv('ROLLCALL_ATTEMPT_TIMEOUT', parseDuration) ?? DEFAULTS.attemptTimeoutMs,
+    closeTimeoutMs: options.closeTimeoutMs ?? fromEnv('ROLLCALL_CLOSE_TIMEOUT', parseDuration) ?? DEFAULTS.closeTimeoutMs,
     dnsServers: options.dnsServers ?? fromEnv('ROLLCALL_DNS_SERVERS', parseDnsServers) ?? [],
     families: familiesFor(ipFamily, identity.podIps),
     concurrency: options.concurrency ?? fromEnv('ROLLCALL_CONCURRENCY', (variable, raw) => parseInteger(variable, raw, { min: 1, max: 4096 })) ?? DEFAULTS.concurrency,
@@ -128,7 +128,7 @@ export function resolveConfig(options: WaitForPeersOptions = {}): Config {
     signal: options.signal,
     onProgress: options.onProgress,
     log,
-    logIntervalMs: options.logIntervalMs ?? DEFAULTS.logIntervalMs,
+    logIntervalMs: options.logIntervalMs ?? fromEnv('ROLLCALL_LOG_INTERVAL', parseDuration) ?? DEFAULTS.logIntervalMs,
   };
 }
 

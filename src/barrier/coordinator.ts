@@ -1,3 +1,5 @@
+import type { Topology } from '../options.js';
+import { ReleaseSender, plainAddress } from './nudge.js';
 import { MAX_SEEN, type FrameChannel, type Hello } from './protocol.js';
 import { Deferred, generationTime, type BarrierRole, type BarrierView, type Release } from './role.js';
 
@@ -5,10 +7,14 @@ import { Deferred, generationTime, type BarrierRole, type BarrierView, type Rele
 export const ROSTER_LIMIT = 256;
 const MISSING_SHOWN = 32;
 const ANNOUNCE_WINDOW_MS = 50;
+/** A member that has not acked its release gets it again by datagram this often, at a fixed pace. */
+export const NUDGE_INTERVAL_MS = 100;
 
 interface Member {
   gen: string;
   channel: FrameChannel;
+  /** Where and how to reach the member by datagram, once it said. */
+  nudge?: { address: string; port: number; token: string };
 }
 
 interface BarrierState {
@@ -33,6 +39,12 @@ export class Coordinator implements BarrierRole {
   private readonly unannounced = new Set<number>();
   private announceTimer: NodeJS.Timeout | undefined;
   private lastAnnounce = Number.NEGATIVE_INFINITY;
+  /** Mesh members have checked every peer themselves; only a star member needs the roster. */
+  private readonly announce: boolean;
+  private readonly datagrams = new ReleaseSender((token, barrier) => this.datagramAck(token, barrier));
+  private readonly tokens = new Map<string, number>();
+  private nudgeTimer: NodeJS.Timeout | undefined;
+  private closing = false;
 
   constructor(
     private readonly size: number,
@@ -41,13 +53,12 @@ export class Coordinator implements BarrierRole {
     /** A pod joined or arrived: it is running and its own record resolves for it. */
     private readonly onSeen: (index: number) => void,
     progressIntervalMs: number,
-    /**
-     * In a mesh every pod waits on its own check of a newcomer, so news of each join and arrival goes to
-     * everyone at once: 2N² small frames in all, the order of the mesh's own probes. In a star only the
-     * coordinator's count matters, and nothing is sent.
-     */
-    private readonly announce: boolean,
+    private readonly topology: Topology,
   ) {
+    // In a mesh every pod waits on its own check of a newcomer, so news of each join and arrival goes to
+    // everyone at once: 2N² small frames in all, the order of the mesh's own probes. In a star only the
+    // coordinator's count matters, and nothing is sent.
+    this.announce = topology === 'mesh';
     this.progressTimer = setInterval(() => this.tick(), progressIntervalMs);
     this.progressTimer.unref();
   }
@@ -65,15 +76,17 @@ export class Coordinator implements BarrierRole {
       this.members.delete(hello.index);
       existing.channel.socket.destroy();
     }
-    const member = { gen: hello.gen, channel };
+    const member: Member = { gen: hello.gen, channel };
     this.members.set(hello.index, member);
     this.left.delete(hello.index);
     channel.onFrame((frame) => {
       if (frame.t === 'arrive') this.arrive(frame.barrier, frame.addrs, hello.index);
       else if (frame.t === 'ack') this.ack(frame.barrier, hello.index);
+      else if (frame.t === 'nudge') this.noteNudge(member, hello.index, frame.port, frame.token);
       else channel.socket.destroy();
     });
     channel.socket.once('close', () => {
+      if (member.nudge !== undefined) this.tokens.delete(member.nudge.token);
       if (this.members.get(hello.index) !== member) return;
       this.members.delete(hello.index);
       this.left.add(hello.index);
@@ -92,17 +105,20 @@ export class Coordinator implements BarrierRole {
     const state = this.state(barrier);
     state.arrived.set(index, addrs);
     if (state.release.settled) {
-      // A late joiner or a replaced pod: the group has already gone, so it goes at once.
+      // A late joiner or a replaced pod: the group has already gone, so it goes at once, and its ack is
+      // awaited afresh (a replaced pod's predecessor may have acked for its index).
+      state.acked.delete(index);
       this.sendRelease(barrier, index, state);
+      this.scheduleNudges();
       return;
     }
     this.dirty.add(barrier);
     if (index !== 0 && barrier === 'start') this.seen(index);
     if (state.arrived.size < this.size) return;
-    const roster = barrier === 'start' && this.size <= ROSTER_LIMIT ? this.roster(state) : undefined;
-    state.release.resolve({ roster });
+    state.release.resolve({ roster: this.roster(barrier, state) });
     for (const member of this.members.keys()) this.sendRelease(barrier, member, state);
     this.noteAck(state);
+    this.scheduleNudges();
   }
 
   released(barrier: string): Promise<Release> {
@@ -137,6 +153,9 @@ export class Coordinator implements BarrierRole {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([Promise.all(pending), new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
     clearTimeout(timer);
+    this.closing = true;
+    clearTimeout(this.nudgeTimer);
+    this.datagrams.close();
     // Members stop calling back until a coordinator calls them again (a replaced index 0 does).
     for (const member of this.members.values()) {
       member.channel.send({ t: 'bye' });
@@ -173,22 +192,65 @@ export class Coordinator implements BarrierRole {
   }
 
   private sendRelease(barrier: string, index: number, state: BarrierState): void {
-    const roster = barrier === 'start' && this.size <= ROSTER_LIMIT ? this.roster(state) : undefined;
+    const roster = this.roster(barrier, state);
     this.members.get(index)?.channel.send({ t: 'release', barrier, ...(roster === undefined ? {} : { roster }) });
   }
 
   private ack(barrier: string, index: number): void {
     const state = this.barriers.get(barrier);
-    if (state === undefined) return;
+    if (state === undefined || !state.release.settled) return;
     state.acked.add(index);
     this.noteAck(state);
+  }
+
+  private noteNudge(member: Member, index: number, port: number, token: string): void {
+    if (member.nudge !== undefined) this.tokens.delete(member.nudge.token);
+    member.nudge = { address: plainAddress(member.channel.socket.remoteAddress ?? ''), port, token };
+    this.tokens.set(token, index);
+  }
+
+  private datagramAck(token: string, barrier: string): void {
+    const index = this.tokens.get(token);
+    if (index !== undefined) this.ack(barrier, index);
+  }
+
+  /**
+   * While any member has not acked a release, it gets the release again by datagram each interval: a
+   * lost datagram costs one interval, where a lost segment costs TCP a retransmission timeout that
+   * doubles with each loss. Acks normally come first, and then nothing is sent at all.
+   */
+  private scheduleNudges(): void {
+    if (this.nudgeTimer !== undefined || this.closing) return;
+    this.nudgeTimer = setTimeout(() => {
+      this.nudgeTimer = undefined;
+      if (this.nudgeUnacked()) this.scheduleNudges();
+    }, NUDGE_INTERVAL_MS);
+    this.nudgeTimer.unref();
+  }
+
+  /** Whether anyone is still unacked (and worth another round). */
+  private nudgeUnacked(): boolean {
+    let unacked = false;
+    for (const [barrier, state] of this.barriers) {
+      if (!state.release.settled) continue;
+      const roster = this.roster(barrier, state);
+      for (const [index, { nudge }] of this.members) {
+        if (state.acked.has(index) || nudge === undefined) continue;
+        // Tokens are all one length: a release that does not fit for one member fits for none.
+        if (!this.datagrams.send(nudge.address, nudge.port, { t: 'release', barrier, token: nudge.token, ...(roster === undefined ? {} : { roster }) })) break;
+        unacked = true;
+      }
+    }
+    return unacked;
   }
 
   private noteAck(state: BarrierState): void {
     if (state.release.settled && state.acked.size >= this.size - 1) state.allAcked.resolve();
   }
 
-  private roster(state: BarrierState): string[][] {
+  /** Each index's own addresses, for a star's members (who checked nobody but index 0) in a group small enough. */
+  private roster(barrier: string, state: BarrierState): string[][] | undefined {
+    if (barrier !== 'start' || this.topology !== 'star' || this.size > ROSTER_LIMIT) return undefined;
     return Array.from({ length: this.size }, (_, index) => state.arrived.get(index) ?? []);
   }
 
@@ -200,7 +262,7 @@ export class Coordinator implements BarrierRole {
   private tick(): void {
     this.broadcastProgress();
     for (const [barrier, state] of this.barriers) {
-      if (!state.release.settled || state.allAcked.settled) continue;
+      if (!state.release.settled) continue;
       for (const index of this.members.keys()) if (!state.acked.has(index)) this.sendRelease(barrier, index, state);
     }
   }

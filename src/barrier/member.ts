@@ -1,6 +1,7 @@
 import type { MissingReason } from '../errors.js';
 import type { Dialed } from './handshake.js';
 import { PeerCheck, type Backoff, type Limiter } from './check.js';
+import { ReleaseReceiver } from './nudge.js';
 import { Deferred, type BarrierRole, type BarrierView, type Release } from './role.js';
 
 const RESEND_MS = 1000;
@@ -20,6 +21,8 @@ export class MemberSession implements BarrierRole {
 
   constructor(
     private readonly coordinatorName: string,
+    /** The rollcall port, whose UDP twin this pod's datagram socket takes when it is free. */
+    private readonly port: number,
     private readonly dial: (signal: AbortSignal) => Promise<Dialed>,
     private readonly backoff: Backoff,
     private readonly limiter: Limiter,
@@ -115,10 +118,13 @@ export class MemberSession implements BarrierRole {
     }, RESEND_MS);
     dialed.channel.socket.once('close', () => clearInterval(resend));
     dialed.channel.socket.setKeepAlive(true, 5000);
+    const released = (barrier: string, roster: string[][] | undefined) => {
+      this.release(barrier).resolve({ roster });
+      dialed.channel.send({ t: 'ack', barrier });
+    };
     dialed.channel.onFrame((frame) => {
       if (frame.t === 'release') {
-        this.release(frame.barrier).resolve({ roster: frame.roster });
-        dialed.channel.send({ t: 'ack', barrier: frame.barrier });
+        released(frame.barrier, frame.roster);
       } else if (frame.t === 'progress') {
         this.views.set(frame.barrier, { ready: frame.ready, missing: frame.missing });
       } else if (frame.t === 'seen') {
@@ -131,6 +137,17 @@ export class MemberSession implements BarrierRole {
     });
     // A new coordinator (or the old one after a blip) knows nothing: tell it everything again.
     for (const [barrier, addrs] of this.arrivals) dialed.channel.send({ t: 'arrive', barrier, addrs });
+    void this.listenForDatagrams(dialed, released);
+  }
+
+  /** Opens this session's datagram ear beside its own address and tells the coordinator where it is. */
+  private async listenForDatagrams(dialed: Dialed, released: (barrier: string, roster: string[][] | undefined) => void): Promise<void> {
+    const socket = dialed.channel.socket;
+    const receiver = await ReleaseReceiver.open(socket.localAddress ?? '', this.port, released);
+    if (receiver === undefined) return;
+    if (socket.destroyed) return receiver.close();
+    socket.once('close', () => receiver.close());
+    dialed.channel.send({ t: 'nudge', port: receiver.port, token: receiver.token });
   }
 
   private release(barrier: string): Deferred<Release> {

@@ -34,9 +34,21 @@ export type Frame =
   | { t: 'release'; barrier: string; roster?: string[][] }
   | { t: 'seen'; indexes: number[] }
   | { t: 'bye' }
-  | { t: 'ack'; barrier: string };
+  | { t: 'ack'; barrier: string }
+  | { t: 'nudge'; port: number; token: string };
+
+/**
+ * Datagrams beside a member's session. TCP delivers in order, so a release queued behind one lost
+ * segment waits out the retransmission timer, which doubles with every loss; a datagram re-sent at a fixed
+ * interval does not. The token, sent by the member over its authenticated session, is what makes a
+ * datagram count: whoever cannot read that session cannot forge one.
+ */
+export type Datagram = { t: 'release'; barrier: string; token: string; roster?: string[][] } | { t: 'ack'; barrier: string; token: string };
+/** Fits one packet on any path (IPv6's minimum MTU is 1280): a datagram is never fragmented. */
+export const MAX_DATAGRAM_BYTES = 1200;
 
 const NONCE = /^[0-9a-f]{32}$/;
+const TOKEN = NONCE;
 const GEN = /^[0-9a-z-]{1,40}$/;
 const MAC = /^([0-9a-f]{64})?$/;
 const BARRIER = /^[\w.:-]{1,64}$/;
@@ -96,12 +108,38 @@ export function parseFrame(line: string): Frame | undefined {
     case 'bye':
       return frame as Frame;
     case 'release':
-      return isStr(frame.barrier, BARRIER) && (frame.roster === undefined || (Array.isArray(frame.roster) && frame.roster.every(isAddrs)))
-        ? (frame as Frame)
-        : undefined;
+      return isRelease(frame) ? (frame as Frame) : undefined;
+    case 'nudge':
+      return isInt(frame.port, 65_535) && frame.port > 0 && isStr(frame.token, TOKEN) ? (frame as Frame) : undefined;
     default:
       return undefined;
   }
+}
+
+const isRelease = (frame: Record<string, unknown>) =>
+  isStr(frame.barrier, BARRIER) && (frame.roster === undefined || (Array.isArray(frame.roster) && frame.roster.every(isAddrs)));
+
+/** Parses one datagram, or returns undefined for anything oversized or not exactly a known datagram. */
+export function parseDatagram(bytes: Buffer): Datagram | undefined {
+  if (bytes.length > MAX_DATAGRAM_BYTES) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(bytes.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const datagram = value as Record<string, unknown>;
+  if (!isStr(datagram.token, TOKEN)) return undefined;
+  if (datagram.t === 'release') return isRelease(datagram) ? (datagram as Datagram) : undefined;
+  if (datagram.t === 'ack') return isStr(datagram.barrier, BARRIER) ? (datagram as Datagram) : undefined;
+  return undefined;
+}
+
+/** The datagram's bytes, or undefined when it would not fit one packet (a large roster goes by session only). */
+export function encodeDatagram(datagram: Datagram): Buffer | undefined {
+  const bytes = Buffer.from(JSON.stringify(datagram));
+  return bytes.length <= MAX_DATAGRAM_BYTES ? bytes : undefined;
 }
 
 export function isValidBarrierName(name: string): boolean {

@@ -105,8 +105,8 @@ class Run {
     this.probe = config.probe === 'tcp' ? undefined : buildProbe(config.probe, config.attemptTimeoutMs);
     this.role =
       identity.index === 0
-        ? new Coordinator(identity.count, (index) => this.coordinatorReason(index), (index) => this.seen(index), progressInterval(identity.count), config.topology === 'mesh')
-        : new MemberSession(this.names[0]?.short ?? '', (signal) => this.dial(0, 'member', signal), config.backoff, this.limiter, (index) => this.checks.get(index)?.kick());
+        ? new Coordinator(identity.count, (index) => this.coordinatorReason(index), (index) => this.seen(index), progressInterval(identity.count), config.topology)
+        : new MemberSession(this.names[0]?.short ?? '', config.port, (signal) => this.dial(0, 'member', signal), config.backoff, this.limiter, (index) => this.checks.get(index)?.kick());
   }
 
   async start(): Promise<Group> {
@@ -262,9 +262,11 @@ class Run {
 
   private progress(barrier: string): Progress {
     const missing = this.missing(barrier);
-    // The coordinator's count is the authority; before it has spoken, a pod knows only its own checks.
+    // The coordinator's count is the authority; before it has spoken, a pod knows only its own checks,
+    // and a peer it checked but has no session with (index 0, reconnecting) is not ready for it.
     const view = this.role.view(barrier);
-    const passed = [...this.checks.values()].filter((check) => check.passed && !this.callouts.has(check.index)).length;
+    const listed = new Set(missing.map((peer) => peer.index));
+    const passed = [...this.checks.values()].filter((check) => check.passed && !this.callouts.has(check.index) && !listed.has(check.index)).length;
     const ready = view?.ready ?? (barrier === 'start' ? passed : 0);
     return { barrier, ready, size: this.config.identity.count, missing };
   }

@@ -14,6 +14,8 @@ export const FLAG_ENV = {
   probe: 'ROLLCALL_PROBE',
   topology: 'ROLLCALL_TOPOLOGY',
   timeout: 'ROLLCALL_TIMEOUT',
+  'attempt-timeout': 'ROLLCALL_ATTEMPT_TIMEOUT',
+  'close-timeout': 'ROLLCALL_CLOSE_TIMEOUT',
   'dns-servers': 'ROLLCALL_DNS_SERVERS',
   'ip-family': 'ROLLCALL_IP_FAMILY',
   concurrency: 'ROLLCALL_CONCURRENCY',
@@ -23,6 +25,7 @@ export const FLAG_ENV = {
   'master-port': 'ROLLCALL_MASTER_PORT',
   preset: 'ROLLCALL_PRESET',
   'log-format': 'ROLLCALL_LOG_FORMAT',
+  'log-interval': 'ROLLCALL_LOG_INTERVAL',
   'termination-log': 'ROLLCALL_TERMINATION_LOG',
 } as const;
 
@@ -109,6 +112,8 @@ Every flag has an env twin (flags win):
   --probe P              ROLLCALL_PROBE           tcp | tcp:<port> | icmp | dns (tcp)
   --topology T           ROLLCALL_TOPOLOGY        mesh | star | auto (auto: star above 32 pods)
   --timeout D            ROLLCALL_TIMEOUT         300, 90s, 5m (5m)
+  --attempt-timeout D    ROLLCALL_ATTEMPT_TIMEOUT one DNS query or connection (2s)
+  --close-timeout D      ROLLCALL_CLOSE_TIMEOUT   wait for peers' release acks on exit (10s)
   --dns-servers LIST     ROLLCALL_DNS_SERVERS     host[:port],… (default: resolv.conf)
   --ip-family F          ROLLCALL_IP_FAMILY       auto | ipv4 | ipv6 | dual (auto)
   --concurrency N        ROLLCALL_CONCURRENCY     attempts in flight at once (64)
@@ -118,6 +123,7 @@ Every flag has an env twin (flags win):
   --master-port N        ROLLCALL_MASTER_PORT     MASTER_PORT for the workload (29500)
   --preset P             ROLLCALL_PRESET          torchrun | tf | jax
   --log-format F         ROLLCALL_LOG_FORMAT      text | json (text)
+  --log-interval D       ROLLCALL_LOG_INTERVAL    how often the "k/N ready" line is logged (5s)
   --termination-log PATH ROLLCALL_TERMINATION_LOG (/dev/termination-log)
   ROLLCALL_SECRET (env only, never a flag: argv is visible to every process)
 

@@ -370,6 +370,11 @@ export class Pod {
     await this.nft('drop');
   }
 
+  /** Cuts the pod's TCP only: datagrams, DNS among them, still pass. */
+  async cutTcp(): Promise<void> {
+    await this.nft('meta l4proto tcp drop');
+  }
+
   async heal(): Promise<void> {
     await run('ip', ['netns', 'exec', this.name, 'nft', 'delete', 'table', 'inet', 'rollcall_fault']).catch(() => {});
   }

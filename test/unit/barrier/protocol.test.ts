@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { newNonce, parseFrame, proof, refusal, type Hello, type WireIdentity } from '../../../src/barrier/protocol.js';
+import { MAX_DATAGRAM_BYTES, encodeDatagram, newNonce, parseDatagram, parseFrame, proof, refusal, type Datagram, type Hello, type WireIdentity } from '../../../src/barrier/protocol.js';
 
 const own: WireIdentity = { job: 'job', uid: 'uid-1', size: 4, index: 0, gen: 'abc-1234' };
 const peer: WireIdentity = { ...own, index: 2, gen: 'abd-5678' };
@@ -20,6 +20,47 @@ describe('frames', () => {
     expect(parseFrame(JSON.stringify({ ...hello().hello, index: -1 }))).toBeUndefined();
     expect(parseFrame(JSON.stringify({ ...hello().hello, size: '4' }))).toBeUndefined();
     expect(parseFrame(JSON.stringify({ ...hello().hello, role: 'admin' }))).toBeUndefined();
+  });
+});
+
+describe('datagrams', () => {
+  const token = newNonce();
+  const bytes = (value: unknown) => Buffer.from(JSON.stringify(value));
+
+  test('a release and an ack round-trip', () => {
+    const release: Datagram = { t: 'release', barrier: 'start', token, roster: [['10.0.0.1'], ['fd00::2']] };
+    expect(parseDatagram(encodeDatagram(release) as Buffer)).toEqual(release);
+    expect(parseDatagram(encodeDatagram({ t: 'ack', barrier: 'ckpt-1', token }) as Buffer)).toEqual({ t: 'ack', barrier: 'ckpt-1', token });
+  });
+
+  test('anything without a well-formed token, or not exactly a release or an ack, is dropped', () => {
+    for (const bad of [
+      { t: 'release', barrier: 'start' },
+      { t: 'release', barrier: 'start', token: 'short' },
+      { t: 'release', barrier: 'start', token: token.toUpperCase() },
+      { t: 'release', barrier: '', token },
+      { t: 'release', barrier: 'start', token, roster: [['not-an-ip']] },
+      { t: 'arrive', barrier: 'start', token, addrs: [] },
+      { t: 'ack', token },
+      [token],
+      null,
+    ]) {
+      expect(parseDatagram(bytes(bad)), JSON.stringify(bad)).toBeUndefined();
+    }
+    expect(parseDatagram(Buffer.from('not json'))).toBeUndefined();
+  });
+
+  test('nothing over one packet is sent or read: a large roster goes by session only', () => {
+    const roster = Array.from({ length: 100 }, (_, index) => [`10.0.${index}.1`]);
+    expect(encodeDatagram({ t: 'release', barrier: 'start', token, roster })).toBeUndefined();
+    const padded = Buffer.concat([bytes({ t: 'ack', barrier: 'start', token }), Buffer.alloc(MAX_DATAGRAM_BYTES, ' ')]);
+    expect(parseDatagram(padded)).toBeUndefined();
+  });
+
+  test('a member says where its datagrams go in a nudge frame', () => {
+    expect(parseFrame(JSON.stringify({ t: 'nudge', port: 40000, token }))).toEqual({ t: 'nudge', port: 40000, token });
+    for (const port of [0, 70000, '40000']) expect(parseFrame(JSON.stringify({ t: 'nudge', port, token }))).toBeUndefined();
+    expect(parseFrame(JSON.stringify({ t: 'nudge', port: 40000, token: 'x' }))).toBeUndefined();
   });
 });
 
