@@ -30,6 +30,11 @@ export interface WaitForPeersOptions extends IdentityOptions {
   attemptTimeoutMs?: number;
   /** How long close() waits for every peer to confirm release. */
   closeTimeoutMs?: number;
+  /**
+   * How long a session with index 0 may go silent before either side counts the other as gone
+   * (ROLLCALL_SESSION_TIMEOUT); both send a heartbeat every sixth of it. The same in every pod.
+   */
+  sessionTimeoutMs?: number;
   /** Nameservers to ask instead of resolv.conf's (ROLLCALL_DNS_SERVERS). */
   dnsServers?: string[];
   /** Which address families to resolve and probe (ROLLCALL_IP_FAMILY); `auto` follows the pod's own addresses. */
@@ -61,6 +66,7 @@ export const DEFAULTS = {
   timeoutMs: 300_000,
   attemptTimeoutMs: 2000,
   closeTimeoutMs: 10_000,
+  sessionTimeoutMs: 30_000,
   concurrency: 64,
   backoff: { minDelayMs: 100, maxDelayMs: 2000 },
   logIntervalMs: 5000,
@@ -81,6 +87,7 @@ export interface Config {
   timeoutMs: number;
   attemptTimeoutMs: number;
   closeTimeoutMs: number;
+  sessionTimeoutMs: number;
   dnsServers: string[];
   families: IpFamily[];
   concurrency: number;
@@ -121,6 +128,7 @@ export function resolveConfig(options: WaitForPeersOptions = {}): Config {
     timeoutMs: options.timeoutMs ?? fromEnv('ROLLCALL_TIMEOUT', parseDuration) ?? DEFAULTS.timeoutMs,
     attemptTimeoutMs: options.attemptTimeoutMs ?? fromEnv('ROLLCALL_ATTEMPT_TIMEOUT', parseDuration) ?? DEFAULTS.attemptTimeoutMs,
     closeTimeoutMs: options.closeTimeoutMs ?? fromEnv('ROLLCALL_CLOSE_TIMEOUT', parseDuration) ?? DEFAULTS.closeTimeoutMs,
+    sessionTimeoutMs: options.sessionTimeoutMs ?? fromEnv('ROLLCALL_SESSION_TIMEOUT', parseDuration) ?? DEFAULTS.sessionTimeoutMs,
     dnsServers: options.dnsServers ?? fromEnv('ROLLCALL_DNS_SERVERS', parseDnsServers) ?? [],
     families: familiesFor(ipFamily, identity.podIps),
     concurrency: options.concurrency ?? fromEnv('ROLLCALL_CONCURRENCY', (variable, raw) => parseInteger(variable, raw, { min: 1, max: 4096 })) ?? DEFAULTS.concurrency,
@@ -188,6 +196,7 @@ function checkOptionTypes(options: WaitForPeersOptions): void {
   integer('timeoutMs', 1);
   integer('attemptTimeoutMs', 1);
   integer('closeTimeoutMs', 0);
+  integer('sessionTimeoutMs', 6);
   integer('concurrency', 1);
   integer('logIntervalMs', 1);
   if (options.probe !== undefined && typeof options.probe !== 'function' && !PROBE.test(options.probe)) {

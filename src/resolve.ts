@@ -19,23 +19,35 @@ export interface NameResolverOptions {
   absolute: boolean;
 }
 
-/** One attempt at resolving `name`; throws AttemptError ("not yet") when the name has no address yet. */
-export type ResolveName = (name: string, signal?: AbortSignal) => Promise<string[]>;
+/**
+ * One attempt at resolving `name`, within `timeoutMs` (the attempt timeout unless given); throws
+ * AttemptError ("not yet") when the name has no address yet.
+ */
+export type ResolveName = (name: string, signal?: AbortSignal, timeoutMs?: number) => Promise<string[]>;
 
 export function createNameResolver(options: NameResolverOptions): ResolveName {
   return options.absolute ? createDirectResolver(options) : createSystemResolver(options);
 }
 
 function createDirectResolver({ servers, families, attemptTimeoutMs }: NameResolverOptions): ResolveName {
-  // Two sends within the attempt's deadline (c-ares doubles the wait for the second): on a lossy
-  // network one lost UDP packet then costs a third of the deadline, not all of it.
-  const resolver = new Resolver({ timeout: Math.max(1, Math.floor(attemptTimeoutMs / 3)), tries: 2 });
-  if (servers.length > 0) resolver.setServers([...servers]);
-  const queries = families.map((family) => (name: string) => (family === 4 ? resolver.resolve4(name) : resolver.resolve6(name)));
-  return async (name, signal) => {
-    const attempt = Promise.allSettled(queries.map((query) => query(name)));
+  // c-ares sets its timeout per resolver: one per deadline in use (a few, as deadlines only double).
+  const resolvers = new Map<number, Resolver>();
+  const resolverFor = (timeoutMs: number) => {
+    let resolver = resolvers.get(timeoutMs);
+    if (resolver === undefined) {
+      // Two sends within the attempt's deadline (c-ares doubles the wait for the second): on a lossy
+      // network one lost UDP packet then costs a third of the deadline, not all of it.
+      resolver = new Resolver({ timeout: Math.max(1, Math.floor(timeoutMs / 3)), tries: 2 });
+      if (servers.length > 0) resolver.setServers([...servers]);
+      resolvers.set(timeoutMs, resolver);
+    }
+    return resolver;
+  };
+  return async (name, signal, timeoutMs = attemptTimeoutMs) => {
+    const resolver = resolverFor(timeoutMs);
+    const attempt = Promise.allSettled(families.map((family) => (family === 4 ? resolver.resolve4(name) : resolver.resolve6(name))));
     // c-ares keeps its own per-query timeout; this deadline also bounds a nameserver that never answers at all.
-    const results = await withDeadline(attempt, attemptTimeoutMs + 250, () => new AttemptError('DNS timed out', name), signal);
+    const results = await withDeadline(attempt, timeoutMs + 250, () => new AttemptError('DNS timed out', name), signal);
     const addresses = results.flatMap((result) => (result.status === 'fulfilled' ? result.value : []));
     if (addresses.length > 0) return addresses;
     throw mostTelling(results.map((result) => (result.status === 'rejected' ? dnsFailure(result.reason) : new AttemptError('no address', name))));
@@ -44,9 +56,9 @@ function createDirectResolver({ servers, families, attemptTimeoutMs }: NameResol
 
 function createSystemResolver({ families, attemptTimeoutMs }: NameResolverOptions): ResolveName {
   const family = families.length === 1 ? families[0] : 0;
-  return async (name, signal) => {
+  return async (name, signal, timeoutMs = attemptTimeoutMs) => {
     const attempt = lookup(name, { all: true, family, order: 'verbatim' });
-    const found = await withDeadline(attempt, attemptTimeoutMs, () => new AttemptError('DNS timed out', name), signal).catch((error: unknown) => {
+    const found = await withDeadline(attempt, timeoutMs, () => new AttemptError('DNS timed out', name), signal).catch((error: unknown) => {
       throw error instanceof AttemptError ? error : dnsFailure(error);
     });
     const addresses = [...new Set(found.map((entry) => entry.address))];

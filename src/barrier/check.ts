@@ -6,6 +6,19 @@ export interface Backoff {
   maxDelayMs: number;
 }
 
+/** How a check is retried: the backoff between attempts, and the deadline of each. */
+export interface Schedule extends Backoff {
+  attemptTimeoutMs: number;
+}
+
+/**
+ * An attempt that timed out doubles the next one's deadline, up to this many times the base: on a lossy
+ * path a TCP handshake whose SYN was lost has used half of a 2 s deadline before it starts, and a
+ * nameserver slower than the deadline would otherwise never get to answer. Any other outcome resets it.
+ */
+export const MAX_DEADLINE_FACTOR = 4;
+const TIMEOUTS: readonly MissingReason[] = ['timed out', 'DNS timed out'];
+
 /** Bounds how many attempts (DNS query plus probe) run at once; a peer waiting out its backoff holds no seat. */
 export class Limiter {
   private active = 0;
@@ -43,11 +56,13 @@ export class PeerCheck<T> {
   private inFlight = false;
   private kickedInFlight = false;
   private current: AbortController | undefined;
+  /** Attempts in a row that timed out. */
+  private timeouts = 0;
 
   constructor(
     index: number,
     name: string,
-    private readonly attempt: (signal: AbortSignal) => Promise<T>,
+    private readonly attempt: (signal: AbortSignal, timeoutMs: number) => Promise<T>,
     /** Frees a result that arrived after a kick or abort made it moot (an open session, say). */
     private readonly dispose: (result: T) => void = () => {},
   ) {
@@ -65,24 +80,30 @@ export class PeerCheck<T> {
     else this.current?.abort(new Kicked());
   }
 
-  async run(backoff: Backoff, limiter: Limiter, signal: AbortSignal): Promise<T> {
+  /** The deadline the next attempt gets. */
+  deadlineMs(schedule: Schedule): number {
+    return schedule.attemptTimeoutMs * Math.min(2 ** this.timeouts, MAX_DEADLINE_FACTOR);
+  }
+
+  async run(schedule: Schedule, limiter: Limiter, signal: AbortSignal): Promise<T> {
     for (;;) {
       const current = new AbortController();
       this.current = current;
       // One signal per round, for its attempts too: a shared signal would collect a listener per peer.
       const round = AbortSignal.any([signal, current.signal]);
       try {
-        this.result = await pRetry(() => limiter.run(() => this.once(round)), {
+        this.result = await pRetry(() => limiter.run(() => this.once(round, this.deadlineMs(schedule))), {
           retries: Number.POSITIVE_INFINITY,
           factor: 2,
-          minTimeout: backoff.minDelayMs,
-          maxTimeout: backoff.maxDelayMs,
+          minTimeout: schedule.minDelayMs,
+          maxTimeout: schedule.maxDelayMs,
           randomize: true,
           signal: round,
           onFailedAttempt: ({ error }) => {
             if (error instanceof AttemptError) {
               this.reason = error.reason;
               this.detail = error.detail;
+              this.timeouts = TIMEOUTS.includes(error.reason) ? this.timeouts + 1 : 0;
             }
             if (this.kickedInFlight) throw new Kicked();
           },
@@ -96,12 +117,12 @@ export class PeerCheck<T> {
     }
   }
 
-  private async once(signal: AbortSignal): Promise<T> {
+  private async once(signal: AbortSignal, timeoutMs: number): Promise<T> {
     if (signal.aborted) throw signal.reason;
     this.inFlight = true;
     this.kickedInFlight = false;
     try {
-      const result = await this.attempt(signal);
+      const result = await this.attempt(signal, timeoutMs);
       // p-retry drops a result that lands after its signal fired; it must not leak what it holds.
       if (signal.aborted) this.dispose(result);
       return result;

@@ -1,4 +1,5 @@
 import type { Topology } from '../options.js';
+import { keepSessionAlive } from './heartbeat.js';
 import { ReleaseSender, plainAddress } from './nudge.js';
 import { MAX_SEEN, type FrameChannel, type Hello } from './protocol.js';
 import { Deferred, generationTime, type BarrierRole, type BarrierView, type Release } from './role.js';
@@ -54,6 +55,7 @@ export class Coordinator implements BarrierRole {
     private readonly onSeen: (index: number) => void,
     progressIntervalMs: number,
     private readonly topology: Topology,
+    private readonly sessionTimeoutMs: number,
   ) {
     // In a mesh every pod waits on its own check of a newcomer, so news of each join and arrival goes to
     // everyone at once: 2N² small frames in all, the order of the mesh's own probes. In a star only the
@@ -83,8 +85,9 @@ export class Coordinator implements BarrierRole {
       if (frame.t === 'arrive') this.arrive(frame.barrier, frame.addrs, hello.index);
       else if (frame.t === 'ack') this.ack(frame.barrier, hello.index);
       else if (frame.t === 'nudge') this.noteNudge(member, hello.index, frame.port, frame.token);
-      else channel.socket.destroy();
+      else if (frame.t !== 'beat') channel.socket.destroy();
     });
+    keepSessionAlive(channel, this.sessionTimeoutMs);
     channel.socket.once('close', () => {
       if (member.nudge !== undefined) this.tokens.delete(member.nudge.token);
       if (this.members.get(hello.index) !== member) return;

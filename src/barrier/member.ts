@@ -1,6 +1,7 @@
 import type { MissingReason } from '../errors.js';
 import type { Dialed } from './handshake.js';
-import { PeerCheck, type Backoff, type Limiter } from './check.js';
+import { PeerCheck, type Limiter, type Schedule } from './check.js';
+import { keepSessionAlive } from './heartbeat.js';
 import { ReleaseReceiver } from './nudge.js';
 import { Deferred, type BarrierRole, type BarrierView, type Release } from './role.js';
 
@@ -23,8 +24,9 @@ export class MemberSession implements BarrierRole {
     private readonly coordinatorName: string,
     /** The rollcall port, whose UDP twin this pod's datagram socket takes when it is free. */
     private readonly port: number,
-    private readonly dial: (signal: AbortSignal) => Promise<Dialed>,
-    private readonly backoff: Backoff,
+    private readonly dial: (signal: AbortSignal, timeoutMs: number) => Promise<Dialed>,
+    private readonly schedule: Schedule,
+    private readonly sessionTimeoutMs: number,
     private readonly limiter: Limiter,
     /** The coordinator saw this index join or arrive (mesh only). */
     private readonly onSeen: (index: number) => void,
@@ -39,7 +41,7 @@ export class MemberSession implements BarrierRole {
       while (!stop.aborted) {
         try {
           if (this.dormant) await this.woken(stop);
-          this.attach(await this.connecting.run(this.backoff, this.limiter, stop));
+          this.attach(await this.connecting.run(this.schedule, this.limiter, stop));
           await new Promise((resolve) => this.current?.channel.socket.once('close', resolve));
         } catch {
           // Only an abort ends run() or woken(); the loop condition sees it.
@@ -118,6 +120,7 @@ export class MemberSession implements BarrierRole {
     }, RESEND_MS);
     dialed.channel.socket.once('close', () => clearInterval(resend));
     dialed.channel.socket.setKeepAlive(true, 5000);
+    keepSessionAlive(dialed.channel, this.sessionTimeoutMs);
     const released = (barrier: string, roster: string[][] | undefined) => {
       this.release(barrier).resolve({ roster });
       dialed.channel.send({ t: 'ack', barrier });
@@ -131,7 +134,7 @@ export class MemberSession implements BarrierRole {
         for (const index of frame.indexes) this.onSeen(index);
       } else if (frame.t === 'bye') {
         this.dormant = true;
-      } else {
+      } else if (frame.t !== 'beat') {
         dialed.channel.socket.destroy();
       }
     });

@@ -34,6 +34,7 @@ export type Frame =
   | { t: 'release'; barrier: string; roster?: string[][] }
   | { t: 'seen'; indexes: number[] }
   | { t: 'bye' }
+  | { t: 'beat' }
   | { t: 'ack'; barrier: string }
   | { t: 'nudge'; port: number; token: string };
 
@@ -106,6 +107,7 @@ export function parseFrame(line: string): Frame | undefined {
     case 'seen':
       return Array.isArray(frame.indexes) && frame.indexes.length <= MAX_SEEN && frame.indexes.every((index) => isInt(index)) ? (frame as Frame) : undefined;
     case 'bye':
+    case 'beat':
       return frame as Frame;
     case 'release':
       return isRelease(frame) ? (frame as Frame) : undefined;

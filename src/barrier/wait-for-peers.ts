@@ -6,7 +6,7 @@ import { createNameResolver, type ResolveName } from '../resolve.js';
 import { withDeadline } from '../deadline.js';
 import { buildProbe } from '../probes/index.js';
 import type { Probe, ProbeResult } from '../probes/types.js';
-import { Limiter, PeerCheck } from './check.js';
+import { Limiter, PeerCheck, type Schedule } from './check.js';
 import { Coordinator, ROSTER_LIMIT } from './coordinator.js';
 import { dialPeer } from './handshake.js';
 import { startListener } from './listener.js';
@@ -75,6 +75,7 @@ class Run {
   private readonly checks = new Map<number, PeerCheck<Checked>>();
   private readonly callouts = new Map<number, AbortController>();
   private readonly limiter: Limiter;
+  private readonly schedule: Schedule;
   private readonly stop = new AbortController();
   private readonly role: Coordinator | MemberSession;
   private readonly probe: { probe: Probe; close(): void } | undefined;
@@ -96,6 +97,7 @@ class Run {
           : peerFqdn(identity.jobName, index, identity.subdomain, identity.namespace, identity.clusterDomain),
     }));
     this.limiter = new Limiter(config.concurrency);
+    this.schedule = { ...config.backoff, attemptTimeoutMs: config.attemptTimeoutMs };
     this.resolveName = createNameResolver({
       servers: config.dnsServers,
       families: config.families,
@@ -105,8 +107,8 @@ class Run {
     this.probe = config.probe === 'tcp' ? undefined : buildProbe(config.probe, config.attemptTimeoutMs);
     this.role =
       identity.index === 0
-        ? new Coordinator(identity.count, (index) => this.coordinatorReason(index), (index) => this.seen(index), progressInterval(identity.count), config.topology)
-        : new MemberSession(this.names[0]?.short ?? '', config.port, (signal) => this.dial(0, 'member', signal), config.backoff, this.limiter, (index) => this.checks.get(index)?.kick());
+        ? new Coordinator(identity.count, (index) => this.coordinatorReason(index), (index) => this.seen(index), progressInterval(identity.count), config.topology, config.sessionTimeoutMs)
+        : new MemberSession(this.names[0]?.short ?? '', config.port, (signal, timeoutMs) => this.dial(0, 'member', signal, timeoutMs), this.schedule, config.sessionTimeoutMs, this.limiter, (index) => this.checks.get(index)?.kick());
   }
 
   async start(): Promise<Group> {
@@ -144,7 +146,7 @@ class Run {
     for (const index of required) this.checks.set(index, this.newCheck(index));
     if (topology === 'star' && this.role instanceof Coordinator) this.startCallouts(deadline);
 
-    await Promise.race([Promise.all(required.map((index) => this.checks.get(index)?.run(this.config.backoff, this.limiter, deadline))), timedOut]);
+    await Promise.race([Promise.all(required.map((index) => this.checks.get(index)?.run(this.schedule, this.limiter, deadline))), timedOut]);
     const checksMs = performance.now() - this.startedAt;
     const self = this.checks.get(identity.index)?.result;
     this.role.arrive('start', self?.addresses.slice(0, 8) ?? []);
@@ -176,13 +178,13 @@ class Run {
   private newCheck(index: number): PeerCheck<Checked> {
     const isSelf = index === this.config.identity.index;
     const podIps = this.config.identity.podIps;
-    return new PeerCheck(index, this.names[index]?.short ?? '', async (signal) => {
-      const addresses = await this.resolveName(this.lookupName(index), signal);
+    return new PeerCheck(index, this.names[index]?.short ?? '', async (signal, timeoutMs) => {
+      const addresses = await this.resolveName(this.lookupName(index), signal, timeoutMs);
       if (isSelf && podIps.length > 0 && !addresses.some((address) => podIps.includes(address))) {
         throw new AttemptError('address is not this pod', `${addresses.join(',')} is not ${podIps.join(',')}`);
       }
       if (this.probe !== undefined) return { addresses, ...(await this.probe.probe({ index, name: this.lookupName(index), addresses }, signal)) };
-      const dialed = await this.dialAddresses(index, addresses, 'probe', signal);
+      const dialed = await this.dialAddresses(index, addresses, 'probe', signal, timeoutMs);
       dialed.channel.socket.end();
       return { addresses, address: dialed.address, rttMs: dialed.rttMs };
     });
@@ -193,17 +195,17 @@ class Run {
    * dual-stack or replaced pod would leave the coordinator holding the loser. With several addresses, a
    * probe handshake picks the live one first.
    */
-  private async dial(index: number, role: 'member', signal: AbortSignal) {
-    let addresses = await this.resolveName(this.lookupName(index), signal);
+  private async dial(index: number, role: 'member', signal: AbortSignal, timeoutMs: number) {
+    let addresses = await this.resolveName(this.lookupName(index), signal, timeoutMs);
     if (addresses.length > 1) {
-      const probe = await this.dialAddresses(index, addresses, 'probe', signal);
+      const probe = await this.dialAddresses(index, addresses, 'probe', signal, timeoutMs);
       probe.channel.socket.end();
       addresses = [probe.address];
     }
-    return this.dialAddresses(index, addresses, role, signal);
+    return this.dialAddresses(index, addresses, role, signal, timeoutMs);
   }
 
-  private dialAddresses(index: number, addresses: string[], role: 'probe' | 'member', signal: AbortSignal) {
+  private dialAddresses(index: number, addresses: string[], role: 'probe' | 'member', signal: AbortSignal, timeoutMs: number) {
     return dialPeer({
       addresses,
       port: this.config.port,
@@ -212,7 +214,7 @@ class Run {
       role,
       expectIndex: index,
       ...(index === this.own.index ? { expectGen: this.own.gen } : {}),
-      timeoutMs: this.config.attemptTimeoutMs,
+      timeoutMs,
       signal,
       // Only the coordinator's release may carry the roster; every other frame stays small.
       maxFrameBytes: role === 'member' ? MAX_FRAME_BYTES + 64 * Math.min(this.own.size, ROSTER_LIMIT) * 8 : MAX_FRAME_BYTES,
@@ -230,7 +232,7 @@ class Run {
       this.callouts.set(index, controller);
       const check = this.newCheck(index);
       this.checks.set(index, check);
-      check.run(this.config.backoff, this.limiter, AbortSignal.any([deadline, controller.signal])).catch(() => {});
+      check.run(this.schedule, this.limiter, AbortSignal.any([deadline, controller.signal])).catch(() => {});
     }
   }
 

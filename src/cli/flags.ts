@@ -16,6 +16,7 @@ export const FLAG_ENV = {
   timeout: 'ROLLCALL_TIMEOUT',
   'attempt-timeout': 'ROLLCALL_ATTEMPT_TIMEOUT',
   'close-timeout': 'ROLLCALL_CLOSE_TIMEOUT',
+  'session-timeout': 'ROLLCALL_SESSION_TIMEOUT',
   'dns-servers': 'ROLLCALL_DNS_SERVERS',
   'ip-family': 'ROLLCALL_IP_FAMILY',
   concurrency: 'ROLLCALL_CONCURRENCY',
@@ -114,6 +115,7 @@ Every flag has an env twin (flags win):
   --timeout D            ROLLCALL_TIMEOUT         300, 90s, 5m (5m)
   --attempt-timeout D    ROLLCALL_ATTEMPT_TIMEOUT one DNS query or connection (2s)
   --close-timeout D      ROLLCALL_CLOSE_TIMEOUT   wait for peers' release acks on exit (10s)
+  --session-timeout D    ROLLCALL_SESSION_TIMEOUT silence after which index 0 or a member counts as gone (30s)
   --dns-servers LIST     ROLLCALL_DNS_SERVERS     host[:port],… (default: resolv.conf)
   --ip-family F          ROLLCALL_IP_FAMILY       auto | ipv4 | ipv6 | dual (auto)
   --concurrency N        ROLLCALL_CONCURRENCY     attempts in flight at once (64)

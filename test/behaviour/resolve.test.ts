@@ -60,6 +60,11 @@ describeWith(['dnsmasq'], 'resolution through a real DNS server', () => {
       expect(reason).toBe('DNS timed out');
       // The hard deadline is the attempt timeout plus a margin; never the OS's own retry schedule.
       expect(performance.now() - started).toBeLessThan(1000 + 250 + 500);
+      // An attempt given a longer deadline (after timeouts in a row) waits that long, and no longer.
+      const longer = performance.now();
+      expect(await reasonOf(resolver([4], [`127.0.0.1:${silent.address().port}`])('x.svc.ns.svc.cluster.local', undefined, 2000))).toBe('DNS timed out');
+      expect(performance.now() - longer).toBeGreaterThanOrEqual(1900);
+      expect(performance.now() - longer).toBeLessThan(2000 + 250 + 500);
     } finally {
       silent.close();
     }
