@@ -40,7 +40,11 @@ export class Coordinator implements BarrierRole {
   private readonly unannounced = new Set<number>();
   private announceTimer: NodeJS.Timeout | undefined;
   private lastAnnounce = Number.NEGATIVE_INFINITY;
-  /** Mesh members have checked every peer themselves; only a star member needs the roster. */
+  /**
+   * In a mesh every pod waits on its own check of a newcomer, so news of each join and arrival goes to
+   * everyone at once: 2N² small frames in all, the order of the mesh's own probes. In a star only the
+   * coordinator's count matters, and nothing is sent.
+   */
   private readonly announce: boolean;
   private readonly datagrams = new ReleaseSender((token, barrier) => this.datagramAck(token, barrier));
   private readonly tokens = new Map<string, number>();
@@ -57,9 +61,6 @@ export class Coordinator implements BarrierRole {
     private readonly topology: Topology,
     private readonly sessionTimeoutMs: number,
   ) {
-    // In a mesh every pod waits on its own check of a newcomer, so news of each join and arrival goes to
-    // everyone at once: 2N² small frames in all, the order of the mesh's own probes. In a star only the
-    // coordinator's count matters, and nothing is sent.
     this.announce = topology === 'mesh';
     this.progressTimer = setInterval(() => this.tick(), progressIntervalMs);
     this.progressTimer.unref();
@@ -235,7 +236,7 @@ export class Coordinator implements BarrierRole {
   private nudgeUnacked(): boolean {
     let unacked = false;
     for (const [barrier, state] of this.barriers) {
-      if (!state.release.settled) continue;
+      if (!awaitingAcks(state, this.size)) continue;
       const roster = this.roster(barrier, state);
       for (const [index, { nudge }] of this.members) {
         if (state.acked.has(index) || nudge === undefined) continue;
@@ -265,7 +266,7 @@ export class Coordinator implements BarrierRole {
   private tick(): void {
     this.broadcastProgress();
     for (const [barrier, state] of this.barriers) {
-      if (!state.release.settled) continue;
+      if (!awaitingAcks(state, this.size)) continue;
       for (const index of this.members.keys()) if (!state.acked.has(index)) this.sendRelease(barrier, index, state);
     }
   }
@@ -288,4 +289,9 @@ export class Coordinator implements BarrierRole {
     }
     return state;
   }
+}
+
+/** Released, and some member has not confirmed it (a group's barriers pile up; most need nothing more). */
+function awaitingAcks(state: BarrierState, size: number): boolean {
+  return state.release.settled && state.acked.size < size - 1;
 }

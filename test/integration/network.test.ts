@@ -60,16 +60,16 @@ describeWith([...CLUSTER_NEEDS], 'networks of the simulated cluster', () => {
     const cluster = await createCluster();
     const env = { ROLLCALL_SESSION_TIMEOUT: '3s', ROLLCALL_LOG_INTERVAL: '200ms', ROLLCALL_TIMEOUT: '20s' };
     // Index 2 never comes, so both keep waiting and keep saying whom they wait for.
-    const [zero, one] = await Promise.all([0, 1].map((index) => startRollcallPod(cluster, index, { count: 3, env })));
+    const [zero, one] = (await Promise.all([0, 1].map((index) => startRollcallPod(cluster, index, { count: 3, env })))) as [Pod, Pod];
     const only2 = /waiting for example-job-2\.headless-svc \([^)]*\)$/m;
     await waitUntil('index 1 to hear from index 0 that only index 2 is missing', () => only2.test(one.report.stderr) && only2.test(zero.report.stderr), { timeoutMs: 15_000 });
-    await (zero as Pod).cut();
+    await zero.cut();
     const [zeroBefore, oneBefore] = [zero.report.stderr.length, one.report.stderr.length];
     // The session's silence is noticed 3 s after the last frame; the next progress line names the gone peer.
     const noticed = (pod: Pod, before: number, gone: number) => new RegExp(`waiting for .*example-job-${gone}\\.headless-svc \\(`).test(pod.report.stderr.slice(before));
     await waitUntil('index 1 to count index 0 gone', () => noticed(one, oneBefore, 0), { timeoutMs: 6000 });
     await waitUntil('index 0 to count index 1 gone', () => noticed(zero, zeroBefore, 1), { timeoutMs: 6000 });
-    await (zero as Pod).heal();
+    await zero.heal();
     for (const report of await finishAll([zero, one])) expect(report.exitCode, describeReport(report)).toBe(124);
   });
 
