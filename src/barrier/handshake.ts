@@ -50,22 +50,35 @@ export async function dialPeer(options: DialOptions): Promise<Dialed> {
   }
 }
 
+/** One deadline for the connection and its handshake together: the attempt's, as documented. */
 async function handshakeAt(address: string, options: DialOptions, signal: AbortSignal): Promise<Dialed> {
+  const started = performance.now();
   const { socket, rttMs } = await connectAny([address], options.port, options.timeoutMs, signal);
-  return handshake(socket, address, rttMs, options, signal);
+  return handshake(socket, address, rttMs, { ...options, timeoutMs: Math.max(1, options.timeoutMs - (performance.now() - started)) }, signal);
 }
 
-/** The client's side of the handshake on a socket already connected to `address`. */
+/** The client's side of the handshake on a socket already connected to `address`, within `timeoutMs`. */
 export async function handshake(socket: Socket, address: string, rttMs: number, options: Omit<DialOptions, 'addresses' | 'port'>, signal: AbortSignal): Promise<Dialed> {
   const channel = new FrameChannel(socket, options.maxFrameBytes ?? MAX_FRAME_BYTES);
+  const deadline = performance.now() + options.timeoutMs;
+  const next = () => channel.next(Math.max(1, deadline - performance.now())).catch(failed);
   const onAbort = () => socket.destroy();
   signal.addEventListener('abort', onAbort, { once: true });
   try {
-    const challenge = await channel.next(options.timeoutMs).catch(failed);
-    if (challenge.t !== 'challenge') throw new AttemptError('refused by peer', `expected a challenge, got "${challenge.t}"`);
     const nonce = newNonce();
-    channel.send({ t: 'hello', v: PROTOCOL_VERSION, ...options.own, role: options.role, nonce, mac: proof(options.secret, 'c2s', challenge.nonce, options.own) });
-    const answer = await channel.next(options.timeoutMs).catch(failed);
+    const hello = (challengeNonce: string) =>
+      channel.send({ t: 'hello', v: PROTOCOL_VERSION, ...options.own, role: options.role, nonce, mac: proof(options.secret, 'c2s', challengeNonce, options.own) });
+    // Without a secret there is nothing to prove over the listener's nonce, so the hello goes at once
+    // rather than after the challenge: a round trip sooner, and on a lossy link its segment completes
+    // the TCP handshake even when the bare ACK was lost (which would cost the listener's 1 s SYN-ACK timer).
+    if (options.secret === undefined) hello('');
+    else {
+      const challenge = await next();
+      if (challenge.t !== 'challenge') throw new AttemptError('refused by peer', `expected a challenge, got "${challenge.t}"`);
+      hello(challenge.nonce);
+    }
+    let answer = await next();
+    if (answer.t === 'challenge' && options.secret === undefined) answer = await next();
     if (answer.t === 'refuse') throw new AttemptError('refused by peer', `${address}: ${answer.reason}`);
     if (answer.t !== 'welcome') throw new AttemptError('refused by peer', `expected a welcome, got "${answer.t}"`);
     const peer = { ...options.own, index: answer.index, gen: answer.gen };

@@ -136,3 +136,40 @@ describe('the listener under hostile input', () => {
     expect(await legitimateProbe()).toBe(own.gen);
   });
 });
+
+describe('the handshake without a secret', () => {
+  let listener: Listener;
+  beforeAll(async () => {
+    listener = await startListener({
+      host: HOST,
+      port: 0,
+      own,
+      secret: undefined,
+      handshakeTimeoutMs: 1000,
+      maxConnections: 64,
+      onHello: () => {},
+      onMember: undefined,
+      onRefused: () => {},
+    });
+  });
+  afterAll(() => listener.close());
+
+  test('a hello sent at once, before the challenge, is welcomed: there is nothing to prove over its nonce', async () => {
+    const hello = { t: 'hello', v: 1, ...peer, role: 'probe', nonce: newNonce(), mac: '' };
+    const { received } = await exchange(listener.port, `${JSON.stringify(hello)}\n`, HOST, 1500);
+    expect(received.trim().split('\n').map((line) => (JSON.parse(line) as { t: string }).t)).toEqual(['challenge', 'welcome']);
+    const dialed = await dialPeer({ addresses: [HOST], port: listener.port, own: peer, secret: undefined, role: 'probe', expectIndex: 0, timeoutMs: 2000, signal: new AbortController().signal });
+    dialed.channel.socket.destroy();
+    expect(dialed.peerGen).toBe(own.gen);
+  });
+
+  test('a pod without the secret, at a listener that has one, is refused for it', async () => {
+    const guarded = await startListener({ host: HOST, port: 0, own, secret: SECRET, handshakeTimeoutMs: 1000, maxConnections: 64, onHello: () => {}, onMember: undefined, onRefused: () => {} });
+    try {
+      const dialing = dialPeer({ addresses: [HOST], port: guarded.port, own: peer, secret: undefined, role: 'probe', expectIndex: 0, timeoutMs: 2000, signal: new AbortController().signal });
+      await expect(dialing).rejects.toMatchObject({ reason: 'refused by peer', detail: expect.stringContaining('secret') });
+    } finally {
+      await guarded.close();
+    }
+  });
+});
