@@ -12,6 +12,11 @@ export default tseslint.config(
     },
   },
   {
+    // Plain JavaScript runs on Node; TypeScript files get Node's globals from @types/node.
+    files: ['**/*.mjs'],
+    languageOptions: { globals: { process: 'readonly', performance: 'readonly' } },
+  },
+  {
     files: ['bench/**', 'examples/**', 'test/**'],
     rules: { 'no-console': 'off' },
   },

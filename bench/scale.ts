@@ -64,7 +64,7 @@ export async function runScale(peers: number, topology: 'mesh' | 'star', dnsPort
       topology,
       timeoutMs: 120_000,
     };
-    pod = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'pod.ts'), JSON.stringify(options)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    pod = spawn(process.execPath, [join(import.meta.dirname, 'pod.mjs'), JSON.stringify(options)], { stdio: ['ignore', 'pipe', 'inherit'] });
     const podLines = lines(pod);
     // The peers are already there and calling when the pod starts, as in a cluster whose index 0 comes
     // up last; they retry until its listener answers.

@@ -2,7 +2,7 @@ import type { MissingReason } from '../errors.js';
 import type { Dialed } from './handshake.js';
 import { PeerCheck, type Limiter, type Schedule } from './check.js';
 import { keepSessionAlive } from './heartbeat.js';
-import { ReleaseReceiver } from './nudge.js';
+import { ReleaseReceiver, type OnRelease } from './nudge.js';
 import { Deferred, type BarrierRole, type BarrierView, type Release } from './role.js';
 
 const RESEND_MS = 1000;
@@ -121,7 +121,7 @@ export class MemberSession implements BarrierRole {
     dialed.channel.socket.once('close', () => clearInterval(resend));
     dialed.channel.socket.setKeepAlive(true, 5000);
     keepSessionAlive(dialed.channel, this.sessionTimeoutMs);
-    const released = (barrier: string, roster: string[][] | undefined) => {
+    const released: OnRelease = (barrier, roster) => {
       this.release(barrier).resolve({ roster });
       dialed.channel.send({ t: 'ack', barrier });
     };
@@ -144,7 +144,7 @@ export class MemberSession implements BarrierRole {
   }
 
   /** Opens this session's datagram ear beside its own address and tells the coordinator where it is. */
-  private async listenForDatagrams(dialed: Dialed, released: (barrier: string, roster: string[][] | undefined) => void): Promise<void> {
+  private async listenForDatagrams(dialed: Dialed, released: OnRelease): Promise<void> {
     const socket = dialed.channel.socket;
     const receiver = await ReleaseReceiver.open(socket.localAddress ?? '', this.port, released);
     if (receiver === undefined) return;

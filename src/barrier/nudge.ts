@@ -1,6 +1,8 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { isIPv4, isIPv6 } from 'node:net';
-import { encodeDatagram, newNonce, parseDatagram, type Datagram } from './protocol.js';
+import { encodeDatagram, newNonce, parseDatagram, proofMatches, type Datagram } from './protocol.js';
+
+export type OnRelease = (barrier: string, roster: string[][] | undefined) => void;
 
 /** A session's address as a datagram needs it: `::ffff:10.0.0.5` is 10.0.0.5, reached over IPv4. */
 export function plainAddress(address: string): string {
@@ -28,7 +30,7 @@ export class ReleaseReceiver {
    * Binds the rollcall port's UDP twin when free (so that a NetworkPolicy can name it), else any port.
    * Undefined when no socket can be bound at all: the session alone still carries the release.
    */
-  static async open(address: string, port: number, onRelease: (barrier: string, roster: string[][] | undefined) => void): Promise<ReleaseReceiver | undefined> {
+  static async open(address: string, port: number, onRelease: OnRelease): Promise<ReleaseReceiver | undefined> {
     for (const candidate of new Set([port, 0])) {
       const receiver = await ReleaseReceiver.bind(plainAddress(address), candidate, onRelease);
       if (receiver !== undefined) return receiver;
@@ -36,7 +38,7 @@ export class ReleaseReceiver {
     return undefined;
   }
 
-  private static bind(host: string, port: number, onRelease: (barrier: string, roster: string[][] | undefined) => void): Promise<ReleaseReceiver | undefined> {
+  private static bind(host: string, port: number, onRelease: OnRelease): Promise<ReleaseReceiver | undefined> {
     const socket = createSocket(familyOf(host));
     return new Promise((resolve) => {
       socket.once('error', () => {
@@ -58,9 +60,9 @@ export class ReleaseReceiver {
     this.socket.close();
   }
 
-  private receive(bytes: Buffer, address: string, port: number, onRelease: (barrier: string, roster: string[][] | undefined) => void): void {
+  private receive(bytes: Buffer, address: string, port: number, onRelease: OnRelease): void {
     const datagram = parseDatagram(bytes);
-    if (datagram?.t !== 'release' || datagram.token !== this.token) return;
+    if (datagram?.t !== 'release' || !proofMatches(this.token, datagram.token)) return;
     // Every copy is acked: the coordinator stops re-sending only when one ack gets through.
     this.socket.send(encodeDatagram({ t: 'ack', barrier: datagram.barrier, token: this.token }) as Buffer, port, address);
     onRelease(datagram.barrier, datagram.roster);

@@ -102,7 +102,7 @@ describeWith([...CLUSTER_NEEDS], 'networks of the simulated cluster', () => {
     // 20% on each pod's link is 36% per direction of a path: a check's connection and handshake get
     // through whole in a minority of attempts, and a failed one costs its deadline (2 s, doubling after
     // timeouts in a row up to 8 s) plus a backoff of at most 2 s. Measured on this 2-core machine over
-    // 20 runs: median 7 s, slowest 27 s. 45 s allows several more consecutive failures on a path.
+    // 45 runs: median 7 s, slowest 27 s. 45 s allows several more consecutive failures on a path.
     expect(Math.max(...released) - first).toBeLessThan(45_000);
     // The release is pushed, and re-sent by datagram every 100 ms until acked: a lost release costs an
     // interval, not TCP's doubling retransmission timeout (which measured up to 5.7 s here before).

@@ -1,8 +1,11 @@
 // The pod under measurement in the scale benchmarks, as its own process: waits for the group, prints
 // how long that took and its peak RSS as one JSON line, then closes. Options come as JSON in argv[2].
-import { waitForPeers, type WaitForPeersOptions } from 'rollcall';
+// Plain JavaScript on the built package, as a workload runs it: a TypeScript loader would add its own
+// ~40 MiB to the RSS being measured.
+import { waitForPeers } from 'rollcall';
 
-const options = JSON.parse(process.argv[2] ?? '{}') as WaitForPeersOptions;
+/** @type {import('rollcall').WaitForPeersOptions} */
+const options = JSON.parse(process.argv[2] ?? '{}');
 const started = performance.now();
 const group = await waitForPeers({
   ...options,
