@@ -5,9 +5,10 @@ import { fileURLToPath } from 'node:url';
 import { constants, tmpdir } from 'node:os';
 import { ConfigError, PeersTimeoutError, ProbeUnavailableError } from '../errors.js';
 import { waitForPeers, type Group } from '../barrier/wait-for-peers.js';
-import type { Progress, WaitForPeersOptions } from '../options.js';
+import type { Progress } from '../options.js';
 import { SettingSource, parseInteger } from '../settings.js';
 import { HELP, UsageError, parseCommandLine, type ParsedArgs } from './flags.js';
+import { InitContainerHint } from './hint.js';
 import { Logger, type LogFormat } from './logger.js';
 import { workloadEnv, type HostfileFormat, type Preset } from './workload-env.js';
 
@@ -27,8 +28,6 @@ function packageVersion(): string {
 
 const EXIT = { usage: 64, config: 78, timeout: 124 } as const;
 const FORWARDED: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP'];
-/** How long a pod's own name may fail to resolve before the init-container hint is logged. */
-const SELF_MISSING_HINT_MS = 20_000;
 
 interface CliSettings {
   logFormat: LogFormat;
@@ -109,6 +108,9 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
 }
 
 async function waitAndRun(args: ParsedArgs, env: NodeJS.ProcessEnv, settings: CliSettings, logger: Logger): Promise<number> {
+  // --index must beat JOB_COMPLETION_INDEX too, which its env twin ROLLCALL_INDEX does not: pass it as the option.
+  const index = args.env.ROLLCALL_INDEX === undefined ? undefined : parseInteger('--index', args.env.ROLLCALL_INDEX, { min: 0 });
+  const hint = new InitContainerHint(index ?? Number(env.JOB_COMPLETION_INDEX ?? env.ROLLCALL_INDEX), logger);
   const stop = new AbortController();
   let received: NodeJS.Signals | undefined;
   const onSignal = (signal: NodeJS.Signals) => {
@@ -118,9 +120,19 @@ async function waitAndRun(args: ParsedArgs, env: NodeJS.ProcessEnv, settings: Cl
   for (const signal of FORWARDED) process.on(signal, onSignal);
   let group: Group;
   try {
-    group = await waitForPeers(libraryOptions(env, args.env.ROLLCALL_INDEX, stop.signal, logger));
+    group = await waitForPeers({
+      ...(index === undefined ? {} : { index }),
+      env,
+      signal: stop.signal,
+      log: (line) => logger.line(line),
+      onProgress: (progress: Progress) => {
+        logger.progress(progress);
+        hint.progress(progress.missing);
+      },
+    });
   } catch (error) {
     if (received !== undefined) return 128 + constants.signals[received];
+    if (error instanceof PeersTimeoutError) hint.timedOut(error.missing);
     throw error;
   } finally {
     for (const signal of FORWARDED) process.off(signal, onSignal);
@@ -134,33 +146,6 @@ async function waitAndRun(args: ParsedArgs, env: NodeJS.ProcessEnv, settings: Cl
     // The listener stays up while the workload runs, for late joiners and restarted peers.
     await group.close();
   }
-}
-
-function libraryOptions(env: NodeJS.ProcessEnv, indexFlag: string | undefined, signal: AbortSignal, logger: Logger): WaitForPeersOptions {
-  let selfMissingSince: number | undefined;
-  let hinted = false;
-  // --index must beat JOB_COMPLETION_INDEX too, which its env twin ROLLCALL_INDEX does not: pass it as the option.
-  const index = indexFlag === undefined ? undefined : parseInteger('--index', indexFlag, { min: 0 });
-  const selfIndex = index ?? Number(env.JOB_COMPLETION_INDEX ?? env.ROLLCALL_INDEX);
-  return {
-    ...(index === undefined ? {} : { index }),
-    env,
-    signal,
-    log: (line) => logger.line(line),
-    onProgress: (progress: Progress) => {
-      logger.progress(progress);
-      const self = progress.missing.find((peer) => peer.index === selfIndex && peer.reason === 'no such name');
-      selfMissingSince = self === undefined ? undefined : (selfMissingSince ?? Date.now());
-      if (!hinted && selfMissingSince !== undefined && Date.now() - selfMissingSince >= SELF_MISSING_HINT_MS) {
-        hinted = true;
-        logger.line(
-          "this pod's own name does not resolve. If rollcall runs in an init container, the pod is not Ready yet and its record is not published: set publishNotReadyAddresses: true on the headless Service.",
-          { event: 'hint' },
-          'warn',
-        );
-      }
-    },
-  };
 }
 
 function printPeers(group: Group, json: boolean): void {

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { LocalDnsServer } from '../../src/cli/dns-server.js';
 import { peerFqdn } from '../../src/names.js';
 import { ROLLCALL, assertBuilt } from '../integration/support.js';
+import { describeWith } from '../support/requirements.js';
 import { freePort } from './loopback.js';
 
 interface Result {
@@ -111,6 +112,40 @@ describe('the rollcall CLI', () => {
     const { code, stderr } = await rollcall(['wait', '--timeout', '1500ms'], pod('pair', 2));
     expect(code).toBe(124);
     expect(stderr).toContain('missing pair-1.svc (no such name)');
+    // Its own name resolves: no init-container hint.
+    expect(stderr).not.toContain('publishNotReadyAddresses');
+  });
+
+  test('a pod whose own name never resolves gets the init-container hint, at the latest when it times out', async () => {
+    const { code, stderr } = await rollcall(['wait', '--timeout', '1500ms'], pod('unpublished', 2));
+    expect(code).toBe(124);
+    const lines = stderr.trim().split('\n');
+    const hint = lines.findIndex((line) => line.includes("this pod's own name does not resolve") && line.includes('publishNotReadyAddresses: true'));
+    expect(hint, stderr).toBeGreaterThanOrEqual(0);
+    // The reason for the failure stays the last line, where `kubectl logs --tail` finds it.
+    expect(lines.at(-1)).toContain('missing unpublished-0.svc (no such name)');
+    expect(lines.filter((line) => line.includes('publishNotReadyAddresses'))).toHaveLength(1);
+  });
+
+  describeWith(['script'], 'on a terminal', () => {
+    test('progress is one live line, rewritten in place, ended before the next log line', async () => {
+      // script(1) gives the child a pseudo-terminal, as `kubectl run -it` or a local shell does.
+      const command = [process.execPath, ROLLCALL, 'wait', '--timeout', '1500ms'].map((word) => `'${word}'`).join(' ');
+      const result = await new Promise<Result>((resolve) => {
+        const child = spawn('script', ['-qec', command, '/dev/null'], { env: { PATH: process.env.PATH ?? '', TERM: 'dumb', ...pod('pair', 2) }, stdio: ['ignore', 'pipe', 'pipe'] });
+        let stdout = '';
+        child.stdout.on('data', (chunk) => (stdout += String(chunk)));
+        const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+        child.on('exit', (code) => {
+          clearTimeout(timer);
+          resolve({ code, stdout, stderr: '' });
+        });
+      });
+      expect(result.code).toBe(124);
+      expect(result.stdout).toContain('\r\x1b[Krollcall: 1/2 ready; waiting for pair-1.svc (no such name)');
+      // The failure starts on a line of its own, not glued to the live line.
+      expect(result.stdout).toMatch(/no such name\)\r?\nrollcall: start barrier timed out/);
+    });
   });
 
   test('json logs are one object per line', async () => {

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { describe, test } from 'vitest';
 
-export type Requirement = 'root' | 'dnsmasq' | 'ip' | 'nft' | 'unshare' | 'ping';
+export type Requirement = 'root' | 'dnsmasq' | 'ip' | 'nft' | 'unshare' | 'ping' | 'script';
 
 const PACKAGE: Record<Exclude<Requirement, 'root'>, string> = {
   dnsmasq: 'dnsmasq-base',
@@ -9,6 +9,7 @@ const PACKAGE: Record<Exclude<Requirement, 'root'>, string> = {
   nft: 'nftables',
   unshare: 'util-linux',
   ping: 'iputils-ping',
+  script: 'bsdutils',
 };
 
 function hasCommand(command: string): boolean {
