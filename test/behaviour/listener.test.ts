@@ -2,7 +2,7 @@ import { connect, type Socket } from 'node:net';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { dialPeer } from '../../src/barrier/handshake.js';
-import { MAX_PENDING_PER_ADDRESS, startListener, type Listener } from '../../src/barrier/listener.js';
+import { MAX_PENDING_PER_ADDRESS, startListener, type Listener, type ListenerOptions } from '../../src/barrier/listener.js';
 import { MAX_FRAME_BYTES, newNonce, proof, type WireIdentity } from '../../src/barrier/protocol.js';
 import { sleep, waitUntil } from '../cluster/wait.js';
 
@@ -30,21 +30,16 @@ function exchange(port: number, bytes: Buffer | string, host = HOST, waitMs = 30
   });
 }
 
+/** Index 0's listener on loopback, with a 1 s handshake timeout. */
+function listen(secret: string | undefined, overrides: Partial<ListenerOptions> = {}): Promise<Listener> {
+  return startListener({ host: HOST, port: 0, own, secret, handshakeTimeoutMs: 1000, maxConnections: 64, onHello: () => {}, onMember: undefined, onRefused: () => {}, ...overrides });
+}
+
 describe('the listener under hostile input', () => {
   let listener: Listener;
   const hellos: number[] = [];
   beforeAll(async () => {
-    listener = await startListener({
-      host: HOST,
-      port: 0,
-      own,
-      secret: SECRET,
-      handshakeTimeoutMs: 1000,
-      maxConnections: 512,
-      onHello: (hello) => hellos.push(hello.index),
-      onMember: undefined,
-      onRefused: () => {},
-    });
+    listener = await listen(SECRET, { maxConnections: 512, onHello: (hello) => hellos.push(hello.index) });
   });
   afterAll(() => listener.close());
 
@@ -140,17 +135,7 @@ describe('the listener under hostile input', () => {
 describe('the handshake without a secret', () => {
   let listener: Listener;
   beforeAll(async () => {
-    listener = await startListener({
-      host: HOST,
-      port: 0,
-      own,
-      secret: undefined,
-      handshakeTimeoutMs: 1000,
-      maxConnections: 64,
-      onHello: () => {},
-      onMember: undefined,
-      onRefused: () => {},
-    });
+    listener = await listen(undefined);
   });
   afterAll(() => listener.close());
 
@@ -164,7 +149,7 @@ describe('the handshake without a secret', () => {
   });
 
   test('a pod without the secret, at a listener that has one, is refused for it', async () => {
-    const guarded = await startListener({ host: HOST, port: 0, own, secret: SECRET, handshakeTimeoutMs: 1000, maxConnections: 64, onHello: () => {}, onMember: undefined, onRefused: () => {} });
+    const guarded = await listen(SECRET);
     try {
       const dialing = dialPeer({ addresses: [HOST], port: guarded.port, own: peer, secret: undefined, role: 'probe', expectIndex: 0, timeoutMs: 2000, signal: new AbortController().signal });
       await expect(dialing).rejects.toMatchObject({ reason: 'refused by peer', detail: expect.stringContaining('secret') });
