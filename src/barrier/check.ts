@@ -81,7 +81,7 @@ export class PeerCheck<T> {
   }
 
   /** The deadline the next attempt gets. */
-  deadlineMs(schedule: Schedule): number {
+  private deadlineMs(schedule: Schedule): number {
     return schedule.attemptTimeoutMs * Math.min(2 ** this.timeouts, MAX_DEADLINE_FACTOR);
   }
 

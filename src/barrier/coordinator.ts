@@ -9,7 +9,7 @@ export const ROSTER_LIMIT = 256;
 const MISSING_SHOWN = 32;
 const ANNOUNCE_WINDOW_MS = 50;
 /** A member that has not acked its release gets it again by datagram this often, at a fixed pace. */
-export const NUDGE_INTERVAL_MS = 100;
+const NUDGE_INTERVAL_MS = 100;
 
 interface Member {
   gen: string;

@@ -1,7 +1,7 @@
 import type { FrameChannel } from './protocol.js';
 
 /** A beat goes out this many times per session timeout: a few lost beats alone never end a session. */
-export const BEATS_PER_TIMEOUT = 6;
+const BEATS_PER_TIMEOUT = 6;
 
 /**
  * Keeps a session with index 0 honest about being alive, on both ends. A peer whose node died or whose
