@@ -1,4 +1,4 @@
-import { connect, type Socket } from 'node:net';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { dialPeer } from '../../src/barrier/handshake.js';
@@ -146,6 +146,21 @@ describe('the handshake without a secret', () => {
     const dialed = await dialPeer({ addresses: [HOST], port: listener.port, own: peer, secret: undefined, role: 'probe', expectIndex: 0, timeoutMs: 2000, signal: new AbortController().signal });
     dialed.channel.socket.destroy();
     expect(dialed.peerGen).toBe(own.gen);
+  });
+
+  test('a dialer without a secret says hello before any challenge comes', async () => {
+    // A listener that only ever listens: a dialer that waited for the challenge would never speak.
+    const heard: string[] = [];
+    const mute = createServer((socket) => socket.on('data', (chunk) => heard.push(String(chunk))));
+    await new Promise<void>((resolve) => mute.listen(0, HOST, resolve));
+    try {
+      const port = (mute.address() as AddressInfo).port;
+      const dialing = dialPeer({ addresses: [HOST], port, own: peer, secret: undefined, role: 'probe', expectIndex: 0, timeoutMs: 1000, signal: new AbortController().signal });
+      await expect(dialing).rejects.toMatchObject({ reason: 'timed out' });
+      expect(JSON.parse(heard.join('').split('\n')[0] ?? '')).toMatchObject({ t: 'hello', index: peer.index, mac: '' });
+    } finally {
+      mute.close();
+    }
   });
 
   test('a pod without the secret, at a listener that has one, is refused for it', async () => {
