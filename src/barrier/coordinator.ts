@@ -1,6 +1,6 @@
 import type { Topology } from '../options.js';
 import { keepSessionAlive } from './heartbeat.js';
-import { ReleaseSender, plainAddress } from './nudge.js';
+import { ReleaseSender } from './nudge.js';
 import { MAX_SEEN, type FrameChannel, type Hello } from './protocol.js';
 import { Deferred, generationTime, type BarrierRole, type BarrierView, type Release } from './role.js';
 
@@ -209,7 +209,7 @@ export class Coordinator implements BarrierRole {
 
   private noteNudge(member: Member, index: number, port: number, token: string): void {
     if (member.nudge !== undefined) this.tokens.delete(member.nudge.token);
-    member.nudge = { address: plainAddress(member.channel.socket.remoteAddress ?? ''), port, token };
+    member.nudge = { address: member.channel.socket.remoteAddress ?? '', port, token };
     this.tokens.set(token, index);
   }
 

@@ -123,6 +123,5 @@ async function greet(socket: Socket, options: ListenerOptions, greeted: () => vo
     return;
   }
   socket.setTimeout(0);
-  socket.setKeepAlive(true, 5000);
   options.onMember(channel, hello);
 }

@@ -119,7 +119,6 @@ export class MemberSession implements BarrierRole {
       for (const [barrier, addrs] of this.arrivals) if (!this.release(barrier).settled) dialed.channel.send({ t: 'arrive', barrier, addrs });
     }, RESEND_MS);
     dialed.channel.socket.once('close', () => clearInterval(resend));
-    dialed.channel.socket.setKeepAlive(true, 5000);
     keepSessionAlive(dialed.channel, this.sessionTimeoutMs);
     const released: OnRelease = (barrier, roster) => {
       this.release(barrier).resolve({ roster });

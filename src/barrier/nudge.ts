@@ -5,7 +5,7 @@ import { encodeDatagram, newNonce, parseDatagram, proofMatches, type Datagram } 
 export type OnRelease = (barrier: string, roster: string[][] | undefined) => void;
 
 /** A session's address as a datagram needs it: `::ffff:10.0.0.5` is 10.0.0.5, reached over IPv4. */
-export function plainAddress(address: string): string {
+function plainAddress(address: string): string {
   const mapped = /^::ffff:(.+)$/i.exec(address)?.[1];
   return mapped !== undefined && isIPv4(mapped) ? mapped : address;
 }
