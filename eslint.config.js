@@ -17,7 +17,7 @@ export default tseslint.config(
     languageOptions: { globals: { process: 'readonly', performance: 'readonly' } },
   },
   {
-    files: ['bench/**', 'examples/**', 'test/**'],
+    files: ['bench/**', 'examples/**', 'scripts/**', 'test/**'],
     rules: { 'no-console': 'off' },
   },
 );

@@ -1,7 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { existsSync, writeFileSync } from 'node:fs';
 import { constants, tmpdir } from 'node:os';
 import { ConfigError, PeersTimeoutError, ProbeUnavailableError } from '../errors.js';
 import { waitForPeers, type Group } from '../barrier/wait-for-peers.js';
@@ -9,24 +7,12 @@ import type { Progress } from '../options.js';
 import { SettingSource, parseInteger } from '../settings.js';
 import { HELP, UsageError, parseCommandLine, type ParsedArgs } from './flags.js';
 import { InitContainerHint } from './hint.js';
+import { InstallError, install } from './install.js';
 import { Logger, type LogFormat } from './logger.js';
+import { versionLine } from './runtime.js';
 import { workloadEnv, type HostfileFormat, type Preset } from './workload-env.js';
 
-/** The package's version, from the package.json above this file (bundled or not, the layouts differ). */
-function packageVersion(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let depth = 0; depth < 4; depth++, dir = dirname(dir)) {
-    try {
-      const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
-      if (manifest.name === 'rollcall' && manifest.version !== undefined) return manifest.version;
-    } catch {
-      // Not here: one level up.
-    }
-  }
-  return 'unknown';
-}
-
-const EXIT = { usage: 64, config: 78, timeout: 124 } as const;
+const EXIT = { usage: 64, install: 73, config: 78, timeout: 124 } as const;
 const FORWARDED: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP'];
 
 interface CliSettings {
@@ -65,7 +51,7 @@ function cliSettings(env: NodeJS.ProcessEnv): CliSettings {
 /** Maps a failure to its exit code and writes the reason where `kubectl describe pod` shows it. */
 function fail(error: unknown, logger: Logger, terminationLog: string | undefined): number {
   const code =
-    error instanceof UsageError ? EXIT.usage : error instanceof ConfigError || error instanceof ProbeUnavailableError ? EXIT.config : error instanceof PeersTimeoutError ? EXIT.timeout : 1;
+    error instanceof UsageError ? EXIT.usage : error instanceof InstallError ? EXIT.install : error instanceof ConfigError || error instanceof ProbeUnavailableError ? EXIT.config : error instanceof PeersTimeoutError ? EXIT.timeout : 1;
   const message = error instanceof Error ? error.message : String(error);
   const fields = error instanceof PeersTimeoutError ? { code: error.code, missing: error.missing } : error instanceof ConfigError ? { code: error.code, variable: error.variable } : {};
   logger.line(message, fields, 'error');
@@ -91,7 +77,11 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       return 0;
     }
     if (args.command === 'version') {
-      process.stdout.write(`${packageVersion()}\n`);
+      process.stdout.write(`${versionLine()}\n`);
+      return 0;
+    }
+    if (args.command === 'install') {
+      process.stdout.write(`${install(args.installDir as string)}\n`);
       return 0;
     }
     const merged = { ...env, ...args.env };

@@ -37,12 +37,14 @@ export class UsageError extends Error {
 }
 
 export interface ParsedArgs {
-  command: 'run' | 'wait' | 'peers' | 'demo' | 'local' | 'help' | 'version';
+  command: 'run' | 'wait' | 'peers' | 'demo' | 'local' | 'install' | 'help' | 'version';
   /** Flags as their env twins. */
   env: Record<string, string>;
   json: boolean;
   replicas: number | undefined;
   workload: string[];
+  /** Where `rollcall install` puts the executable. */
+  installDir: string | undefined;
 }
 
 const SUBCOMMANDS = new Set(['wait', 'peers', 'demo', 'local']);
@@ -69,8 +71,13 @@ export function parseCommandLine(argv: readonly string[]): ParsedArgs {
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
-  if (values.help === true) return { command: 'help', env: {}, json: false, replicas: undefined, workload: [] };
-  if (values.version === true) return { command: 'version', env: {}, json: false, replicas: undefined, workload: [] };
+  const bare = { env: {}, json: false, replicas: undefined, workload: [], installDir: undefined };
+  if (values.help === true) return { command: 'help', ...bare };
+  if (values.version === true) return { command: 'version', ...bare };
+  if (positionals[0] === 'install') {
+    if (positionals.length !== 2 || separator !== -1) throw new UsageError('"rollcall install" takes one directory, e.g. "rollcall install /rollcall"');
+    return { command: 'install', ...bare, installDir: positionals[1] };
+  }
   if (positionals.length > 1 || (positionals.length === 1 && !SUBCOMMANDS.has(positionals[0] as string))) {
     throw new UsageError(`unknown command "${positionals.join(' ')}"; put the workload after "--"`);
   }
@@ -88,7 +95,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedArgs {
     throw new UsageError(`--replicas must be an integer from 1 to 250, got "${String(values.replicas)}"`);
   }
   if (replicas !== undefined && command !== 'local') throw new UsageError('--replicas (-n) goes with "rollcall local"');
-  return { command, env, json: values.json === true, replicas, workload };
+  return { command, env, json: values.json === true, replicas, workload, installDir: undefined };
 }
 
 export const HELP = `rollcall: start the pods of a Kubernetes Indexed Job together.
@@ -99,6 +106,9 @@ Usage:
   rollcall peers [--json] [flags]         wait, then print the group
   rollcall demo                           the Kubernetes task page's 3-pod job, on this machine
   rollcall local -n N [flags] -- <cmd>    run N replicas of a workload locally, as pods would
+  rollcall install <dir>                  copy this executable (and its launcher) into <dir>, for an
+                                          init container; then run <dir>/rollcall in any glibc image
+  rollcall --version                      the version, and the Node that runs it
 
 Every flag has an env twin (flags win):
   --index N              ROLLCALL_INDEX           this pod's index (default: JOB_COMPLETION_INDEX)
@@ -129,5 +139,6 @@ Every flag has an env twin (flags win):
   --termination-log PATH ROLLCALL_TERMINATION_LOG (/dev/termination-log)
   ROLLCALL_SECRET (env only, never a flag: argv is visible to every process)
 
-Exit codes: the command's own, or 128+signal; 124 timed out; 78 configuration error; 64 usage error.
+Exit codes: the command's own, or 128+signal; 124 timed out; 78 configuration error; 64 usage error;
+73 install failed; 126 (from the launcher) this image has no glibc.
 `;

@@ -3,6 +3,7 @@ import { createInterface } from 'node:readline';
 import { peerFqdn, peerShortName } from '../names.js';
 import { LocalDnsServer } from './dns-server.js';
 import type { Logger } from './logger.js';
+import { selfCommand } from './runtime.js';
 
 export interface LocalOptions {
   /** The task page's example: three pods of example-job behind headless-svc, pinging each other. */
@@ -17,7 +18,8 @@ const NAMESPACE = 'default';
 const DOMAIN = 'cluster.local';
 /** Replica i listens on 127.0.0.(FIRST_HOST + i): its own address, as a pod has its own IP. */
 const FIRST_HOST = 10;
-const DEMO_WORKLOAD = [process.execPath, '-e', 'for (const peer of process.env.ROLLCALL_PEERS.split(",")) console.log(`Successfully pinged pod: ${peer}`)'];
+// A shell, not Node: the single executable runs where no Node is installed.
+const DEMO_WORKLOAD = ['sh', '-c', 'IFS=,; for peer in $ROLLCALL_PEERS; do echo "Successfully pinged pod: $peer"; done'];
 
 /**
  * Runs N replicas of a workload on this machine as an Indexed Job's pods would run: each its own
@@ -31,8 +33,8 @@ export async function runLocal(options: LocalOptions): Promise<number> {
   const workload = options.demo ? DEMO_WORKLOAD : options.workload;
   const dns = new LocalDnsServer(DOMAIN);
   const server = await dns.start();
-  // The replicas run this very program: the bundled CLI, or the module build, whichever this is.
-  const main = process.argv[1] as string;
+  // The replicas run this very program: the single executable, the bundled CLI or the module build.
+  const [program, ...programArgs] = selfCommand();
   const children: ChildProcess[] = [];
   const startedAt = performance.now();
   const released: number[] = [];
@@ -42,7 +44,7 @@ export async function runLocal(options: LocalOptions): Promise<number> {
   const exits = Array.from({ length: replicas }, (_, index) => {
     const address = `127.0.0.${FIRST_HOST + index}`;
     dns.set(peerFqdn(job, index, subdomain, NAMESPACE, DOMAIN), [address]);
-    const child = spawn(process.execPath, [main, '--', ...workload], {
+    const child = spawn(program, [...programArgs, '--', ...workload], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: {
         ...options.env,

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { isIP } from 'node:net';
+import { isSea } from 'node:sea';
 import { AttemptError, ProbeUnavailableError } from '../errors.js';
 import type { Probe } from './types.js';
 
@@ -21,11 +22,10 @@ function loadNetPing(): NetPing {
     // net-ping is CommonJS and optional: a missing or unbuilt module must not break the other probes.
     return createRequire(import.meta.url)('net-ping') as NetPing;
   } catch (error) {
-    throw new ProbeUnavailableError(
-      'icmp',
-      `The icmp probe needs the optional module net-ping, which could not be loaded (${(error as Error).message.split('\n')[0]}). Install it (npm install net-ping; it builds on Node 20 and 22), or: ${SUGGESTION}`,
-      { cause: error },
-    );
+    const remedy = isSea()
+      ? 'The single executable carries no native modules: use the npm package on Node 20 or 22 for icmp'
+      : `It could not be loaded (${(error as Error).message.split('\n')[0]}). Install it (npm install net-ping; it builds on Node 20 and 22)`;
+    throw new ProbeUnavailableError('icmp', `The icmp probe needs the optional module net-ping. ${remedy}, or: ${SUGGESTION}`, { cause: error });
   }
 }
 

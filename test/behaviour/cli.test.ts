@@ -6,31 +6,13 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { LocalDnsServer } from '../../src/cli/dns-server.js';
 import { peerFqdn } from '../../src/names.js';
 import { ROLLCALL, assertBuilt } from '../integration/support.js';
+import { runProcess, type ProcessResult } from '../support/process.js';
 import { describeWith } from '../support/requirements.js';
 import { freePort } from './loopback.js';
 
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs the built CLI as a child process; `onSpawn` may signal it. */
-function rollcall(args: string[], env: Record<string, string> = {}, onSpawn?: (pid: number) => void, timeoutMs = 20_000, prefix: string[] = []): Promise<Result> {
-  return new Promise((resolve) => {
-    const argv = [...prefix, process.execPath, ROLLCALL, ...args];
-    const child = spawn(argv[0] as string, argv.slice(1), { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += String(chunk)));
-    child.stderr.on('data', (chunk) => (stderr += String(chunk)));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-    if (child.pid !== undefined) onSpawn?.(child.pid);
-  });
+function rollcall(args: string[], env: Record<string, string> = {}, onSpawn?: (pid: number) => void, timeoutMs = 20_000, prefix: string[] = []): Promise<ProcessResult> {
+  return runProcess([...prefix, process.execPath, ROLLCALL, ...args], env, timeoutMs, onSpawn);
 }
 
 describe('the rollcall CLI', () => {
@@ -131,7 +113,7 @@ describe('the rollcall CLI', () => {
     test('progress is one live line, rewritten in place, ended before the next log line', async () => {
       // script(1) gives the child a pseudo-terminal, as `kubectl run -it` or a local shell does.
       const command = [process.execPath, ROLLCALL, 'wait', '--timeout', '1500ms'].map((word) => `'${word}'`).join(' ');
-      const result = await new Promise<Result>((resolve) => {
+      const result = await new Promise<ProcessResult>((resolve) => {
         const child = spawn('script', ['-qec', command, '/dev/null'], { env: { PATH: process.env.PATH ?? '', TERM: 'dumb', ...pod('pair', 2) }, stdio: ['ignore', 'pipe', 'pipe'] });
         let stdout = '';
         child.stdout.on('data', (chunk) => (stdout += String(chunk)));

@@ -1,16 +1,10 @@
 import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, test } from 'vitest';
 
-export type Requirement = 'root' | 'dnsmasq' | 'ip' | 'nft' | 'unshare' | 'ping' | 'script';
-
-const PACKAGE: Record<Exclude<Requirement, 'root'>, string> = {
-  dnsmasq: 'dnsmasq-base',
-  ip: 'iproute2',
-  nft: 'nftables',
-  unshare: 'util-linux',
-  ping: 'iputils-ping',
-  script: 'bsdutils',
-};
+const REPO = join(import.meta.dirname, '../..');
+export const EXECUTABLE = { x64: join(REPO, 'dist/rollcall-linux-x64'), arm64: join(REPO, 'dist/rollcall-linux-arm64') } as const;
 
 function hasCommand(command: string): boolean {
   try {
@@ -21,12 +15,36 @@ function hasCommand(command: string): boolean {
   }
 }
 
+const aptGet = (packages: string) => `Debian package ${packages}: apt-get install ${packages}`;
+
+/** Each machine piece a test may need: how to tell it is here, and how to get it. */
+const REQUIREMENTS = {
+  root: { present: () => process.getuid?.() === 0, missing: 'root (network and mount namespaces need it: run as root)' },
+  dnsmasq: { present: () => hasCommand('dnsmasq'), missing: `dnsmasq (${aptGet('dnsmasq-base')})` },
+  ip: { present: () => hasCommand('ip'), missing: `ip (${aptGet('iproute2')})` },
+  nft: { present: () => hasCommand('nft'), missing: `nft (${aptGet('nftables')})` },
+  unshare: { present: () => hasCommand('unshare'), missing: `unshare (${aptGet('util-linux')})` },
+  ping: { present: () => hasCommand('ping'), missing: `ping (${aptGet('iputils-ping')})` },
+  script: { present: () => hasCommand('script'), missing: `script (${aptGet('bsdutils')})` },
+  executables: {
+    present: () => Object.values(EXECUTABLE).every((file) => existsSync(file)),
+    missing: `the single executables in dist/ (npm test builds them when the strip tools are here: ${aptGet('binutils binutils-aarch64-linux-gnu')})`,
+  },
+  qemu: {
+    present: () => hasCommand('qemu-aarch64-static') && existsSync('/usr/aarch64-linux-gnu/lib/libstdc++.so.6'),
+    missing: `qemu-aarch64-static with arm64's C and C++ libraries (${aptGet('qemu-user-static libc6-arm64-cross libstdc++6-arm64-cross')})`,
+  },
+  musl: {
+    present: () => existsSync('/bin/busybox') && existsSync('/lib/ld-musl-x86_64.so.1'),
+    missing: `a static busybox and musl's loader, to stand in for an Alpine image (${aptGet('busybox-static musl')})`,
+  },
+} satisfies Record<string, { present: () => boolean; missing: string }>;
+
+export type Requirement = keyof typeof REQUIREMENTS;
+
 /** What is missing, in words that say how to get it; empty when everything is here. */
 export function missingRequirements(requirements: readonly Requirement[]): string[] {
-  return requirements.flatMap((requirement) => {
-    if (requirement === 'root') return process.getuid?.() === 0 ? [] : ['root (network namespaces need it: run as root)'];
-    return hasCommand(requirement) ? [] : [`${requirement} (Debian package ${PACKAGE[requirement]}: apt-get install ${PACKAGE[requirement]})`];
-  });
+  return requirements.filter((requirement) => !REQUIREMENTS[requirement].present()).map((requirement) => REQUIREMENTS[requirement].missing);
 }
 
 /**
