@@ -1,6 +1,7 @@
 // `npm run bench` (as root): measures rollcall against the task page's ping loop and at scale, prints a
 // table, writes bench/results.json and bench/release-lag.svg with the machine noted. `--quick` is the
 // reduced run CI makes so that the suite cannot rot; it writes to --out (a temp file) instead.
+// `--only startup` measures start-up alone (the npm CLI and the single executable) and writes only to --out.
 import { existsSync, writeFileSync } from 'node:fs';
 import { cpus, release, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -17,8 +18,10 @@ const PING_LOOP = resolve(HERE, '../../shared/reference/ping-loop.sh');
 /** An exited pod's record lingers this long, as endpoint propagation takes in a cluster; the same for everyone. */
 const DEFAULT_GONE_DELAY_MS = 1000;
 
-const { values } = parseArgs({ options: { quick: { type: 'boolean' }, out: { type: 'string' }, 'gone-delay-ms': { type: 'string' } } });
+const { values } = parseArgs({ options: { quick: { type: 'boolean' }, out: { type: 'string' }, 'gone-delay-ms': { type: 'string' }, only: { type: 'string' } } });
 const quick = values.quick === true;
+if (values.only !== undefined && values.only !== 'startup') throw new TypeError(`--only takes "startup", got "${values.only}"`);
+const startupOnly = values.only === 'startup';
 const GONE_DELAY_MS = values['gone-delay-ms'] === undefined ? DEFAULT_GONE_DELAY_MS : Number(values['gone-delay-ms']);
 const plan = quick
   ? { ns: [8], peers: 1000, arrivals: 1000, startupRuns: 5, strandedAfterMs: 15_000 }
@@ -43,8 +46,9 @@ const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
 log(machine);
 
 const lag: LagResult[] = [];
+const lagNs = startupOnly ? [] : plan.ns;
 const contenders: Contender[] = ['rollcall mesh', 'rollcall star', ...(withBaseline ? (['ping loop'] as const) : [])];
-for (const n of plan.ns) {
+for (const n of lagNs) {
   for (const contender of contenders) {
     log(`release lag: ${contender}, N=${n}`);
     lag.push(await runReleaseLag({ n, contender, pingLoop: PING_LOOP, spreadMs: 1000, lateMs: 3000, strandedAfterMs: plan.strandedAfterMs, goneDelayMs: GONE_DELAY_MS }));
@@ -52,10 +56,12 @@ for (const n of plan.ns) {
 }
 
 const scale: ScaleResult[] = [];
-log(`one pod verifying ${plan.peers} peers (mesh)`);
-scale.push(await runScale(plan.peers, 'mesh', 15353));
-log(`a star coordinator taking ${plan.arrivals} arrivals`);
-scale.push(await runScale(plan.arrivals, 'star', 15354));
+if (!startupOnly) {
+  log(`one pod verifying ${plan.peers} peers (mesh)`);
+  scale.push(await runScale(plan.peers, 'mesh', 15353));
+  log(`a star coordinator taking ${plan.arrivals} arrivals`);
+  scale.push(await runScale(plan.arrivals, 'star', 15354));
+}
 
 log(`CLI start-up, ${plan.startupRuns} runs`);
 const startup: StartupResult = await runStartup(plan.startupRuns);
@@ -63,7 +69,7 @@ const startup: StartupResult = await runStartup(plan.startupRuns);
 // The targets of the benchmarks issue, each with its figure.
 const byKey = (contender: Contender, n: number) => lag.find((result) => result.contender === contender && result.n === n);
 const targets: { target: string; met: boolean; figure: string }[] = [];
-for (const n of plan.ns) {
+for (const n of lagNs) {
   const ping = byKey('ping loop', n);
   for (const contender of ['rollcall mesh', 'rollcall star'] as const) {
     const result = byKey(contender, n) as LagResult;
@@ -78,11 +84,19 @@ for (const n of plan.ns) {
     targets.push({ target: `${contender} N=${n}: zero stranded pods`, met: result.stranded === 0, figure: String(result.stranded) });
   }
 }
-const [mesh, star] = scale as [ScaleResult, ScaleResult];
-targets.push({ target: `${mesh.peers} peers verified by one pod in ≤ 3 s`, met: mesh.ms <= 3000, figure: `${(mesh.ms / 1000).toFixed(2)} s` });
-targets.push({ target: `… in ≤ 200 MiB`, met: mesh.peakRssMiB <= 200, figure: `${mesh.peakRssMiB.toFixed(0)} MiB` });
-targets.push({ target: `star: ${star.peers} arrivals released ≤ 1 s after the last`, met: star.ms <= 1000, figure: `${star.ms.toFixed(0)} ms (coordinator ${star.peakRssMiB.toFixed(0)} MiB)` });
+const [mesh, star] = scale;
+if (mesh !== undefined && star !== undefined) {
+  targets.push({ target: `${mesh.peers} peers verified by one pod in ≤ 3 s`, met: mesh.ms <= 3000, figure: `${(mesh.ms / 1000).toFixed(2)} s` });
+  targets.push({ target: `… in ≤ 200 MiB`, met: mesh.peakRssMiB <= 200, figure: `${mesh.peakRssMiB.toFixed(0)} MiB` });
+  targets.push({ target: `star: ${star.peers} arrivals released ≤ 1 s after the last`, met: star.ms <= 1000, figure: `${star.ms.toFixed(0)} ms (coordinator ${star.peakRssMiB.toFixed(0)} MiB)` });
+}
 targets.push({ target: 'CLI start-up ≤ 60 ms over bare node', met: startup.overheadMs <= 60, figure: `${startup.overheadMs.toFixed(0)} ms (${startup.rollcallMedianMs.toFixed(0)} vs ${startup.bareNodeMedianMs.toFixed(0)} ms)` });
+const exe = startup.executable;
+if (exe === undefined) log('the single executable is not built (npm run build:exe): its start-up and size are not measured');
+else {
+  targets.push({ target: 'single executable start-up ≤ 25 ms over its bare Node', met: exe.overheadMs <= 25, figure: `${exe.overheadMs.toFixed(0)} ms (${exe.medianMs.toFixed(0)} vs ${exe.bareNodeMedianMs.toFixed(0)} ms, Node ${exe.node})` });
+  targets.push({ target: 'single executable ≤ 100 MB', met: exe.sizeBytes <= 100e6, figure: `${(exe.sizeBytes / 1e6).toFixed(1)} MB; gzip ${(exe.gzipBytes / 1e6).toFixed(1)} MB` });
+}
 
 const table = [
   '| contender | N | lag median | lag max | DNS queries | stranded |',
@@ -94,6 +108,7 @@ const table = [
   ...scale.map((s) => `| ${s.topology === 'mesh' ? 'one pod verifies every peer (mesh)' : 'star coordinator: last arrival → all released'} | ${s.peers} | ${s.ms.toFixed(0)} ms | ${s.releaseMs.toFixed(0)} ms | ${s.peakRssMiB.toFixed(0)} MiB | ${s.dnsQueries} |`),
   '',
   `CLI start-up (median of ${startup.runs}): \`rollcall -- true\` ${startup.rollcallMedianMs.toFixed(0)} ms, \`node -e 0\` ${startup.bareNodeMedianMs.toFixed(0)} ms: +${startup.overheadMs.toFixed(0)} ms`,
+  ...(exe === undefined ? [] : [`Single executable (median of ${startup.runs}): \`rollcall-linux-x64 -- true\` ${exe.medianMs.toFixed(0)} ms, its Node ${exe.node} \`-e 0\` ${exe.bareNodeMedianMs.toFixed(0)} ms: +${exe.overheadMs.toFixed(0)} ms`]),
   '',
   '| target | met | figure |',
   '| --- | --- | --- |',
@@ -103,9 +118,10 @@ const setting = `Pods start over 1 s, the last 3 s later; a record appears when 
 process.stdout.write(`\nMeasured on ${machine}, ${new Date().toISOString().slice(0, 10)}${quick ? ' (quick run)' : ''}. ${setting}\n\n${table}\n`);
 
 const results = { date: new Date().toISOString(), machine, quick, lag, scale, startup, targets };
-const out = values.out ?? (quick ? undefined : join(HERE, 'results.json'));
+const partial = quick || startupOnly;
+const out = values.out ?? (partial ? undefined : join(HERE, 'results.json'));
 if (out !== undefined) writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
-if (!quick) {
+if (!partial) {
   writeFileSync(join(HERE, 'results.md'), `Measured on ${machine}, ${results.date.slice(0, 10)}. ${setting}\n\n${table}\n`);
   writeFileSync(join(HERE, 'release-lag.svg'), releaseLagChart(lag, `${machine}, ${results.date.slice(0, 10)}`));
 }

@@ -1,14 +1,19 @@
-// Benchmark 6: what `rollcall -- true` adds, for a group of one, over bare `node -e 0`.
+// Benchmark 6: what `rollcall -- true` adds, for a group of one, over bare Node doing nothing: the npm
+// CLI over `node -e 0`, and the single executable over the very Node it carries (stripped, as injected).
 import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { LocalDnsServer } from '../src/cli/dns-server.js';
 import { peerFqdn } from '../src/names.js';
 import { ROLLCALL } from '../test/integration/support.js';
+import { EXECUTABLE } from '../test/support/requirements.js';
 import { median } from './release-lag.js';
+import { NODE_VERSION, strippedNodePath } from '../scripts/executable-node.js';
 
 function timeRun(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn(process.execPath, argv, { env, stdio: 'ignore' });
+    const child = spawn(argv[0] as string, argv.slice(1), { env, stdio: 'ignore' });
     child.once('error', reject);
     child.once('exit', (code) => (code === 0 ? resolve(performance.now() - started) : reject(new Error(`${argv.join(' ')} exited ${code}`))));
   });
@@ -19,6 +24,8 @@ export interface StartupResult {
   bareNodeMedianMs: number;
   rollcallMedianMs: number;
   overheadMs: number;
+  /** The linux-x64 executable, when built (npm run build:exe). */
+  executable?: { bareNodeMedianMs: number; medianMs: number; overheadMs: number; sizeBytes: number; gzipBytes: number; node: string };
 }
 
 export async function runStartup(runs: number): Promise<StartupResult> {
@@ -38,20 +45,34 @@ export async function runStartup(runs: number): Promise<StartupResult> {
     ROLLCALL_PORT: String(17000 + Math.floor(Math.random() * 20000)),
     ROLLCALL_IP_FAMILY: 'ipv4',
   };
-  const bare: number[] = [];
-  const wrapped: number[] = [];
+  const commands = {
+    bareNode: [process.execPath, '-e', '0'],
+    rollcall: [process.execPath, ROLLCALL, '--', 'true'],
+    ...(existsSync(EXECUTABLE.x64) ? { bareNode22: [strippedNodePath('x64'), '-e', '0'], executable: [EXECUTABLE.x64, '--', 'true'] } : {}),
+  };
+  const times = new Map(Object.keys(commands).map((name) => [name, [] as number[]]));
   try {
-    // Interleaved, after one warm-up each, so both see the same page cache and machine load.
-    await timeRun(['-e', '0'], env);
-    await timeRun([ROLLCALL, '--', 'true'], env);
-    for (let run = 0; run < runs; run++) {
-      bare.push(await timeRun(['-e', '0'], env));
-      wrapped.push(await timeRun([ROLLCALL, '--', 'true'], env));
+    // Interleaved, after one warm-up each, so that all see the same page cache and machine load.
+    for (let run = -1; run < runs; run++) {
+      for (const [name, argv] of Object.entries(commands)) {
+        const ms = await timeRun(argv, env);
+        if (run >= 0) times.get(name)?.push(ms);
+      }
     }
   } finally {
     dns.close();
   }
-  const bareNodeMedianMs = median(bare);
-  const rollcallMedianMs = median(wrapped);
-  return { runs, bareNodeMedianMs, rollcallMedianMs, overheadMs: rollcallMedianMs - bareNodeMedianMs };
+  const medianOf = (name: string) => median(times.get(name) ?? []);
+  const result: StartupResult = { runs, bareNodeMedianMs: medianOf('bareNode'), rollcallMedianMs: medianOf('rollcall'), overheadMs: medianOf('rollcall') - medianOf('bareNode') };
+  if ('executable' in commands) {
+    result.executable = {
+      bareNodeMedianMs: medianOf('bareNode22'),
+      medianMs: medianOf('executable'),
+      overheadMs: medianOf('executable') - medianOf('bareNode22'),
+      sizeBytes: statSync(EXECUTABLE.x64).size,
+      gzipBytes: gzipSync(readFileSync(EXECUTABLE.x64)).length,
+      node: NODE_VERSION,
+    };
+  }
+  return result;
 }

@@ -6,19 +6,16 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { build } from 'esbuild';
-import { inject } from 'postject';
 import { LAUNCHER } from '../src/cli/launcher.js';
+import { CACHE, NODE_VERSION, strippedNodePath, type Arch } from './executable-node.js';
 
-/** Node 22 is the newest line whose single executables take a CommonJS entry as ours is, and is in LTS. */
-export const NODE_VERSION = '22.23.3';
 /** The registry's tarballs, pinned to their bytes. */
-const NODE_INTEGRITY = {
+const NODE_INTEGRITY: Record<Arch, string> = {
   x64: 'sha512-qHnz5tFsHoj/WM+uRENVjWONi5hVvmwrgq8A4V76KpuVNAc4+jwK8x4gwbobE9BtHNg/AKR2583eYorLF/c7ng==',
   arm64: 'sha512-l3DAHZreylo+p9QXDtsOrjG2JXJqVzYXnAGmIQNOUNARcMppTO2cmewVQP+36tjJnSE+dzpMNtgW+c3oiDvXtA==',
-} as const;
-type Arch = keyof typeof NODE_INTEGRITY;
+};
 const ARCHES = Object.keys(NODE_INTEGRITY) as Arch[];
 const GNU_TRIPLE: Record<Arch, string> = { x64: 'x86_64-linux-gnu', arm64: 'aarch64-linux-gnu' };
 /** Where postject looks for the blob, and the fuse Node checks; both are Node's own constants. */
@@ -27,7 +24,6 @@ const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const DIST = join(ROOT, 'dist');
-const CACHE = join(ROOT, 'node_modules/.cache/rollcall-exe');
 
 function run(command: string, args: string[], cwd = ROOT): string {
   const result = spawnSync(command, args, { cwd, encoding: 'utf8' });
@@ -37,8 +33,8 @@ function run(command: string, args: string[], cwd = ROOT): string {
 
 /** The registry's Node binary for `arch`, stripped: debug symbols are a fifth of it, and stripping after injection breaks the blob. */
 function strippedNode(arch: Arch): string {
-  const dir = join(CACHE, `node-${NODE_VERSION}-linux-${arch}`);
-  const stripped = join(dir, 'node');
+  const stripped = strippedNodePath(arch);
+  const dir = dirname(stripped);
   if (existsSync(stripped)) return stripped;
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
@@ -69,19 +65,19 @@ function stripTool(arch: Arch): string {
  * V8's compiled form of the bundle and fits only this machine's architecture; the other one parses the
  * bundle at start-up instead.
  */
-function seaBlob(bundle: string, arch: Arch, hostNode: string): Buffer {
+function seaBlob(bundle: string, arch: Arch, hostNode: string): string {
   const useCodeCache = arch === process.arch;
   const config = join(CACHE, `sea-config-${arch}.json`);
   const output = join(CACHE, `sea-${arch}.blob`);
   writeFileSync(config, JSON.stringify({ main: bundle, output, disableExperimentalSEAWarning: true, useCodeCache }));
   run(hostNode, ['--experimental-sea-config', config]);
-  return readFileSync(output);
+  return output;
 }
 
 async function main(): Promise<void> {
   if (!(process.arch in NODE_INTEGRITY)) throw new MissingTool(`the executables are built on linux-x64 or linux-arm64, not ${process.platform}-${process.arch}`);
   for (const arch of ARCHES) stripTool(arch);
-  mkdirSync(CACHE, { recursive: true });
+  for (const dir of [CACHE, DIST]) mkdirSync(dir, { recursive: true });
   const bundle = join(CACHE, 'rollcall.cjs');
   await build({
     entryPoints: [join(ROOT, 'src/cli/main.ts')],
@@ -102,7 +98,8 @@ async function main(): Promise<void> {
     const executable = join(DIST, `rollcall-linux-${arch}`);
     const partial = `${executable}.partial`;
     copyFileSync(strippedNode(arch), partial);
-    await inject(partial, SEA_RESOURCE, seaBlob(bundle, arch, hostNode), { sentinelFuse: SEA_FUSE });
+    // postject's own CLI, so that its parser's warnings about Node's notes stay out of the build's output.
+    run(join(ROOT, 'node_modules/.bin/postject'), [partial, SEA_RESOURCE, seaBlob(bundle, arch, hostNode), '--sentinel-fuse', SEA_FUSE]);
     chmodSync(partial, 0o755);
     renameSync(partial, executable);
     sums.push(`${createHash('sha256').update(readFileSync(executable)).digest('hex')}  rollcall-linux-${arch}`);

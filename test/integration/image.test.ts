@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,45 +26,44 @@ function stages(dockerfile: string): Instruction[][] {
 
 /**
  * There is no Docker engine here, so the image is checked by replaying its build outside Docker: the
- * build stage's COPY sources and npm steps in an empty directory, then only what the final stage copies,
- * and rollcall run from that alone. What the Dockerfile says is what is replayed, so the two cannot drift.
+ * build stage's COPY sources and RUN steps in an empty directory (apt-get aside: this machine's packages
+ * stand in), then only what the final stage copies from it, and rollcall run from that alone. What the
+ * Dockerfile says is what is replayed, so the two cannot drift.
  */
 describe('docker/Dockerfile, replayed without Docker', () => {
-  const [build = [], final = []] = stages(readFileSync(join(REPO, 'docker/Dockerfile'), 'utf8'));
+  const [build = [], tini = [], final = []] = stages(readFileSync(join(REPO, 'docker/Dockerfile'), 'utf8'));
   const work = mkdtempSync(join(tmpdir(), 'rollcall-image-'));
   const buildDir = join(work, 'src');
-  const imageDir = join(work, 'opt');
+  const imageDir = join(work, 'image');
   afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-  test('the final stage runs rollcall under tini as an unprivileged user, from a Node 22 image', () => {
-    expect(build[0]?.args).toMatch(/^node:22-slim AS build$/);
-    expect(final[0]?.args).toBe('node:22-slim');
-    expect(final.find((step) => step.keyword === 'USER')?.args).toBe('node');
-    expect(JSON.parse(final.find((step) => step.keyword === 'ENTRYPOINT')?.args ?? 'null')).toEqual(['tini', '--', 'rollcall']);
+  test('the final stage runs the executable under tini as an unprivileged user, on a base without Node', () => {
+    expect(build[0]?.args).toBe('--platform=$BUILDPLATFORM node:22-slim AS build');
+    expect(tini.find((step) => step.keyword === 'RUN')?.args).toContain('apt-get install -y --no-install-recommends tini');
+    expect(final[0]?.args).toBe('gcr.io/distroless/cc-debian12:nonroot');
+    expect(final.filter((step) => step.keyword === 'COPY').map((step) => step.args)).toEqual(['--from=tini /usr/bin/tini-static /usr/bin/tini', '--from=build /src/out/ /']);
+    expect(final.find((step) => step.keyword === 'USER')?.args).toBe('65532:65532');
+    expect(JSON.parse(final.find((step) => step.keyword === 'ENTRYPOINT')?.args ?? 'null')).toEqual(['/usr/bin/tini', '--', '/usr/local/bin/rollcall']);
   });
 
-  test('the build stage builds from the copied sources alone, and the kept files run rollcall', { timeout: 300_000 }, () => {
+  test('the build stage builds from the copied sources alone, and the kept files run rollcall without Node', { timeout: 300_000 }, () => {
+    mkdirSync(buildDir, { recursive: true });
     for (const step of build) {
       if (step.keyword === 'COPY') {
         const words = step.args.split(/\s+/);
         const destination = join(buildDir, words.at(-1) as string);
         for (const source of words.slice(0, -1)) cpSync(join(REPO, source), words.length > 2 ? join(destination, source) : destination, { recursive: true });
       }
-      // The system toolchain (for net-ping's native part) is this machine's own.
-      if (step.keyword === 'RUN' && !step.args.startsWith('apt-get')) execFileSync('sh', ['-c', step.args], { cwd: buildDir, stdio: 'pipe' });
+      // The system packages (strip for both architectures) are this machine's own.
+      if (step.keyword === 'RUN' && !step.args.startsWith('apt-get')) execFileSync('sh', ['-c', step.args], { cwd: buildDir, stdio: 'pipe', env: { ...process.env, TARGETARCH: 'amd64' } });
     }
-    for (const step of final) {
-      const copied = /^--from=build \/src\/(\S+) (\S+)$/.exec(step.args);
-      if (step.keyword === 'COPY' && copied !== null) {
-        const [, source = '', destination = ''] = copied;
-        cpSync(join(buildDir, source), destination === './' ? join(imageDir, source) : join(imageDir, destination), { recursive: true });
-      }
-    }
-    // Only production files: no sources, no test or build tooling.
-    expect(existsSync(join(imageDir, 'src'))).toBe(false);
-    for (const devOnly of ['vitest', 'typescript', 'esbuild']) expect(existsSync(join(imageDir, 'node_modules', devOnly)), devOnly).toBe(false);
-    // Three local replicas exercise the bundle, its listener, the embedded DNS server and the workload env.
-    const run = spawnSync(process.execPath, [join(imageDir, 'dist/rollcall.mjs'), 'local', '-n', '3', '--', 'sh', '-c', 'echo "rank $RANK of $WORLD_SIZE"'], { encoding: 'utf8', timeout: 60_000 });
+    const kept = final.find((step) => step.keyword === 'COPY' && step.args.startsWith('--from=build '))?.args.split(' ')[1] ?? '';
+    cpSync(join(buildDir, kept.replace(/^\/src\//, '')), imageDir, { recursive: true, verbatimSymlinks: true });
+    // Only the executable, its launcher and the link on PATH: no Node, no sources, no node_modules.
+    expect(readdirSync(imageDir, { recursive: true }).map(String).sort()).toEqual(['rollcall', 'rollcall/rollcall', 'rollcall/rollcall-linux', 'usr', 'usr/local', 'usr/local/bin', 'usr/local/bin/rollcall']);
+    expect(readlinkSync(join(imageDir, 'usr/local/bin/rollcall'))).toBe('/rollcall/rollcall-linux');
+    // Three local replicas exercise the executable, its listener, the embedded DNS server and the workload env.
+    const run = spawnSync(join(imageDir, 'rollcall/rollcall'), ['local', '-n', '3', '--', 'sh', '-c', 'echo "rank $RANK of $WORLD_SIZE"'], { encoding: 'utf8', timeout: 60_000 });
     expect(run.status, run.stderr).toBe(0);
     for (let rank = 0; rank < 3; rank++) expect(run.stdout).toContain(`rank ${rank} of 3`);
   });

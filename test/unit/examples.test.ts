@@ -28,19 +28,47 @@ function checkJob(jobName: string, job: Doc, service: string) {
   return { pod, service };
 }
 
+/**
+ * Where a workload container runs rollcall from a volume, the volume holds it there: an emptyDir that an
+ * init container fills with `rollcall install <its mount>`, or the rollcall image mounted as an image volume
+ * (which keeps that same layout under /rollcall).
+ */
+function checkRollcallVolumes(pod: Doc) {
+  const volumes = new Map(((pod.volumes ?? []) as Doc[]).map((volume) => [volume.name, volume]));
+  let fromVolume = 0;
+  for (const container of pod.containers as Doc[]) {
+    const program = (container.command as string[] | undefined)?.[0] ?? '';
+    for (const mount of (container.volumeMounts ?? []) as Doc[]) {
+      if (!program.startsWith(`${mount.mountPath}/`)) continue;
+      fromVolume += 1;
+      const volume = volumes.get(mount.name) as Doc;
+      if (volume.emptyDir !== undefined) {
+        const installer = ((pod.initContainers ?? []) as Doc[]).find((init) => (init.volumeMounts as Doc[]).some((other) => other.name === mount.name));
+        const installedAt = (installer?.volumeMounts as Doc[]).find((other) => other.name === mount.name)?.mountPath;
+        expect(installer?.args, container.name).toEqual(['install', installedAt]);
+        expect(program).toBe(`${mount.mountPath}/rollcall`);
+      } else {
+        expect(volume.image?.reference, container.name).toMatch(/^rollcall:/);
+        expect(program).toBe(`${mount.mountPath}/rollcall/rollcall`);
+      }
+    }
+  }
+  return fromVolume;
+}
+
 describe.each(files)('examples/%s', (file) => {
   const docs = parseAllDocuments(readFileSync(join(DIR, file), 'utf8')).map((doc) => doc.toJS() as Doc);
+  const jobs = docs.filter((doc) => doc.kind === 'Job');
+  const services = docs.filter((doc) => doc.kind === 'Service');
+  const jobSets = docs.filter((doc) => doc.kind === 'JobSet');
 
   test('parses, and every name is a DNS label', () => {
     expect(docs.length).toBeGreaterThan(0);
     for (const doc of docs) expect(isDnsLabel(doc.metadata.name), doc.metadata.name).toBe(true);
   });
 
-  const jobs = docs.filter((doc) => doc.kind === 'Job');
-  const services = docs.filter((doc) => doc.kind === 'Service');
-  const jobSets = docs.filter((doc) => doc.kind === 'JobSet');
-
-  if (jobs.length > 0) test('Job and headless Service fit together', () => {
+  test('holds a group: Jobs with their headless Service, or a JobSet that publishes per-pod names', () => {
+    expect(jobs.length + jobSets.length, 'no Job or JobSet').toBeGreaterThan(0);
     for (const job of jobs) {
       const { pod } = checkJob(job.metadata.name, job.spec, job.spec.template.spec.subdomain);
       const service = services.find((candidate) => candidate.metadata.name === pod.subdomain);
@@ -49,9 +77,6 @@ describe.each(files)('examples/%s', (file) => {
       expect(service?.spec.publishNotReadyAddresses).toBe(true);
       expect(service?.spec.selector).toEqual({ 'job-name': job.metadata.name });
     }
-  });
-
-  if (jobSets.length > 0) test('JobSet publishes per-pod DNS names and each Job is a group', () => {
     for (const jobSet of jobSets) {
       expect(jobSet.spec.network.enableDNSHostnames).toBe(true);
       expect(jobSet.spec.network.publishNotReadyAddresses).toBe(true);
@@ -62,5 +87,22 @@ describe.each(files)('examples/%s', (file) => {
         checkJob(`${jobSet.metadata.name}/${replicated.name}`, replicated.template.spec, jobSet.metadata.name);
       }
     }
+  });
+});
+
+describe('rollcall from a volume, in an image without Node', () => {
+  const podOf = (file: string) => parseAllDocuments(readFileSync(join(DIR, file), 'utf8')).map((doc) => doc.toJS() as Doc).find((doc) => doc.kind === 'Job')?.spec.template.spec as Doc;
+
+  test.each(['init-container.yaml', 'image-volume.yaml', 'torchrun-job.yaml'])('%s runs the executable where its volume puts it', (file) => {
+    expect(checkRollcallVolumes(podOf(file))).toBe(1);
+  });
+
+  test('bake-in.Dockerfile copies the directory the rollcall image keeps, and runs its launcher', () => {
+    const image = readFileSync(join(DIR, '../docker/Dockerfile'), 'utf8');
+    const bakeIn = readFileSync(join(DIR, 'bake-in.Dockerfile'), 'utf8');
+    expect(image).toContain('cp dist/rollcall-launcher.sh out/rollcall/rollcall');
+    expect(image).toContain('COPY --from=build /src/out/ /');
+    expect(bakeIn).toContain('COPY --from=rollcall /rollcall/ /rollcall/');
+    expect(bakeIn).toContain('ENTRYPOINT ["/rollcall/rollcall", "--"]');
   });
 });

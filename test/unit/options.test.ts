@@ -10,18 +10,24 @@ const base: WaitForPeersOptions = {
 const withEnv = (env: Record<string, string>, options: WaitForPeersOptions = {}) => resolveConfig({ ...base, ...options, env: { ...base.env, ...env } });
 
 describe('defaults are applied in one place', () => {
+  // The values the README's Options table and `rollcall --help` state, written out: a test that compared
+  // the config with DEFAULTS would pass whatever DEFAULTS said.
   test('an empty configuration gets the documented defaults', () => {
     const config = resolveConfig(base);
     expect(config).toMatchObject({
-      port: DEFAULTS.port,
+      port: 7420,
       probe: 'tcp',
       topology: 'mesh',
-      timeoutMs: DEFAULTS.timeoutMs,
-      concurrency: DEFAULTS.concurrency,
+      timeoutMs: 300_000,
+      attemptTimeoutMs: 2000,
+      closeTimeoutMs: 10_000,
+      sessionTimeoutMs: 30_000,
+      logIntervalMs: 5000,
+      concurrency: 64,
       jobUid: '',
       secret: undefined,
       dnsServers: [],
-      backoff: DEFAULTS.backoff,
+      backoff: { minDelayMs: 100, maxDelayMs: 2000 },
     });
   });
 
