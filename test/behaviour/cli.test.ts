@@ -6,13 +6,13 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { LocalDnsServer } from '../../src/cli/dns-server.js';
 import { peerFqdn } from '../../src/names.js';
 import { ROLLCALL, assertBuilt } from '../integration/support.js';
-import { runProcess, type ProcessResult } from '../support/process.js';
+import { runProcess, type ProcessResult, type RunOptions } from '../support/process.js';
 import { describeWith } from '../support/requirements.js';
 import { freePort } from './loopback.js';
 
 /** Runs the built CLI as a child process; `onSpawn` may signal it. */
-function rollcall(args: string[], env: Record<string, string> = {}, onSpawn?: (pid: number) => void, timeoutMs = 20_000, prefix: string[] = []): Promise<ProcessResult> {
-  return runProcess([...prefix, process.execPath, ROLLCALL, ...args], env, timeoutMs, onSpawn);
+function rollcall(args: string[], env: Record<string, string> = {}, options: RunOptions = {}, prefix: string[] = []): Promise<ProcessResult> {
+  return runProcess([...prefix, process.execPath, ROLLCALL, ...args], env, options);
 }
 
 describe('the rollcall CLI', () => {
@@ -174,7 +174,7 @@ describe('the rollcall CLI', () => {
   test('SIGTERM is forwarded to the workload', async () => {
     const ready = join(dir, 'ready');
     const workload = `trap 'echo got TERM; exit 42' TERM; touch ${ready}; while :; do sleep 0.05; done`;
-    const result = await rollcall(['--', 'sh', '-c', workload], pod('solo'), (pid) => {
+    const result = await rollcall(['--', 'sh', '-c', workload], pod('solo'), { onSpawn: (pid) => {
       const poll = setInterval(() => {
         try {
           readFileSync(ready);
@@ -185,19 +185,27 @@ describe('the rollcall CLI', () => {
         }
       }, 20);
       setTimeout(() => clearInterval(poll), 10_000);
-    });
+    } });
     expect(result.stdout).toContain('got TERM');
     expect(result.code).toBe(42);
   });
 
   test('SIGTERM while still waiting ends the wait with 143', async () => {
-    const result = await rollcall(['wait'], pod('pair', 2), (pid) => setTimeout(() => process.kill(pid, 'SIGTERM'), 800));
+    // Signalled once it says it is waiting: its handlers are in place by then.
+    let signalled = false;
+    const onStderr = (chunk: string, pid: number) => {
+      if (signalled || !chunk.includes('waiting for')) return;
+      signalled = true;
+      process.kill(pid, 'SIGTERM');
+    };
+    const result = await rollcall(['wait'], pod('pair', 2, { ROLLCALL_LOG_INTERVAL: '100ms' }), { onStderr });
+    expect(signalled).toBe(true);
     expect(result.code).toBe(143);
   });
 
   test.runIf(process.getuid?.() === 0)('the icmp probe without CAP_NET_RAW exits 78, saying what is missing and what to use', async () => {
     // setpriv takes the capability away from this child alone, as the Restricted pod security profile does.
-    const { code, stderr } = await rollcall(['wait', '--probe', 'icmp'], pod('solo'), undefined, 20_000, ['setpriv', '--inh-caps=-net_raw', '--bounding-set=-net_raw', '--']);
+    const { code, stderr } = await rollcall(['wait', '--probe', 'icmp'], pod('solo'), {}, ['setpriv', '--inh-caps=-net_raw', '--bounding-set=-net_raw', '--']);
     expect(code).toBe(78);
     // On Node 24 net-ping does not build at all; elsewhere the raw socket is refused.
     expect(stderr).toMatch(/CAP_NET_RAW|net-ping/);

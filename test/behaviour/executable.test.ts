@@ -96,7 +96,7 @@ describeWith(['executables'], 'the single executables', () => {
     });
 
     test('local mode starts its replicas from the executable itself', async () => {
-      const { code, stdout, stderr } = await runProcess([EXECUTABLE.x64, 'local', '-n', '3', '--', 'sh', '-c', 'echo "rank $RANK of $WORLD_SIZE"'], {}, 60_000);
+      const { code, stdout, stderr } = await runProcess([EXECUTABLE.x64, 'local', '-n', '3', '--', 'sh', '-c', 'echo "rank $RANK of $WORLD_SIZE"'], {}, { timeoutMs: 60_000 });
       expect(code, stderr).toBe(0);
       for (let rank = 0; rank < 3; rank++) expect(stdout).toContain(`rank ${rank} of 3`);
     });
@@ -198,7 +198,7 @@ describeWith(['executables'], 'the single executables', () => {
   });
 
   describeWith(['qemu'], 'linux-arm64, under qemu-user', () => {
-    const arm64 = (args: string[], env: Record<string, string> = {}) => runProcess(['qemu-aarch64-static', '-L', '/usr/aarch64-linux-gnu', EXECUTABLE.arm64, ...args], env, 60_000);
+    const arm64 = (args: string[], env: Record<string, string> = {}) => runProcess(['qemu-aarch64-static', '-L', '/usr/aarch64-linux-gnu', EXECUTABLE.arm64, ...args], env, { timeoutMs: 60_000 });
 
     test('--version', async () => {
       const { code, stdout, stderr } = await arm64(['--version']);

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { dialPeer } from '../../src/barrier/handshake.js';
 import { MAX_PENDING_PER_ADDRESS, startListener, type Listener, type ListenerOptions } from '../../src/barrier/listener.js';
 import { MAX_FRAME_BYTES, newNonce, proof, type WireIdentity } from '../../src/barrier/protocol.js';
-import { sleep, waitUntil } from '../cluster/wait.js';
+import { waitUntil } from '../cluster/wait.js';
 
 const own: WireIdentity = { job: 'job', uid: 'uid', size: 4, index: 0, gen: 'gen-0' };
 const peer: WireIdentity = { ...own, index: 1, gen: 'gen-1' };
@@ -95,24 +95,32 @@ describe('the listener under hostile input', () => {
     expect(received).not.toContain('"welcome"');
   });
 
-  test('a silent connection is dropped after the handshake timeout', async () => {
+  test('a silent connection is dropped at the handshake timeout (1 s here), not before', async () => {
     const started = performance.now();
     const { closed } = await exchange(listener.port, '', HOST, 5000);
     expect(closed).toBe(true);
-    expect(performance.now() - started).toBeLessThan(3000);
+    // The deadline is the behaviour: it fires, and not early; the upper side has slack for a busy machine.
+    expect(performance.now() - started).toBeGreaterThanOrEqual(950);
+    expect(performance.now() - started).toBeLessThan(4000);
   });
 
   test('a flood from one address is cut at the door; a peer elsewhere still gets in', async () => {
     const flood: Socket[] = [];
     try {
+      // Each connection ends one of two ways: let in (the listener's challenge arrives) or cut (closed).
+      const outcomes: Promise<'challenged' | 'cut'>[] = [];
       for (let i = 0; i < 400; i++) {
         const socket = connect({ host: HOST, port: listener.port });
         socket.on('error', () => {});
         flood.push(socket);
+        outcomes.push(new Promise((resolve) => {
+          socket.once('data', () => resolve('challenged'));
+          socket.once('close', () => resolve('cut'));
+        }));
       }
-      await sleep(300);
-      const open = flood.filter((socket) => !socket.destroyed && socket.readyState === 'open').length;
-      expect(open).toBeLessThanOrEqual(MAX_PENDING_PER_ADDRESS);
+      const settled = await Promise.all(outcomes);
+      expect(settled.filter((outcome) => outcome === 'challenged').length).toBeLessThanOrEqual(MAX_PENDING_PER_ADDRESS);
+      expect(settled.filter((outcome) => outcome === 'cut').length).toBeGreaterThan(0);
       // A peer from another address is not crowded out by the flood: it is let in and challenged.
       const other = await exchange(listener.port, '', HOST, 500, '127.0.0.2');
       expect(other.received).toContain('"challenge"');

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { AttemptError } from '../../src/errors.js';
 import { createNameResolver } from '../../src/resolve.js';
 import type { Dnsmasq } from '../cluster/dnsmasq.js';
+import { waitUntil } from '../cluster/wait.js';
 import { describeWith } from '../support/requirements.js';
 import { startLoopbackDns } from './loopback.js';
 
@@ -43,11 +44,12 @@ describeWith(['dnsmasq'], 'resolution through a real DNS server', () => {
     expect(await reasonOf(resolver([6])('two.svc.ns.svc.cluster.local'))).toBe('no address');
   });
 
-  test('a record published later resolves on the next attempt', async () => {
+  test('a record published later resolves on the next attempt: "no such name" is not remembered', async () => {
     const resolve = resolver([4]);
     expect(await reasonOf(resolve('late.svc.ns.svc.cluster.local'))).toBe('no such name');
     dns.set('late', 'late.svc.ns.svc.cluster.local', ['127.1.0.9']);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // dnsmasq re-reads its records on change: wait until a resolver that never asked serves the name.
+    await waitUntil('dnsmasq to serve the new record', async () => (await resolver([4])('late.svc.ns.svc.cluster.local').catch(() => [])).length > 0, { timeoutMs: 5000 });
     expect(await resolve('late.svc.ns.svc.cluster.local')).toEqual(['127.1.0.9']);
   });
 
@@ -58,13 +60,14 @@ describeWith(['dnsmasq'], 'resolution through a real DNS server', () => {
       const started = performance.now();
       const reason = await reasonOf(resolver([4], [`127.0.0.1:${silent.address().port}`])('x.svc.ns.svc.cluster.local'));
       expect(reason).toBe('DNS timed out');
-      // The hard deadline is the attempt timeout plus a margin; never the OS's own retry schedule.
-      expect(performance.now() - started).toBeLessThan(1000 + 250 + 500);
+      // The hard deadline is the attempt timeout (slack for a busy machine); never the OS's own retry
+      // schedule, which is 5 s a try.
+      expect(performance.now() - started).toBeLessThan(1000 + 2000);
       // An attempt given a longer deadline (after timeouts in a row) waits that long, and no longer.
       const longer = performance.now();
       expect(await reasonOf(resolver([4], [`127.0.0.1:${silent.address().port}`])('x.svc.ns.svc.cluster.local', undefined, 2000))).toBe('DNS timed out');
       expect(performance.now() - longer).toBeGreaterThanOrEqual(1900);
-      expect(performance.now() - longer).toBeLessThan(2000 + 250 + 500);
+      expect(performance.now() - longer).toBeLessThan(2000 + 2000);
     } finally {
       silent.close();
     }

@@ -78,34 +78,34 @@ describeWith([...CLUSTER_NEEDS], 'networks of the simulated cluster', () => {
     const star = { count: 3, args: ['--topology', 'star'] };
     const zero = await startRollcallPod(cluster, 0, { ...star, env: { ROLLCALL_LOG_INTERVAL: '100ms' } });
     const one = await startRollcallPod(cluster, 1, star);
-    await waitUntil('index 1 to check in with index 0', () => /2\/3 ready/.test(zero.report.stderr), { timeoutMs: 15_000 });
-    // Its session is up; its own check (one query, one local connection) is done well within this.
-    await sleep(1000);
+    // Index 2 is here from the start, but its record comes late: until then it cannot arrive, and index 0
+    // lists who is here and has not arrived. Index 1 off that list has arrived, over TCP.
+    const two = await startRollcallPod(cluster, 2, { ...star, readyDelayMs: 5000 });
+    const onlyTwo = /2\/3 ready; waiting for example-job-2\.headless-svc \(still checking its peers\)$/m;
+    await waitUntil('index 1 to have arrived at index 0', () => onlyTwo.test(zero.report.stderr), { timeoutMs: 15_000 });
     await one.cutTcp();
-    const two = await startRollcallPod(cluster, 2, star);
+    expect(two.report.recordAt, 'index 2 could arrive before index 1 lost its TCP').toBeUndefined();
+    // Released while its TCP is still cut: the datagram is the only way the release can reach it.
     await waitUntil('index 1 to release with its TCP cut', () => releasedAt(one.report) !== undefined, { timeoutMs: 10_000 });
-    const [zeroAt, oneAt] = [releasedAt(zero.report) as number, releasedAt(one.report) as number];
     await one.heal();
     for (const report of await finishAll([zero, one, two])) expect(report.exitCode, describeReport(report)).toBe(0);
-    expect(oneAt - zeroAt).toBeLessThan(1000);
   });
 
-  test('20% packet loss both ways on every pod: still releases, within what the retry schedule explains', async () => {
+  test('20% packet loss both ways on every pod: every pod still releases, none before the last arrived', async () => {
     const cluster = await createCluster();
     const count = 4;
     // The loss is in place before each container starts: every packet rollcall ever sends is at risk.
     const pods = await Promise.all(Array.from({ length: count }, (_, index) => startRollcallPod(cluster, index, { count, lossPercent: 20 })));
     const reports = await finishAll(pods);
-    const first = Math.min(...reports.map((report) => report.startedAt));
-    const released = reports.map((report) => releasedAt(report) as number);
-    for (const report of reports) expect(report.exitCode, describeReport(report)).toBe(0);
+    const lastStarted = Math.max(...reports.map((report) => report.startedAt));
     // 20% on each pod's link is 36% per direction of a path: a check's connection and handshake get
     // through whole in a minority of attempts, and a failed one costs its deadline (2 s, doubling after
-    // timeouts in a row up to 8 s) plus a backoff of at most 2 s. Measured on this 2-core machine over
-    // 45 runs: median 7 s, slowest 27 s. 45 s allows several more consecutive failures on a path.
-    expect(Math.max(...released) - first).toBeLessThan(45_000);
-    // The release is pushed, and re-sent by datagram every 100 ms until acked: a lost release costs an
-    // interval, not TCP's doubling retransmission timeout (which measured up to 5.7 s here before).
-    expect(Math.max(...released) - Math.min(...released)).toBeLessThan(3000);
+    // timeouts in a row up to 8 s) plus a backoff of at most 2 s. How long that takes, and how close
+    // together the release lands (datagrams re-sent every 100 ms), are figures, not assertions: the
+    // README gives them as measured; the test holds the outcome and the order.
+    for (const report of reports) {
+      expect(report.exitCode, describeReport(report)).toBe(0);
+      expect(releasedAt(report) as number, report.name).toBeGreaterThanOrEqual(lastStarted);
+    }
   });
 });

@@ -6,14 +6,25 @@ export interface ProcessResult {
   stderr: string;
 }
 
-/** Runs argv to its end (SIGKILL at `timeoutMs`) with only PATH and `env`; `onSpawn` may signal it. */
-export function runProcess(argv: readonly string[], env: Record<string, string> = {}, timeoutMs = 20_000, onSpawn?: (pid: number) => void): Promise<ProcessResult> {
+export interface RunOptions {
+  /** SIGKILL after this long. */
+  timeoutMs?: number;
+  onSpawn?: (pid: number) => void;
+  /** Each chunk of stderr as it comes, with the process's pid: to act on what it says (signal it, say). */
+  onStderr?: (chunk: string, pid: number) => void;
+}
+
+/** Runs argv to its end with only PATH and `env`. */
+export function runProcess(argv: readonly string[], env: Record<string, string> = {}, { timeoutMs = 20_000, onSpawn, onStderr }: RunOptions = {}): Promise<ProcessResult> {
   return new Promise((resolve) => {
     const child = spawn(argv[0] as string, argv.slice(1), { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk) => (stdout += String(chunk)));
-    child.stderr.on('data', (chunk) => (stderr += String(chunk)));
+    child.stderr.on('data', (chunk) => {
+      stderr += String(chunk);
+      if (child.pid !== undefined) onStderr?.(String(chunk), child.pid);
+    });
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.on('error', (error) => (stderr += String(error)));
     child.on('exit', (code) => {
