@@ -3,10 +3,10 @@
 // arrives and waits for the release. Prints one JSON line when done.
 import { once } from 'node:events';
 import { connect } from 'node:net';
-import { handshake } from '../src/barrier/handshake.js';
-import { startListener, type Listener } from '../src/barrier/listener.js';
-import { ReleaseReceiver } from '../src/barrier/nudge.js';
-import type { WireIdentity } from '../src/barrier/protocol.js';
+import { handshake } from '../src/transport/handshake.js';
+import { startListener, type Listener } from '../src/transport/listener.js';
+import { ReleaseReceiver } from '../src/transport/release-datagrams.js';
+import type { WireIdentity } from '../src/transport/authentication.js';
 
 const [first, last, size, port, job, coordinatorAddress, arrive] = process.argv.slice(2);
 const from = Number(first);

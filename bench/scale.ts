@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { Dnsmasq } from '../test/cluster/dnsmasq.js';
-import { peerFqdn } from '../src/names.js';
+import { peerFqdn } from '../src/identity/names.js';
 
 const JOB = 'scale';
 const FARM_PROCESSES = 4;

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { LocalDnsServer } from '../src/cli/dns-server.js';
-import { peerFqdn } from '../src/names.js';
+import { peerFqdn } from '../src/identity/names.js';
 import { ROLLCALL } from '../test/integration/support.js';
 import { EXECUTABLE } from '../test/support/requirements.js';
 import { median } from './release-lag.js';

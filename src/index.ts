@@ -1,6 +1,6 @@
 export { waitForPeers, type Group, type Peer, type BarrierOptions } from './barrier/wait-for-peers.js';
 export { DEFAULTS, type WaitForPeersOptions, type Progress, type Topology, type IpFamilySetting } from './options.js';
-export { readIdentity, type Identity, type IdentityOptions, type PodFiles } from './identity.js';
-export { isDnsLabel, peerShortName, peerFqdn, podHostname } from './names.js';
+export { readIdentity, type Identity, type IdentityOptions, type PodFiles } from './identity/identity.js';
+export { isDnsLabel, peerShortName, peerFqdn, podHostname } from './identity/names.js';
 export { RollcallError, ConfigError, PeersTimeoutError, ProbeUnavailableError, type MissingPeer, type MissingReason } from './errors.js';
-export type { ProbeTarget, ProbeFunction, ProbeSpec } from './probes/types.js';
+export type { ProbeTarget, ProbeFunction, ProbeSpec } from './discovery/probes/types.js';

@@ -1,11 +1,11 @@
 import { networkInterfaces } from 'node:os';
 import { isIP } from 'node:net';
 import { ConfigError } from './errors.js';
-import { detectIdentity, type Identity, type IdentityOptions } from './identity.js';
-import { parseDnsServers, type IpFamily } from './resolve.js';
+import { detectIdentity, type Identity, type IdentityOptions } from './identity/identity.js';
+import { parseDnsServers, type IpFamily } from './discovery/resolve.js';
 import { SettingSource, parseDuration, parseInteger, type Env } from './settings.js';
-import type { Backoff } from './barrier/check.js';
-import type { ProbeSpec } from './probes/types.js';
+import type { Backoff } from './discovery/peer-check.js';
+import type { ProbeSpec } from './discovery/probes/types.js';
 
 export type Topology = 'mesh' | 'star';
 export type IpFamilySetting = 'auto' | 'ipv4' | 'ipv6' | 'dual';

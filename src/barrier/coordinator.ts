@@ -1,7 +1,8 @@
 import type { Topology } from '../options.js';
-import { keepSessionAlive } from './heartbeat.js';
-import { ReleaseSender } from './nudge.js';
-import { MAX_SEEN, type FrameChannel, type Hello } from './protocol.js';
+import { keepSessionAlive } from '../transport/heartbeat.js';
+import { ReleaseSender } from '../transport/release-datagrams.js';
+import { MAX_SEEN, type Hello } from '../transport/wire-format.js';
+import { type FrameChannel } from '../transport/frame-channel.js';
 import { Deferred, generationTime, type BarrierRole, type BarrierView, type Release } from './role.js';
 
 /** Above this size the release frame leaves the roster out: N frames of N addresses each would be O(N²) bytes. */

@@ -1,8 +1,9 @@
 import type { MissingReason } from '../errors.js';
-import type { Dialed } from './handshake.js';
-import { PeerCheck, type Limiter, type Schedule } from './check.js';
-import { keepSessionAlive } from './heartbeat.js';
-import { ReleaseReceiver, type OnRelease } from './nudge.js';
+import type { Dialed } from '../transport/handshake.js';
+import { PeerCheck, type Schedule } from '../discovery/peer-check.js';
+import { type Limiter } from '../discovery/limiter.js';
+import { keepSessionAlive } from '../transport/heartbeat.js';
+import { ReleaseReceiver, type OnRelease } from '../transport/release-datagrams.js';
 import { Deferred, type BarrierRole, type BarrierView, type Release } from './role.js';
 
 const RESEND_MS = 1000;

@@ -1,17 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import { AttemptError, MISSING_REASONS, PeersTimeoutError, describeMissing, type MissingPeer, type MissingReason } from '../errors.js';
-import { peerFqdn, peerShortName } from '../names.js';
+import { peerFqdn, peerShortName } from '../identity/names.js';
 import { DEFAULTS, resolveConfig, type Config, type Progress, type Topology, type WaitForPeersOptions } from '../options.js';
-import { createNameResolver, type ResolveName } from '../resolve.js';
+import { createNameResolver, type ResolveName } from '../discovery/resolve.js';
 import { withDeadline } from '../deadline.js';
-import { buildProbe } from '../probes/index.js';
-import type { Probe, ProbeResult } from '../probes/types.js';
-import { Limiter, PeerCheck, type Schedule } from './check.js';
+import { buildProbe } from '../discovery/probes/index.js';
+import type { Probe, ProbeResult } from '../discovery/probes/types.js';
+import { Limiter } from '../discovery/limiter.js';
+import { PeerCheck, type Schedule } from '../discovery/peer-check.js';
 import { Coordinator, ROSTER_LIMIT } from './coordinator.js';
-import { dialPeer } from './handshake.js';
-import { startListener } from './listener.js';
+import { dialPeer } from '../transport/handshake.js';
+import { startListener } from '../transport/listener.js';
 import { MemberSession } from './member.js';
-import { MAX_FRAME_BYTES, isValidBarrierName, type WireIdentity } from './protocol.js';
+import { MAX_FRAME_BYTES, isValidBarrierName } from '../transport/wire-format.js';
+import { type WireIdentity } from '../transport/authentication.js';
 import { newGeneration } from './role.js';
 
 export interface Peer {

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { peerFqdn, peerShortName } from '../names.js';
+import { peerFqdn, peerShortName } from '../identity/names.js';
 import { LocalDnsServer } from './dns-server.js';
 import type { Logger } from './logger.js';
 import { selfCommand } from './runtime.js';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { LocalDnsServer } from '../../src/cli/dns-server.js';
-import { peerFqdn } from '../../src/names.js';
+import { peerFqdn } from '../../src/identity/names.js';
 import { ROLLCALL, assertBuilt } from '../integration/support.js';
 import { runProcess, type ProcessResult, type RunOptions } from '../support/process.js';
 import { describeWith } from '../support/requirements.js';

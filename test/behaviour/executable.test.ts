@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { LocalDnsServer } from '../../src/cli/dns-server.js';
-import { peerFqdn } from '../../src/names.js';
+import { peerFqdn } from '../../src/identity/names.js';
 import manifest from '../../package.json' with { type: 'json' };
 import { ROLLCALL } from '../integration/support.js';
 import { runProcess } from '../support/process.js';

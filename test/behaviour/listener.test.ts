@@ -1,9 +1,10 @@
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { dialPeer } from '../../src/barrier/handshake.js';
-import { MAX_PENDING_PER_ADDRESS, startListener, type Listener, type ListenerOptions } from '../../src/barrier/listener.js';
-import { MAX_FRAME_BYTES, newNonce, proof, type WireIdentity } from '../../src/barrier/protocol.js';
+import { dialPeer } from '../../src/transport/handshake.js';
+import { MAX_PENDING_PER_ADDRESS, startListener, type Listener, type ListenerOptions } from '../../src/transport/listener.js';
+import { MAX_FRAME_BYTES } from '../../src/transport/wire-format.js';
+import { newNonce, proof, type WireIdentity } from '../../src/transport/authentication.js';
 import { waitUntil } from '../cluster/wait.js';
 
 const own: WireIdentity = { job: 'job', uid: 'uid', size: 4, index: 0, gen: 'gen-0' };

@@ -1,7 +1,7 @@
 import { createSocket } from 'node:dgram';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { AttemptError } from '../../src/errors.js';
-import { createNameResolver } from '../../src/resolve.js';
+import { createNameResolver } from '../../src/discovery/resolve.js';
 import type { Dnsmasq } from '../cluster/dnsmasq.js';
 import { waitUntil } from '../cluster/wait.js';
 import { describeWith } from '../support/requirements.js';

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { isDnsLabel } from '../../src/names.js';
+import { isDnsLabel } from '../../src/identity/names.js';
 
 const DIR = join(import.meta.dirname, '../../examples');
 type Doc = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any

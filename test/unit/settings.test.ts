@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { ConfigError } from '../../src/errors.js';
 import { parseDuration, parseInteger } from '../../src/settings.js';
-import { parseDnsServers } from '../../src/resolve.js';
+import { parseDnsServers } from '../../src/discovery/resolve.js';
 
 describe('durations as ROLLCALL_TIMEOUT takes them', () => {
   test.each([

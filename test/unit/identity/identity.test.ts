@@ -2,8 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { ConfigError } from '../../src/errors.js';
-import { parseKubeletHosts, parseSearchDomain, readIdentity } from '../../src/identity.js';
+import { ConfigError } from '../../../src/errors.js';
+import { parseKubeletHosts, parseSearchDomain, readIdentity } from '../../../src/identity/identity.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rollcall-identity-'));
 function file(name: string, text: string): string {

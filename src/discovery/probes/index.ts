@@ -1,4 +1,4 @@
-import { AttemptError } from '../errors.js';
+import { AttemptError } from '../../errors.js';
 import { icmpProbe } from './icmp.js';
 import { tcpPortProbe } from './tcp.js';
 import type { Probe, ProbeFunction, ProbeSpec } from './types.js';

@@ -1,7 +1,9 @@
 import type { Socket } from 'node:net';
 import { AttemptError } from '../errors.js';
-import { connectAny } from '../probes/tcp.js';
-import { FrameChannel, MAX_FRAME_BYTES, PROTOCOL_VERSION, newNonce, proof, proofMatches, type Role, type WireIdentity } from './protocol.js';
+import { connectAny } from '../discovery/probes/tcp.js';
+import { FrameChannel } from './frame-channel.js';
+import { MAX_FRAME_BYTES, PROTOCOL_VERSION, type Role } from './wire-format.js';
+import { newNonce, proof, proofMatches, type WireIdentity } from './authentication.js';
 
 export interface DialOptions {
   addresses: readonly string[];

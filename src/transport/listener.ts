@@ -1,6 +1,8 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { ConfigError } from '../errors.js';
-import { FrameChannel, PROTOCOL_VERSION, newNonce, proof, refusal, type Hello, type WireIdentity } from './protocol.js';
+import { FrameChannel } from './frame-channel.js';
+import { PROTOCOL_VERSION, type Hello } from './wire-format.js';
+import { newNonce, proof, refusal, type WireIdentity } from './authentication.js';
 
 export interface ListenerOptions {
   host: string | undefined;

@@ -1,4 +1,4 @@
-import type { FrameChannel } from './protocol.js';
+import type { FrameChannel } from './frame-channel.js';
 
 /** A beat goes out this many times per session timeout: a few lost beats alone never end a session. */
 const BEATS_PER_TIMEOUT = 6;

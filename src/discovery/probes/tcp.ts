@@ -1,5 +1,5 @@
 import { connect, type Socket } from 'node:net';
-import { AttemptError, type MissingReason } from '../errors.js';
+import { AttemptError, type MissingReason } from '../../errors.js';
 import type { Probe, ProbeTarget } from './types.js';
 
 export interface Connected {

@@ -1,6 +1,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { isIPv4, isIPv6 } from 'node:net';
-import { encodeDatagram, newNonce, parseDatagram, proofMatches, type Datagram } from './protocol.js';
+import { encodeDatagram, parseDatagram, type Datagram } from './wire-format.js';
+import { newNonce, proofMatches } from './authentication.js';
 
 export type OnRelease = (barrier: string, roster: string[][] | undefined) => void;
 

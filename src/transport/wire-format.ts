@@ -1,13 +1,11 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { isIP, type Socket } from 'node:net';
+import { isIP } from 'node:net';
 
 /**
- * Newline-delimited JSON frames. Every inbound frame is bounded: a peer that sends more than
- * `maxFrameBytes` without a newline, or anything that is not a known message, loses its connection.
+ * What goes on the wire, and the only way in: newline-delimited JSON frames on a session, and datagrams
+ * beside it. Every inbound message is bounded and validated field by field; anything else is dropped.
  */
 export const PROTOCOL_VERSION = 1;
 export const MAX_FRAME_BYTES = 4096;
-const QUEUE_BYTES = 64 * 1024;
 
 export type Role = 'probe' | 'member';
 
@@ -146,115 +144,4 @@ export function encodeDatagram(datagram: Datagram): Buffer | undefined {
 
 export function isValidBarrierName(name: string): boolean {
   return BARRIER.test(name);
-}
-
-/**
- * One socket speaking frames. Bad input of any kind destroys the socket: a connection that misbehaves
- * once is not worth a second reading.
- */
-export class FrameChannel {
-  readonly socket: Socket;
-  private buffered = '';
-  private readonly maxFrameBytes: number;
-  private handler: ((frame: Frame) => void) | undefined;
-  private readonly queue: Frame[] = [];
-  private queuedBytes = 0;
-
-  constructor(socket: Socket, maxFrameBytes = MAX_FRAME_BYTES) {
-    this.socket = socket;
-    this.maxFrameBytes = maxFrameBytes;
-    socket.setEncoding('utf8');
-    socket.on('data', (chunk: string) => this.receive(chunk));
-    socket.on('error', () => socket.destroy());
-  }
-
-  /** Frames that arrived before a handler was set are delivered to it first, in order. */
-  onFrame(handler: (frame: Frame) => void): void {
-    this.handler = handler;
-    while (this.queue.length > 0 && this.handler === handler) handler(this.queue.shift() as Frame);
-    if (this.queue.length === 0) this.queuedBytes = 0;
-  }
-
-  send(frame: Frame): void {
-    if (!this.socket.destroyed && this.socket.writable) this.socket.write(`${JSON.stringify(frame)}\n`);
-  }
-
-  /** The next frame, or rejection when the socket closes or `timeoutMs` passes first. */
-  next(timeoutMs: number): Promise<Frame> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => done(new Error('timed out waiting for a frame')), timeoutMs);
-      const onClose = () => done(new Error('connection closed'));
-      const done = (error?: Error, frame?: Frame) => {
-        clearTimeout(timer);
-        this.socket.off('close', onClose);
-        this.handler = undefined;
-        if (error !== undefined) reject(error);
-        else resolve(frame as Frame);
-      };
-      this.socket.once('close', onClose);
-      if (this.socket.destroyed) return onClose();
-      this.onFrame((frame) => done(undefined, frame));
-    });
-  }
-
-  private receive(chunk: string): void {
-    this.buffered += chunk;
-    let newline: number;
-    while ((newline = this.buffered.indexOf('\n')) !== -1) {
-      const line = this.buffered.slice(0, newline);
-      this.buffered = this.buffered.slice(newline + 1);
-      const frame = line.length <= this.maxFrameBytes ? parseFrame(line) : undefined;
-      if (frame === undefined) return void this.socket.destroy();
-      if (this.handler !== undefined) this.handler(frame);
-      else {
-        this.queue.push(frame);
-        this.queuedBytes += line.length;
-      }
-      if (this.socket.destroyed) return;
-    }
-    // Frames may legitimately wait for a handler (a burst of news right after a handshake), but only so
-    // many bytes of them: the bound is on memory, not on how many small frames a busy group sends.
-    if (this.buffered.length > this.maxFrameBytes || this.queuedBytes > QUEUE_BYTES) this.socket.destroy();
-  }
-}
-
-export function newNonce(): string {
-  return randomBytes(16).toString('hex');
-}
-
-/** Who a pod is on the wire; a peer must match job, uid and size to count. */
-export interface WireIdentity {
-  job: string;
-  uid: string;
-  size: number;
-  index: number;
-  gen: string;
-}
-
-/**
- * Proves knowledge of the shared secret over the other side's fresh nonce, bound to who is speaking and
- * in which direction: a captured proof cannot be replayed, reflected, or moved to another identity.
- * Without a secret the proof is empty and only job, uid and size are compared.
- */
-export function proof(secret: string | undefined, direction: 'c2s' | 's2c', peerNonce: string, who: WireIdentity): string {
-  if (secret === undefined) return '';
-  return createHmac('sha256', secret)
-    .update([`rollcall/${PROTOCOL_VERSION}`, direction, peerNonce, who.job, who.uid, who.size, who.index, who.gen].join('\n'))
-    .digest('hex');
-}
-
-export function proofMatches(expected: string, received: string): boolean {
-  if (expected.length !== received.length) return false;
-  return timingSafeEqual(Buffer.from(expected), Buffer.from(received));
-}
-
-/** Why a hello is refused, or undefined when it belongs to this group. */
-export function refusal(hello: Hello, own: WireIdentity, expectedMac: string): string | undefined {
-  if (hello.v !== PROTOCOL_VERSION) return `protocol version ${hello.v}, expected ${PROTOCOL_VERSION}`;
-  if (hello.job !== own.job) return `job "${hello.job}" is not "${own.job}"`;
-  if (hello.uid !== own.uid) return `job uid "${hello.uid}" is not "${own.uid}" (an older or other job with this name)`;
-  if (hello.size !== own.size) return `group size ${hello.size} is not ${own.size}`;
-  if (hello.index >= own.size) return `index ${hello.index} is outside the group of ${own.size}`;
-  if (!proofMatches(expectedMac, hello.mac)) return 'secret proof does not match (ROLLCALL_SECRET differs)';
-  return undefined;
 }

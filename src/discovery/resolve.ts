@@ -1,7 +1,7 @@
 import { Resolver, lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import { AttemptError, ConfigError, type MissingReason } from './errors.js';
-import { withDeadline } from './deadline.js';
+import { AttemptError, ConfigError, type MissingReason } from '../errors.js';
+import { withDeadline } from '../deadline.js';
 
 export type IpFamily = 4 | 6;
 

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { isIP } from 'node:net';
 import { isSea } from 'node:sea';
-import { AttemptError, ProbeUnavailableError } from '../errors.js';
+import { AttemptError, ProbeUnavailableError } from '../../errors.js';
 import type { Probe } from './types.js';
 
 interface PingSession {

@@ -1,5 +1,6 @@
 import pRetry from 'p-retry';
 import { AttemptError, type MissingReason } from '../errors.js';
+import type { Limiter } from './limiter.js';
 
 export interface Backoff {
   minDelayMs: number;
@@ -18,25 +19,6 @@ export interface Schedule extends Backoff {
  */
 export const MAX_DEADLINE_FACTOR = 4;
 const TIMEOUTS: readonly MissingReason[] = ['timed out', 'DNS timed out'];
-
-/** Bounds how many attempts (DNS query plus probe) run at once; a peer waiting out its backoff holds no seat. */
-export class Limiter {
-  private active = 0;
-  private readonly waiting: (() => void)[] = [];
-
-  constructor(private readonly limit: number) {}
-
-  async run<T>(work: () => Promise<T>): Promise<T> {
-    if (this.active >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    this.active += 1;
-    try {
-      return await work();
-    } finally {
-      this.active -= 1;
-      this.waiting.shift()?.();
-    }
-  }
-}
 
 class Kicked extends Error {
   override name = 'Kicked';

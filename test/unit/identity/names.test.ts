@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { ConfigError } from '../../src/errors.js';
-import { assertDnsLabel, assertDomain, isDnsLabel, peerFqdn, peerShortName, podHostname } from '../../src/names.js';
+import { ConfigError } from '../../../src/errors.js';
+import { assertDnsLabel, assertDomain, isDnsLabel, peerFqdn, peerShortName, podHostname } from '../../../src/identity/names.js';
 
 describe('peer names', () => {
   test('follow the Indexed Job pattern', () => {

@@ -1,7 +1,8 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { afterEach, describe, expect, test } from 'vitest';
-import { ReleaseReceiver, ReleaseSender } from '../../src/barrier/nudge.js';
-import { MAX_DATAGRAM_BYTES, newNonce, parseDatagram } from '../../src/barrier/protocol.js';
+import { ReleaseReceiver, ReleaseSender } from '../../src/transport/release-datagrams.js';
+import { MAX_DATAGRAM_BYTES, parseDatagram } from '../../src/transport/wire-format.js';
+import { newNonce } from '../../src/transport/authentication.js';
 import { waitUntil } from '../cluster/wait.js';
 
 /** Release datagrams over real UDP sockets on loopback. */

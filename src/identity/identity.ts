@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { hostname as osHostname } from 'node:os';
 import { isIP } from 'node:net';
-import { ConfigError } from './errors.js';
+import { ConfigError } from '../errors.js';
 import { assertDnsLabel, assertDomain, podHostname } from './names.js';
-import { SettingSource, parseInteger, type Env } from './settings.js';
+import { SettingSource, parseInteger, type Env } from '../settings.js';
 
 /** Who this pod is within its Indexed Job, and where its peers' names live. */
 export interface Identity {

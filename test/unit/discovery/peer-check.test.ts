@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { Limiter, MAX_DEADLINE_FACTOR, PeerCheck } from '../../../src/barrier/check.js';
+import { Limiter } from '../../../src/discovery/limiter.js';
+import { MAX_DEADLINE_FACTOR, PeerCheck } from '../../../src/discovery/peer-check.js';
 import { AttemptError, type MissingReason } from '../../../src/errors.js';
 
 const schedule = { minDelayMs: 1, maxDelayMs: 1, attemptTimeoutMs: 100 };

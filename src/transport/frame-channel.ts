@@ -1,0 +1,74 @@
+import type { Socket } from 'node:net';
+import { MAX_FRAME_BYTES, parseFrame, type Frame } from './wire-format.js';
+
+const QUEUE_BYTES = 64 * 1024;
+
+/**
+ * One socket speaking frames. Bad input of any kind destroys the socket: a connection that misbehaves
+ * once is not worth a second reading.
+ */
+export class FrameChannel {
+  readonly socket: Socket;
+  private buffered = '';
+  private readonly maxFrameBytes: number;
+  private handler: ((frame: Frame) => void) | undefined;
+  private readonly queue: Frame[] = [];
+  private queuedBytes = 0;
+
+  constructor(socket: Socket, maxFrameBytes = MAX_FRAME_BYTES) {
+    this.socket = socket;
+    this.maxFrameBytes = maxFrameBytes;
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => this.receive(chunk));
+    socket.on('error', () => socket.destroy());
+  }
+
+  /** Frames that arrived before a handler was set are delivered to it first, in order. */
+  onFrame(handler: (frame: Frame) => void): void {
+    this.handler = handler;
+    while (this.queue.length > 0 && this.handler === handler) handler(this.queue.shift() as Frame);
+    if (this.queue.length === 0) this.queuedBytes = 0;
+  }
+
+  send(frame: Frame): void {
+    if (!this.socket.destroyed && this.socket.writable) this.socket.write(`${JSON.stringify(frame)}\n`);
+  }
+
+  /** The next frame, or rejection when the socket closes or `timeoutMs` passes first. */
+  next(timeoutMs: number): Promise<Frame> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => done(new Error('timed out waiting for a frame')), timeoutMs);
+      const onClose = () => done(new Error('connection closed'));
+      const done = (error?: Error, frame?: Frame) => {
+        clearTimeout(timer);
+        this.socket.off('close', onClose);
+        this.handler = undefined;
+        if (error !== undefined) reject(error);
+        else resolve(frame as Frame);
+      };
+      this.socket.once('close', onClose);
+      if (this.socket.destroyed) return onClose();
+      this.onFrame((frame) => done(undefined, frame));
+    });
+  }
+
+  private receive(chunk: string): void {
+    this.buffered += chunk;
+    let newline: number;
+    while ((newline = this.buffered.indexOf('\n')) !== -1) {
+      const line = this.buffered.slice(0, newline);
+      this.buffered = this.buffered.slice(newline + 1);
+      const frame = line.length <= this.maxFrameBytes ? parseFrame(line) : undefined;
+      if (frame === undefined) return void this.socket.destroy();
+      if (this.handler !== undefined) this.handler(frame);
+      else {
+        this.queue.push(frame);
+        this.queuedBytes += line.length;
+      }
+      if (this.socket.destroyed) return;
+    }
+    // Frames may legitimately wait for a handler (a burst of news right after a handshake), but only so
+    // many bytes of them: the bound is on memory, not on how many small frames a busy group sends.
+    if (this.buffered.length > this.maxFrameBytes || this.queuedBytes > QUEUE_BYTES) this.socket.destroy();
+  }
+}
