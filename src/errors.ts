@@ -120,3 +120,12 @@ export class AttemptError extends Error {
     this.detail = detail;
   }
 }
+
+/** Of the failures of one attempt's parts (a name's families, a peer's addresses), the one that says most. */
+export function mostTelling(failures: readonly AttemptError[], ranking: readonly MissingReason[]): AttemptError | undefined {
+  const rank = (failure: AttemptError) => {
+    const position = ranking.indexOf(failure.reason);
+    return position === -1 ? ranking.length : position;
+  };
+  return failures.reduce<AttemptError | undefined>((best, failure) => (best === undefined || rank(failure) < rank(best) ? failure : best), undefined);
+}

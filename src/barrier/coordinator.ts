@@ -1,9 +1,11 @@
 import type { Topology } from '../options.js';
+import { systemClock, type Cancel, type Clock } from '../time/clock.js';
+import { withDeadline } from '../time/deadline.js';
 import { keepSessionAlive } from '../transport/heartbeat.js';
-import { ReleaseSender } from '../transport/release-datagrams.js';
+import { ReleaseSender, type DatagramSender, type OnDatagramAck } from '../transport/release-datagrams.js';
+import type { Session } from '../transport/session.js';
 import { MAX_SEEN, type Hello } from '../transport/wire-format.js';
-import { type FrameChannel } from '../transport/frame-channel.js';
-import { Deferred, generationTime, type BarrierRole, type BarrierView, type Release } from './role.js';
+import { Deferred, generationTime, type BarrierRole, type BarrierView, type MissingLink, type Release } from './role.js';
 
 /** Above this size the release frame leaves the roster out: N frames of N addresses each would be O(N²) bytes. */
 export const ROSTER_LIMIT = 256;
@@ -12,9 +14,25 @@ const ANNOUNCE_WINDOW_MS = 50;
 /** A member that has not acked its release gets it again by datagram this often, at a fixed pace. */
 const NUDGE_INTERVAL_MS = 100;
 
+export interface CoordinatorOptions {
+  size: number;
+  topology: Topology;
+  /** Silence after which a member's session counts as gone. */
+  sessionTimeoutMs: number;
+  /** How often progress goes out to the members while a barrier waits. */
+  progressIntervalMs: number;
+  /** Why an index has not arrived, as this pod's own check of it tells. */
+  reasonFor(index: number): string;
+  /** A pod joined or arrived: it is running and its own record resolves for it. */
+  onSeen(index: number): void;
+  clock?: Clock;
+  /** The datagram sockets that carry releases; acks come back through `onAck`. */
+  openDatagrams?(onAck: OnDatagramAck): DatagramSender;
+}
+
 interface Member {
   gen: string;
-  channel: FrameChannel;
+  channel: Session;
   /** Where and how to reach the member by datagram, once it said. */
   nudge?: { address: string; port: number; token: string };
 }
@@ -36,10 +54,16 @@ export class Coordinator implements BarrierRole {
   /** Pods whose session closed: they were here and went (gave up, crashed, were replaced). */
   private readonly left = new Set<number>();
   private readonly barriers = new Map<string, BarrierState>();
-  private readonly progressTimer: NodeJS.Timeout;
+  private readonly size: number;
+  private readonly topology: Topology;
+  private readonly sessionTimeoutMs: number;
+  private readonly reasonFor: (index: number) => string;
+  private readonly onSeen: (index: number) => void;
+  private readonly clock: Clock;
+  private readonly stopProgress: Cancel;
   private dirty = new Set<string>();
   private readonly unannounced = new Set<number>();
-  private announceTimer: NodeJS.Timeout | undefined;
+  private cancelAnnounce: Cancel | undefined;
   private lastAnnounce = Number.NEGATIVE_INFINITY;
   /**
    * In a mesh every pod waits on its own check of a newcomer, so news of each join and arrival goes to
@@ -47,38 +71,43 @@ export class Coordinator implements BarrierRole {
    * coordinator's count matters, and nothing is sent.
    */
   private readonly announce: boolean;
-  private readonly datagrams = new ReleaseSender((token, barrier) => this.datagramAck(token, barrier));
+  private readonly datagrams: DatagramSender;
   private readonly tokens = new Map<string, number>();
-  private nudgeTimer: NodeJS.Timeout | undefined;
+  private cancelNudges: Cancel | undefined;
   private closing = false;
 
-  constructor(
-    private readonly size: number,
-    /** Why an index has not arrived, as this pod's own check of it tells. */
-    private readonly reasonFor: (index: number) => string,
-    /** A pod joined or arrived: it is running and its own record resolves for it. */
-    private readonly onSeen: (index: number) => void,
-    progressIntervalMs: number,
-    private readonly topology: Topology,
-    private readonly sessionTimeoutMs: number,
-  ) {
-    this.announce = topology === 'mesh';
-    this.progressTimer = setInterval(() => this.tick(), progressIntervalMs);
-    this.progressTimer.unref();
+  constructor(options: CoordinatorOptions) {
+    ({ size: this.size, topology: this.topology, sessionTimeoutMs: this.sessionTimeoutMs, reasonFor: this.reasonFor, onSeen: this.onSeen } = options);
+    this.clock = options.clock ?? systemClock;
+    const openDatagrams = options.openDatagrams ?? ((onAck) => new ReleaseSender(onAck));
+    this.datagrams = openDatagrams((token, barrier) => this.datagramAck(token, barrier));
+    this.announce = this.topology === 'mesh';
+    this.stopProgress = this.clock.every(options.progressIntervalMs, () => this.tick());
   }
 
-  addMember(channel: FrameChannel, hello: Hello): void {
+  /** Nothing runs on its own here: members call in, and the progress ticks from the constructor on. */
+  start(): void {}
+
+  /** Index 0 does not wait on any one peer's handshake: members come to it. */
+  heardFrom(): void {}
+
+  /** Index 0 needs no session of its own: it is the other end of everyone's. */
+  missingLinks(): MissingLink[] {
+    return [];
+  }
+
+  addMember(channel: Session, hello: Hello): void {
     // One session per index: a newer pod replaces an older one, and a new session from the same pod
     // replaces its previous one (which may be half-open after a network blip).
     const existing = this.members.get(hello.index);
     if (existing !== undefined) {
       if (existing.gen !== hello.gen && generationTime(existing.gen) > generationTime(hello.gen)) {
         channel.send({ t: 'refuse', reason: `superseded by a newer pod with index ${hello.index}` });
-        channel.socket.end();
+        channel.end();
         return;
       }
       this.members.delete(hello.index);
-      existing.channel.socket.destroy();
+      existing.channel.destroy();
     }
     const member: Member = { gen: hello.gen, channel };
     this.members.set(hello.index, member);
@@ -87,10 +116,10 @@ export class Coordinator implements BarrierRole {
       if (frame.t === 'arrive') this.arrive(frame.barrier, frame.addrs, hello.index);
       else if (frame.t === 'ack') this.ack(frame.barrier, hello.index);
       else if (frame.t === 'nudge') this.noteNudge(member, hello.index, frame.port, frame.token);
-      else if (frame.t !== 'beat') channel.socket.destroy();
+      else if (frame.t !== 'beat') channel.destroy();
     });
-    keepSessionAlive(channel, this.sessionTimeoutMs);
-    channel.socket.once('close', () => {
+    keepSessionAlive(channel, this.sessionTimeoutMs, this.clock);
+    channel.onClose(() => {
       if (member.nudge !== undefined) this.tokens.delete(member.nudge.token);
       if (this.members.get(hello.index) !== member) return;
       this.members.delete(hello.index);
@@ -111,8 +140,8 @@ export class Coordinator implements BarrierRole {
     state.arrived.set(index, addrs);
     if (state.release.settled) {
       // A late joiner or a replaced pod: the group has already gone, so it goes at once, and its ack is
-      // awaited afresh (a replaced pod's predecessor may have acked for its index).
-      state.acked.delete(index);
+      // awaited afresh (a replaced pod's predecessor may have acked for its index), close() included.
+      if (state.acked.delete(index) && state.allAcked.settled) state.allAcked = new Deferred();
       this.sendRelease(barrier, index, state);
       this.scheduleNudges();
       return;
@@ -152,19 +181,18 @@ export class Coordinator implements BarrierRole {
 
   /** Waits, bounded, until every member has confirmed every release: nobody is left talking to a closed port. */
   async close(timeoutMs: number): Promise<void> {
-    clearInterval(this.progressTimer);
-    clearTimeout(this.announceTimer);
+    this.stopProgress();
+    this.cancelAnnounce?.();
     const pending = [...this.barriers.values()].filter((state) => state.release.settled).map((state) => state.allAcked.promise);
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([Promise.all(pending), new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
-    clearTimeout(timer);
+    // Past the bound, whoever has not acked is on its own: it has the release or will time out.
+    await withDeadline(Promise.all(pending), timeoutMs, () => new Error('acks timed out'), undefined, this.clock).catch(() => {});
     this.closing = true;
-    clearTimeout(this.nudgeTimer);
+    this.cancelNudges?.();
     this.datagrams.close();
     // Members stop calling back until a coordinator calls them again (a replaced index 0 does).
     for (const member of this.members.values()) {
       member.channel.send({ t: 'bye' });
-      member.channel.socket.end();
+      member.channel.end();
     }
     this.members.clear();
   }
@@ -177,14 +205,14 @@ export class Coordinator implements BarrierRole {
     this.onSeen(index);
     if (!this.announce) return;
     this.unannounced.add(index);
-    if (this.announceTimer !== undefined) return;
-    const wait = Math.max(0, this.lastAnnounce + ANNOUNCE_WINDOW_MS - performance.now());
-    this.announceTimer = setTimeout(() => this.flushSeen(), wait);
+    if (this.cancelAnnounce !== undefined) return;
+    const wait = Math.max(0, this.lastAnnounce + ANNOUNCE_WINDOW_MS - this.clock.now());
+    this.cancelAnnounce = this.clock.after(wait, () => this.flushSeen());
   }
 
   private flushSeen(): void {
-    this.announceTimer = undefined;
-    this.lastAnnounce = performance.now();
+    this.cancelAnnounce = undefined;
+    this.lastAnnounce = this.clock.now();
     const indexes = [...this.unannounced];
     this.unannounced.clear();
     // Only a member still checking its peers has anything to kick; one that has arrived is done with them.
@@ -210,7 +238,7 @@ export class Coordinator implements BarrierRole {
 
   private noteNudge(member: Member, index: number, port: number, token: string): void {
     if (member.nudge !== undefined) this.tokens.delete(member.nudge.token);
-    member.nudge = { address: member.channel.socket.remoteAddress ?? '', port, token };
+    member.nudge = { address: member.channel.remoteAddress, port, token };
     this.tokens.set(token, index);
   }
 
@@ -225,12 +253,11 @@ export class Coordinator implements BarrierRole {
    * doubles with each loss. Acks normally come first, and then nothing is sent at all.
    */
   private scheduleNudges(): void {
-    if (this.nudgeTimer !== undefined || this.closing) return;
-    this.nudgeTimer = setTimeout(() => {
-      this.nudgeTimer = undefined;
+    if (this.cancelNudges !== undefined || this.closing) return;
+    this.cancelNudges = this.clock.after(NUDGE_INTERVAL_MS, () => {
+      this.cancelNudges = undefined;
       if (this.nudgeUnacked()) this.scheduleNudges();
-    }, NUDGE_INTERVAL_MS);
-    this.nudgeTimer.unref();
+    });
   }
 
   /** Whether anyone is still unacked (and worth another round). */

@@ -1,38 +1,66 @@
 import type { MissingReason } from '../errors.js';
-import type { Dialed } from '../transport/handshake.js';
-import { PeerCheck, type Schedule } from '../discovery/peer-check.js';
-import { type Limiter } from '../discovery/limiter.js';
+import { systemClock, type Clock } from '../time/clock.js';
 import { keepSessionAlive } from '../transport/heartbeat.js';
-import { ReleaseReceiver, type OnRelease } from '../transport/release-datagrams.js';
-import { Deferred, type BarrierRole, type BarrierView, type Release } from './role.js';
+import type { OnRelease } from '../transport/release-datagrams.js';
+import type { Session } from '../transport/session.js';
+import { Deferred, type BarrierRole, type BarrierView, type MissingLink, type Release } from './role.js';
 
 const RESEND_MS = 1000;
+
+/** One series of attempts to reach index 0 (a PeerCheck at the edge): retried until a session is made. */
+export interface Connection {
+  /** Resolves with a session to index 0; rejects only when `signal` aborts. */
+  run(signal: AbortSignal): Promise<Session>;
+  /** Index 0 just showed up: cut the backoff short. */
+  kick(): void;
+  /** Why there is no session yet. */
+  readonly reason: MissingReason;
+  readonly detail: string | undefined;
+}
+
+/** A session's datagram socket: where releases by datagram reach this member, and the token they carry. */
+export interface DatagramEar {
+  readonly port: number;
+  readonly token: string;
+  close(): void;
+}
+
+export interface MemberOptions {
+  /** A fresh series of attempts to reach index 0, each time the session is lost. */
+  connection(): Connection;
+  /** Silence after which the session counts as gone. */
+  sessionTimeoutMs: number;
+  /** Opens the datagram ear beside a new session; undefined where no socket can be bound. */
+  openDatagramEar(session: Session, onRelease: OnRelease): Promise<DatagramEar | undefined>;
+  /** The coordinator saw this index join or arrive (mesh only). */
+  onSeen(index: number): void;
+  clock?: Clock;
+}
 
 /**
  * A non-zero index's side: one session to the coordinator, re-established for as long as the group is
  * open (the coordinator may be replaced), over which it reports arrivals and hears releases.
  */
-export class MemberSession implements BarrierRole {
-  /** The current (re)connection attempt; its reason is why index 0 is missing. */
-  connecting: PeerCheck<Dialed>;
-  private current: Dialed | undefined;
+export class Member implements BarrierRole {
+  private connecting: Connection;
+  private current: Session | undefined;
+  /** It was connected once and lost the session: that it left says more than the reconnect's errors. */
+  private lost = false;
+  /**
+   * After the coordinator said goodbye, polling its name for as long as this pod runs would load the
+   * cluster DNS for nothing: a coordinator that comes back (a replaced index 0) dials us, and that wakes us.
+   */
+  private dormant = false;
+  private wake: (() => void) | undefined;
   private readonly arrivals = new Map<string, string[]>();
   private readonly releases = new Map<string, Deferred<Release>>();
   private readonly views = new Map<string, BarrierView>();
   private readonly closed = new AbortController();
+  private readonly clock: Clock;
 
-  constructor(
-    private readonly coordinatorName: string,
-    /** The rollcall port, whose UDP twin this pod's datagram socket takes when it is free. */
-    private readonly port: number,
-    private readonly dial: (signal: AbortSignal, timeoutMs: number) => Promise<Dialed>,
-    private readonly schedule: Schedule,
-    private readonly sessionTimeoutMs: number,
-    private readonly limiter: Limiter,
-    /** The coordinator saw this index join or arrive (mesh only). */
-    private readonly onSeen: (index: number) => void,
-  ) {
-    this.connecting = this.newConnection();
+  constructor(private readonly options: MemberOptions) {
+    this.clock = options.clock ?? systemClock;
+    this.connecting = options.connection();
   }
 
   /** Runs until close(); failures to connect are retried, never thrown. */
@@ -42,42 +70,49 @@ export class MemberSession implements BarrierRole {
       while (!stop.aborted) {
         try {
           if (this.dormant) await this.woken(stop);
-          this.attach(await this.connecting.run(this.schedule, this.limiter, stop));
-          await new Promise((resolve) => this.current?.channel.socket.once('close', resolve));
+          const session = await this.connecting.run(stop);
+          this.attach(session);
+          await new Promise<void>((resolve) => session.onClose(resolve));
         } catch {
           // Only an abort ends run() or woken(); the loop condition sees it.
         }
         if (this.current !== undefined) this.lost = true;
         this.current = undefined;
-        this.connecting = this.newConnection();
+        this.connecting = this.options.connection();
       }
     })();
   }
 
-  get connected(): boolean {
-    return this.current !== undefined;
-  }
-
-  /** Why the coordinator is missing: once it was here, that it left says more than the reconnect's errors. */
-  get missingReason(): { reason: MissingReason; detail: string | undefined } {
-    return this.lost ? { reason: 'left the group', detail: undefined } : { reason: this.connecting.reason, detail: this.connecting.detail };
-  }
-
-  private lost = false;
-
-  /** The coordinator just showed up (it dialled us): stop waiting out the backoff, or wake up. */
-  kick(): void {
+  /** Index 0 dialled us: it just showed up. Stop waiting out the backoff, or wake up. */
+  heardFrom(index: number): void {
+    if (index !== 0) return;
     this.dormant = false;
     this.wake?.();
     this.connecting.kick();
   }
 
-  /**
-   * After the coordinator said goodbye, polling its name for as long as this pod runs would load the
-   * cluster DNS for nothing: a coordinator that comes back (a replaced index 0) dials us, and that wakes us.
-   */
-  private dormant = false;
-  private wake: (() => void) | undefined;
+  missingLinks(): MissingLink[] {
+    if (this.current !== undefined) return [];
+    return [this.lost ? { index: 0, reason: 'left the group', detail: undefined } : { index: 0, reason: this.connecting.reason, detail: this.connecting.detail }];
+  }
+
+  arrive(barrier: string, addrs: string[]): void {
+    this.arrivals.set(barrier, addrs);
+    this.current?.send({ t: 'arrive', barrier, addrs });
+  }
+
+  released(barrier: string): Promise<Release> {
+    return this.release(barrier).promise;
+  }
+
+  view(barrier: string): BarrierView | undefined {
+    return this.views.get(barrier);
+  }
+
+  async close(): Promise<void> {
+    this.closed.abort();
+    this.current?.end();
+  }
 
   private woken(stop: AbortSignal): Promise<void> {
     return new Promise((resolve, reject) => {
@@ -91,66 +126,37 @@ export class MemberSession implements BarrierRole {
     });
   }
 
-  arrive(barrier: string, addrs: string[]): void {
-    this.arrivals.set(barrier, addrs);
-    this.current?.channel.send({ t: 'arrive', barrier, addrs });
-  }
-
-  released(barrier: string): Promise<Release> {
-    return this.release(barrier).promise;
-  }
-
-  view(barrier: string): BarrierView | undefined {
-    return this.views.get(barrier);
-  }
-
-  async close(): Promise<void> {
-    this.closed.abort();
-    this.current?.channel.socket.end();
-  }
-
-  private newConnection(): PeerCheck<Dialed> {
-    return new PeerCheck(0, this.coordinatorName, this.dial, (dialed) => dialed.channel.socket.destroy());
-  }
-
-  private attach(dialed: Dialed): void {
-    this.current = dialed;
+  private attach(session: Session): void {
+    this.current = session;
     // An arrival lost on a lossy link is re-sent until the release comes (the coordinator ignores repeats).
-    const resend = setInterval(() => {
-      for (const [barrier, addrs] of this.arrivals) if (!this.release(barrier).settled) dialed.channel.send({ t: 'arrive', barrier, addrs });
-    }, RESEND_MS);
-    dialed.channel.socket.once('close', () => clearInterval(resend));
-    keepSessionAlive(dialed.channel, this.sessionTimeoutMs);
+    const stopResending = this.clock.every(RESEND_MS, () => {
+      for (const [barrier, addrs] of this.arrivals) if (!this.release(barrier).settled) session.send({ t: 'arrive', barrier, addrs });
+    });
+    session.onClose(stopResending);
+    keepSessionAlive(session, this.options.sessionTimeoutMs, this.clock);
     const released: OnRelease = (barrier, roster) => {
       this.release(barrier).resolve({ roster });
-      dialed.channel.send({ t: 'ack', barrier });
+      session.send({ t: 'ack', barrier });
     };
-    dialed.channel.onFrame((frame) => {
-      if (frame.t === 'release') {
-        released(frame.barrier, frame.roster);
-      } else if (frame.t === 'progress') {
-        this.views.set(frame.barrier, { ready: frame.ready, missing: frame.missing });
-      } else if (frame.t === 'seen') {
-        for (const index of frame.indexes) this.onSeen(index);
-      } else if (frame.t === 'bye') {
-        this.dormant = true;
-      } else if (frame.t !== 'beat') {
-        dialed.channel.socket.destroy();
-      }
+    session.onFrame((frame) => {
+      if (frame.t === 'release') released(frame.barrier, frame.roster);
+      else if (frame.t === 'progress') this.views.set(frame.barrier, { ready: frame.ready, missing: frame.missing });
+      else if (frame.t === 'seen') for (const index of frame.indexes) this.options.onSeen(index);
+      else if (frame.t === 'bye') this.dormant = true;
+      else if (frame.t !== 'beat') session.destroy();
     });
     // A new coordinator (or the old one after a blip) knows nothing: tell it everything again.
-    for (const [barrier, addrs] of this.arrivals) dialed.channel.send({ t: 'arrive', barrier, addrs });
-    void this.listenForDatagrams(dialed, released);
+    for (const [barrier, addrs] of this.arrivals) session.send({ t: 'arrive', barrier, addrs });
+    void this.listenForDatagrams(session, released);
   }
 
-  /** Opens this session's datagram ear beside its own address and tells the coordinator where it is. */
-  private async listenForDatagrams(dialed: Dialed, released: OnRelease): Promise<void> {
-    const socket = dialed.channel.socket;
-    const receiver = await ReleaseReceiver.open(socket.localAddress ?? '', this.port, released);
-    if (receiver === undefined) return;
-    if (socket.destroyed) return receiver.close();
-    socket.once('close', () => receiver.close());
-    dialed.channel.send({ t: 'nudge', port: receiver.port, token: receiver.token });
+  /** Opens this session's datagram ear and tells the coordinator where it is and what token to carry. */
+  private async listenForDatagrams(session: Session, released: OnRelease): Promise<void> {
+    const ear = await this.options.openDatagramEar(session, released);
+    if (ear === undefined) return;
+    if (session.closed) return ear.close();
+    session.onClose(() => ear.close());
+    session.send({ t: 'nudge', port: ear.port, token: ear.token });
   }
 
   private release(barrier: string): Deferred<Release> {

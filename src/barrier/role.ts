@@ -1,3 +1,7 @@
+import type { MissingReason } from '../errors.js';
+import type { Session } from '../transport/session.js';
+import type { Hello } from '../transport/wire-format.js';
+
 /** What a pod learns when a barrier opens: for the start barrier, each index's own addresses when the group is small. */
 export interface Release {
   roster: string[][] | undefined;
@@ -10,8 +14,22 @@ export interface BarrierView {
   missing: [number, string][];
 }
 
+/** A peer this pod has no session with, that it needs one with: a member's index 0. */
+export interface MissingLink {
+  index: number;
+  reason: MissingReason;
+  detail: string | undefined;
+}
+
 /** Index 0 plays the coordinator; every other index a member. Both look the same to waitForPeers. */
 export interface BarrierRole {
+  /** Starts whatever runs on its own (a member's connection to index 0) until close() or the signal. */
+  start(signal: AbortSignal): void;
+  /** A peer's handshake reached this pod's listener: it is up. */
+  heardFrom(index: number): void;
+  /** Takes a peer's member session; only the coordinator has one to take. */
+  addMember?(session: Session, hello: Hello): void;
+  missingLinks(): MissingLink[];
   arrive(barrier: string, addrs: string[]): void;
   released(barrier: string): Promise<Release>;
   view(barrier: string): BarrierView | undefined;

@@ -3,18 +3,22 @@ import { AttemptError, MISSING_REASONS, PeersTimeoutError, describeMissing, type
 import { peerFqdn, peerShortName } from '../identity/names.js';
 import { DEFAULTS, resolveConfig, type Config, type Progress, type Topology, type WaitForPeersOptions } from '../options.js';
 import { createNameResolver, type ResolveName } from '../discovery/resolve.js';
-import { withDeadline } from '../deadline.js';
+import { withDeadline } from '../time/deadline.js';
 import { buildProbe } from '../discovery/probes/index.js';
 import type { Probe, ProbeResult } from '../discovery/probes/types.js';
 import { Limiter } from '../discovery/limiter.js';
 import { PeerCheck, type Schedule } from '../discovery/peer-check.js';
+import { systemClock, type Cancel } from '../time/clock.js';
+import { ReleaseReceiver } from '../transport/release-datagrams.js';
+import { plainAddress } from '../transport/address.js';
+import type { Session } from '../transport/session.js';
 import { Coordinator, ROSTER_LIMIT } from './coordinator.js';
 import { dialPeer } from '../transport/handshake.js';
 import { startListener } from '../transport/listener.js';
-import { MemberSession } from './member.js';
+import { Member } from './member.js';
 import { MAX_FRAME_BYTES, isValidBarrierName } from '../transport/wire-format.js';
 import { type WireIdentity } from '../transport/authentication.js';
-import { newGeneration } from './role.js';
+import { newGeneration, type BarrierRole, type Release } from './role.js';
 
 export interface Peer {
   index: number;
@@ -79,11 +83,11 @@ class Run {
   private readonly limiter: Limiter;
   private readonly schedule: Schedule;
   private readonly stop = new AbortController();
-  private readonly role: Coordinator | MemberSession;
+  private readonly role: BarrierRole;
   private readonly probe: { probe: Probe; close(): void } | undefined;
   private readonly resolveName: ResolveName;
   private listener: Awaited<ReturnType<typeof startListener>> | undefined;
-  private timers: NodeJS.Timeout[] = [];
+  private timers: Cancel[] = [];
   private lastProgress = '';
   private readonly refusals = new Map<string, number>();
   private readonly startedAt = performance.now();
@@ -109,8 +113,29 @@ class Run {
     this.probe = config.probe === 'tcp' ? undefined : buildProbe(config.probe, config.attemptTimeoutMs);
     this.role =
       identity.index === 0
-        ? new Coordinator(identity.count, (index) => this.coordinatorReason(index), (index) => this.seen(index), progressInterval(identity.count), config.topology, config.sessionTimeoutMs)
-        : new MemberSession(this.names[0]?.short ?? '', config.port, (signal, timeoutMs) => this.dial(0, 'member', signal, timeoutMs), this.schedule, config.sessionTimeoutMs, this.limiter, (index) => this.checks.get(index)?.kick());
+        ? new Coordinator({
+            size: identity.count,
+            topology: config.topology,
+            sessionTimeoutMs: config.sessionTimeoutMs,
+            progressIntervalMs: progressInterval(identity.count),
+            reasonFor: (index) => this.coordinatorReason(index),
+            onSeen: (index) => this.seen(index),
+          })
+        : new Member({
+            connection: () =>
+              new PeerCheck<Session>({
+                index: 0,
+                name: this.names[0]?.short ?? '',
+                attempt: async (signal, timeoutMs) => (await this.dial(0, signal, timeoutMs)).channel,
+                dispose: (session) => session.destroy(),
+                schedule: this.schedule,
+                limiter: this.limiter,
+              }),
+            sessionTimeoutMs: config.sessionTimeoutMs,
+            // The rollcall port's UDP twin when free, so that a NetworkPolicy can name it.
+            openDatagramEar: (session, onRelease) => ReleaseReceiver.open(session.localAddress, config.port, onRelease),
+            onSeen: (index) => this.checks.get(index)?.kick(),
+          });
   }
 
   async start(): Promise<Group> {
@@ -125,34 +150,39 @@ class Run {
       maxConnections: identity.count * 2 + 256,
       onHello: (hello) => {
         this.checks.get(hello.index)?.kick();
-        if (hello.index === 0 && this.role instanceof MemberSession) this.role.kick();
+        this.role.heardFrom(hello.index);
       },
-      onMember: this.role instanceof Coordinator ? (channel, hello) => (this.role as Coordinator).addMember(channel, hello) : undefined,
+      onMember: this.role.addMember?.bind(this.role),
       onRefused: (reason, remote) => this.noteRefusal(reason, remote),
     });
 
     const deadline = AbortSignal.any([this.stop.signal, ...(this.config.signal === undefined ? [] : [this.config.signal])]);
-    const timedOut = new Promise<never>((_, reject) => {
-      this.timers.push(setTimeout(() => {
-        const error = new PeersTimeoutError(this.config.timeoutMs, identity.count, this.missing('start'));
-        this.stop.abort(error);
-        reject(error);
-      }, this.config.timeoutMs));
-    });
-    timedOut.catch(() => {});
-    this.timers.push(setInterval(() => this.reportProgress('start'), DEFAULTS.progressIntervalMs));
-    this.timers.push(setInterval(() => this.logProgress('start'), this.config.logIntervalMs));
+    this.timers.push(systemClock.every(DEFAULTS.progressIntervalMs, () => this.reportProgress('start')));
+    this.timers.push(systemClock.every(this.config.logIntervalMs, () => this.logProgress('start')));
 
-    if (this.role instanceof MemberSession) this.role.start(deadline);
+    this.role.start(deadline);
     const required = topology === 'mesh' ? this.range() : [identity.index];
     for (const index of required) this.checks.set(index, this.newCheck(index));
-    if (topology === 'star' && this.role instanceof Coordinator) this.startCallouts(deadline);
+    if (topology === 'star' && identity.index === 0) this.startCallouts(deadline);
 
-    await Promise.race([Promise.all(required.map((index) => this.checks.get(index)?.run(this.schedule, this.limiter, deadline))), timedOut]);
-    const checksMs = performance.now() - this.startedAt;
-    const self = this.checks.get(identity.index)?.result;
-    this.role.arrive('start', self?.addresses.slice(0, 8) ?? []);
-    const release = await Promise.race([this.role.released('start'), timedOut, abortion(deadline)]);
+    let checksMs = 0;
+    const released = (async () => {
+      await Promise.all(required.map((index) => this.checks.get(index)?.run(deadline)));
+      checksMs = performance.now() - this.startedAt;
+      const self = this.checks.get(identity.index)?.result;
+      this.role.arrive('start', self?.addresses.slice(0, 8) ?? []);
+      return this.role.released('start');
+    })();
+    // Settled by the deadline or the signal instead, it has nothing more to say.
+    released.catch(() => {});
+    let release: Release;
+    try {
+      release = await withDeadline(released, this.config.timeoutMs, () => new PeersTimeoutError(this.config.timeoutMs, identity.count, this.missing('start')), this.config.signal);
+    } catch (error) {
+      // Stops every check still running; on a timeout, with the error that names who was missing.
+      this.stop.abort(error);
+      throw error;
+    }
     this.clearTimers();
     for (const callout of this.callouts.values()) callout.abort();
     this.reportProgress('start');
@@ -180,15 +210,21 @@ class Run {
   private newCheck(index: number): PeerCheck<Checked> {
     const isSelf = index === this.config.identity.index;
     const podIps = this.config.identity.podIps;
-    return new PeerCheck(index, this.names[index]?.short ?? '', async (signal, timeoutMs) => {
-      const addresses = await this.resolveName(this.lookupName(index), signal, timeoutMs);
-      if (isSelf && podIps.length > 0 && !addresses.some((address) => podIps.includes(address))) {
-        throw new AttemptError('address is not this pod', `${addresses.join(',')} is not ${podIps.join(',')}`);
-      }
-      if (this.probe !== undefined) return { addresses, ...(await this.probe.probe({ index, name: this.lookupName(index), addresses }, signal)) };
-      const dialed = await this.dialAddresses(index, addresses, 'probe', signal, timeoutMs);
-      dialed.channel.socket.end();
-      return { addresses, address: dialed.address, rttMs: dialed.rttMs };
+    return new PeerCheck({
+      index,
+      name: this.names[index]?.short ?? '',
+      schedule: this.schedule,
+      limiter: this.limiter,
+      attempt: async (signal, timeoutMs) => {
+        const addresses = await this.resolveName(this.lookupName(index), signal, timeoutMs);
+        if (isSelf && podIps.length > 0 && !addresses.some((address) => podIps.includes(address))) {
+          throw new AttemptError('address is not this pod', `${addresses.join(',')} is not ${podIps.join(',')}`);
+        }
+        if (this.probe !== undefined) return { addresses, ...(await this.probe.probe({ index, name: this.lookupName(index), addresses }, signal)) };
+        const dialed = await this.dialAddresses(index, addresses, 'probe', signal, timeoutMs);
+        dialed.channel.end();
+        return { addresses, address: dialed.address, rttMs: dialed.rttMs };
+      },
     });
   }
 
@@ -197,14 +233,14 @@ class Run {
    * dual-stack or replaced pod would leave the coordinator holding the loser. With several addresses, a
    * probe handshake picks the live one first.
    */
-  private async dial(index: number, role: 'member', signal: AbortSignal, timeoutMs: number) {
+  private async dial(index: number, signal: AbortSignal, timeoutMs: number) {
     let addresses = await this.resolveName(this.lookupName(index), signal, timeoutMs);
     if (addresses.length > 1) {
       const probe = await this.dialAddresses(index, addresses, 'probe', signal, timeoutMs);
-      probe.channel.socket.end();
+      probe.channel.end();
       addresses = [probe.address];
     }
-    return this.dialAddresses(index, addresses, role, signal, timeoutMs);
+    return this.dialAddresses(index, addresses, 'member', signal, timeoutMs);
   }
 
   private dialAddresses(index: number, addresses: string[], role: 'probe' | 'member', signal: AbortSignal, timeoutMs: number) {
@@ -234,7 +270,7 @@ class Run {
       this.callouts.set(index, controller);
       const check = this.newCheck(index);
       this.checks.set(index, check);
-      check.run(this.schedule, this.limiter, AbortSignal.any([deadline, controller.signal])).catch(() => {});
+      check.run(AbortSignal.any([deadline, controller.signal])).catch(() => {});
     }
   }
 
@@ -258,7 +294,7 @@ class Run {
       for (const check of this.checks.values()) {
         if (!check.passed && !this.callouts.has(check.index)) add(check.index, check.reason, check.detail);
       }
-      if (this.role instanceof MemberSession && !this.role.connected) add(0, this.role.missingReason.reason, this.role.missingReason.detail);
+      for (const link of this.role.missingLinks()) add(link.index, link.reason, link.detail);
     }
     for (const [index, reason] of this.role.view(barrier)?.missing ?? []) add(index, asReason(reason));
     return [...found.values()].sort((a, b) => a.index - b.index);
@@ -297,16 +333,18 @@ class Run {
     const seen = this.refusals.get(reason) ?? 0;
     this.refusals.set(reason, seen + 1);
     if (seen > 0) return;
-    this.config.log(`refused ${remote.replace(/^::ffff:/, '')}: ${reason}`);
-    this.timers.push(setTimeout(() => {
-      const repeats = (this.refusals.get(reason) ?? 1) - 1;
-      if (repeats > 0) this.config.log(`refused ${repeats} more connections: ${reason}`);
-      this.refusals.delete(reason);
-    }, this.config.logIntervalMs));
+    this.config.log(`refused ${plainAddress(remote)}: ${reason}`);
+    this.timers.push(
+      systemClock.after(this.config.logIntervalMs, () => {
+        const repeats = (this.refusals.get(reason) ?? 1) - 1;
+        if (repeats > 0) this.config.log(`refused ${repeats} more connections: ${reason}`);
+        this.refusals.delete(reason);
+      }),
+    );
   }
 
   private clearTimers(): void {
-    for (const timer of this.timers) clearTimeout(timer);
+    for (const cancel of this.timers) cancel();
     this.timers = [];
     // Their summary timers are gone with the rest: start counting afresh.
     this.refusals.clear();
@@ -360,11 +398,4 @@ function asReason(reason: string): MissingReason {
 /** Progress goes to every member each interval: at thousands of pods, less often (2 s at 10,000). */
 function progressInterval(size: number): number {
   return Math.max(DEFAULTS.progressIntervalMs, Math.round(size / 5));
-}
-
-function abortion(signal: AbortSignal): Promise<never> {
-  return new Promise((_, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    signal.addEventListener('abort', () => reject(signal.reason), { once: true });
-  });
 }

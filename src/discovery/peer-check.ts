@@ -29,6 +29,17 @@ class Kicked extends Error {
  * peer just appeared) cuts the current backoff short, so an arrival is acted on in milliseconds rather
  * than at the next scheduled retry.
  */
+export interface PeerCheckOptions<T> {
+  index: number;
+  name: string;
+  /** One attempt: resolves with what the check yields, or throws an AttemptError saying why not yet. */
+  attempt(signal: AbortSignal, timeoutMs: number): Promise<T>;
+  schedule: Schedule;
+  limiter: Limiter;
+  /** Frees a result that arrived after a kick or abort made it moot (an open session, say). */
+  dispose?(result: T): void;
+}
+
 export class PeerCheck<T> {
   readonly index: number;
   readonly name: string;
@@ -40,16 +51,14 @@ export class PeerCheck<T> {
   private current: AbortController | undefined;
   /** Attempts in a row that timed out. */
   private timeouts = 0;
+  private readonly attempt: PeerCheckOptions<T>['attempt'];
+  private readonly schedule: Schedule;
+  private readonly limiter: Limiter;
+  private readonly dispose: (result: T) => void;
 
-  constructor(
-    index: number,
-    name: string,
-    private readonly attempt: (signal: AbortSignal, timeoutMs: number) => Promise<T>,
-    /** Frees a result that arrived after a kick or abort made it moot (an open session, say). */
-    private readonly dispose: (result: T) => void = () => {},
-  ) {
-    this.index = index;
-    this.name = name;
+  constructor(options: PeerCheckOptions<T>) {
+    ({ index: this.index, name: this.name, attempt: this.attempt, schedule: this.schedule, limiter: this.limiter } = options);
+    this.dispose = options.dispose ?? (() => {});
   }
 
   get passed(): boolean {
@@ -63,18 +72,20 @@ export class PeerCheck<T> {
   }
 
   /** The deadline the next attempt gets. */
-  private deadlineMs(schedule: Schedule): number {
-    return schedule.attemptTimeoutMs * Math.min(2 ** this.timeouts, MAX_DEADLINE_FACTOR);
+  private deadlineMs(): number {
+    return this.schedule.attemptTimeoutMs * Math.min(2 ** this.timeouts, MAX_DEADLINE_FACTOR);
   }
 
-  async run(schedule: Schedule, limiter: Limiter, signal: AbortSignal): Promise<T> {
+  /** Retries until the check passes; rejects only on abort, or with an error that no retry can fix. */
+  async run(signal: AbortSignal): Promise<T> {
+    const { schedule, limiter } = this;
     for (;;) {
       const current = new AbortController();
       this.current = current;
       // One signal per round, for its attempts too: a shared signal would collect a listener per peer.
       const round = AbortSignal.any([signal, current.signal]);
       try {
-        this.result = await pRetry(() => limiter.run(() => this.once(round, this.deadlineMs(schedule))), {
+        this.result = await pRetry(() => limiter.run(() => this.once(round, this.deadlineMs())), {
           retries: Number.POSITIVE_INFINITY,
           factor: 2,
           minTimeout: schedule.minDelayMs,

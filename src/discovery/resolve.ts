@@ -1,7 +1,7 @@
 import { Resolver, lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import { AttemptError, ConfigError, type MissingReason } from '../errors.js';
-import { withDeadline } from '../deadline.js';
+import { AttemptError, ConfigError, mostTelling, type MissingReason } from '../errors.js';
+import { withDeadline } from '../time/deadline.js';
 
 export type IpFamily = 4 | 6;
 
@@ -50,7 +50,10 @@ function createDirectResolver({ servers, families, attemptTimeoutMs }: NameResol
     const results = await withDeadline(attempt, timeoutMs + 250, () => new AttemptError('DNS timed out', name), signal);
     const addresses = results.flatMap((result) => (result.status === 'fulfilled' ? result.value : []));
     if (addresses.length > 0) return addresses;
-    throw mostTelling(results.map((result) => (result.status === 'rejected' ? dnsFailure(result.reason) : new AttemptError('no address', name))));
+    throw mostTelling(
+      results.map((result) => (result.status === 'rejected' ? dnsFailure(result.reason) : new AttemptError('no address', name))),
+      DNS_FAILURE_RANK,
+    );
   };
 }
 
@@ -85,15 +88,7 @@ function dnsFailure(error: unknown): AttemptError {
 }
 
 /** "no such name" says more than "no address" for the other family, which says more than a timeout. */
-const REASON_RANK: MissingReason[] = ['no such name', 'no address', 'DNS refused', 'DNS server failure', 'DNS timed out'];
-
-function mostTelling(errors: AttemptError[]): AttemptError {
-  const rank = (error: AttemptError) => {
-    const position = REASON_RANK.indexOf(error.reason);
-    return position === -1 ? REASON_RANK.length : position;
-  };
-  return errors.reduce((best, error) => (rank(error) < rank(best) ? error : best));
-}
+const DNS_FAILURE_RANK: MissingReason[] = ['no such name', 'no address', 'DNS refused', 'DNS server failure', 'DNS timed out'];
 
 /** `host[:port],…` as ROLLCALL_DNS_SERVERS writes it; IPv6 with a port needs brackets. */
 export function parseDnsServers(variable: string, raw: string): string[] {

@@ -1,4 +1,6 @@
 import type { Socket } from 'node:net';
+import { withDeadline } from '../time/deadline.js';
+import type { Session } from './session.js';
 import { MAX_FRAME_BYTES, parseFrame, type Frame } from './wire-format.js';
 
 const QUEUE_BYTES = 64 * 1024;
@@ -7,7 +9,7 @@ const QUEUE_BYTES = 64 * 1024;
  * One socket speaking frames. Bad input of any kind destroys the socket: a connection that misbehaves
  * once is not worth a second reading.
  */
-export class FrameChannel {
+export class FrameChannel implements Session {
   readonly socket: Socket;
   private buffered = '';
   private readonly maxFrameBytes: number;
@@ -34,21 +36,53 @@ export class FrameChannel {
     if (!this.socket.destroyed && this.socket.writable) this.socket.write(`${JSON.stringify(frame)}\n`);
   }
 
+  onClose(handler: () => void): void {
+    if (this.socket.destroyed) queueMicrotask(handler);
+    else this.socket.once('close', handler);
+  }
+
+  onActivity(handler: () => void): void {
+    this.socket.on('data', handler);
+  }
+
+  end(): void {
+    this.socket.end();
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  get closed(): boolean {
+    return this.socket.destroyed;
+  }
+
+  get remoteAddress(): string {
+    return this.socket.remoteAddress ?? '';
+  }
+
+  get localAddress(): string {
+    return this.socket.localAddress ?? '';
+  }
+
   /** The next frame, or rejection when the socket closes or `timeoutMs` passes first. */
   next(timeoutMs: number): Promise<Frame> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => done(new Error('timed out waiting for a frame')), timeoutMs);
-      const onClose = () => done(new Error('connection closed'));
-      const done = (error?: Error, frame?: Frame) => {
-        clearTimeout(timer);
-        this.socket.off('close', onClose);
-        this.handler = undefined;
-        if (error !== undefined) reject(error);
-        else resolve(frame as Frame);
-      };
+    let onClose = () => {};
+    let taker: ((frame: Frame) => void) | undefined;
+    const frame = new Promise<Frame>((resolve, reject) => {
+      onClose = () => reject(new Error('connection closed'));
       this.socket.once('close', onClose);
       if (this.socket.destroyed) return onClose();
-      this.onFrame((frame) => done(undefined, frame));
+      // It lets go at once: a frame right behind this one in the same chunk is queued for the next handler.
+      taker = (next) => {
+        this.handler = undefined;
+        resolve(next);
+      };
+      this.onFrame(taker);
+    });
+    return withDeadline(frame, timeoutMs, () => new Error('timed out waiting for a frame')).finally(() => {
+      this.socket.off('close', onClose);
+      if (this.handler === taker) this.handler = undefined;
     });
   }
 

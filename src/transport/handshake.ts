@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
-import { AttemptError } from '../errors.js';
-import { connectAny } from '../discovery/probes/tcp.js';
+import { AttemptError, mostTelling } from '../errors.js';
+import { CONNECTION_FAILURE_RANK, connectAny } from './connect.js';
 import { FrameChannel } from './frame-channel.js';
 import { MAX_FRAME_BYTES, PROTOCOL_VERSION, type Role } from './wire-format.js';
 import { newNonce, proof, proofMatches, type WireIdentity } from './authentication.js';
@@ -27,9 +27,6 @@ export interface Dialed {
   peerGen: string;
 }
 
-/** When every address fails, the most telling failure is reported: who refused us says the most. */
-const FAILURE_RANK = ['refused by peer', 'address is not this pod', 'connection refused', 'timed out', 'unreachable'];
-
 /**
  * Connects to every address at once and proves, both ways, that the two ends belong to the same group;
  * the first address to pass the handshake wins. During a replacement a name can hold an old and a new
@@ -47,8 +44,7 @@ export async function dialPeer(options: DialOptions): Promise<Dialed> {
   } catch (error) {
     if (options.signal.aborted) throw options.signal.reason;
     const failures = (error as AggregateError).errors.filter((failure): failure is AttemptError => failure instanceof AttemptError);
-    const rank = (failure: AttemptError) => (FAILURE_RANK.indexOf(failure.reason) + FAILURE_RANK.length + 1) % (FAILURE_RANK.length + 1);
-    throw failures.sort((a, b) => rank(a) - rank(b))[0] ?? (error as AggregateError).errors[0];
+    throw mostTelling(failures, CONNECTION_FAILURE_RANK) ?? (error as AggregateError).errors[0];
   }
 }
 

@@ -1,4 +1,5 @@
-import type { FrameChannel } from './frame-channel.js';
+import { systemClock, type Clock } from '../time/clock.js';
+import type { Session } from './session.js';
 
 /** A beat goes out this many times per session timeout: a few lost beats alone never end a session. */
 const BEATS_PER_TIMEOUT = 6;
@@ -9,13 +10,12 @@ const BEATS_PER_TIMEOUT = 6;
  * has heard nothing for the whole timeout is destroyed instead, so that its close handling runs: the
  * coordinator stops counting the member, and the member reconnects and reports index 0 missing.
  */
-export function keepSessionAlive(channel: FrameChannel, sessionTimeoutMs: number): void {
-  let heard = performance.now();
-  channel.socket.on('data', () => (heard = performance.now()));
-  const timer = setInterval(() => {
-    if (performance.now() - heard > sessionTimeoutMs) channel.socket.destroy();
-    else channel.send({ t: 'beat' });
-  }, sessionTimeoutMs / BEATS_PER_TIMEOUT);
-  timer.unref();
-  channel.socket.once('close', () => clearInterval(timer));
+export function keepSessionAlive(session: Session, sessionTimeoutMs: number, clock: Clock = systemClock): void {
+  let heard = clock.now();
+  session.onActivity(() => (heard = clock.now()));
+  const stop = clock.every(sessionTimeoutMs / BEATS_PER_TIMEOUT, () => {
+    if (clock.now() - heard > sessionTimeoutMs) session.destroy();
+    else session.send({ t: 'beat' });
+  });
+  session.onClose(stop);
 }

@@ -1,14 +1,16 @@
 import { createSocket, type Socket } from 'node:dgram';
-import { isIPv4, isIPv6 } from 'node:net';
+import { isIPv6 } from 'node:net';
+import { plainAddress } from './address.js';
 import { encodeDatagram, parseDatagram, type Datagram } from './wire-format.js';
 import { newNonce, proofMatches } from './authentication.js';
 
 export type OnRelease = (barrier: string, roster: string[][] | undefined) => void;
+export type OnDatagramAck = (token: string, barrier: string) => void;
 
-/** A session's address as a datagram needs it: `::ffff:10.0.0.5` is 10.0.0.5, reached over IPv4. */
-function plainAddress(address: string): string {
-  const mapped = /^::ffff:(.+)$/i.exec(address)?.[1];
-  return mapped !== undefined && isIPv4(mapped) ? mapped : address;
+/** How the coordinator sends releases by datagram; false when one would not fit a packet. */
+export interface DatagramSender {
+  send(address: string, port: number, datagram: Datagram): boolean;
+  close(): void;
 }
 
 function familyOf(address: string): 'udp4' | 'udp6' {
@@ -71,10 +73,10 @@ export class ReleaseReceiver {
 }
 
 /** The coordinator's datagram sockets, one per address family, opened on first use. */
-export class ReleaseSender {
+export class ReleaseSender implements DatagramSender {
   private readonly sockets = new Map<'udp4' | 'udp6', Socket>();
 
-  constructor(private readonly onAck: (token: string, barrier: string) => void) {}
+  constructor(private readonly onAck: OnDatagramAck) {}
 
   /** False when the datagram would not fit one packet: the session alone carries it. */
   send(address: string, port: number, datagram: Datagram): boolean {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { ConfigError, PeersTimeoutError, ProbeUnavailableError, RollcallError, describeMissing } from '../../src/errors.js';
+import { AttemptError, ConfigError, PeersTimeoutError, ProbeUnavailableError, RollcallError, describeMissing, mostTelling, type MissingReason } from '../../src/errors.js';
 
 describe('errors carry a fixed name, a stable code and the facts', () => {
   test('PeersTimeoutError lists who is missing and why', () => {
@@ -29,5 +29,22 @@ describe('errors carry a fixed name, a stable code and the facts', () => {
       message: 'ROLLCALL_PORT ("80"): is in use. Pick another.',
     });
     expect(new ProbeUnavailableError('icmp', 'no raw socket', { cause })).toMatchObject({ name: 'ProbeUnavailableError', code: 'ERR_ROLLCALL_PROBE_UNAVAILABLE', probe: 'icmp', cause });
+  });
+});
+
+describe('mostTelling', () => {
+  const failure = (reason: MissingReason) => new AttemptError(reason, reason);
+
+  test('the first of the ranking that occurs, whatever the order of the failures', () => {
+    const ranking: MissingReason[] = ['refused by peer', 'connection refused', 'timed out'];
+    expect(mostTelling([failure('timed out'), failure('connection refused')], ranking)?.reason).toBe('connection refused');
+    expect(mostTelling([failure('refused by peer'), failure('timed out')], ranking)?.reason).toBe('refused by peer');
+  });
+
+  test('reasons off the ranking come last, the first of them kept; nothing failed, nothing to tell', () => {
+    const [first, second] = [failure('unreachable'), failure('probe failed')];
+    expect(mostTelling([first, second, failure('timed out')], ['timed out'])?.reason).toBe('timed out');
+    expect(mostTelling([first, second], ['timed out'])).toBe(first);
+    expect(mostTelling([], ['timed out'])).toBeUndefined();
   });
 });

@@ -8,11 +8,17 @@ const schedule = { minDelayMs: 1, maxDelayMs: 1, attemptTimeoutMs: 100 };
 /** A check whose attempts fail with the given reasons in turn, then pass; it records each attempt's deadline. */
 function scripted(reasons: MissingReason[]) {
   const deadlines: number[] = [];
-  const check = new PeerCheck(1, 'job-1.svc', async (_signal, timeoutMs) => {
-    deadlines.push(timeoutMs);
-    const reason = reasons[deadlines.length - 1];
-    if (reason !== undefined) throw new AttemptError(reason, 'scripted');
-    return 'ok';
+  const check = new PeerCheck({
+    index: 1,
+    name: 'job-1.svc',
+    schedule,
+    limiter: new Limiter(1),
+    attempt: async (_signal, timeoutMs) => {
+      deadlines.push(timeoutMs);
+      const reason = reasons[deadlines.length - 1];
+      if (reason !== undefined) throw new AttemptError(reason, 'scripted');
+      return 'ok';
+    },
   });
   return { check, deadlines };
 }
@@ -20,13 +26,13 @@ function scripted(reasons: MissingReason[]) {
 describe('attempt deadlines', () => {
   test('timeouts in a row double the deadline up to the cap; any other outcome resets it', async () => {
     const { check, deadlines } = scripted(['timed out', 'DNS timed out', 'timed out', 'timed out', 'connection refused', 'timed out']);
-    await expect(check.run(schedule, new Limiter(1), new AbortController().signal)).resolves.toBe('ok');
+    await expect(check.run(new AbortController().signal)).resolves.toBe('ok');
     expect(deadlines).toEqual([100, 200, 400, 100 * MAX_DEADLINE_FACTOR, 400, 100, 200]);
   });
 
   test('a peer that is simply not there yet keeps the base deadline', async () => {
     const { check, deadlines } = scripted(['no such name', 'no such name', 'connection refused']);
-    await check.run(schedule, new Limiter(1), new AbortController().signal);
+    await check.run(new AbortController().signal);
     expect(deadlines).toEqual([100, 100, 100, 100]);
   });
 });

@@ -1,21 +1,23 @@
+import { systemClock, type Clock } from './clock.js';
+
 /**
- * Settles with `work`, or rejects with `onTimeout()` after `ms`, or with the signal's reason:
- * whichever comes first. `cleanup` runs once the race is decided, so a lost attempt frees its socket.
+ * Settles with `work`, or rejects with `onTimeout()` after `ms`, or with the signal's reason: whichever
+ * comes first. The one deadline helper of the code base: every bounded wait goes through it.
  */
-export function withDeadline<T>(work: Promise<T>, ms: number, onTimeout: () => Error, signal?: AbortSignal): Promise<T> {
+export function withDeadline<T>(work: Promise<T>, ms: number, onTimeout: () => Error, signal?: AbortSignal, clock: Clock = systemClock): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     if (signal?.aborted) {
       reject(signal.reason);
       return;
     }
-    const timer = setTimeout(() => finish(() => reject(onTimeout())), ms);
+    const cancel = clock.after(ms, () => finish(() => reject(onTimeout())));
     const onAbort = () => finish(() => reject(signal?.reason));
     signal?.addEventListener('abort', onAbort, { once: true });
     let settled = false;
     function finish(settle: () => void) {
       if (settled) return;
       settled = true;
-      clearTimeout(timer);
+      cancel();
       signal?.removeEventListener('abort', onAbort);
       settle();
     }

@@ -1,0 +1,56 @@
+import { connect, type Socket } from 'node:net';
+import { AttemptError, mostTelling, type MissingReason } from '../errors.js';
+import { withDeadline } from '../time/deadline.js';
+
+export interface Connected {
+  socket: Socket;
+  address: string;
+  rttMs: number;
+}
+
+const REASON_BY_CODE: Record<string, MissingReason> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection refused',
+  ETIMEDOUT: 'timed out',
+  EHOSTUNREACH: 'unreachable',
+  ENETUNREACH: 'unreachable',
+  EHOSTDOWN: 'unreachable',
+  EADDRNOTAVAIL: 'unreachable',
+};
+
+/** When every address fails, the most telling failure is reported: who refused us says the most. */
+export const CONNECTION_FAILURE_RANK: MissingReason[] = ['refused by peer', 'address is not this pod', 'connection refused', 'timed out', 'unreachable'];
+
+/**
+ * Connects to every address at once and keeps the first that answers: during a pod's replacement a
+ * name can carry a dead address beside the live one, and trying them in turn would wait out the dead.
+ */
+export async function connectAny(addresses: readonly string[], port: number, timeoutMs: number, signal: AbortSignal): Promise<Connected> {
+  if (addresses.length === 0) throw new AttemptError('no address');
+  const started = performance.now();
+  let decided = false;
+  const sockets: Socket[] = [];
+  const first = new Promise<Connected>((resolve, reject) => {
+    const failures: AttemptError[] = [];
+    for (const address of addresses) {
+      const socket = connect({ host: address, port, noDelay: true });
+      sockets.push(socket);
+      socket.once('connect', () => {
+        if (decided) return socket.destroy();
+        decided = true;
+        resolve({ socket, address, rttMs: performance.now() - started });
+      });
+      socket.on('error', (error: NodeJS.ErrnoException) => {
+        failures.push(new AttemptError(REASON_BY_CODE[error.code ?? ''] ?? 'unreachable', `${address}:${port} ${error.code ?? error.message}`, { cause: error }));
+        if (failures.length === addresses.length) reject(mostTelling(failures, CONNECTION_FAILURE_RANK));
+      });
+    }
+  });
+  try {
+    return await withDeadline(first, timeoutMs, () => new AttemptError('timed out', `${addresses.join(',')}:${port} after ${timeoutMs}ms`), signal);
+  } finally {
+    // Whichever way it was decided, the connections still under way are not wanted.
+    decided = true;
+    for (const socket of sockets) if (socket.connecting) socket.destroy();
+  }
+}

@@ -1,0 +1,306 @@
+import { describe, expect, test } from 'vitest';
+import { Coordinator } from '../../../src/barrier/coordinator.js';
+import type { Topology } from '../../../src/options.js';
+import type { Datagram, Hello } from '../../../src/transport/wire-format.js';
+import { FakeClock } from '../../support/fake-clock.js';
+import { FakeSession } from '../../support/fake-session.js';
+
+const TOKEN = 'a'.repeat(32);
+const SESSION_TIMEOUT_MS = 30_000;
+const PROGRESS_MS = 500;
+
+/** Generations order pods by start time: base-36 milliseconds, then a random part. */
+const gen = (startedAtMs: number, random = 'r') => `${startedAtMs.toString(36)}-${random}`;
+
+function hello(index: number, generation = gen(1000 + index), size = 3): Hello {
+  return { t: 'hello', v: 1, job: 'job', uid: '', size, index, gen: generation, role: 'member', nonce: '0'.repeat(32), mac: '' };
+}
+
+/** Index 0 of a group, on fake time, with its datagrams recorded and the members' sessions in the test's hands. */
+function setUp(size = 3, topology: Topology = 'star') {
+  const clock = new FakeClock();
+  const datagrams = { sent: [] as { address: string; port: number; datagram: Datagram }[], closed: false };
+  let ackByDatagram: (token: string, barrier: string) => void = () => {};
+  const seen: number[] = [];
+  const role = new Coordinator({
+    size,
+    topology,
+    sessionTimeoutMs: SESSION_TIMEOUT_MS,
+    progressIntervalMs: PROGRESS_MS,
+    reasonFor: () => 'no such name',
+    onSeen: (index) => seen.push(index),
+    clock,
+    openDatagrams: (onAck) => {
+      ackByDatagram = onAck;
+      return {
+        send: (address, port, datagram) => (datagrams.sent.push({ address, port, datagram }), true),
+        close: () => void (datagrams.closed = true),
+      };
+    },
+  });
+  const join = (index: number, generation?: string) => {
+    const session = new FakeSession(`10.0.0.${10 + index}`);
+    role.addMember(session, hello(index, generation, size));
+    return session;
+  };
+  const settledFlag = (barrier: string) => {
+    const flag = { settled: false };
+    void role.released(barrier).then(() => (flag.settled = true));
+    return flag;
+  };
+  return { role, clock, datagrams, seen, join, settledFlag, ackByDatagram: (token: string, barrier: string) => ackByDatagram(token, barrier) };
+}
+
+const flush = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+describe('arrivals and the release', () => {
+  test('nobody is released until the last arrival; then everyone is, at once, with the roster', async () => {
+    const { role, join, settledFlag } = setUp();
+    const [one, two] = [join(1), join(2)];
+    const released = settledFlag('start');
+    one.receive({ t: 'arrive', barrier: 'start', addrs: ['10.0.0.11'] });
+    role.arrive('start', ['10.0.0.10']);
+    await flush();
+    expect(released.settled).toBe(false);
+    expect(one.sentOf('release')).toEqual([]);
+    two.receive({ t: 'arrive', barrier: 'start', addrs: ['10.0.0.12'] });
+    await flush();
+    expect(released.settled).toBe(true);
+    const roster = [['10.0.0.10'], ['10.0.0.11'], ['10.0.0.12']];
+    expect(await role.released('start')).toEqual({ roster });
+    for (const session of [one, two]) expect(session.sentOf('release')).toEqual([{ t: 'release', barrier: 'start', roster }]);
+  });
+
+  test('in a mesh the release carries no roster: every member checked everyone itself', async () => {
+    const { role, join } = setUp(2, 'mesh');
+    const one = join(1);
+    one.receive({ t: 'arrive', barrier: 'start', addrs: [] });
+    role.arrive('start', []);
+    expect(await role.released('start')).toEqual({ roster: undefined });
+    expect(one.sentOf('release')).toEqual([{ t: 'release', barrier: 'start' }]);
+  });
+
+  test('a member that arrived and left before the release no longer counts; back and arrived again, it does', async () => {
+    const { role, join, settledFlag } = setUp();
+    const one = join(1);
+    const two = join(2);
+    const released = settledFlag('start');
+    one.receive({ t: 'arrive', barrier: 'start', addrs: [] });
+    one.drop();
+    two.receive({ t: 'arrive', barrier: 'start', addrs: [] });
+    role.arrive('start', []);
+    await flush();
+    expect(released.settled).toBe(false);
+    expect(role.view('start').missing).toEqual([[1, 'left the group']]);
+    const back = join(1);
+    expect(role.view('start').missing).toEqual([[1, 'still checking its peers']]);
+    back.receive({ t: 'arrive', barrier: 'start', addrs: [] });
+    await flush();
+    expect(released.settled).toBe(true);
+  });
+
+  test('a late joiner after the release is released at once, and its ack is awaited afresh', async () => {
+    const { role, join, clock } = setUp(2);
+    const first = join(1);
+    first.receive({ t: 'arrive', barrier: 'start', addrs: [] });
+    role.arrive('start', []);
+    first.receive({ t: 'ack', barrier: 'start' });
+    first.drop();
+    const replacement = join(1, gen(5000));
+    replacement.receive({ t: 'arrive', barrier: 'start', addrs: ['10.0.0.99'] });
+    expect(replacement.sentOf('release')).toHaveLength(1);
+    // Not acked yet: close waits for it, up to its bound.
+    let closed = false;
+    void role.close(10_000).then(() => (closed = true));
+    await flush();
+    expect(closed).toBe(false);
+    replacement.receive({ t: 'ack', barrier: 'start' });
+    await flush();
+    expect(closed).toBe(true);
+    expect(clock.now()).toBe(0);
+  });
+});
+
+describe('one session per index', () => {
+  test('a new session from the same pod replaces its old one', () => {
+    const { role, join } = setUp();
+    const old = join(1, gen(2000));
+    const fresh = join(1, gen(2000));
+    expect(old.closed).toBe(true);
+    expect(fresh.closed).toBe(false);
+    expect(role.view('start').missing.map(([index]) => index)).not.toContain(1);
+  });
+
+  test('a newer pod with the same index replaces the older one', () => {
+    const { join } = setUp();
+    const older = join(1, gen(2000));
+    const newer = join(1, gen(3000));
+    expect(older.closed).toBe(true);
+    expect(newer.closed).toBe(false);
+  });
+
+  test('an older pod is refused while a newer one holds the index', () => {
+    const { join } = setUp();
+    const newer = join(1, gen(3000));
+    const older = join(1, gen(2000));
+    expect(older.sentOf('refuse')).toEqual([{ t: 'refuse', reason: 'superseded by a newer pod with index 1' }]);
+    expect(older.ended).toBe(true);
+    expect(newer.closed).toBe(false);
+  });
+
+  test('a frame a member may not send closes its session', () => {
+    const { join } = setUp();
+    const one = join(1);
+    one.receive({ t: 'bye' });
+    expect(one.closed).toBe(true);
+  });
+});
+
+describe('acks, and datagrams until acked', () => {
+  test('an unacked release is re-sent by datagram every 100 ms to where the member said, and stops at its ack', async () => {
+    const { role, join, clock, datagrams, ackByDatagram } = setUp(2);
+    const one = join(1);
+    one.receive({ t: 'nudge', port: 7420, token: TOKEN });
+    one.receive({ t: 'arrive', barrier: 'start', addrs: [] });
+    role.arrive('start', []);
+    expect(datagrams.sent).toEqual([]);
+    clock.advance(100);
+    expect(datagrams.sent).toEqual([{ address: '10.0.0.11', port: 7420, datagram: { t: 'release', barrier: 'start', token: TOKEN, roster: [[], []] } }]);
+    clock.advance(200);
+    expect(datagrams.sent).toHaveLength(3);
+    ackByDatagram(TOKEN, 'start');
+    clock.advance(1000);
+    expect(datagrams.sent).toHaveLength(3);
+    // Acked: close has nothing to wait for.
+    await role.close(10_000);
+    expect(one.sentOf('bye')).toHaveLength(1);
+    expect(datagrams.closed).toBe(true);
+  });
+
+  test('an ack with an unknown token counts for nobody', () => {
+    const { role, join, clock, datagrams, ackByDatagram } = setUp(2);
+    const one = join(1);
+    one.receive({ t: 'nudge', port: 7420, token: TOKEN });
+    one.receive({ t: 'arrive', barrier: 'start', addrs: [] });
+    role.arrive('start', []);
+    ackByDatagram('b'.repeat(32), 'start');
+    clock.advance(100);
+    expect(datagrams.sent).toHaveLength(1);
+  });
+
+  test('a member with no datagram ear gets the release again over its session each progress tick', () => {
+    const { role, join, clock, datagrams } = setUp(2);
+    const one = join(1);
+    one.receive({ t: 'arrive', barrier: 'start', addrs: [] });
+    role.arrive('start', []);
+    clock.advance(PROGRESS_MS);
+    expect(one.sentOf('release')).toHaveLength(2);
+    one.receive({ t: 'ack', barrier: 'start' });
+    clock.advance(PROGRESS_MS * 4);
+    expect(one.sentOf('release')).toHaveLength(2);
+    expect(datagrams.sent).toEqual([]);
+  });
+
+  test('close waits for acks only up to its bound, then says goodbye to everyone', async () => {
+    const { role, join, clock } = setUp(2);
+    const one = join(1);
+    one.receive({ t: 'arrive', barrier: 'start', addrs: [] });
+    role.arrive('start', []);
+    let closed = false;
+    void role.close(10_000).then(() => (closed = true));
+    clock.advance(9_999);
+    await flush();
+    expect(closed).toBe(false);
+    clock.advance(1);
+    await flush();
+    expect(closed).toBe(true);
+    expect(one.sentOf('bye')).toHaveLength(1);
+    expect(one.ended).toBe(true);
+    expect(clock.pending).toBe(0);
+  });
+});
+
+describe('progress and liveness', () => {
+  test('while a barrier waits, members hear k/N and who is missing each tick, and only when it changed', () => {
+    const { role, join, clock } = setUp();
+    const one = join(1);
+    role.arrive('start', []);
+    clock.advance(PROGRESS_MS);
+    expect(one.sentOf('progress')).toEqual([{ t: 'progress', barrier: 'start', ready: 2, missing: [[2, 'no such name']] }]);
+    clock.advance(PROGRESS_MS * 3);
+    expect(one.sentOf('progress')).toHaveLength(1);
+    const two = join(2);
+    clock.advance(PROGRESS_MS);
+    // Nobody is absent now, so who is here and still checking is listed instead.
+    expect(one.sentOf('progress').at(-1)).toEqual({ t: 'progress', barrier: 'start', ready: 1, missing: [[1, 'still checking its peers'], [2, 'still checking its peers']] });
+    expect(two.sentOf('progress')).toHaveLength(1);
+  });
+
+  test('a named barrier lists who is here and not at it, and who left', () => {
+    const { role, join } = setUp();
+    const one = join(1);
+    join(2).drop();
+    role.arrive('exit', []);
+    expect(role.view('exit')).toEqual({ ready: 1, missing: [[2, 'left the group'], [1, 'not at this barrier yet']] });
+    one.receive({ t: 'arrive', barrier: 'exit', addrs: [] });
+    expect(role.view('exit')).toEqual({ ready: 2, missing: [[2, 'left the group']] });
+  });
+
+  test('a silent member is dropped after the session timeout and counts as gone; beats go out meanwhile', () => {
+    const { role, join, clock } = setUp();
+    const one = join(1);
+    clock.advance(SESSION_TIMEOUT_MS / 6);
+    expect(one.sentOf('beat')).toHaveLength(1);
+    clock.advance(SESSION_TIMEOUT_MS - SESSION_TIMEOUT_MS / 6);
+    expect(one.closed).toBe(false);
+    clock.advance(SESSION_TIMEOUT_MS / 6);
+    expect(one.closed).toBe(true);
+    expect(role.view('start').missing).toContainEqual([1, 'left the group']);
+  });
+
+  test('a member that keeps talking is never dropped', () => {
+    const { join, clock } = setUp();
+    const one = join(1);
+    for (let second = 0; second < 120; second++) {
+      one.receive({ t: 'beat' });
+      clock.advance(1000);
+    }
+    expect(one.closed).toBe(false);
+  });
+});
+
+describe('news of joins', () => {
+  test('star: a join or an arrival is seen by index 0 and sent to nobody', () => {
+    const { join, seen } = setUp();
+    const one = join(1);
+    const two = join(2);
+    two.receive({ t: 'arrive', barrier: 'start', addrs: [] });
+    expect(seen).toEqual([1, 2, 2]);
+    expect([...one.sent, ...two.sent].filter((frame) => frame.t === 'seen')).toEqual([]);
+  });
+
+  test('mesh: joins go at once to members still checking, then gathered per 50 ms window', () => {
+    const { join, clock } = setUp(4, 'mesh');
+    const one = join(1);
+    clock.advance(0);
+    expect(one.sentOf('seen')).toEqual([{ t: 'seen', indexes: [1] }]);
+    join(2);
+    join(3);
+    clock.advance(49);
+    expect(one.sentOf('seen')).toHaveLength(1);
+    clock.advance(1);
+    expect(one.sentOf('seen').at(-1)).toEqual({ t: 'seen', indexes: [2, 3] });
+  });
+
+  test('mesh: a member that has arrived hears no more news', () => {
+    const { join, clock } = setUp(4, 'mesh');
+    const one = join(1);
+    clock.advance(0);
+    one.receive({ t: 'arrive', barrier: 'start', addrs: [] });
+    clock.advance(50);
+    const before = one.sentOf('seen').length;
+    join(2);
+    clock.advance(100);
+    expect(one.sentOf('seen')).toHaveLength(before);
+  });
+});

@@ -1,0 +1,224 @@
+import { describe, expect, test } from 'vitest';
+import { Member, type Connection } from '../../../src/barrier/member.js';
+import type { MissingReason } from '../../../src/errors.js';
+import type { OnRelease } from '../../../src/transport/release-datagrams.js';
+import type { Session } from '../../../src/transport/session.js';
+import { FakeClock } from '../../support/fake-clock.js';
+import { FakeSession } from '../../support/fake-session.js';
+
+const SESSION_TIMEOUT_MS = 30_000;
+const TOKEN = 'c'.repeat(32);
+
+/** One series of attempts to reach index 0, that succeeds when the test says. */
+class FakeConnection implements Connection {
+  reason: MissingReason = 'no such name';
+  detail: string | undefined = 'NXDOMAIN';
+  kicks = 0;
+  running = false;
+  private succeed: (session: Session) => void = () => {};
+
+  run(signal: AbortSignal): Promise<Session> {
+    this.running = true;
+    return new Promise((resolve, reject) => {
+      this.succeed = resolve;
+      signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+    });
+  }
+
+  kick(): void {
+    this.kicks += 1;
+  }
+
+  /** The attempt gets through: here is the session. */
+  connect(session = new FakeSession()): FakeSession {
+    this.succeed(session);
+    return session as FakeSession;
+  }
+}
+
+interface Ear {
+  port: number;
+  token: string;
+  closed: boolean;
+  onRelease: OnRelease;
+  close(): void;
+}
+
+const flush = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** A member on fake time, its connections and datagram ears in the test's hands. */
+function setUp() {
+  const clock = new FakeClock();
+  const connections: FakeConnection[] = [];
+  const ears: Ear[] = [];
+  const seen: number[] = [];
+  const role = new Member({
+    connection: () => {
+      const connection = new FakeConnection();
+      connections.push(connection);
+      return connection;
+    },
+    sessionTimeoutMs: SESSION_TIMEOUT_MS,
+    openDatagramEar: async (_session, onRelease) => {
+      const ear: Ear = { port: 7420, token: TOKEN, closed: false, onRelease, close: () => void (ear.closed = true) };
+      ears.push(ear);
+      return ear;
+    },
+    onSeen: (index) => seen.push(index),
+    clock,
+  });
+  const stop = new AbortController();
+  role.start(stop.signal);
+  const latest = () => connections.at(-1) as FakeConnection;
+  const connect = async () => {
+    const session = latest().connect();
+    await flush();
+    return session;
+  };
+  const settledFlag = (barrier: string) => {
+    const flag = { settled: false };
+    void role.released(barrier).then(() => (flag.settled = true));
+    return flag;
+  };
+  return { role, clock, connections, ears, seen, latest, connect, settledFlag, stop };
+}
+
+describe('the session to index 0', () => {
+  test('before it connects, index 0 is missing for the reason its attempts give', () => {
+    const { role } = setUp();
+    expect(role.missingLinks()).toEqual([{ index: 0, reason: 'no such name', detail: 'NXDOMAIN' }]);
+  });
+
+  test('connected, nothing is missing; lost, index 0 has left the group and a new series of attempts starts', async () => {
+    const { role, connections, connect } = setUp();
+    const session = await connect();
+    expect(role.missingLinks()).toEqual([]);
+    session.drop();
+    await flush();
+    expect(role.missingLinks()).toEqual([{ index: 0, reason: 'left the group', detail: undefined }]);
+    expect(connections).toHaveLength(2);
+    expect(connections[1]?.running).toBe(true);
+  });
+
+  test('a handshake from index 0 cuts the backoff short; from anyone else it does not', () => {
+    const { role, latest } = setUp();
+    role.heardFrom(3);
+    expect(latest().kicks).toBe(0);
+    role.heardFrom(0);
+    expect(latest().kicks).toBe(1);
+  });
+
+  test('after index 0 says goodbye it is not called again until it calls', async () => {
+    const { role, connections, connect } = setUp();
+    const session = await connect();
+    session.receive({ t: 'bye' });
+    session.drop();
+    await flush();
+    expect(connections).toHaveLength(2);
+    expect(connections[1]?.running).toBe(false);
+    role.heardFrom(0);
+    await flush();
+    expect(connections[1]?.running).toBe(true);
+  });
+
+  test('a silent index 0 is dropped after the session timeout; beats go out meanwhile', async () => {
+    const { clock, connect } = setUp();
+    const session = await connect();
+    clock.advance(SESSION_TIMEOUT_MS / 6);
+    expect(session.sentOf('beat')).toHaveLength(1);
+    clock.advance(SESSION_TIMEOUT_MS - SESSION_TIMEOUT_MS / 6);
+    expect(session.closed).toBe(false);
+    clock.advance(SESSION_TIMEOUT_MS / 6);
+    expect(session.closed).toBe(true);
+  });
+
+  test('a frame index 0 may not send closes the session', async () => {
+    const { connect } = setUp();
+    const session = await connect();
+    session.receive({ t: 'arrive', barrier: 'start', addrs: [] });
+    expect(session.closed).toBe(true);
+  });
+
+  test('close ends the session and stops reconnecting', async () => {
+    const { role, connections, connect } = setUp();
+    const session = await connect();
+    await role.close();
+    await flush();
+    expect(session.ended).toBe(true);
+    expect(connections).toHaveLength(2);
+    expect(connections[1]?.running).toBe(false);
+  });
+});
+
+describe('arrivals and releases', () => {
+  test('an arrival made before the session goes out once it is up; one made after, at once', async () => {
+    const { role, connect } = setUp();
+    role.arrive('start', ['10.0.0.11']);
+    const session = await connect();
+    expect(session.sentOf('arrive')).toEqual([{ t: 'arrive', barrier: 'start', addrs: ['10.0.0.11'] }]);
+    role.arrive('exit', []);
+    expect(session.sentOf('arrive').at(-1)).toEqual({ t: 'arrive', barrier: 'exit', addrs: [] });
+  });
+
+  test('an arrival is re-sent every second until its release, then acked and never again', async () => {
+    const { role, clock, connect, settledFlag } = setUp();
+    role.arrive('start', []);
+    const session = await connect();
+    const released = settledFlag('start');
+    clock.advance(2000);
+    expect(session.sentOf('arrive')).toHaveLength(3);
+    session.receive({ t: 'release', barrier: 'start', roster: [['10.0.0.10'], []] });
+    await flush();
+    expect(released.settled).toBe(true);
+    expect(await role.released('start')).toEqual({ roster: [['10.0.0.10'], []] });
+    expect(session.sentOf('ack')).toEqual([{ t: 'ack', barrier: 'start' }]);
+    clock.advance(5000);
+    expect(session.sentOf('arrive')).toHaveLength(3);
+  });
+
+  test('a new session to index 0 hears every arrival again', async () => {
+    const { role, connect } = setUp();
+    role.arrive('start', []);
+    (await connect()).drop();
+    await flush();
+    const again = await connect();
+    expect(again.sentOf('arrive')).toEqual([{ t: 'arrive', barrier: 'start', addrs: [] }]);
+  });
+
+  test('progress from index 0 is the view; its news of joins goes to the checks', async () => {
+    const { role, seen, connect } = setUp();
+    const session = await connect();
+    expect(role.view('start')).toBeUndefined();
+    session.receive({ t: 'progress', barrier: 'start', ready: 2, missing: [[2, 'no such name']] });
+    expect(role.view('start')).toEqual({ ready: 2, missing: [[2, 'no such name']] });
+    session.receive({ t: 'seen', indexes: [2, 3] });
+    expect(seen).toEqual([2, 3]);
+  });
+});
+
+describe('the datagram ear', () => {
+  test('each session gets one, and index 0 is told where it is and what token to carry', async () => {
+    const { ears, connect } = setUp();
+    const session = await connect();
+    expect(ears).toHaveLength(1);
+    expect(session.sentOf('nudge')).toEqual([{ t: 'nudge', port: 7420, token: TOKEN }]);
+  });
+
+  test('a release by datagram releases and is acked over the session too', async () => {
+    const { role, ears, connect, settledFlag } = setUp();
+    const session = await connect();
+    const released = settledFlag('start');
+    ears[0]?.onRelease('start', undefined);
+    await flush();
+    expect(released.settled).toBe(true);
+    expect(session.sentOf('ack')).toEqual([{ t: 'ack', barrier: 'start' }]);
+    expect(role.view('start')).toBeUndefined();
+  });
+
+  test('it closes with its session', async () => {
+    const { ears, connect } = setUp();
+    const session = await connect();
+    session.drop();
+    expect(ears[0]?.closed).toBe(true);
+  });
+});
