@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'coverage/'] },
+  { ignores: ['dist/', 'node_modules/', 'coverage/', 'reports/', '.stryker-tmp/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -17,7 +17,7 @@ export default tseslint.config(
     languageOptions: { globals: { process: 'readonly', performance: 'readonly' } },
   },
   {
-    files: ['bench/**', 'examples/**', 'scripts/**', 'test/**'],
+    files: ['bench/**', 'examples/**', 'harness/**', 'scripts/**', 'test/**'],
     rules: { 'no-console': 'off' },
   },
 );

@@ -6,48 +6,25 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { build } from 'esbuild';
 import { LAUNCHER } from '../src/cli/launcher.js';
-import { CACHE, NODE_VERSION, strippedNodePath, type Arch } from './executable-node.js';
+import { ARCHES, CACHE, NODE_VERSION, ROOT, isArch, registryNode, run, strippedNodePath, type Arch } from './executable-node.js';
 
-/** The registry's tarballs, pinned to their bytes. */
-const NODE_INTEGRITY: Record<Arch, string> = {
-  x64: 'sha512-qHnz5tFsHoj/WM+uRENVjWONi5hVvmwrgq8A4V76KpuVNAc4+jwK8x4gwbobE9BtHNg/AKR2583eYorLF/c7ng==',
-  arm64: 'sha512-l3DAHZreylo+p9QXDtsOrjG2JXJqVzYXnAGmIQNOUNARcMppTO2cmewVQP+36tjJnSE+dzpMNtgW+c3oiDvXtA==',
-};
-const ARCHES = Object.keys(NODE_INTEGRITY) as Arch[];
 const GNU_TRIPLE: Record<Arch, string> = { x64: 'x86_64-linux-gnu', arm64: 'aarch64-linux-gnu' };
 /** Where postject looks for the blob, and the fuse Node checks; both are Node's own constants. */
 const SEA_RESOURCE = 'NODE_SEA_BLOB';
 const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
-
-const ROOT = resolve(import.meta.dirname, '..');
 const DIST = join(ROOT, 'dist');
 
-function run(command: string, args: string[], cwd = ROOT): string {
-  const result = spawnSync(command, args, { cwd, encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed (${result.error?.message ?? `exit ${result.status}`}): ${result.stderr}`);
-  return result.stdout;
-}
-
-/** The registry's Node binary for `arch`, stripped: debug symbols are a fifth of it, and stripping after injection breaks the blob. */
+/** The registry's Node for `arch`, stripped: debug symbols are a fifth of it, and stripping after injection breaks the blob. */
 function strippedNode(arch: Arch): string {
   const stripped = strippedNodePath(arch);
-  const dir = dirname(stripped);
   if (existsSync(stripped)) return stripped;
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
-  const [packed] = JSON.parse(run('npm', ['pack', `node-linux-${arch}@${NODE_VERSION}`, '--json', '--pack-destination', dir])) as { filename: string }[];
-  const tarball = join(dir, packed?.filename ?? '');
-  const integrity = `sha512-${createHash('sha512').update(readFileSync(tarball)).digest('base64')}`;
-  if (integrity !== NODE_INTEGRITY[arch]) throw new Error(`${tarball} is not the pinned node-linux-${arch}@${NODE_VERSION} (integrity ${integrity})`);
-  run('tar', ['-xzf', tarball, '-C', dir, 'package/bin/node']);
-  const unstripped = join(dir, 'package/bin/node');
-  run(stripTool(arch), [unstripped]);
-  renameSync(unstripped, stripped);
-  rmSync(join(dir, 'package'), { recursive: true, force: true });
-  rmSync(tarball);
+  const partial = `${stripped}.partial`;
+  copyFileSync(registryNode(arch), partial);
+  run(stripTool(arch), [partial]);
+  renameSync(partial, stripped);
   return stripped;
 }
 
@@ -75,7 +52,7 @@ function seaBlob(bundle: string, arch: Arch, hostNode: string): string {
 }
 
 async function main(): Promise<void> {
-  if (!(process.arch in NODE_INTEGRITY)) throw new MissingTool(`the executables are built on linux-x64 or linux-arm64, not ${process.platform}-${process.arch}`);
+  if (!isArch(process.arch)) throw new MissingTool(`the executables are built on linux-x64 or linux-arm64, not ${process.platform}-${process.arch}`);
   for (const arch of ARCHES) stripTool(arch);
   for (const dir of [CACHE, DIST]) mkdirSync(dir, { recursive: true });
   const bundle = join(CACHE, 'rollcall.cjs');
@@ -92,7 +69,7 @@ async function main(): Promise<void> {
     external: ['net-ping'],
     logLevel: 'warning',
   });
-  const hostNode = strippedNode(process.arch as Arch);
+  const hostNode = registryNode(process.arch as Arch);
   const sums: string[] = [];
   for (const arch of ARCHES) {
     const executable = join(DIST, `rollcall-linux-${arch}`);

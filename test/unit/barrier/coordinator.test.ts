@@ -71,6 +71,16 @@ describe('arrivals and the release', () => {
     for (const session of [one, two]) expect(session.sentOf('release')).toEqual([{ t: 'release', barrier: 'start', roster }]);
   });
 
+  test('the roster goes with the release up to 256 pods, and not above', async () => {
+    for (const [size, withRoster] of [[256, true], [257, false]] as const) {
+      const { role, join } = setUp(size);
+      const sessions = Array.from({ length: size - 1 }, (_, i) => join(i + 1));
+      for (const session of sessions) session.receive({ t: 'arrive', barrier: 'start', addrs: [] });
+      role.arrive('start', []);
+      expect((await role.released('start')).roster !== undefined, `size ${size}`).toBe(withRoster);
+    }
+  });
+
   test('in a mesh the release carries no roster: every member checked everyone itself', async () => {
     const { role, join } = setUp(2, 'mesh');
     const one = join(1);
@@ -177,6 +187,33 @@ describe('acks, and datagrams until acked', () => {
     expect(datagrams.closed).toBe(true);
   });
 
+  test('an ack before the release counts for nothing', async () => {
+    const { role, join } = setUp(2);
+    const one = join(1);
+    one.receive({ t: 'ack', barrier: 'start' });
+    one.receive({ t: 'arrive', barrier: 'start', addrs: [] });
+    role.arrive('start', []);
+    let closed = false;
+    void role.close(10_000).then(() => (closed = true));
+    await flush();
+    expect(closed).toBe(false);
+  });
+
+  test('the token of a session that closed counts for nobody, not even a new session of the same index', async () => {
+    const { role, join, ackByDatagram } = setUp(2);
+    const old = join(1);
+    old.receive({ t: 'nudge', port: 7420, token: TOKEN });
+    old.drop();
+    const fresh = join(1);
+    fresh.receive({ t: 'arrive', barrier: 'start', addrs: [] });
+    role.arrive('start', []);
+    ackByDatagram(TOKEN, 'start');
+    let closed = false;
+    void role.close(10_000).then(() => (closed = true));
+    await flush();
+    expect(closed).toBe(false);
+  });
+
   test('an ack with an unknown token counts for nobody', () => {
     const { role, join, clock, datagrams, ackByDatagram } = setUp(2);
     const one = join(1);
@@ -271,12 +308,20 @@ describe('progress and liveness', () => {
 
 describe('news of joins', () => {
   test('star: a join or an arrival is seen by index 0 and sent to nobody', () => {
-    const { join, seen } = setUp();
+    const { join, seen, clock } = setUp();
     const one = join(1);
     const two = join(2);
     two.receive({ t: 'arrive', barrier: 'start', addrs: [] });
+    clock.advance(1000);
     expect(seen).toEqual([1, 2, 2]);
     expect([...one.sent, ...two.sent].filter((frame) => frame.t === 'seen')).toEqual([]);
+  });
+
+  test('an arrival at a named barrier is no news of a join', () => {
+    const { join, seen } = setUp();
+    const one = join(1);
+    one.receive({ t: 'arrive', barrier: 'exit', addrs: [] });
+    expect(seen).toEqual([1]);
   });
 
   test('mesh: joins go at once to members still checking, then gathered per 50 ms window', () => {

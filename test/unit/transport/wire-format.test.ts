@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { MAX_DATAGRAM_BYTES, encodeDatagram, parseDatagram, parseFrame, type Datagram, type Hello } from '../../../src/transport/wire-format.js';
+import { MAX_DATAGRAM_BYTES, MAX_FRAME_BYTES, MAX_SEEN, encodeDatagram, isValidBarrierName, parseDatagram, parseFrame, type Datagram, type Frame, type Hello } from '../../../src/transport/wire-format.js';
 import { newNonce, proof, type WireIdentity } from '../../../src/transport/authentication.js';
 
 const own: WireIdentity = { job: 'job', uid: 'uid-1', size: 4, index: 0, gen: 'abc-1234' };
@@ -62,5 +62,87 @@ describe('datagrams', () => {
     expect(parseFrame(JSON.stringify({ t: 'nudge', port: 40000, token }))).toEqual({ t: 'nudge', port: 40000, token });
     for (const port of [0, 70000, '40000']) expect(parseFrame(JSON.stringify({ t: 'nudge', port, token }))).toBeUndefined();
     expect(parseFrame(JSON.stringify({ t: 'nudge', port: 40000, token: 'x' }))).toBeUndefined();
+  });
+});
+
+/** One valid frame of every kind, and for each the single-field changes that must get it refused. */
+const NONCE = 'a'.repeat(32);
+const MAC = 'b'.repeat(64);
+const KINDS: [Frame, Record<string, unknown>[]][] = [
+  [{ t: 'challenge', v: 1, nonce: NONCE }, [{ v: -1 }, { v: '1' }, { nonce: 'A'.repeat(32) }, { nonce: `${NONCE}0` }, { nonce: `x${NONCE}` }, { nonce: undefined }]],
+  [
+    { t: 'hello', v: 1, job: 'job.a-1', uid: 'u'.repeat(64), size: 4, index: 3, gen: 'z'.repeat(40), role: 'member', nonce: NONCE, mac: MAC },
+    [
+      { v: 1.5 }, { job: 'Job' }, { job: '-job' }, { job: 'job-' }, { job: 'job/x' }, { job: 'x.job!' }, { uid: 7 }, { uid: ['u'] }, { uid: 'u'.repeat(65) },
+      { size: -1 }, { index: 1_000_001 }, { gen: 'z'.repeat(41) }, { gen: '' }, { gen: 'G' }, { gen: 'a b' }, { role: 'probe ' },
+      { nonce: NONCE.slice(1) }, { mac: 'b'.repeat(63) }, { mac: `${MAC}b` }, { mac: 'B'.repeat(64) }, { mac: `x${MAC}` },
+    ],
+  ],
+  [{ t: 'hello', v: 1, job: 'j', uid: '', size: 1, index: 0, gen: 'g', role: 'probe', nonce: NONCE, mac: '' }, [{ role: undefined }]],
+  [{ t: 'welcome', index: 2, gen: 'gen-2', mac: MAC }, [{ index: -2 }, { index: '2' }, { gen: 'GEN' }, { mac: 'x' }, { gen: undefined }]],
+  [{ t: 'refuse', reason: 'r'.repeat(200) }, [{ reason: 'r'.repeat(201) }, { reason: 42 }, { reason: undefined }]],
+  [{ t: 'arrive', barrier: 'a'.repeat(64), addrs: Array.from({ length: 8 }, (_, i) => `10.0.0.${i}`) }, [{ barrier: 'a'.repeat(65) }, { barrier: 'a b' }, { barrier: 'é' }, { addrs: Array.from({ length: 9 }, (_, i) => `10.0.0.${i}`) }, { addrs: ['10.0.0.1', 7] }, { addrs: '10.0.0.1' }]],
+  [{ t: 'progress', barrier: 'start', ready: 3, missing: [[1, 'no such name'], [2, 'timed out']] }, [{ ready: -1 }, { missing: [[1, 2]] }, { missing: [[1, 'ok'], [2, 3]] }, { missing: [['1', 'x']] }, { missing: [1] }, { missing: 'none' }, { barrier: '' }]],
+  [{ t: 'release', barrier: 'start', roster: [['10.0.0.1'], ['fd00::1', '10.0.0.2'], []] }, [{ roster: [['10.0.0.1'], ['nope']] }, { roster: ['10.0.0.1'] }, { roster: 'x' }, { barrier: 'x'.repeat(65) }]],
+  [{ t: 'release', barrier: 'ckpt:1.a-b_c' }, [{ barrier: 5 }]],
+  [{ t: 'seen', indexes: Array.from({ length: MAX_SEEN }, (_, i) => i) }, [{ indexes: Array.from({ length: MAX_SEEN + 1 }, (_, i) => i) }, { indexes: [1, -1] }, { indexes: [1, 'two'] }, { indexes: 3 }]],
+  [{ t: 'ack', barrier: 'start' }, [{ barrier: '' }, { barrier: null }]],
+  [{ t: 'nudge', port: 65_535, token: NONCE }, [{ port: 65_536 }, { port: 0 }, { port: 1.5 }, { token: NONCE.toUpperCase() }]],
+  [{ t: 'nudge', port: 1, token: NONCE }, [{ port: -1 }]],
+  [{ t: 'bye' }, []],
+  [{ t: 'beat' }, []],
+];
+
+describe('every kind of frame', () => {
+  test.each(KINDS.map(([frame, bad]) => [frame.t, frame, bad] as const))('%s: the valid frame parses to itself; each broken field is refused', (_, frame, bad) => {
+    expect(parseFrame(JSON.stringify(frame))).toEqual(frame);
+    for (const change of bad) {
+      const broken = { ...frame, ...change };
+      expect(parseFrame(JSON.stringify(broken)), JSON.stringify(change)).toBeUndefined();
+    }
+  });
+
+  test('a frame of an unknown kind, or no object at all, is refused', () => {
+    for (const bad of ['{"t":"welcomes"}', '{"t":"Bye"}', '{"t":""}', '"bye"', '42', 'true', '[{"t":"bye"}]']) expect(parseFrame(bad), bad).toBeUndefined();
+  });
+
+  test('barrier names: 1 to 64 of letters, digits, "_", ".", ":" and "-"', () => {
+    for (const good of ['start', 'a', 'x'.repeat(64), 'ckpt:1.a-b_C']) expect(isValidBarrierName(good), good).toBe(true);
+    for (const bad of ['', 'x'.repeat(65), 'a b', 'a/b', ' start', 'start\n']) expect(isValidBarrierName(bad), bad).toBe(false);
+  });
+
+  test('frame limits are what the README states', () => {
+    expect(MAX_FRAME_BYTES).toBe(4096);
+    expect(MAX_DATAGRAM_BYTES).toBe(1200);
+  });
+});
+
+describe('datagram size', () => {
+  const token = newNonce();
+  /** An ack padded with spaces (JSON allows them) to exactly `size` bytes. */
+  const ackOf = (size: number) => {
+    const bytes = Buffer.from(JSON.stringify({ t: 'ack', barrier: 'start', token }));
+    return Buffer.concat([bytes, Buffer.alloc(size - bytes.length, ' ')]);
+  };
+
+  test('exactly one packet is read; one byte more is not', () => {
+    expect(parseDatagram(ackOf(MAX_DATAGRAM_BYTES))).toEqual({ t: 'ack', barrier: 'start', token });
+    expect(parseDatagram(ackOf(MAX_DATAGRAM_BYTES + 1))).toBeUndefined();
+  });
+
+  test('a release of exactly one packet is sent; one byte more is not', () => {
+    const release = (barrierLength: number, addresses: number): Datagram => ({ t: 'release', barrier: 'x'.repeat(barrierLength), token, roster: Array.from({ length: addresses }, () => ['10.0.0.1']) });
+    const size = (datagram: Datagram) => Buffer.byteLength(JSON.stringify(datagram));
+    // Addresses bring it within a barrier name's reach (13 bytes each, names up to 64), the name to the byte.
+    let addresses = 0;
+    while (size(release(1, addresses + 1)) <= MAX_DATAGRAM_BYTES && addresses < 1000) addresses += 1;
+    const exact = release(1 + MAX_DATAGRAM_BYTES - size(release(1, addresses)), addresses);
+    expect(size(exact)).toBe(MAX_DATAGRAM_BYTES);
+    expect(encodeDatagram(exact)?.length).toBe(MAX_DATAGRAM_BYTES);
+    expect(encodeDatagram({ ...exact, barrier: `${exact.barrier}x` })).toBeUndefined();
+  });
+
+  test('a datagram that is not an object, or has neither a release nor an ack, is dropped', () => {
+    for (const bad of ['[]', '"x"', '{"t":"seen","token":"' + token + '","indexes":[]}']) expect(parseDatagram(Buffer.from(bad)), bad).toBeUndefined();
   });
 });
