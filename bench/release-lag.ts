@@ -1,7 +1,8 @@
 // Benchmarks 1–3: release lag, DNS load and stranded pods on the simulated cluster.
-import { Cluster, type Pod, type PodReport } from '../test/cluster/cluster.js';
-import { sleep } from '../test/cluster/wait.js';
-import { ROLLCALL, releasedAt } from '../test/integration/support.js';
+import { Cluster, type Pod, type PodReport } from '../harness/cluster/cluster.js';
+import { sleep } from '../harness/cluster/wait.js';
+import { ROLLCALL } from '../harness/built.js';
+import { releasedAt } from '../harness/cluster/release-mark.js';
 
 export type Contender = 'rollcall mesh' | 'rollcall star' | 'ping loop';
 

@@ -7,7 +7,7 @@ import { cpus, release, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { missingRequirements } from '../test/support/requirements.js';
+import { missingRequirements } from '../harness/requirements.js';
 import { releaseLagChart } from './chart.js';
 import { runReleaseLag, type Contender, type LagResult } from './release-lag.js';
 import { runScale, type ScaleResult } from './scale.js';

@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
-import { Dnsmasq } from '../test/cluster/dnsmasq.js';
+import { Dnsmasq } from '../harness/cluster/dnsmasq.js';
 import { peerFqdn } from '../src/identity/names.js';
 
 const JOB = 'scale';

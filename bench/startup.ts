@@ -5,8 +5,8 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { LocalDnsServer } from '../src/cli/dns-server.js';
 import { peerFqdn } from '../src/identity/names.js';
-import { ROLLCALL } from '../test/integration/support.js';
-import { EXECUTABLE } from '../test/support/requirements.js';
+import { ROLLCALL } from '../harness/built.js';
+import { EXECUTABLE } from '../harness/built.js';
 import { median } from './release-lag.js';
 import { NODE_VERSION, strippedNodePath } from '../scripts/executable-node.js';
 

@@ -3,7 +3,7 @@ import { isIP } from 'node:net';
 import { ConfigError } from './errors.js';
 import { detectIdentity, type Identity, type IdentityOptions } from './identity/identity.js';
 import { parseDnsServers, type IpFamily } from './discovery/resolve.js';
-import { SettingSource, parseDuration, parseInteger, type Env } from './settings.js';
+import { SettingSource, parseChoice, parseDuration, parseInteger, type Env } from './settings.js';
 import type { Backoff } from './discovery/peer-check.js';
 import type { ProbeSpec } from './discovery/probes/types.js';
 
@@ -156,15 +156,9 @@ function parseListenHost(variable: string, raw: string): string {
   throw new ConfigError(variable, raw, 'is not an IP address', 'Give one of this pod\'s addresses, or unset it to listen on all.');
 }
 
-function parseTopology(variable: string, raw: string): Topology | 'auto' {
-  if (raw === 'mesh' || raw === 'star' || raw === 'auto') return raw;
-  throw new ConfigError(variable, raw, 'is not a topology', 'Use "mesh", "star" or "auto" (default).');
-}
+const parseTopology = (variable: string, raw: string) => parseChoice(variable, raw, ['mesh', 'star', 'auto'] as const, { noun: 'a topology', fallback: 'auto' });
 
-function parseIpFamily(variable: string, raw: string): IpFamilySetting {
-  if (raw === 'auto' || raw === 'ipv4' || raw === 'ipv6' || raw === 'dual') return raw;
-  throw new ConfigError(variable, raw, 'is not an IP family', 'Use "auto" (default), "ipv4", "ipv6" or "dual".');
-}
+const parseIpFamily = (variable: string, raw: string): IpFamilySetting => parseChoice(variable, raw, ['auto', 'ipv4', 'ipv6', 'dual'] as const, { noun: 'an IP family', fallback: 'auto' });
 
 /** A pod can only reach peers in the families it has an address in; asking DNS for others doubles its load for nothing. */
 function familiesFor(setting: IpFamilySetting, podIps: readonly string[]): IpFamily[] {

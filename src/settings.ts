@@ -59,6 +59,13 @@ export function parseInteger(variable: string, raw: string, { min, max = Number.
   return value;
 }
 
+/** One of a fixed set of words; the fix lists them all, the default marked. */
+export function parseChoice<T extends string>(variable: string, raw: string, allowed: readonly T[], { noun, fallback }: { noun: string; fallback?: T }): T {
+  if ((allowed as readonly string[]).includes(raw)) return raw as T;
+  const words = allowed.map((word) => `"${word}"${word === fallback ? ' (default)' : ''}`);
+  throw new ConfigError(variable, raw, `is not ${noun}`, `Use ${words.slice(0, -1).join(', ')} or ${words.at(-1)}.`);
+}
+
 const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/;
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
 

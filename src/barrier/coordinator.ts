@@ -5,7 +5,7 @@ import { keepSessionAlive } from '../transport/heartbeat.js';
 import { ReleaseSender, type DatagramSender, type OnDatagramAck } from '../transport/release-datagrams.js';
 import type { Session } from '../transport/session.js';
 import { MAX_SEEN, type Hello } from '../transport/wire-format.js';
-import { Deferred, generationTime, type BarrierRole, type BarrierView, type MissingLink, type Release } from './role.js';
+import { Deferred, entryOf, generationTime, type BarrierRole, type BarrierView, type MissingLink, type Release } from './role.js';
 
 /** Above this size the release frame leaves the roster out: N frames of N addresses each would be O(N²) bytes. */
 export const ROSTER_LIMIT = 256;
@@ -310,12 +310,7 @@ export class Coordinator implements BarrierRole {
   }
 
   private state(barrier: string): BarrierState {
-    let state = this.barriers.get(barrier);
-    if (state === undefined) {
-      state = { arrived: new Map(), acked: new Set(), release: new Deferred(), allAcked: new Deferred() };
-      this.barriers.set(barrier, state);
-    }
-    return state;
+    return entryOf(this.barriers, barrier, () => ({ arrived: new Map(), acked: new Set(), release: new Deferred(), allAcked: new Deferred() }));
   }
 }
 

@@ -3,7 +3,7 @@ import { systemClock, type Clock } from '../time/clock.js';
 import { keepSessionAlive } from '../transport/heartbeat.js';
 import type { OnRelease } from '../transport/release-datagrams.js';
 import type { Session } from '../transport/session.js';
-import { Deferred, type BarrierRole, type BarrierView, type MissingLink, type Release } from './role.js';
+import { Deferred, entryOf, type BarrierRole, type BarrierView, type MissingLink, type Release } from './role.js';
 
 const RESEND_MS = 1000;
 
@@ -160,11 +160,6 @@ export class Member implements BarrierRole {
   }
 
   private release(barrier: string): Deferred<Release> {
-    let deferred = this.releases.get(barrier);
-    if (deferred === undefined) {
-      deferred = new Deferred();
-      this.releases.set(barrier, deferred);
-    }
-    return deferred;
+    return entryOf(this.releases, barrier, () => new Deferred<Release>());
   }
 }

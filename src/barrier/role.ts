@@ -59,3 +59,13 @@ export class Deferred<T> {
     });
   }
 }
+
+/** The entry for `key`, made the first time it is asked for: a barrier's state, its release. */
+export function entryOf<K, V>(map: Map<K, V>, key: K, make: () => V): V {
+  let value = map.get(key);
+  if (value === undefined) {
+    value = make();
+    map.set(key, value);
+  }
+  return value;
+}

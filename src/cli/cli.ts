@@ -4,7 +4,7 @@ import { constants, tmpdir } from 'node:os';
 import { ConfigError, PeersTimeoutError, ProbeUnavailableError } from '../errors.js';
 import { waitForPeers, type Group } from '../barrier/wait-for-peers.js';
 import type { Progress } from '../options.js';
-import { SettingSource, parseInteger } from '../settings.js';
+import { SettingSource, parseChoice, parseInteger } from '../settings.js';
 import { HELP, UsageError, parseCommandLine, type ParsedArgs } from './flags.js';
 import { InitContainerHint } from './hint.js';
 import { InstallError, install } from './install.js';
@@ -24,12 +24,6 @@ interface CliSettings {
   terminationLog: string;
 }
 
-function oneOf<T extends string>(variable: string, raw: string | undefined, allowed: readonly T[], fallback: T): T {
-  if (raw === undefined) return fallback;
-  if ((allowed as readonly string[]).includes(raw)) return raw as T;
-  throw new ConfigError(variable, raw, `is not one of ${allowed.join(', ')}`, `Use ${allowed.map((value) => `"${value}"`).join(', ')}.`);
-}
-
 function cliSettings(env: NodeJS.ProcessEnv): CliSettings {
   const settings = new SettingSource(env);
   const get = (variable: string) => settings.get(variable)?.value;
@@ -38,12 +32,16 @@ function cliSettings(env: NodeJS.ProcessEnv): CliSettings {
     return raw === undefined ? fallback : parseInteger(variable, raw, { min: 1, max });
   };
   const preset = get('ROLLCALL_PRESET');
+  const choice = <T extends string>(variable: string, allowed: readonly T[], noun: string, fallback: T): T => {
+    const raw = get(variable);
+    return raw === undefined ? fallback : parseChoice(variable, raw, allowed, { noun, fallback });
+  };
   return {
-    logFormat: oneOf('ROLLCALL_LOG_FORMAT', get('ROLLCALL_LOG_FORMAT'), ['text', 'json'], 'text'),
-    hostfileFormat: oneOf('ROLLCALL_HOSTFILE_FORMAT', get('ROLLCALL_HOSTFILE_FORMAT'), ['plain', 'openmpi', 'mpich'], 'plain'),
+    logFormat: choice('ROLLCALL_LOG_FORMAT', ['text', 'json'], 'a log format', 'text'),
+    hostfileFormat: choice('ROLLCALL_HOSTFILE_FORMAT', ['plain', 'openmpi', 'mpich'], 'a hostfile format', 'plain'),
     slots: integer('ROLLCALL_SLOTS', 1, 1_000_000),
     masterPort: integer('ROLLCALL_MASTER_PORT', 29500, 65535),
-    preset: preset === undefined ? undefined : oneOf<Preset>('ROLLCALL_PRESET', preset, ['torchrun', 'tf', 'jax'], 'torchrun'),
+    preset: preset === undefined ? undefined : parseChoice<Preset>('ROLLCALL_PRESET', preset, ['torchrun', 'tf', 'jax'], { noun: 'a preset' }),
     terminationLog: get('ROLLCALL_TERMINATION_LOG') ?? '/dev/termination-log',
   };
 }

@@ -61,17 +61,21 @@ const isStr = (value: unknown, pattern: RegExp): value is string => typeof value
 const isAddrs = (value: unknown): value is string[] =>
   Array.isArray(value) && value.length <= MAX_ADDRS && value.every((address) => typeof address === 'string' && isIP(address) !== 0);
 
-/** Parses one frame, or returns undefined for anything that is not exactly a known message. */
-export function parseFrame(line: string): Frame | undefined {
+/** A JSON object's fields, or undefined for anything else (bad JSON, an array, a bare value). */
+function jsonObject(text: string): Record<string, unknown> | undefined {
   let value: unknown;
   try {
-    value = JSON.parse(line);
+    value = JSON.parse(text);
   } catch {
     return undefined;
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
-  const frame = value as Record<string, unknown>;
-  switch (frame.t) {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+}
+
+/** Parses one frame, or returns undefined for anything that is not exactly a known message. */
+export function parseFrame(line: string): Frame | undefined {
+  const frame = jsonObject(line);
+  switch (frame?.t) {
     case 'challenge':
       return isInt(frame.v) && isStr(frame.nonce, NONCE) ? (frame as Frame) : undefined;
     case 'hello':
@@ -122,15 +126,8 @@ const isRelease = (frame: Record<string, unknown>) =>
 /** Parses one datagram, or returns undefined for anything oversized or not exactly a known datagram. */
 export function parseDatagram(bytes: Buffer): Datagram | undefined {
   if (bytes.length > MAX_DATAGRAM_BYTES) return undefined;
-  let value: unknown;
-  try {
-    value = JSON.parse(bytes.toString('utf8'));
-  } catch {
-    return undefined;
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
-  const datagram = value as Record<string, unknown>;
-  if (!isStr(datagram.token, TOKEN)) return undefined;
+  const datagram = jsonObject(bytes.toString('utf8'));
+  if (datagram === undefined || !isStr(datagram.token, TOKEN)) return undefined;
   if (datagram.t === 'release') return isRelease(datagram) ? (datagram as Datagram) : undefined;
   if (datagram.t === 'ack') return isStr(datagram.barrier, BARRIER) ? (datagram as Datagram) : undefined;
   return undefined;

@@ -5,9 +5,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { LocalDnsServer } from '../../src/cli/dns-server.js';
 import { peerFqdn } from '../../src/identity/names.js';
-import { ROLLCALL, assertBuilt } from '../integration/support.js';
+import { ROLLCALL } from '../../harness/built.js';
+import { assertBuilt } from '../integration/support.js';
 import { runProcess, type ProcessResult, type RunOptions } from '../support/process.js';
-import { describeWith } from '../support/requirements.js';
+import { describeWith } from '../../harness/requirements.js';
 import { freePort } from './loopback.js';
 
 /** Runs the built CLI as a child process; `onSpawn` may signal it. */

@@ -6,9 +6,10 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { LocalDnsServer } from '../../src/cli/dns-server.js';
 import { peerFqdn } from '../../src/identity/names.js';
 import manifest from '../../package.json' with { type: 'json' };
-import { ROLLCALL } from '../integration/support.js';
+import { ROLLCALL } from '../../harness/built.js';
 import { runProcess } from '../support/process.js';
-import { EXECUTABLE, describeWith } from '../support/requirements.js';
+import { EXECUTABLE } from '../../harness/built.js';
+import { describeWith } from '../../harness/requirements.js';
 import { freePort } from './loopback.js';
 
 const ELF_MACHINE = { x64: 62, arm64: 183 } as const;

@@ -5,7 +5,7 @@ import { dialPeer } from '../../src/transport/handshake.js';
 import { MAX_PENDING_PER_ADDRESS, startListener, type Listener, type ListenerOptions } from '../../src/transport/listener.js';
 import { MAX_FRAME_BYTES } from '../../src/transport/wire-format.js';
 import { newNonce, proof, type WireIdentity } from '../../src/transport/authentication.js';
-import { waitUntil } from '../cluster/wait.js';
+import { waitUntil } from '../../harness/cluster/wait.js';
 
 const own: WireIdentity = { job: 'job', uid: 'uid', size: 4, index: 0, gen: 'gen-0' };
 const peer: WireIdentity = { ...own, index: 1, gen: 'gen-1' };

@@ -1,5 +1,5 @@
 import { createServer } from 'node:net';
-import { Dnsmasq } from '../cluster/dnsmasq.js';
+import { Dnsmasq } from '../../harness/cluster/dnsmasq.js';
 import { waitForPeers, type Group, type WaitForPeersOptions } from '../../src/index.js';
 
 /** A free TCP port on loopback, for one test's listeners. */

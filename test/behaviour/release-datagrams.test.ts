@@ -3,7 +3,7 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { ReleaseReceiver, ReleaseSender } from '../../src/transport/release-datagrams.js';
 import { MAX_DATAGRAM_BYTES, parseDatagram } from '../../src/transport/wire-format.js';
 import { newNonce } from '../../src/transport/authentication.js';
-import { waitUntil } from '../cluster/wait.js';
+import { waitUntil } from '../../harness/cluster/wait.js';
 
 /** Release datagrams over real UDP sockets on loopback. */
 describe('release datagrams', () => {

@@ -2,9 +2,9 @@ import { createSocket } from 'node:dgram';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { AttemptError } from '../../src/errors.js';
 import { createNameResolver } from '../../src/discovery/resolve.js';
-import type { Dnsmasq } from '../cluster/dnsmasq.js';
-import { waitUntil } from '../cluster/wait.js';
-import { describeWith } from '../support/requirements.js';
+import type { Dnsmasq } from '../../harness/cluster/dnsmasq.js';
+import { waitUntil } from '../../harness/cluster/wait.js';
+import { describeWith } from '../../harness/requirements.js';
 import { startLoopbackDns } from './loopback.js';
 
 describeWith(['dnsmasq'], 'resolution through a real DNS server', () => {

@@ -1,9 +1,9 @@
 import { createServer, type Server } from 'node:net';
 import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
 import { ConfigError, PeersTimeoutError, type Group, type Progress } from '../../src/index.js';
-import type { Dnsmasq } from '../cluster/dnsmasq.js';
-import { sleep } from '../cluster/wait.js';
-import { describeWith } from '../support/requirements.js';
+import type { Dnsmasq } from '../../harness/cluster/dnsmasq.js';
+import { sleep } from '../../harness/cluster/wait.js';
+import { describeWith } from '../../harness/requirements.js';
 import { LoopbackJob, freePort, since, startLoopbackDns } from './loopback.js';
 
 describeWith(['dnsmasq'], 'waitForPeers on loopback with a real DNS server', () => {

@@ -1,8 +1,9 @@
 import { expect, test } from 'vitest';
-import type { Pod } from '../cluster/cluster.js';
-import { sleep, waitUntil } from '../cluster/wait.js';
-import { describeWith } from '../support/requirements.js';
-import { CLUSTER_NEEDS, describeReport, releasedAt, startRollcallPod, finishAll, useClusters } from './support.js';
+import type { Pod } from '../../harness/cluster/cluster.js';
+import { sleep, waitUntil } from '../../harness/cluster/wait.js';
+import { describeWith } from '../../harness/requirements.js';
+import { CLUSTER_NEEDS, describeReport, startRollcallPod, finishAll, useClusters } from './support.js';
+import { releasedAt } from '../../harness/cluster/release-mark.js';
 
 describeWith([...CLUSTER_NEEDS], 'a true barrier on the simulated cluster', () => {
   const createCluster = useClusters();

@@ -2,8 +2,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, test } from 'vitest';
-import { EXECUTABLE, describeWith } from '../support/requirements.js';
-import { CLUSTER_NEEDS, describeReport, finishAll, releasedAt, useClusters } from './support.js';
+import { EXECUTABLE } from '../../harness/built.js';
+import { describeWith } from '../../harness/requirements.js';
+import { CLUSTER_NEEDS, describeReport, finishAll, useClusters } from './support.js';
+import { releasedAt } from '../../harness/cluster/release-mark.js';
 
 /**
  * A pod as the README's init-container recipe makes it: `rollcall install` into an emptyDir (here $0),

@@ -1,8 +1,9 @@
 import { expect, test } from 'vitest';
-import type { Pod, Stack } from '../cluster/cluster.js';
-import { sleep, waitUntil } from '../cluster/wait.js';
-import { describeWith } from '../support/requirements.js';
-import { CLUSTER_NEEDS, describeReport, releasedAt, startRollcallPod, finishAll, useClusters } from './support.js';
+import type { Pod, Stack } from '../../harness/cluster/cluster.js';
+import { sleep, waitUntil } from '../../harness/cluster/wait.js';
+import { describeWith } from '../../harness/requirements.js';
+import { CLUSTER_NEEDS, describeReport, startRollcallPod, finishAll, useClusters } from './support.js';
+import { releasedAt } from '../../harness/cluster/release-mark.js';
 
 /** net-ping builds on Node 20 and 22, not on 24: there the icmp probe cannot be had at all. */
 const ICMP_BUILDS = Number(process.versions.node.split('.')[0]) < 24;

@@ -2,10 +2,12 @@ import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect, test } from 'vitest';
-import type { PodReport } from '../cluster/cluster.js';
-import { sleep } from '../cluster/wait.js';
-import { describeWith } from '../support/requirements.js';
-import { CLUSTER_NEEDS, ROLLCALL, describeReport, releasedAt, startRollcallPod, finishAll, useClusters } from './support.js';
+import type { PodReport } from '../../harness/cluster/cluster.js';
+import { sleep } from '../../harness/cluster/wait.js';
+import { describeWith } from '../../harness/requirements.js';
+import { CLUSTER_NEEDS, describeReport, startRollcallPod, finishAll, useClusters } from './support.js';
+import { ROLLCALL } from '../../harness/built.js';
+import { releasedAt } from '../../harness/cluster/release-mark.js';
 
 const PING_LOOP = resolve(dirname(fileURLToPath(import.meta.url)), '../../../shared/reference/ping-loop.sh');
 

@@ -1,15 +1,9 @@
 import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll } from 'vitest';
-import { Cluster, type ClusterOptions, type Pod, type PodReport, type PodSpec } from '../cluster/cluster.js';
-
-const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-export const ROLLCALL = join(REPO, 'dist/rollcall.mjs');
+import { ROLLCALL } from '../../harness/built.js';
+import { Cluster, type ClusterOptions, type Pod, type PodReport, type PodSpec } from '../../harness/cluster/cluster.js';
+import { MARK_RELEASE } from '../../harness/cluster/release-mark.js';
 export const CLUSTER_NEEDS = ['root', 'dnsmasq', 'ip', 'nft', 'unshare', 'ping'] as const;
-
-/** Prints the moment the workload starts, in the ping loop's own format. */
-export const MARK_RELEASE = ['sh', '-c', 'echo "RELEASED $(date +%s%N)"'];
 
 export function assertBuilt(): void {
   if (!existsSync(ROLLCALL)) throw new Error(`${ROLLCALL} is missing: run "npm run build" (npm test does) before the integration tests`);
@@ -33,11 +27,6 @@ export function startRollcallPod(cluster: Cluster, index: number, options: Rollc
   });
 }
 
-/** The wall-clock time (ms) the pod's workload started, from its RELEASED line. */
-export function releasedAt(report: PodReport): number | undefined {
-  const match = /^RELEASED (\d+)$/m.exec(report.stdout);
-  return match === null ? undefined : Number(BigInt(match[1] as string) / 1000n) / 1000;
-}
 
 export function describeReport(report: PodReport): string {
   return `${report.name} exit=${report.exitCode} signal=${report.signal}\n--- stdout\n${report.stdout.slice(-1500)}\n--- stderr\n${report.stderr.slice(-3000)}`;

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { ConfigError } from '../../src/errors.js';
-import { parseDuration, parseInteger } from '../../src/settings.js';
+import { parseChoice, parseDuration, parseInteger } from '../../src/settings.js';
 import { parseDnsServers } from '../../src/discovery/resolve.js';
 
 describe('durations as ROLLCALL_TIMEOUT takes them', () => {
@@ -32,5 +32,25 @@ describe('ROLLCALL_DNS_SERVERS', () => {
   });
   test.each(['kube-dns', '10.0.0.1:0', '10.0.0.1:99999', ',', '[zz]:53'])('refuses %j', (raw) => {
     expect(() => parseDnsServers('ROLLCALL_DNS_SERVERS', raw)).toThrowError(ConfigError);
+  });
+});
+
+describe('parseChoice', () => {
+  test('one of the words passes as it is', () => {
+    expect(parseChoice('ROLLCALL_TOPOLOGY', 'star', ['mesh', 'star', 'auto'], { noun: 'a topology', fallback: 'auto' })).toBe('star');
+  });
+
+  test('anything else names the variable and lists every word, the default marked', () => {
+    const error = (() => {
+      try {
+        parseChoice('ROLLCALL_TOPOLOGY', 'ring', ['mesh', 'star', 'auto'], { noun: 'a topology', fallback: 'auto' });
+      } catch (caught) {
+        return caught;
+      }
+    })() as ConfigError;
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error.variable).toBe('ROLLCALL_TOPOLOGY');
+    expect(error.message).toContain('is not a topology');
+    expect(error.message).toContain('Use "mesh", "star" or "auto" (default).');
   });
 });

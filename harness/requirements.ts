@@ -1,10 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, test } from 'vitest';
-
-const REPO = join(import.meta.dirname, '../..');
-export const EXECUTABLE = { x64: join(REPO, 'dist/rollcall-linux-x64'), arm64: join(REPO, 'dist/rollcall-linux-arm64') } as const;
+import { EXECUTABLE } from './built.js';
 
 function hasCommand(command: string): boolean {
   try {
