@@ -1,28 +1,40 @@
-/** Why a peer has not been seen yet, in words a person reads in a log line. */
-export const MISSING_REASONS = [
-  'no such name',
-  'no address',
-  'address is not this pod',
-  'DNS timed out',
-  'DNS server failure',
-  'DNS refused',
-  'connection refused',
-  'timed out',
-  'unreachable',
-  'refused by peer',
-  'probe failed',
-  'not arrived at coordinator',
-  'still checking its peers',
-  'not at this barrier yet',
-  'left the group',
-  'not checked yet',
-] as const;
+/**
+ * Why a peer has not been seen yet: a stable code (what the wire carries and programs compare) and the
+ * words a person reads in a log line, rendered only where a person or a caller sees it.
+ */
+export const MISSING_REASONS = {
+  'no-such-name': 'no such name',
+  'no-address': 'no address',
+  'not-this-pod': 'address is not this pod',
+  'dns-timeout': 'DNS timed out',
+  'dns-failure': 'DNS server failure',
+  'dns-refused': 'DNS refused',
+  'connection-refused': 'connection refused',
+  'timeout': 'timed out',
+  'unreachable': 'unreachable',
+  'refused-by-peer': 'refused by peer',
+  'probe-failed': 'probe failed',
+  'not-arrived': 'not arrived at coordinator',
+  'still-checking': 'still checking its peers',
+  'not-at-barrier': 'not at this barrier yet',
+  'left': 'left the group',
+  'not-checked': 'not checked yet',
+} as const;
 
-export type MissingReason = (typeof MISSING_REASONS)[number];
+export type MissingReasonCode = keyof typeof MISSING_REASONS;
+/** The words for a code: what MissingPeer.reason holds. */
+export type MissingReason = (typeof MISSING_REASONS)[MissingReasonCode];
+
+export function isMissingReasonCode(value: unknown): value is MissingReasonCode {
+  return typeof value === 'string' && Object.hasOwn(MISSING_REASONS, value);
+}
 
 export interface MissingPeer {
   index: number;
   name: string;
+  /** Why, as a stable code (`no-such-name`, `left`, …). */
+  code: MissingReasonCode;
+  /** Why, in words: the code's text. */
   reason: MissingReason;
   /** The low-level detail behind the reason (an errno, the peer's refusal text), when there is one. */
   detail?: string;
@@ -111,18 +123,19 @@ export function formatDuration(ms: number): string {
  */
 export class AttemptError extends Error {
   override name = 'AttemptError';
-  readonly reason: MissingReason;
+  readonly reason: MissingReasonCode;
   readonly detail: string | undefined;
 
-  constructor(reason: MissingReason, detail?: string, options?: RollcallErrorOptions) {
-    super(detail === undefined ? reason : `${reason}: ${detail}`, options?.cause === undefined ? undefined : { cause: options.cause });
+  constructor(reason: MissingReasonCode, detail?: string, options?: RollcallErrorOptions) {
+    const words = MISSING_REASONS[reason];
+    super(detail === undefined ? words : `${words}: ${detail}`, options?.cause === undefined ? undefined : { cause: options.cause });
     this.reason = reason;
     this.detail = detail;
   }
 }
 
 /** Of the failures of one attempt's parts (a name's families, a peer's addresses), the one that says most. */
-export function mostTelling(failures: readonly AttemptError[], ranking: readonly MissingReason[]): AttemptError | undefined {
+export function mostTelling(failures: readonly AttemptError[], ranking: readonly MissingReasonCode[]): AttemptError | undefined {
   const rank = (failure: AttemptError) => {
     const position = ranking.indexOf(failure.reason);
     return position === -1 ? ranking.length : position;

@@ -2,5 +2,5 @@ export { waitForPeers, type Group, type Peer, type BarrierOptions } from './barr
 export { DEFAULTS, type WaitForPeersOptions, type Progress, type Topology, type IpFamilySetting } from './options.js';
 export { readIdentity, type Identity, type IdentityOptions, type PodFiles } from './identity/identity.js';
 export { isDnsLabel, peerShortName, peerFqdn, podHostname } from './identity/names.js';
-export { RollcallError, ConfigError, PeersTimeoutError, ProbeUnavailableError, type MissingPeer, type MissingReason } from './errors.js';
+export { RollcallError, ConfigError, PeersTimeoutError, ProbeUnavailableError, type MissingPeer, type MissingReason, type MissingReasonCode } from './errors.js';
 export type { ProbeTarget, ProbeFunction, ProbeSpec } from './discovery/probes/types.js';

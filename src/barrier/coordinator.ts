@@ -1,3 +1,4 @@
+import type { MissingReasonCode } from '../errors.js';
 import type { Topology } from '../options.js';
 import { systemClock, type Cancel, type Clock } from '../time/clock.js';
 import { withDeadline } from '../time/deadline.js';
@@ -22,7 +23,7 @@ export interface CoordinatorOptions {
   /** How often progress goes out to the members while a barrier waits. */
   progressIntervalMs: number;
   /** Why an index has not arrived, as this pod's own check of it tells. */
-  reasonFor(index: number): string;
+  reasonFor(index: number): MissingReasonCode;
   /** A pod joined or arrived: it is running and its own record resolves for it. */
   onSeen(index: number): void;
   clock?: Clock;
@@ -57,7 +58,7 @@ export class Coordinator implements BarrierRole {
   private readonly size: number;
   private readonly topology: Topology;
   private readonly sessionTimeoutMs: number;
-  private readonly reasonFor: (index: number) => string;
+  private readonly reasonFor: (index: number) => MissingReasonCode;
   private readonly onSeen: (index: number) => void;
   private readonly clock: Clock;
   private readonly stopProgress: Cancel;
@@ -166,14 +167,14 @@ export class Coordinator implements BarrierRole {
    */
   view(barrier: string): BarrierView {
     const state = this.state(barrier);
-    const absent: [number, string][] = [];
-    const waiting: [number, string][] = [];
+    const absent: [number, MissingReasonCode][] = [];
+    const waiting: [number, MissingReasonCode][] = [];
     for (let index = 0; index < this.size; index++) {
       if (state.arrived.has(index)) continue;
       const here = index === 0 || this.members.has(index);
-      const gone = this.left.has(index) ? 'left the group' : undefined;
-      if (barrier === 'start') (here ? waiting : absent).push([index, here ? 'still checking its peers' : (gone ?? this.reasonFor(index))]);
-      else (here ? waiting : absent).push([index, here ? 'not at this barrier yet' : 'left the group']);
+      const gone = this.left.has(index) ? ('left' as const) : undefined;
+      if (barrier === 'start') (here ? waiting : absent).push([index, here ? 'still-checking' : (gone ?? this.reasonFor(index))]);
+      else (here ? waiting : absent).push([index, here ? 'not-at-barrier' : 'left']);
     }
     const missing = barrier === 'start' && absent.length > 0 ? absent : [...absent, ...waiting];
     return { ready: this.size - missing.length, missing: missing.slice(0, MISSING_SHOWN) };

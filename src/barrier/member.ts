@@ -1,4 +1,4 @@
-import type { MissingReason } from '../errors.js';
+import type { MissingReasonCode } from '../errors.js';
 import { systemClock, type Clock } from '../time/clock.js';
 import { keepSessionAlive } from '../transport/heartbeat.js';
 import type { OnRelease } from '../transport/release-datagrams.js';
@@ -14,7 +14,7 @@ export interface Connection {
   /** Index 0 just showed up: cut the backoff short. */
   kick(): void;
   /** Why there is no session yet. */
-  readonly reason: MissingReason;
+  readonly reason: MissingReasonCode;
   readonly detail: string | undefined;
 }
 
@@ -93,7 +93,7 @@ export class Member implements BarrierRole {
 
   missingLinks(): MissingLink[] {
     if (this.current !== undefined) return [];
-    return [this.lost ? { index: 0, reason: 'left the group', detail: undefined } : { index: 0, reason: this.connecting.reason, detail: this.connecting.detail }];
+    return [this.lost ? { index: 0, reason: 'left', detail: undefined } : { index: 0, reason: this.connecting.reason, detail: this.connecting.detail }];
   }
 
   arrive(barrier: string, addrs: string[]): void {

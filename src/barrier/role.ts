@@ -1,4 +1,4 @@
-import type { MissingReason } from '../errors.js';
+import type { MissingReasonCode } from '../errors.js';
 import type { Session } from '../transport/session.js';
 import type { Hello } from '../transport/wire-format.js';
 
@@ -11,13 +11,13 @@ export interface Release {
 export interface BarrierView {
   ready: number;
   /** Missing indexes with the coordinator's reason (the first 32). */
-  missing: [number, string][];
+  missing: [number, MissingReasonCode][];
 }
 
 /** A peer this pod has no session with, that it needs one with: a member's index 0. */
 export interface MissingLink {
   index: number;
-  reason: MissingReason;
+  reason: MissingReasonCode;
   detail: string | undefined;
 }
 

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { AttemptError, MISSING_REASONS, PeersTimeoutError, describeMissing, type MissingPeer, type MissingReason } from '../errors.js';
+import { AttemptError, MISSING_REASONS, PeersTimeoutError, describeMissing, type MissingPeer, type MissingReasonCode } from '../errors.js';
 import { peerFqdn, peerShortName } from '../identity/names.js';
 import { DEFAULTS, resolveConfig, type Config, type Progress, type Topology, type WaitForPeersOptions } from '../options.js';
 import { createNameResolver, type ResolveName } from '../discovery/resolve.js';
@@ -218,7 +218,7 @@ class Run {
       attempt: async (signal, timeoutMs) => {
         const addresses = await this.resolveName(this.lookupName(index), signal, timeoutMs);
         if (isSelf && podIps.length > 0 && !addresses.some((address) => podIps.includes(address))) {
-          throw new AttemptError('address is not this pod', `${addresses.join(',')} is not ${podIps.join(',')}`);
+          throw new AttemptError('not-this-pod', `${addresses.join(',')} is not ${podIps.join(',')}`);
         }
         if (this.probe !== undefined) return { addresses, ...(await this.probe.probe({ index, name: this.lookupName(index), addresses }, signal)) };
         const dialed = await this.dialAddresses(index, addresses, 'probe', signal, timeoutMs);
@@ -275,9 +275,9 @@ class Run {
   }
 
   /** Index 0's own check of a pod says why it is absent better than "not arrived" can. */
-  private coordinatorReason(index: number): MissingReason {
+  private coordinatorReason(index: number): MissingReasonCode {
     const check = this.checks.get(index);
-    return check === undefined || check.passed || check.reason === 'not checked yet' ? 'not arrived at coordinator' : check.reason;
+    return check === undefined || check.passed || check.reason === 'not-checked' ? 'not-arrived' : check.reason;
   }
 
   private seen(index: number): void {
@@ -287,8 +287,10 @@ class Run {
 
   private missing(barrier: string): MissingPeer[] {
     const found = new Map<number, MissingPeer>();
-    const add = (index: number, reason: MissingReason, detail?: string) => {
-      if (!found.has(index)) found.set(index, { index, name: this.names[index]?.short ?? String(index), reason, ...(detail === undefined ? {} : { detail }) });
+    const add = (index: number, reason: MissingReasonCode, detail?: string) => {
+      if (found.has(index)) return;
+      // Where the code becomes words: the MissingPeer a caller, a log line or an error shows.
+      found.set(index, { index, name: this.names[index]?.short ?? String(index), code: reason, reason: MISSING_REASONS[reason], ...(detail === undefined ? {} : { detail }) });
     };
     if (barrier === 'start') {
       for (const check of this.checks.values()) {
@@ -296,7 +298,7 @@ class Run {
       }
       for (const link of this.role.missingLinks()) add(link.index, link.reason, link.detail);
     }
-    for (const [index, reason] of this.role.view(barrier)?.missing ?? []) add(index, asReason(reason));
+    for (const [index, reason] of this.role.view(barrier)?.missing ?? []) add(index, reason);
     return [...found.values()].sort((a, b) => a.index - b.index);
   }
 
@@ -389,11 +391,6 @@ class Run {
   }
 }
 
-const REASONS = new Set<string>(MISSING_REASONS);
-
-function asReason(reason: string): MissingReason {
-  return REASONS.has(reason) ? (reason as MissingReason) : 'not arrived at coordinator';
-}
 
 /** Progress goes to every member each interval: at thousands of pods, less often (2 s at 10,000). */
 function progressInterval(size: number): number {

@@ -29,7 +29,7 @@ export class InitContainerHint {
   }
 
   private selfUnresolved(missing: readonly MissingPeer[]): boolean {
-    return missing.some((peer) => peer.index === this.selfIndex && peer.reason === 'no such name');
+    return missing.some((peer) => peer.index === this.selfIndex && peer.code === 'no-such-name');
   }
 
   private give(): void {

@@ -1,5 +1,5 @@
 import pRetry from 'p-retry';
-import { AttemptError, type MissingReason } from '../errors.js';
+import { AttemptError, type MissingReasonCode } from '../errors.js';
 import type { Limiter } from './limiter.js';
 
 export interface Backoff {
@@ -18,7 +18,7 @@ export interface Schedule extends Backoff {
  * nameserver slower than the deadline would otherwise never get to answer. Any other outcome resets it.
  */
 export const MAX_DEADLINE_FACTOR = 4;
-const TIMEOUTS: readonly MissingReason[] = ['timed out', 'DNS timed out'];
+const TIMEOUTS: readonly MissingReasonCode[] = ['timeout', 'dns-timeout'];
 
 class Kicked extends Error {
   override name = 'Kicked';
@@ -43,7 +43,7 @@ export interface PeerCheckOptions<T> {
 export class PeerCheck<T> {
   readonly index: number;
   readonly name: string;
-  reason: MissingReason = 'not checked yet';
+  reason: MissingReasonCode = 'not-checked';
   detail: string | undefined;
   result: T | undefined;
   private inFlight = false;

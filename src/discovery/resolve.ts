@@ -1,6 +1,6 @@
 import { Resolver, lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import { AttemptError, ConfigError, mostTelling, type MissingReason } from '../errors.js';
+import { AttemptError, ConfigError, mostTelling, type MissingReasonCode } from '../errors.js';
 import { withDeadline } from '../time/deadline.js';
 
 export type IpFamily = 4 | 6;
@@ -47,11 +47,11 @@ function createDirectResolver({ servers, families, attemptTimeoutMs }: NameResol
     const resolver = resolverFor(timeoutMs);
     const attempt = Promise.allSettled(families.map((family) => (family === 4 ? resolver.resolve4(name) : resolver.resolve6(name))));
     // c-ares keeps its own per-query timeout; this deadline also bounds a nameserver that never answers at all.
-    const results = await withDeadline(attempt, timeoutMs + 250, () => new AttemptError('DNS timed out', name), signal);
+    const results = await withDeadline(attempt, timeoutMs + 250, () => new AttemptError('dns-timeout', name), signal);
     const addresses = results.flatMap((result) => (result.status === 'fulfilled' ? result.value : []));
     if (addresses.length > 0) return addresses;
     throw mostTelling(
-      results.map((result) => (result.status === 'rejected' ? dnsFailure(result.reason) : new AttemptError('no address', name))),
+      results.map((result) => (result.status === 'rejected' ? dnsFailure(result.reason) : new AttemptError('no-address', name))),
       DNS_FAILURE_RANK,
     );
   };
@@ -61,34 +61,34 @@ function createSystemResolver({ families, attemptTimeoutMs }: NameResolverOption
   const family = families.length === 1 ? families[0] : 0;
   return async (name, signal, timeoutMs = attemptTimeoutMs) => {
     const attempt = lookup(name, { all: true, family, order: 'verbatim' });
-    const found = await withDeadline(attempt, timeoutMs, () => new AttemptError('DNS timed out', name), signal).catch((error: unknown) => {
+    const found = await withDeadline(attempt, timeoutMs, () => new AttemptError('dns-timeout', name), signal).catch((error: unknown) => {
       throw error instanceof AttemptError ? error : dnsFailure(error);
     });
     const addresses = [...new Set(found.map((entry) => entry.address))];
-    if (addresses.length === 0) throw new AttemptError('no address', name);
+    if (addresses.length === 0) throw new AttemptError('no-address', name);
     return addresses;
   };
 }
 
-const REASON_BY_CODE: Record<string, MissingReason> = {
-  ENOTFOUND: 'no such name',
-  ENODATA: 'no address',
-  EAI_NODATA: 'no address',
-  ETIMEOUT: 'DNS timed out',
-  EAI_AGAIN: 'DNS timed out',
-  ECANCELLED: 'DNS timed out',
-  ESERVFAIL: 'DNS server failure',
-  EREFUSED: 'DNS refused',
-  ECONNREFUSED: 'DNS refused',
+const REASON_BY_CODE: Record<string, MissingReasonCode> = {
+  ENOTFOUND: 'no-such-name',
+  ENODATA: 'no-address',
+  EAI_NODATA: 'no-address',
+  ETIMEOUT: 'dns-timeout',
+  EAI_AGAIN: 'dns-timeout',
+  ECANCELLED: 'dns-timeout',
+  ESERVFAIL: 'dns-failure',
+  EREFUSED: 'dns-refused',
+  ECONNREFUSED: 'dns-refused',
 };
 
 function dnsFailure(error: unknown): AttemptError {
   const code = (error as NodeJS.ErrnoException | undefined)?.code ?? 'unknown';
-  return new AttemptError(REASON_BY_CODE[code] ?? 'DNS server failure', code, { cause: error });
+  return new AttemptError(REASON_BY_CODE[code] ?? 'dns-failure', code, { cause: error });
 }
 
 /** "no such name" says more than "no address" for the other family, which says more than a timeout. */
-const DNS_FAILURE_RANK: MissingReason[] = ['no such name', 'no address', 'DNS refused', 'DNS server failure', 'DNS timed out'];
+const DNS_FAILURE_RANK: MissingReasonCode[] = ['no-such-name', 'no-address', 'dns-refused', 'dns-failure', 'dns-timeout'];
 
 /** `host[:port],…` as ROLLCALL_DNS_SERVERS writes it; IPv6 with a port needs brackets. */
 export function parseDnsServers(variable: string, raw: string): string[] {

@@ -1,5 +1,5 @@
 import { connect, type Socket } from 'node:net';
-import { AttemptError, mostTelling, type MissingReason } from '../errors.js';
+import { AttemptError, mostTelling, type MissingReasonCode } from '../errors.js';
 import { withDeadline } from '../time/deadline.js';
 
 export interface Connected {
@@ -8,10 +8,10 @@ export interface Connected {
   rttMs: number;
 }
 
-const REASON_BY_CODE: Record<string, MissingReason> = {
-  ECONNREFUSED: 'connection refused',
-  ECONNRESET: 'connection refused',
-  ETIMEDOUT: 'timed out',
+const REASON_BY_CODE: Record<string, MissingReasonCode> = {
+  ECONNREFUSED: 'connection-refused',
+  ECONNRESET: 'connection-refused',
+  ETIMEDOUT: 'timeout',
   EHOSTUNREACH: 'unreachable',
   ENETUNREACH: 'unreachable',
   EHOSTDOWN: 'unreachable',
@@ -19,14 +19,14 @@ const REASON_BY_CODE: Record<string, MissingReason> = {
 };
 
 /** When every address fails, the most telling failure is reported: who refused us says the most. */
-export const CONNECTION_FAILURE_RANK: MissingReason[] = ['refused by peer', 'address is not this pod', 'connection refused', 'timed out', 'unreachable'];
+export const CONNECTION_FAILURE_RANK: MissingReasonCode[] = ['refused-by-peer', 'not-this-pod', 'connection-refused', 'timeout', 'unreachable'];
 
 /**
  * Connects to every address at once and keeps the first that answers: during a pod's replacement a
  * name can carry a dead address beside the live one, and trying them in turn would wait out the dead.
  */
 export async function connectAny(addresses: readonly string[], port: number, timeoutMs: number, signal: AbortSignal): Promise<Connected> {
-  if (addresses.length === 0) throw new AttemptError('no address');
+  if (addresses.length === 0) throw new AttemptError('no-address');
   const started = performance.now();
   let decided = false;
   const sockets: Socket[] = [];
@@ -47,7 +47,7 @@ export async function connectAny(addresses: readonly string[], port: number, tim
     }
   });
   try {
-    return await withDeadline(first, timeoutMs, () => new AttemptError('timed out', `${addresses.join(',')}:${port} after ${timeoutMs}ms`), signal);
+    return await withDeadline(first, timeoutMs, () => new AttemptError('timeout', `${addresses.join(',')}:${port} after ${timeoutMs}ms`), signal);
   } finally {
     // Whichever way it was decided, the connections still under way are not wanted.
     decided = true;

@@ -34,7 +34,7 @@ export interface Dialed {
  * in which sockets happened to connect.
  */
 export async function dialPeer(options: DialOptions): Promise<Dialed> {
-  if (options.addresses.length === 0) throw new AttemptError('no address');
+  if (options.addresses.length === 0) throw new AttemptError('no-address');
   const won = new AbortController();
   const signal = AbortSignal.any([options.signal, won.signal]);
   try {
@@ -72,22 +72,22 @@ export async function handshake(socket: Socket, address: string, rttMs: number, 
     if (options.secret === undefined) hello('');
     else {
       const challenge = await next();
-      if (challenge.t !== 'challenge') throw new AttemptError('refused by peer', `expected a challenge, got "${challenge.t}"`);
+      if (challenge.t !== 'challenge') throw new AttemptError('refused-by-peer', `expected a challenge, got "${challenge.t}"`);
       hello(challenge.nonce);
     }
     let answer = await next();
     if (answer.t === 'challenge' && options.secret === undefined) answer = await next();
-    if (answer.t === 'refuse') throw new AttemptError('refused by peer', `${address}: ${answer.reason}`);
-    if (answer.t !== 'welcome') throw new AttemptError('refused by peer', `expected a welcome, got "${answer.t}"`);
+    if (answer.t === 'refuse') throw new AttemptError('refused-by-peer', `${address}: ${answer.reason}`);
+    if (answer.t !== 'welcome') throw new AttemptError('refused-by-peer', `expected a welcome, got "${answer.t}"`);
     const peer = { ...options.own, index: answer.index, gen: answer.gen };
     if (!proofMatches(proof(options.secret, 's2c', nonce, peer), answer.mac)) {
-      throw new AttemptError('refused by peer', `${address} could not prove the shared secret`);
+      throw new AttemptError('refused-by-peer', `${address} could not prove the shared secret`);
     }
     if (answer.index !== options.expectIndex) {
-      throw new AttemptError('address is not this pod', `${address} answers as index ${answer.index}, not ${options.expectIndex}`);
+      throw new AttemptError('not-this-pod', `${address} answers as index ${answer.index}, not ${options.expectIndex}`);
     }
     if (options.expectGen !== undefined && answer.gen !== options.expectGen) {
-      throw new AttemptError('address is not this pod', `${address} is an earlier pod with this index`);
+      throw new AttemptError('not-this-pod', `${address} is an earlier pod with this index`);
     }
     return { channel, address, rttMs, peerGen: answer.gen };
   } catch (error) {
@@ -99,5 +99,5 @@ export async function handshake(socket: Socket, address: string, rttMs: number, 
 }
 
 function failed(error: Error): never {
-  throw new AttemptError(error.message.startsWith('timed out') ? 'timed out' : 'connection refused', `handshake: ${error.message}`);
+  throw new AttemptError(error.message.startsWith('timed out') ? 'timeout' : 'connection-refused', `handshake: ${error.message}`);
 }

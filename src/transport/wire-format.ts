@@ -1,10 +1,11 @@
 import { isIP } from 'node:net';
+import { isMissingReasonCode, type MissingReasonCode } from '../errors.js';
 
 /**
  * What goes on the wire, and the only way in: newline-delimited JSON frames on a session, and datagrams
  * beside it. Every inbound message is bounded and validated field by field; anything else is dropped.
  */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 export const MAX_FRAME_BYTES = 4096;
 
 export type Role = 'probe' | 'member';
@@ -28,7 +29,7 @@ export type Frame =
   | { t: 'welcome'; index: number; gen: string; mac: string }
   | { t: 'refuse'; reason: string }
   | { t: 'arrive'; barrier: string; addrs: string[] }
-  | { t: 'progress'; barrier: string; ready: number; missing: [number, string][] }
+  | { t: 'progress'; barrier: string; ready: number; missing: [number, MissingReasonCode][] }
   | { t: 'release'; barrier: string; roster?: string[][] }
   | { t: 'seen'; indexes: number[] }
   | { t: 'bye' }
@@ -103,7 +104,7 @@ export function parseFrame(line: string): Frame | undefined {
       return isStr(frame.barrier, BARRIER) &&
         isInt(frame.ready) &&
         Array.isArray(frame.missing) &&
-        frame.missing.every((entry) => Array.isArray(entry) && isInt(entry[0]) && typeof entry[1] === 'string')
+        frame.missing.every((entry) => Array.isArray(entry) && isInt(entry[0]) && isMissingReasonCode(entry[1]))
         ? (frame as Frame)
         : undefined;
     case 'seen':

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { dialPeer } from '../../src/transport/handshake.js';
 import { MAX_PENDING_PER_ADDRESS, startListener, type Listener, type ListenerOptions } from '../../src/transport/listener.js';
-import { MAX_FRAME_BYTES } from '../../src/transport/wire-format.js';
+import { MAX_FRAME_BYTES, PROTOCOL_VERSION } from '../../src/transport/wire-format.js';
 import { newNonce, proof, type WireIdentity } from '../../src/transport/authentication.js';
 import { waitUntil } from '../../harness/cluster/wait.js';
 
@@ -65,7 +65,7 @@ describe('the listener under hostile input', () => {
 
   test('mutated valid hellos are refused or dropped, never counted', async () => {
     const before = hellos.length;
-    const valid = { t: 'hello', v: 1, ...peer, role: 'probe', nonce: newNonce(), mac: 'f'.repeat(64) };
+    const valid = { t: 'hello', v: PROTOCOL_VERSION, ...peer, role: 'probe', nonce: newNonce(), mac: 'f'.repeat(64) };
     await fc.assert(
       fc.asyncProperty(
         fc.record({
@@ -85,7 +85,7 @@ describe('the listener under hostile input', () => {
   });
 
   test('a hello without the secret\'s proof is refused', async () => {
-    const { received } = await exchange(listener.port, `${JSON.stringify({ t: 'hello', v: 1, ...peer, role: 'probe', nonce: newNonce(), mac: proof('guess', 'c2s', newNonce(), peer) })}\n`);
+    const { received } = await exchange(listener.port, `${JSON.stringify({ t: 'hello', v: PROTOCOL_VERSION, ...peer, role: 'probe', nonce: newNonce(), mac: proof('guess', 'c2s', newNonce(), peer) })}\n`);
     expect(received).toContain('"refuse"');
     expect(received).toContain('secret');
   });
@@ -149,7 +149,7 @@ describe('the handshake without a secret', () => {
   afterAll(() => listener.close());
 
   test('a hello sent at once, before the challenge, is welcomed: there is nothing to prove over its nonce', async () => {
-    const hello = { t: 'hello', v: 1, ...peer, role: 'probe', nonce: newNonce(), mac: '' };
+    const hello = { t: 'hello', v: PROTOCOL_VERSION, ...peer, role: 'probe', nonce: newNonce(), mac: '' };
     const { received } = await exchange(listener.port, `${JSON.stringify(hello)}\n`, HOST, 1500);
     expect(received.trim().split('\n').map((line) => (JSON.parse(line) as { t: string }).t)).toEqual(['challenge', 'welcome']);
     const dialed = await dialPeer({ addresses: [HOST], port: listener.port, own: peer, secret: undefined, role: 'probe', expectIndex: 0, timeoutMs: 2000, signal: new AbortController().signal });
@@ -165,7 +165,7 @@ describe('the handshake without a secret', () => {
     try {
       const port = (mute.address() as AddressInfo).port;
       const dialing = dialPeer({ addresses: [HOST], port, own: peer, secret: undefined, role: 'probe', expectIndex: 0, timeoutMs: 1000, signal: new AbortController().signal });
-      await expect(dialing).rejects.toMatchObject({ reason: 'timed out' });
+      await expect(dialing).rejects.toMatchObject({ reason: 'timeout' });
       expect(JSON.parse(heard.join('').split('\n')[0] ?? '')).toMatchObject({ t: 'hello', index: peer.index, mac: '' });
     } finally {
       mute.close();
@@ -176,7 +176,7 @@ describe('the handshake without a secret', () => {
     const guarded = await listen(SECRET);
     try {
       const dialing = dialPeer({ addresses: [HOST], port: guarded.port, own: peer, secret: undefined, role: 'probe', expectIndex: 0, timeoutMs: 2000, signal: new AbortController().signal });
-      await expect(dialing).rejects.toMatchObject({ reason: 'refused by peer', detail: expect.stringContaining('secret') });
+      await expect(dialing).rejects.toMatchObject({ reason: 'refused-by-peer', detail: expect.stringContaining('secret') });
     } finally {
       await guarded.close();
     }

@@ -36,17 +36,17 @@ describeWith(['dnsmasq'], 'resolution through a real DNS server', () => {
     expect((await resolver([4, 6])('dual.svc.ns.svc.cluster.local')).sort()).toEqual(['127.1.0.3', 'fd00::3']);
   });
 
-  test('a name that does not exist yet is "no such name"', async () => {
-    expect(await reasonOf(resolver([4, 6])('nobody.svc.ns.svc.cluster.local'))).toBe('no such name');
+  test('a name that does not exist yet is no-such-name', async () => {
+    expect(await reasonOf(resolver([4, 6])('nobody.svc.ns.svc.cluster.local'))).toBe('no-such-name');
   });
 
-  test('a name without the family asked for is "no address"', async () => {
-    expect(await reasonOf(resolver([6])('two.svc.ns.svc.cluster.local'))).toBe('no address');
+  test('a name without the family asked for is no-address', async () => {
+    expect(await reasonOf(resolver([6])('two.svc.ns.svc.cluster.local'))).toBe('no-address');
   });
 
   test('a record published later resolves on the next attempt: "no such name" is not remembered', async () => {
     const resolve = resolver([4]);
-    expect(await reasonOf(resolve('late.svc.ns.svc.cluster.local'))).toBe('no such name');
+    expect(await reasonOf(resolve('late.svc.ns.svc.cluster.local'))).toBe('no-such-name');
     dns.set('late', 'late.svc.ns.svc.cluster.local', ['127.1.0.9']);
     // dnsmasq re-reads its records on change: wait until a resolver that never asked serves the name.
     await waitUntil('dnsmasq to serve the new record', async () => (await resolver([4])('late.svc.ns.svc.cluster.local').catch(() => [])).length > 0, { timeoutMs: 5000 });
@@ -59,13 +59,13 @@ describeWith(['dnsmasq'], 'resolution through a real DNS server', () => {
     try {
       const started = performance.now();
       const reason = await reasonOf(resolver([4], [`127.0.0.1:${silent.address().port}`])('x.svc.ns.svc.cluster.local'));
-      expect(reason).toBe('DNS timed out');
+      expect(reason).toBe('dns-timeout');
       // The hard deadline is the attempt timeout (slack for a busy machine); never the OS's own retry
       // schedule, which is 5 s a try.
       expect(performance.now() - started).toBeLessThan(1000 + 2000);
       // An attempt given a longer deadline (after timeouts in a row) waits that long, and no longer.
       const longer = performance.now();
-      expect(await reasonOf(resolver([4], [`127.0.0.1:${silent.address().port}`])('x.svc.ns.svc.cluster.local', undefined, 2000))).toBe('DNS timed out');
+      expect(await reasonOf(resolver([4], [`127.0.0.1:${silent.address().port}`])('x.svc.ns.svc.cluster.local', undefined, 2000))).toBe('dns-timeout');
       expect(performance.now() - longer).toBeGreaterThanOrEqual(1900);
       expect(performance.now() - longer).toBeLessThan(2000 + 2000);
     } finally {
@@ -77,7 +77,7 @@ describeWith(['dnsmasq'], 'resolution through a real DNS server', () => {
     const resolve = resolver([4]);
     dns.pause();
     try {
-      expect(await reasonOf(resolve('two.svc.ns.svc.cluster.local'))).toBe('DNS timed out');
+      expect(await reasonOf(resolve('two.svc.ns.svc.cluster.local'))).toBe('dns-timeout');
     } finally {
       dns.resume();
     }

@@ -1,11 +1,11 @@
 import { describe, expect, test } from 'vitest';
-import { AttemptError, ConfigError, PeersTimeoutError, ProbeUnavailableError, RollcallError, describeMissing, mostTelling, type MissingReason } from '../../src/errors.js';
+import { AttemptError, ConfigError, PeersTimeoutError, ProbeUnavailableError, RollcallError, describeMissing, isMissingReasonCode, mostTelling, type MissingReasonCode } from '../../src/errors.js';
 
 describe('errors carry a fixed name, a stable code and the facts', () => {
   test('PeersTimeoutError lists who is missing and why', () => {
     const missing = [
-      { index: 5, name: 'example-job-5.headless-svc', reason: 'no such name' as const },
-      { index: 7, name: 'example-job-7.headless-svc', reason: 'connection refused' as const },
+      { index: 5, name: 'example-job-5.headless-svc', code: 'no-such-name' as const, reason: 'no such name' as const },
+      { index: 7, name: 'example-job-7.headless-svc', code: 'connection-refused' as const, reason: 'connection refused' as const },
     ];
     const error = new PeersTimeoutError(90_000, 8, missing);
     expect(error).toBeInstanceOf(RollcallError);
@@ -16,7 +16,7 @@ describe('errors carry a fixed name, a stable code and the facts', () => {
   });
 
   test('a long missing list is cut, with a count of the rest', () => {
-    const missing = Array.from({ length: 20 }, (_, index) => ({ index, name: `j-${index}.s`, reason: 'no such name' as const }));
+    const missing = Array.from({ length: 20 }, (_, index) => ({ index, name: `j-${index}.s`, code: 'no-such-name' as const, reason: 'no such name' as const }));
     expect(describeMissing(missing)).toMatch(/j-7\.s \(no such name\), and 12 more$/);
   });
 
@@ -32,19 +32,31 @@ describe('errors carry a fixed name, a stable code and the facts', () => {
   });
 });
 
+describe('reasons', () => {
+  test('an attempt says its reason in words, with the detail', () => {
+    expect(new AttemptError('not-this-pod', '10.0.0.9 answers as index 3').message).toBe('address is not this pod: 10.0.0.9 answers as index 3');
+    expect(new AttemptError('dns-timeout').message).toBe('DNS timed out');
+  });
+
+  test('only the codes are codes: their words, or anything else, are not', () => {
+    expect(isMissingReasonCode('no-such-name')).toBe(true);
+    for (const value of ['no such name', 'toString', '', 7, undefined]) expect(isMissingReasonCode(value), String(value)).toBe(false);
+  });
+});
+
 describe('mostTelling', () => {
-  const failure = (reason: MissingReason) => new AttemptError(reason, reason);
+  const failure = (reason: MissingReasonCode) => new AttemptError(reason, reason);
 
   test('the first of the ranking that occurs, whatever the order of the failures', () => {
-    const ranking: MissingReason[] = ['refused by peer', 'connection refused', 'timed out'];
-    expect(mostTelling([failure('timed out'), failure('connection refused')], ranking)?.reason).toBe('connection refused');
-    expect(mostTelling([failure('refused by peer'), failure('timed out')], ranking)?.reason).toBe('refused by peer');
+    const ranking: MissingReasonCode[] = ['refused-by-peer', 'connection-refused', 'timeout'];
+    expect(mostTelling([failure('timeout'), failure('connection-refused')], ranking)?.reason).toBe('connection-refused');
+    expect(mostTelling([failure('refused-by-peer'), failure('timeout')], ranking)?.reason).toBe('refused-by-peer');
   });
 
   test('reasons off the ranking come last, the first of them kept; nothing failed, nothing to tell', () => {
-    const [first, second] = [failure('unreachable'), failure('probe failed')];
-    expect(mostTelling([first, second, failure('timed out')], ['timed out'])?.reason).toBe('timed out');
-    expect(mostTelling([first, second], ['timed out'])).toBe(first);
-    expect(mostTelling([], ['timed out'])).toBeUndefined();
+    const [first, second] = [failure('unreachable'), failure('probe-failed')];
+    expect(mostTelling([first, second, failure('timeout')], ['timeout'])?.reason).toBe('timeout');
+    expect(mostTelling([first, second], ['timeout'])).toBe(first);
+    expect(mostTelling([], ['timeout'])).toBeUndefined();
   });
 });

@@ -67,7 +67,7 @@ export function icmpProbe(timeoutMs: number): { probe: Probe; close(): void } {
     return new Promise((resolve, reject) => {
       session(family).pingHost(address, (error) => {
         if (error === null) return resolve({ address, rttMs: performance.now() - started });
-        const reason = error.name === 'RequestTimedOutError' ? 'timed out' : 'unreachable';
+        const reason = error.name === 'RequestTimedOutError' ? 'timeout' : 'unreachable';
         reject(new AttemptError(reason, `${address} ${error.message}`, { cause: error }));
       });
     });
@@ -75,12 +75,12 @@ export function icmpProbe(timeoutMs: number): { probe: Probe; close(): void } {
 
   const probe: Probe = async (target, signal) => {
     if (signal.aborted) throw signal.reason;
-    if (target.addresses.length === 0) throw new AttemptError('no address');
+    if (target.addresses.length === 0) throw new AttemptError('no-address');
     try {
       return await Promise.any(target.addresses.map(pingOne));
     } catch (error) {
       const first = (error as AggregateError).errors?.[0] ?? error;
-      throw first instanceof ProbeUnavailableError || first instanceof AttemptError ? first : new AttemptError('probe failed', String(first));
+      throw first instanceof ProbeUnavailableError || first instanceof AttemptError ? first : new AttemptError('probe-failed', String(first));
     }
   };
 

@@ -22,9 +22,9 @@ function customProbe(check: ProbeFunction, timeoutMs: number): Probe {
       verdict = await check(target, { signal, timeoutMs });
     } catch (error) {
       if (signal.aborted || error instanceof AttemptError) throw error;
-      throw new AttemptError('probe failed', (error as Error)?.message ?? String(error), { cause: error });
+      throw new AttemptError('probe-failed', (error as Error)?.message ?? String(error), { cause: error });
     }
-    if (verdict === false) throw new AttemptError('probe failed');
+    if (verdict === false) throw new AttemptError('probe-failed');
     return { rttMs: performance.now() - started };
   };
 }

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { Coordinator } from '../../../src/barrier/coordinator.js';
 import type { Topology } from '../../../src/options.js';
-import type { Datagram, Hello } from '../../../src/transport/wire-format.js';
+import { PROTOCOL_VERSION, type Datagram, type Hello } from '../../../src/transport/wire-format.js';
 import { FakeClock } from '../../support/fake-clock.js';
 import { FakeSession } from '../../support/fake-session.js';
 
@@ -13,7 +13,7 @@ const PROGRESS_MS = 500;
 const gen = (startedAtMs: number, random = 'r') => `${startedAtMs.toString(36)}-${random}`;
 
 function hello(index: number, generation = gen(1000 + index), size = 3): Hello {
-  return { t: 'hello', v: 1, job: 'job', uid: '', size, index, gen: generation, role: 'member', nonce: '0'.repeat(32), mac: '' };
+  return { t: 'hello', v: PROTOCOL_VERSION, job: 'job', uid: '', size, index, gen: generation, role: 'member', nonce: '0'.repeat(32), mac: '' };
 }
 
 /** Index 0 of a group, on fake time, with its datagrams recorded and the members' sessions in the test's hands. */
@@ -27,7 +27,7 @@ function setUp(size = 3, topology: Topology = 'star') {
     topology,
     sessionTimeoutMs: SESSION_TIMEOUT_MS,
     progressIntervalMs: PROGRESS_MS,
-    reasonFor: () => 'no such name',
+    reasonFor: () => 'no-such-name',
     onSeen: (index) => seen.push(index),
     clock,
     openDatagrams: (onAck) => {
@@ -101,9 +101,9 @@ describe('arrivals and the release', () => {
     role.arrive('start', []);
     await flush();
     expect(released.settled).toBe(false);
-    expect(role.view('start').missing).toEqual([[1, 'left the group']]);
+    expect(role.view('start').missing).toEqual([[1, 'left']]);
     const back = join(1);
-    expect(role.view('start').missing).toEqual([[1, 'still checking its peers']]);
+    expect(role.view('start').missing).toEqual([[1, 'still-checking']]);
     back.receive({ t: 'arrive', barrier: 'start', addrs: [] });
     await flush();
     expect(released.settled).toBe(true);
@@ -263,13 +263,13 @@ describe('progress and liveness', () => {
     const one = join(1);
     role.arrive('start', []);
     clock.advance(PROGRESS_MS);
-    expect(one.sentOf('progress')).toEqual([{ t: 'progress', barrier: 'start', ready: 2, missing: [[2, 'no such name']] }]);
+    expect(one.sentOf('progress')).toEqual([{ t: 'progress', barrier: 'start', ready: 2, missing: [[2, 'no-such-name']] }]);
     clock.advance(PROGRESS_MS * 3);
     expect(one.sentOf('progress')).toHaveLength(1);
     const two = join(2);
     clock.advance(PROGRESS_MS);
     // Nobody is absent now, so who is here and still checking is listed instead.
-    expect(one.sentOf('progress').at(-1)).toEqual({ t: 'progress', barrier: 'start', ready: 1, missing: [[1, 'still checking its peers'], [2, 'still checking its peers']] });
+    expect(one.sentOf('progress').at(-1)).toEqual({ t: 'progress', barrier: 'start', ready: 1, missing: [[1, 'still-checking'], [2, 'still-checking']] });
     expect(two.sentOf('progress')).toHaveLength(1);
   });
 
@@ -278,9 +278,9 @@ describe('progress and liveness', () => {
     const one = join(1);
     join(2).drop();
     role.arrive('exit', []);
-    expect(role.view('exit')).toEqual({ ready: 1, missing: [[2, 'left the group'], [1, 'not at this barrier yet']] });
+    expect(role.view('exit')).toEqual({ ready: 1, missing: [[2, 'left'], [1, 'not-at-barrier']] });
     one.receive({ t: 'arrive', barrier: 'exit', addrs: [] });
-    expect(role.view('exit')).toEqual({ ready: 2, missing: [[2, 'left the group']] });
+    expect(role.view('exit')).toEqual({ ready: 2, missing: [[2, 'left']] });
   });
 
   test('a silent member is dropped after the session timeout and counts as gone; beats go out meanwhile', () => {
@@ -292,7 +292,7 @@ describe('progress and liveness', () => {
     expect(one.closed).toBe(false);
     clock.advance(SESSION_TIMEOUT_MS / 6);
     expect(one.closed).toBe(true);
-    expect(role.view('start').missing).toContainEqual([1, 'left the group']);
+    expect(role.view('start').missing).toContainEqual([1, 'left']);
   });
 
   test('a member that keeps talking is never dropped', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { Member, type Connection } from '../../../src/barrier/member.js';
-import type { MissingReason } from '../../../src/errors.js';
+import type { MissingReasonCode } from '../../../src/errors.js';
 import type { OnRelease } from '../../../src/transport/release-datagrams.js';
 import type { Session } from '../../../src/transport/session.js';
 import { FakeClock } from '../../support/fake-clock.js';
@@ -11,7 +11,7 @@ const TOKEN = 'c'.repeat(32);
 
 /** One series of attempts to reach index 0, that succeeds when the test says. */
 class FakeConnection implements Connection {
-  reason: MissingReason = 'no such name';
+  reason: MissingReasonCode = 'no-such-name';
   detail: string | undefined = 'NXDOMAIN';
   kicks = 0;
   running = false;
@@ -86,7 +86,7 @@ function setUp() {
 describe('the session to index 0', () => {
   test('before it connects, index 0 is missing for the reason its attempts give', () => {
     const { role } = setUp();
-    expect(role.missingLinks()).toEqual([{ index: 0, reason: 'no such name', detail: 'NXDOMAIN' }]);
+    expect(role.missingLinks()).toEqual([{ index: 0, reason: 'no-such-name', detail: 'NXDOMAIN' }]);
   });
 
   test('connected, nothing is missing; lost, index 0 has left the group and a new series of attempts starts', async () => {
@@ -95,7 +95,7 @@ describe('the session to index 0', () => {
     expect(role.missingLinks()).toEqual([]);
     session.drop();
     await flush();
-    expect(role.missingLinks()).toEqual([{ index: 0, reason: 'left the group', detail: undefined }]);
+    expect(role.missingLinks()).toEqual([{ index: 0, reason: 'left', detail: undefined }]);
     expect(connections).toHaveLength(2);
     expect(connections[1]?.running).toBe(true);
   });
@@ -189,8 +189,8 @@ describe('arrivals and releases', () => {
     const { role, seen, connect } = setUp();
     const session = await connect();
     expect(role.view('start')).toBeUndefined();
-    session.receive({ t: 'progress', barrier: 'start', ready: 2, missing: [[2, 'no such name']] });
-    expect(role.view('start')).toEqual({ ready: 2, missing: [[2, 'no such name']] });
+    session.receive({ t: 'progress', barrier: 'start', ready: 2, missing: [[2, 'no-such-name']] });
+    expect(role.view('start')).toEqual({ ready: 2, missing: [[2, 'no-such-name']] });
     session.receive({ t: 'seen', indexes: [2, 3] });
     expect(seen).toEqual([2, 3]);
   });

@@ -1,11 +1,11 @@
 import { describe, expect, test } from 'vitest';
-import type { Hello } from '../../../src/transport/wire-format.js';
+import { PROTOCOL_VERSION, type Hello } from '../../../src/transport/wire-format.js';
 import { newNonce, proof, refusal, type WireIdentity } from '../../../src/transport/authentication.js';
 
 const own: WireIdentity = { job: 'job', uid: 'uid-1', size: 4, index: 0, gen: 'abc-1234' };
 const peer: WireIdentity = { ...own, index: 2, gen: 'abd-5678' };
 function hello(overrides: Partial<Hello> = {}, secret?: string, nonce = newNonce()): { hello: Hello; nonce: string } {
-  const frame: Hello = { t: 'hello', v: 1, ...peer, role: 'probe', nonce: newNonce(), mac: proof(secret, 'c2s', nonce, peer), ...overrides };
+  const frame: Hello = { t: 'hello', v: PROTOCOL_VERSION, ...peer, role: 'probe', nonce: newNonce(), mac: proof(secret, 'c2s', nonce, peer), ...overrides };
   return { hello: frame, nonce };
 }
 
@@ -19,7 +19,7 @@ describe('who counts', () => {
     ['an older job with the same name', { uid: 'uid-0' }, /job uid "uid-0"/],
     ['another size', { size: 5 }, /group size 5/],
     ['an index outside the group', { index: 4 }, /outside the group/],
-    ['another protocol', { v: 2 }, /protocol version 2/],
+    ['another protocol', { v: PROTOCOL_VERSION + 1 }, new RegExp(`protocol version ${PROTOCOL_VERSION + 1}`)],
   ])('%s is refused', (_, overrides, message) => {
     const { hello: frame, nonce } = hello(overrides);
     expect(refusal(frame, own, proof(undefined, 'c2s', nonce, frame))).toMatch(message);
