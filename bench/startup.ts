@@ -3,6 +3,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
+import { loopbackPodEnv } from '../harness/loopback-pod.js';
 import { LocalDnsServer } from '../src/cli/dns-server.js';
 import { peerFqdn } from '../src/identity/names.js';
 import { ROLLCALL } from '../harness/built.js';
@@ -32,19 +33,7 @@ export async function runStartup(runs: number): Promise<StartupResult> {
   const dns = new LocalDnsServer('cluster.local');
   const server = await dns.start();
   dns.set(peerFqdn('solo', 0, 'svc', 'ns', 'cluster.local'), ['127.0.0.1']);
-  const env = {
-    PATH: process.env.PATH,
-    ROLLCALL_INDEX: '0',
-    ROLLCALL_COUNT: '1',
-    ROLLCALL_JOB_NAME: 'solo',
-    ROLLCALL_SUBDOMAIN: 'svc',
-    ROLLCALL_NAMESPACE: 'ns',
-    ROLLCALL_CLUSTER_DOMAIN: 'cluster.local',
-    ROLLCALL_DNS_SERVERS: server,
-    ROLLCALL_LISTEN_HOST: '127.0.0.1',
-    ROLLCALL_PORT: String(17000 + Math.floor(Math.random() * 20000)),
-    ROLLCALL_IP_FAMILY: 'ipv4',
-  };
+  const env = { PATH: process.env.PATH, ...loopbackPodEnv('solo', { dnsServer: server, port: 17000 + Math.floor(Math.random() * 20000) }) };
   const commands = {
     bareNode: [process.execPath, '-e', '0'],
     rollcall: [process.execPath, ROLLCALL, '--', 'true'],

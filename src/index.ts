@@ -1,4 +1,5 @@
-export { waitForPeers, type Group, type Peer, type BarrierOptions } from './barrier/wait-for-peers.js';
+export { waitForPeers } from './barrier/wait-for-peers.js';
+export type { Group, Peer, BarrierOptions } from './barrier/group.js';
 export { DEFAULTS, type WaitForPeersOptions, type Progress, type Topology, type IpFamilySetting } from './options.js';
 export { readIdentity, type Identity, type IdentityOptions, type PodFiles } from './identity/identity.js';
 export { isDnsLabel, peerShortName, peerFqdn, podHostname } from './identity/names.js';

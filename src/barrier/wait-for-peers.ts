@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { AttemptError, MISSING_REASONS, PeersTimeoutError, describeMissing, type MissingPeer, type MissingReasonCode } from '../errors.js';
 import { peerFqdn, peerShortName } from '../identity/names.js';
-import { DEFAULTS, resolveConfig, type Config, type Progress, type Topology, type WaitForPeersOptions } from '../options.js';
+import { DEFAULTS, resolveConfig, type Config, type Progress, type WaitForPeersOptions } from '../options.js';
 import { createNameResolver, type ResolveName } from '../discovery/resolve.js';
 import { withDeadline } from '../time/deadline.js';
 import { buildProbe } from '../discovery/probes/index.js';
@@ -10,7 +10,7 @@ import { Limiter } from '../discovery/limiter.js';
 import { PeerCheck, type Schedule } from '../discovery/peer-check.js';
 import { systemClock, type Cancel } from '../time/clock.js';
 import { ReleaseReceiver } from '../transport/release-datagrams.js';
-import { plainAddress } from '../transport/address.js';
+import { RefusalLog } from '../transport/refusal-log.js';
 import type { Session } from '../transport/session.js';
 import { Coordinator, ROSTER_LIMIT } from './coordinator.js';
 import { dialPeer } from '../transport/handshake.js';
@@ -18,41 +18,8 @@ import { startListener } from '../transport/listener.js';
 import { Member } from './member.js';
 import { MAX_FRAME_BYTES, isValidBarrierName } from '../transport/wire-format.js';
 import { type WireIdentity } from '../transport/authentication.js';
+import type { BarrierOptions, Group, Peer } from './group.js';
 import { newGeneration, type BarrierRole, type Release } from './role.js';
-
-export interface Peer {
-  index: number;
-  /** `<job>-<i>.<subdomain>`, as the task page names it. */
-  name: string;
-  /** `<job>-<i>.<subdomain>.<ns>.svc.<domain>` when namespace and domain are known. */
-  fqdn: string | undefined;
-  /** Every address the name resolved to (from this pod's check, or the coordinator's roster). */
-  addresses: string[];
-  /** The address that answered this pod's probe, when this pod probed the peer. */
-  address: string | undefined;
-  /** The last probe's round trip from this pod, when this pod probed the peer. */
-  rttMs: number | undefined;
-}
-
-export interface BarrierOptions {
-  timeoutMs?: number;
-  signal?: AbortSignal;
-}
-
-export interface Group {
-  index: number;
-  size: number;
-  jobName: string;
-  topology: Topology;
-  self: Peer;
-  peers: Peer[];
-  /** Milliseconds from the call: until this pod's own checks passed, and until the group released. */
-  timings: { checksMs: number; releaseMs: number };
-  /** Synchronises the same group again (an exit barrier, a checkpoint), with the same guarantees. */
-  barrier(name: string, options?: BarrierOptions): Promise<void>;
-  /** Closes the listener once every peer has confirmed release (bounded by closeTimeoutMs). */
-  close(): Promise<void>;
-}
 
 interface Checked extends ProbeResult {
   addresses: string[];
@@ -89,7 +56,7 @@ class Run {
   private listener: Awaited<ReturnType<typeof startListener>> | undefined;
   private timers: Cancel[] = [];
   private lastProgress = '';
-  private readonly refusals = new Map<string, number>();
+  private readonly refusals: RefusalLog;
   private readonly startedAt = performance.now();
 
   constructor(private readonly config: Config) {
@@ -103,6 +70,7 @@ class Run {
           : peerFqdn(identity.jobName, index, identity.subdomain, identity.namespace, identity.clusterDomain),
     }));
     this.limiter = new Limiter(config.concurrency);
+    this.refusals = new RefusalLog(config.log, config.logIntervalMs);
     this.schedule = { ...config.backoff, attemptTimeoutMs: config.attemptTimeoutMs };
     this.resolveName = createNameResolver({
       servers: config.dnsServers,
@@ -153,7 +121,7 @@ class Run {
         this.role.heardFrom(hello.index);
       },
       onMember: this.role.addMember?.bind(this.role),
-      onRefused: (reason, remote) => this.noteRefusal(reason, remote),
+      onRefused: (reason, remote) => this.refusals.note(reason, remote),
     });
 
     const deadline = AbortSignal.any([this.stop.signal, ...(this.config.signal === undefined ? [] : [this.config.signal])]);
@@ -327,29 +295,10 @@ class Run {
     this.config.log(`${ready}/${size} ready; waiting for ${describeMissing(missing)}`);
   }
 
-  /**
-   * A flood of foreign connections must not flood the log: the first refusal of each kind is logged with
-   * its reason, repeats are only counted, and the count is logged once per interval.
-   */
-  private noteRefusal(reason: string, remote: string): void {
-    const seen = this.refusals.get(reason) ?? 0;
-    this.refusals.set(reason, seen + 1);
-    if (seen > 0) return;
-    this.config.log(`refused ${plainAddress(remote)}: ${reason}`);
-    this.timers.push(
-      systemClock.after(this.config.logIntervalMs, () => {
-        const repeats = (this.refusals.get(reason) ?? 1) - 1;
-        if (repeats > 0) this.config.log(`refused ${repeats} more connections: ${reason}`);
-        this.refusals.delete(reason);
-      }),
-    );
-  }
-
   private clearTimers(): void {
     for (const cancel of this.timers) cancel();
     this.timers = [];
-    // Their summary timers are gone with the rest: start counting afresh.
-    this.refusals.clear();
+    this.refusals.close();
   }
 
   private group(roster: string[][] | undefined, timings: Group['timings']): Group {

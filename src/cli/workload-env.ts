@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Group } from '../barrier/wait-for-peers.js';
+import type { Group } from '../barrier/group.js';
 
 export type HostfileFormat = 'plain' | 'openmpi' | 'mpich';
 export type Preset = 'torchrun' | 'tf' | 'jax';

@@ -51,18 +51,8 @@ export function readIdentity(options: IdentityOptions & { env?: Env; envFile?: s
 
 export function detectIdentity(options: IdentityOptions, settings: SettingSource): Identity {
   const files = { ...DEFAULT_FILES, ...options.files };
-  const count =
-    options.count ??
-    requiredInteger(settings, ['ROLLCALL_COUNT'], 1, 'is required: Kubernetes does not tell a pod how many completions its Job has', "Set ROLLCALL_COUNT to the Job's .spec.completions.");
-  if (!Number.isSafeInteger(count) || count < 1) {
-    throw new ConfigError('count', String(count), 'is not an integer ≥ 1', 'Pass the Job\'s .spec.completions.');
-  }
-  const index =
-    options.index ??
-    requiredInteger(settings, ['JOB_COMPLETION_INDEX', 'ROLLCALL_INDEX'], 0, 'is not set', 'Run in a Job with completionMode: Indexed, or set ROLLCALL_INDEX.');
-  if (!Number.isSafeInteger(index) || index < 0) {
-    throw new ConfigError('index', String(index), 'is not a non-negative integer', 'Pass the pod\'s completion index.');
-  }
+  const count = groupInteger(settings, { option: options.count, name: 'count', variables: ['ROLLCALL_COUNT'], min: 1 }, 'is required: Kubernetes does not tell a pod how many completions its Job has', "Set ROLLCALL_COUNT to the Job's .spec.completions.");
+  const index = groupInteger(settings, { option: options.index, name: 'index', variables: ['JOB_COMPLETION_INDEX', 'ROLLCALL_INDEX'], min: 0 }, 'is not set', 'Run in a Job with completionMode: Indexed, or set ROLLCALL_INDEX.');
   if (index >= count) {
     throw new ConfigError(
       'JOB_COMPLETION_INDEX',
@@ -109,8 +99,17 @@ export function detectIdentity(options: IdentityOptions, settings: SettingSource
   return { index, count, jobName, subdomain, namespace, clusterDomain, hostname, podIps: fromHosts?.podIps ?? [] };
 }
 
-/** The first of `variables` that is set, as an integer; a missing one is an error that says how to fix it. */
-function requiredInteger(settings: SettingSource, variables: [string, ...string[]], min: number, problem: string, hint: string): number {
+/**
+ * The group's size or this pod's index: the option when given, else the first of `variables` that is set,
+ * held to one rule either way. Missing altogether, it is an error that says how to fix it.
+ */
+function groupInteger(
+  settings: SettingSource,
+  { option, name, variables, min }: { option: number | undefined; name: string; variables: [string, ...string[]]; min: number },
+  problem: string,
+  hint: string,
+): number {
+  if (option !== undefined) return parseInteger(name, String(option), { min });
   const found = settings.get(...variables);
   if (found === undefined) throw new ConfigError(variables[0], undefined, problem, hint);
   return parseInteger(found.variable, found.value, { min });

@@ -7,6 +7,7 @@ import { LocalDnsServer } from '../../src/cli/dns-server.js';
 import { peerFqdn } from '../../src/identity/names.js';
 import { ROLLCALL } from '../../harness/built.js';
 import { assertBuilt } from '../integration/support.js';
+import { loopbackPodEnv } from '../../harness/loopback-pod.js';
 import { runProcess, type ProcessResult, type RunOptions } from '../support/process.js';
 import { describeWith } from '../../harness/requirements.js';
 import { freePort } from './loopback.js';
@@ -31,19 +32,8 @@ describe('the rollcall CLI', () => {
   afterAll(() => dns.close());
 
   /** A pod of a one-pod (or `count`-pod) group on 127.0.0.1, names served by the embedded DNS server. */
-  const pod = (job: string, count = 1, extra: Record<string, string> = {}) => ({
-    ROLLCALL_INDEX: '0',
-    ROLLCALL_COUNT: String(count),
-    ROLLCALL_JOB_NAME: job,
-    ROLLCALL_SUBDOMAIN: 'svc',
-    ROLLCALL_NAMESPACE: 'ns',
-    ROLLCALL_CLUSTER_DOMAIN: 'cluster.local',
-    ROLLCALL_DNS_SERVERS: server,
-    ROLLCALL_LISTEN_HOST: '127.0.0.1',
-    ROLLCALL_PORT: String(port),
-    ROLLCALL_IP_FAMILY: 'ipv4',
-    ...extra,
-  });
+  const pod = (job: string, count = 1, extra: Record<string, string> = {}) => ({ ...loopbackPodEnv(job, { dnsServer: server, port, count }), ...extra });
+
 
   test('the built package exports the library by its name', async () => {
     // Node resolves "rollcall" through package.json "exports" (self-reference), as an installed package would.

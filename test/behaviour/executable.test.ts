@@ -7,6 +7,7 @@ import { LocalDnsServer } from '../../src/cli/dns-server.js';
 import { peerFqdn } from '../../src/identity/names.js';
 import manifest from '../../package.json' with { type: 'json' };
 import { ROLLCALL } from '../../harness/built.js';
+import { loopbackPodEnv } from '../../harness/loopback-pod.js';
 import { runProcess } from '../support/process.js';
 import { EXECUTABLE } from '../../harness/built.js';
 import { describeWith } from '../../harness/requirements.js';
@@ -54,19 +55,8 @@ describeWith(['executables'], 'the single executables', () => {
   });
 
   /** A pod of a group of one on 127.0.0.1, its name served by the embedded DNS server. */
-  const soloPod = async (extra: Record<string, string> = {}) => ({
-    ROLLCALL_INDEX: '0',
-    ROLLCALL_COUNT: '1',
-    ROLLCALL_JOB_NAME: 'solo',
-    ROLLCALL_SUBDOMAIN: 'svc',
-    ROLLCALL_NAMESPACE: 'ns',
-    ROLLCALL_CLUSTER_DOMAIN: 'cluster.local',
-    ROLLCALL_DNS_SERVERS: server,
-    ROLLCALL_LISTEN_HOST: '127.0.0.1',
-    ROLLCALL_PORT: String(await freePort('127.0.0.1')),
-    ROLLCALL_IP_FAMILY: 'ipv4',
-    ...extra,
-  });
+  const soloPod = async (extra: Record<string, string> = {}) => ({ ...loopbackPodEnv('solo', { dnsServer: server, port: await freePort('127.0.0.1') }), ...extra });
+
   const freshDir = (name: string) => {
     const dir = join(work, name);
     mkdirSync(dir);

@@ -82,7 +82,7 @@ const KINDS: [Frame, Record<string, unknown>[]][] = [
   [{ t: 'welcome', index: 2, gen: 'gen-2', mac: MAC }, [{ index: -2 }, { index: '2' }, { gen: 'GEN' }, { mac: 'x' }, { gen: undefined }]],
   [{ t: 'refuse', reason: 'r'.repeat(200) }, [{ reason: 'r'.repeat(201) }, { reason: 42 }, { reason: undefined }]],
   [{ t: 'arrive', barrier: 'a'.repeat(64), addrs: Array.from({ length: 8 }, (_, i) => `10.0.0.${i}`) }, [{ barrier: 'a'.repeat(65) }, { barrier: 'a b' }, { barrier: 'é' }, { addrs: Array.from({ length: 9 }, (_, i) => `10.0.0.${i}`) }, { addrs: ['10.0.0.1', 7] }, { addrs: '10.0.0.1' }]],
-  [{ t: 'progress', barrier: 'start', ready: 3, missing: [[1, 'no-such-name'], [2, 'timeout']] }, [{ ready: -1 }, { missing: [[1, 2]] }, { missing: [[1, 'ok'], [2, 3]] }, { missing: [['1', 'x']] }, { missing: [1] }, { missing: 'none' }, { barrier: '' }]],
+  [{ t: 'progress', barrier: 'start', ready: 3, missing: [[1, 'no-such-name'], [2, 'timeout']] }, [{ ready: -1 }, { missing: [[1, 2]] }, { missing: [[1, 'no-such-name'], [2, 3]] }, { missing: [['1', 'x']] }, { missing: [1] }, { missing: 'none' }, { barrier: '' }]],
   [{ t: 'release', barrier: 'start', roster: [['10.0.0.1'], ['fd00::1', '10.0.0.2'], []] }, [{ roster: [['10.0.0.1'], ['nope']] }, { roster: ['10.0.0.1'] }, { roster: 'x' }, { barrier: 'x'.repeat(65) }]],
   [{ t: 'release', barrier: 'ckpt:1.a-b_c' }, [{ barrier: 5 }]],
   [{ t: 'seen', indexes: Array.from({ length: MAX_SEEN }, (_, i) => i) }, [{ indexes: Array.from({ length: MAX_SEEN + 1 }, (_, i) => i) }, { indexes: [1, -1] }, { indexes: [1, 'two'] }, { indexes: 3 }]],
