@@ -93,7 +93,11 @@ describeWith(['executables'], 'the single executables', () => {
     });
 
     test('the icmp probe is refused with a reason (no native modules inside), exit 78', async () => {
-      const { code, stderr } = await runProcess([EXECUTABLE.x64, 'wait'], await soloPod({ ROLLCALL_PROBE: 'icmp', ROLLCALL_TERMINATION_LOG: join(work, 'none') }));
+      // Run from where a pod has it: next to dist/ it would find the repository's node_modules, net-ping
+      // included, built for whichever Node the suite runs on.
+      const dir = freshDir('icmp');
+      expect((await runProcess([EXECUTABLE.x64, 'install', dir])).code).toBe(0);
+      const { code, stderr } = await runProcess([join(dir, 'rollcall'), 'wait'], await soloPod({ ROLLCALL_PROBE: 'icmp', ROLLCALL_TERMINATION_LOG: join(work, 'none') }));
       expect(code).toBe(78);
       expect(stderr).toContain('single executable carries no native modules');
     });
