@@ -1,3 +1,6 @@
+import { describeFailure, type GroupFailure } from './lifecycle/outcome.js';
+import { formatDuration } from './time/duration.js';
+
 /**
  * Why a peer has not been seen yet: a stable code (what the wire carries and programs compare) and the
  * words a person reads in a log line, rendered only where a person or a caller sees it.
@@ -93,6 +96,25 @@ export class PeersTimeoutError extends RollcallError {
   }
 }
 
+/**
+ * The group stopped this pod's round because a pod failed (its workload exited non-zero or on a signal,
+ * or the pod vanished or was replaced). `failure` names the first failure; `next` is the restart round
+ * when one follows, undefined when the group is over.
+ */
+export class PeerFailedError extends RollcallError {
+  override name = 'PeerFailedError';
+  readonly failure: GroupFailure;
+  readonly round: number;
+  readonly next: number | undefined;
+
+  constructor(failure: GroupFailure, round: number, next: number | undefined) {
+    super('ERR_ROLLCALL_PEER_FAILED', `${describeFailure(failure)}${round > 0 ? ` in restart round ${round}` : ''}; ${next === undefined ? 'the group stops' : `restart round ${next} follows`}`);
+    this.failure = failure;
+    this.round = round;
+    this.next = next;
+  }
+}
+
 /** A probe that cannot run in this pod at all (module or capability missing); retrying would not help. */
 export class ProbeUnavailableError extends RollcallError {
   override name = 'ProbeUnavailableError';
@@ -111,11 +133,6 @@ export function describeMissing(missing: readonly MissingPeer[], limit = 8): str
   return shown.join(', ') + more;
 }
 
-export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)}ms`;
-  if (ms < 120_000) return `${(ms / 1000).toFixed(ms % 1000 === 0 ? 0 : 1)}s`;
-  return `${(ms / 60_000).toFixed(1)}m`;
-}
 
 /**
  * One failed attempt at a peer: "not yet", retried with backoff. Internal (not exported from the

@@ -3,7 +3,7 @@ import { isIP } from 'node:net';
 import { ConfigError } from './errors.js';
 import { detectIdentity, type Identity, type IdentityOptions } from './identity/identity.js';
 import { parseDnsServers, type IpFamily } from './discovery/resolve.js';
-import { SettingSource, parseChoice, parseDuration, parseInteger, type Env } from './settings.js';
+import { SettingSource, parseChoice, parseDuration, parseExitCodes, parseInteger, type Env } from './settings.js';
 import type { Backoff } from './discovery/peer-check.js';
 import type { ProbeSpec } from './discovery/probes/types.js';
 
@@ -35,6 +35,18 @@ export interface WaitForPeersOptions extends IdentityOptions {
    * (ROLLCALL_SESSION_TIMEOUT); both send a heartbeat every sixth of it. The same in every pod.
    */
   sessionTimeoutMs?: number;
+  /**
+   * Gang restarts (ROLLCALL_RESTARTS, default 0): on a failure every pod stops its workload and, once all
+   * are gone, a new round starts them again together. Index 0's setting counts for the group.
+   */
+  restarts?: number;
+  /** Exit codes that end the group at once without using a restart (ROLLCALL_FATAL_EXIT_CODES). */
+  fatalExitCodes?: number[];
+  /**
+   * How long close() keeps a pod whose workload succeeded in the group, until every workload has
+   * finished (ROLLCALL_EXIT_TIMEOUT, default 5 min); 0 turns the exit barrier off.
+   */
+  exitTimeoutMs?: number;
   /** Nameservers to ask instead of resolv.conf's (ROLLCALL_DNS_SERVERS). */
   dnsServers?: string[];
   /** Which address families to resolve and probe (ROLLCALL_IP_FAMILY); `auto` follows the pod's own addresses. */
@@ -44,8 +56,8 @@ export interface WaitForPeersOptions extends IdentityOptions {
   backoff?: Partial<Backoff>;
   signal?: AbortSignal;
   onProgress?: (progress: Progress) => void;
-  /** Where log lines go (stderr by default); `false` silences them. */
-  log?: false | ((line: string) => void);
+  /** Where log lines go (stderr by default), with their facts as fields; `false` silences them. */
+  log?: false | LogFunction;
   /** How often the "k/N ready; waiting for …" line is written while waiting. */
   logIntervalMs?: number;
   /** The environment to read (process.env by default). */
@@ -53,6 +65,8 @@ export interface WaitForPeersOptions extends IdentityOptions {
   /** A dotenv file of ROLLCALL_* values; ROLLCALL_ENV_FILE names it by default. */
   envFile?: string;
 }
+
+export type LogFunction = (line: string, fields?: Record<string, unknown>) => void;
 
 export interface Progress {
   barrier: string;
@@ -66,7 +80,10 @@ export const DEFAULTS = {
   timeoutMs: 300_000,
   attemptTimeoutMs: 2000,
   closeTimeoutMs: 10_000,
-  sessionTimeoutMs: 30_000,
+  /** Silence for this long, and no session back for as long again after a reset, is a vanished pod: 10 s keeps that within torchelastic's 15 s. */
+  sessionTimeoutMs: 10_000,
+  restarts: 0,
+  exitTimeoutMs: 300_000,
   concurrency: 64,
   backoff: { minDelayMs: 100, maxDelayMs: 2000 },
   logIntervalMs: 5000,
@@ -88,13 +105,16 @@ export interface Config {
   attemptTimeoutMs: number;
   closeTimeoutMs: number;
   sessionTimeoutMs: number;
+  restarts: number;
+  fatalExitCodes: ReadonlySet<number>;
+  exitTimeoutMs: number;
   dnsServers: string[];
   families: IpFamily[];
   concurrency: number;
   backoff: Backoff;
   signal: AbortSignal | undefined;
   onProgress: ((progress: Progress) => void) | undefined;
-  log: (line: string) => void;
+  log: LogFunction;
   logIntervalMs: number;
 }
 
@@ -115,7 +135,7 @@ export function resolveConfig(options: WaitForPeersOptions = {}): Config {
     throw new ConfigError('ROLLCALL_TOPOLOGY', 'star', `cannot use probe "${typeof probe === 'function' ? 'function' : probe}": a star checks peers only through index 0's listener`, 'Use topology "mesh" for another probe, or the default probe "tcp".');
   }
   const ipFamily = options.ipFamily ?? fromEnv('ROLLCALL_IP_FAMILY', parseIpFamily) ?? 'auto';
-  const log = options.log === false ? () => {} : (options.log ?? ((line: string) => process.stderr.write(`rollcall: ${line}\n`)));
+  const log: LogFunction = options.log === false ? () => {} : (options.log ?? ((line: string) => process.stderr.write(`rollcall: ${line}\n`)));
 
   return {
     identity,
@@ -129,6 +149,9 @@ export function resolveConfig(options: WaitForPeersOptions = {}): Config {
     attemptTimeoutMs: options.attemptTimeoutMs ?? fromEnv('ROLLCALL_ATTEMPT_TIMEOUT', parseDuration) ?? DEFAULTS.attemptTimeoutMs,
     closeTimeoutMs: options.closeTimeoutMs ?? fromEnv('ROLLCALL_CLOSE_TIMEOUT', parseDuration) ?? DEFAULTS.closeTimeoutMs,
     sessionTimeoutMs: options.sessionTimeoutMs ?? fromEnv('ROLLCALL_SESSION_TIMEOUT', parseDuration) ?? DEFAULTS.sessionTimeoutMs,
+    restarts: options.restarts ?? fromEnv('ROLLCALL_RESTARTS', (variable, raw) => parseInteger(variable, raw, { min: 0, max: MAX_RESTARTS })) ?? DEFAULTS.restarts,
+    fatalExitCodes: new Set(options.fatalExitCodes ?? fromEnv('ROLLCALL_FATAL_EXIT_CODES', parseExitCodes) ?? []),
+    exitTimeoutMs: options.exitTimeoutMs ?? fromEnv('ROLLCALL_EXIT_TIMEOUT', (variable, raw) => parseDuration(variable, raw, { zero: true })) ?? DEFAULTS.exitTimeoutMs,
     dnsServers: options.dnsServers ?? fromEnv('ROLLCALL_DNS_SERVERS', parseDnsServers) ?? [],
     families: familiesFor(ipFamily, identity.podIps),
     concurrency: options.concurrency ?? fromEnv('ROLLCALL_CONCURRENCY', (variable, raw) => parseInteger(variable, raw, { min: 1, max: 4096 })) ?? DEFAULTS.concurrency,
@@ -139,6 +162,8 @@ export function resolveConfig(options: WaitForPeersOptions = {}): Config {
     logIntervalMs: options.logIntervalMs ?? fromEnv('ROLLCALL_LOG_INTERVAL', parseDuration) ?? DEFAULTS.logIntervalMs,
   };
 }
+
+const MAX_RESTARTS = 10_000;
 
 const PROBE = /^(tcp|icmp|dns|tcp:(\d{1,5}))$/;
 
@@ -192,6 +217,11 @@ function checkOptionTypes(options: WaitForPeersOptions): void {
   integer('closeTimeoutMs', 0);
   integer('sessionTimeoutMs', 6);
   integer('concurrency', 1);
+  integer('restarts', 0, MAX_RESTARTS);
+  integer('exitTimeoutMs', 0);
+  if (options.fatalExitCodes !== undefined && (!Array.isArray(options.fatalExitCodes) || !options.fatalExitCodes.every((code) => Number.isSafeInteger(code) && code >= 1 && code <= 255))) {
+    throw new TypeError(`Expected \`fatalExitCodes\` to be an array of integers from 1 to 255, got ${JSON.stringify(options.fatalExitCodes)}`);
+  }
   integer('logIntervalMs', 1);
   if (options.probe !== undefined && typeof options.probe !== 'function' && !PROBE.test(options.probe)) {
     throw new TypeError(`Expected \`probe\` to be "tcp", "tcp:<port>", "icmp", "dns" or a function, got ${JSON.stringify(options.probe)}`);

@@ -69,12 +69,23 @@ export function parseChoice<T extends string>(variable: string, raw: string, all
 const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/;
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
 
-/** `300` (seconds, as timeout(1) reads it), `1500ms`, `90s`, `5m`, `1h`. */
-export function parseDuration(variable: string, raw: string): number {
+/** `300` (seconds, as timeout(1) reads it), `1500ms`, `90s`, `5m`, `1h`; `0` only where it means "off". */
+export function parseDuration(variable: string, raw: string, { zero = false }: { zero?: boolean } = {}): number {
   const match = DURATION.exec(raw.trim());
   const ms = match === null ? Number.NaN : Number(match[1]) * UNIT_MS[(match[2] ?? 's') as keyof typeof UNIT_MS];
-  if (!Number.isFinite(ms) || ms <= 0) {
-    throw new ConfigError(variable, raw, 'is not a positive duration', 'Write seconds ("300") or a number with a unit: "1500ms", "90s", "5m", "1h".');
+  if (!Number.isFinite(ms) || ms < 0 || (ms === 0 && !zero)) {
+    const noun = zero ? 'a duration' : 'a positive duration';
+    throw new ConfigError(variable, raw, `is not ${noun}`, `Write seconds ("300") or a number with a unit: "1500ms", "90s", "5m", "1h"${zero ? '; "0" turns it off' : ''}.`);
   }
   return Math.round(ms);
+}
+
+/** A comma-separated list of exit codes, each 1 to 255 (0 is success and cannot be fatal). */
+export function parseExitCodes(variable: string, raw: string): number[] {
+  const entries = raw.split(',').map((entry) => entry.trim());
+  const bad = entries.filter((entry) => !/^\d{1,3}$/.test(entry) || Number(entry) < 1 || Number(entry) > 255);
+  if (bad.length > 0) {
+    throw new ConfigError(variable, raw, `has entries that are not exit codes from 1 to 255: ${bad.map((entry) => JSON.stringify(entry)).join(', ')}`, `List exit codes separated by commas, e.g. "78" or "78,79".`);
+  }
+  return entries.map(Number);
 }

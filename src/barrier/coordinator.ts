@@ -6,6 +6,9 @@ import { keepSessionAlive } from '../transport/heartbeat.js';
 import { ReleaseSender, type DatagramSender, type OnDatagramAck } from '../transport/release-datagrams.js';
 import type { Session } from '../transport/session.js';
 import { MAX_SEEN, type Hello } from '../transport/wire-format.js';
+import { Referee } from '../lifecycle/referee.js';
+import { stopToFrame, type Stop, type WorkloadOutcome } from '../lifecycle/outcome.js';
+import { roundStartedBy } from '../lifecycle/round-names.js';
 import { Deferred, entryOf, generationTime, type BarrierRole, type BarrierView, type MissingLink, type Release } from './role.js';
 
 /** Above this size the release frame leaves the roster out: N frames of N addresses each would be O(N²) bytes. */
@@ -29,11 +32,21 @@ export interface CoordinatorOptions {
   clock?: Clock;
   /** The datagram sockets that carry releases; acks come back through `onAck`. */
   openDatagrams?(onAck: OnDatagramAck): DatagramSender;
+  /** Gang restarts the group may use in all (index 0 counts them for everyone). */
+  restarts: number;
+  /** Exit codes that end the group at once. */
+  fatalExitCodes: ReadonlySet<number>;
+  /** A round is over: index 0's own workload must stop too. Every member has been told. */
+  onStop(stop: Stop): void;
+  /** Every workload of `round` succeeded: each index's outcome. */
+  onAllFinished(round: number, outcomes: WorkloadOutcome[]): void;
 }
 
 interface Member {
   gen: string;
   channel: Session;
+  /** When anything was last heard from it, on the coordinator's clock. */
+  heardAt: number;
   /** Where and how to reach the member by datagram, once it said. */
   nudge?: { address: string; port: number; token: string };
 }
@@ -54,6 +67,9 @@ export class Coordinator implements BarrierRole {
   private readonly members = new Map<number, Member>();
   /** Pods whose session closed: they were here and went (gave up, crashed, were replaced). */
   private readonly left = new Set<number>();
+  /** The generation last seen at each index: a different one joining is a replacement. */
+  private readonly generations = new Map<number, string>();
+  private readonly referee: Referee;
   private readonly barriers = new Map<string, BarrierState>();
   private readonly size: number;
   private readonly topology: Topology;
@@ -84,6 +100,26 @@ export class Coordinator implements BarrierRole {
     this.datagrams = openDatagrams((token, barrier) => this.datagramAck(token, barrier));
     this.announce = this.topology === 'mesh';
     this.stopProgress = this.clock.every(options.progressIntervalMs, () => this.tick());
+    this.referee = new Referee({
+      size: this.size,
+      restarts: options.restarts,
+      fatalExitCodes: options.fatalExitCodes,
+      vanishAfterMs: this.sessionTimeoutMs,
+      clock: this.clock,
+      onStop: (stop) => {
+        const frame = stopToFrame(stop);
+        for (const member of this.members.values()) member.channel.send(frame);
+        options.onStop(stop);
+      },
+      onAllFinished: options.onAllFinished,
+    });
+  }
+
+  readonly refereed = true;
+
+  /** Index 0's own workload ended. */
+  report(round: number, outcome: WorkloadOutcome): void {
+    this.referee.reported(0, round, outcome);
   }
 
   /** Nothing runs on its own here: members call in, and the progress ticks from the constructor on. */
@@ -110,13 +146,22 @@ export class Coordinator implements BarrierRole {
       this.members.delete(hello.index);
       existing.channel.destroy();
     }
-    const member: Member = { gen: hello.gen, channel };
+    const member: Member = { gen: hello.gen, channel, heardAt: this.clock.now() };
     this.members.set(hello.index, member);
     this.left.delete(hello.index);
+    const previous = this.generations.get(hello.index);
+    this.generations.set(hello.index, hello.gen);
+    // Told first, so that a replacement hears the verdict its own arrival may cause.
+    const verdict = this.referee.current;
+    if (verdict !== undefined) channel.send(stopToFrame(verdict));
+    this.referee.joined(hello.index, previous !== undefined && previous !== hello.gen);
+    channel.onActivity(() => (member.heardAt = this.clock.now()));
     channel.onFrame((frame) => {
       if (frame.t === 'arrive') this.arrive(frame.barrier, frame.addrs, hello.index);
       else if (frame.t === 'ack') this.ack(frame.barrier, hello.index);
       else if (frame.t === 'nudge') this.noteNudge(member, hello.index, frame.port, frame.token);
+      // The session says whose outcome it is: a pod can report its own, and nobody else's.
+      else if (frame.t === 'outcome') this.referee.reported(hello.index, frame.round, { exitCode: frame.exit, signal: frame.signal, runMs: frame.ms });
       else if (frame.t !== 'beat') channel.destroy();
     });
     keepSessionAlive(channel, this.sessionTimeoutMs, this.clock);
@@ -125,6 +170,7 @@ export class Coordinator implements BarrierRole {
       if (this.members.get(hello.index) !== member) return;
       this.members.delete(hello.index);
       this.left.add(hello.index);
+      this.referee.left(hello.index, member.heardAt);
       // Whether or not it had arrived, everyone waiting should hear that it went.
       for (const [name, state] of this.barriers) {
         if (state.release.settled) continue;
@@ -150,6 +196,9 @@ export class Coordinator implements BarrierRole {
     this.dirty.add(barrier);
     if (index !== 0 && barrier === 'start') this.seen(index);
     if (state.arrived.size < this.size) return;
+    const round = roundStartedBy(barrier);
+    // Before anyone hears the release, so that no outcome of the new round can come in ahead of it.
+    if (round !== undefined) this.referee.begin(round);
     state.release.resolve({ roster: this.roster(barrier, state) });
     for (const member of this.members.keys()) this.sendRelease(barrier, member, state);
     this.noteAck(state);
@@ -184,6 +233,7 @@ export class Coordinator implements BarrierRole {
   async close(timeoutMs: number): Promise<void> {
     this.stopProgress();
     this.cancelAnnounce?.();
+    this.referee.close();
     const pending = [...this.barriers.values()].filter((state) => state.release.settled).map((state) => state.allAcked.promise);
     // Past the bound, whoever has not acked is on its own: it has the release or will time out.
     await withDeadline(Promise.all(pending), timeoutMs, () => new Error('acks timed out'), undefined, this.clock).catch(() => {});

@@ -19,6 +19,20 @@ export interface BarrierOptions {
   signal?: AbortSignal;
 }
 
+/** How this pod's workload ended, as a caller reports it: an exit code or a signal. */
+export interface OutcomeReport {
+  /** 0 for success (the default when neither is given). */
+  exitCode?: number | null;
+  signal?: string | null;
+  /** How long it ran; by default, since its round started. */
+  runMs?: number;
+}
+
+export interface CloseOptions extends OutcomeReport {
+  /** Overrides `exitTimeoutMs` for this close; 0 leaves without waiting for the others. */
+  exitTimeoutMs?: number;
+}
+
 export interface Group {
   index: number;
   size: number;
@@ -28,8 +42,31 @@ export interface Group {
   peers: Peer[];
   /** Milliseconds from the call: until this pod's own checks passed, and until the group released. */
   timings: { checksMs: number; releaseMs: number };
-  /** Synchronises the same group again (an exit barrier, a checkpoint), with the same guarantees. */
+  /** Synchronises the same group again (a checkpoint), with the same guarantees. */
   barrier(name: string, options?: BarrierOptions): Promise<void>;
-  /** Closes the listener once every peer has confirmed release (bounded by closeTimeoutMs). */
-  close(): Promise<void>;
+  /** The round this pod runs: 0, and k after k gang restarts. Index 0 counts for everyone. */
+  readonly round: number;
+  /**
+   * Aborts when the group stops this round, with a PeerFailedError naming the first failure (which
+   * pod, how, after how long) and whether a restart round follows (`next`).
+   */
+  readonly signal: AbortSignal;
+  /** Tells the group how this pod's workload ended this round; a failure stops every other pod's. Once a round. */
+  report(outcome?: OutcomeReport): void;
+  /**
+   * The exit barrier: after this pod's workload succeeded, resolves true once every pod's has (index 0,
+   * and what it hosts, outlives them all), false when it timed out or the round was stopped first.
+   */
+  exitBarrier(timeoutMs?: number): Promise<boolean>;
+  /**
+   * After a stop with a restart to follow, waits until every pod's old workload is gone and releases the
+   * next round together; resolves with its number. Rejects with the stop's PeerFailedError when no round
+   * follows, and with PeersTimeoutError when the round does not assemble in time.
+   */
+  nextRound(): Promise<number>;
+  /**
+   * Reports success (unless an outcome was reported or is given), waits at the exit barrier, then closes
+   * the listener once every peer has confirmed its releases (bounded by closeTimeoutMs).
+   */
+  close(options?: CloseOptions): Promise<void>;
 }

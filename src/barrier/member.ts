@@ -3,6 +3,8 @@ import { systemClock, type Clock } from '../time/clock.js';
 import { keepSessionAlive } from '../transport/heartbeat.js';
 import type { OnRelease } from '../transport/release-datagrams.js';
 import type { Session } from '../transport/session.js';
+import { stopFromFrame, type Stop, type WorkloadOutcome } from '../lifecycle/outcome.js';
+import { VanishTimers } from '../lifecycle/vanish-timers.js';
 import { Deferred, entryOf, type BarrierRole, type BarrierView, type MissingLink, type Release } from './role.js';
 
 const RESEND_MS = 1000;
@@ -34,6 +36,10 @@ export interface MemberOptions {
   openDatagramEar(session: Session, onRelease: OnRelease): Promise<DatagramEar | undefined>;
   /** The coordinator saw this index join or arrive (mesh only). */
   onSeen(index: number): void;
+  /** Index 0's verdict: a round is over. */
+  onStop(stop: Stop): void;
+  /** Nothing heard from index 0 for the session timeout, and no session back: it is gone. */
+  onCoordinatorVanished(): void;
   clock?: Clock;
 }
 
@@ -57,10 +63,14 @@ export class Member implements BarrierRole {
   private readonly views = new Map<string, BarrierView>();
   private readonly closed = new AbortController();
   private readonly clock: Clock;
+  /** This pod's latest outcome, told again to every new session until the coordinator has judged it. */
+  private outcome: { round: number; outcome: WorkloadOutcome } | undefined;
+  private readonly vanish: VanishTimers;
 
   constructor(private readonly options: MemberOptions) {
     this.clock = options.clock ?? systemClock;
     this.connecting = options.connection();
+    this.vanish = new VanishTimers(options.sessionTimeoutMs, this.clock, () => options.onCoordinatorVanished());
   }
 
   /** Runs until close(); failures to connect are retried, never thrown. */
@@ -109,8 +119,18 @@ export class Member implements BarrierRole {
     return this.views.get(barrier);
   }
 
+  get refereed(): boolean {
+    return !this.dormant;
+  }
+
+  report(round: number, outcome: WorkloadOutcome): void {
+    this.outcome = { round, outcome };
+    this.current?.send(outcomeFrame(round, outcome));
+  }
+
   async close(): Promise<void> {
     this.closed.abort();
+    this.vanish.clear();
     this.current?.end();
   }
 
@@ -128,6 +148,13 @@ export class Member implements BarrierRole {
 
   private attach(session: Session): void {
     this.current = session;
+    this.vanish.back(0);
+    let heardAt = this.clock.now();
+    session.onActivity(() => (heardAt = this.clock.now()));
+    // After a goodbye, or once this pod is closing, index 0's silence means nothing.
+    session.onClose(() => {
+      if (!this.dormant && !this.closed.signal.aborted) this.vanish.left(0, heardAt);
+    });
     // An arrival lost on a lossy link is re-sent until the release comes (the coordinator ignores repeats).
     const stopResending = this.clock.every(RESEND_MS, () => {
       for (const [barrier, addrs] of this.arrivals) if (!this.release(barrier).settled) session.send({ t: 'arrive', barrier, addrs });
@@ -143,10 +170,12 @@ export class Member implements BarrierRole {
       else if (frame.t === 'progress') this.views.set(frame.barrier, { ready: frame.ready, missing: frame.missing });
       else if (frame.t === 'seen') for (const index of frame.indexes) this.options.onSeen(index);
       else if (frame.t === 'bye') this.dormant = true;
+      else if (frame.t === 'stop') this.options.onStop(stopFromFrame(frame));
       else if (frame.t !== 'beat') session.destroy();
     });
     // A new coordinator (or the old one after a blip) knows nothing: tell it everything again.
     for (const [barrier, addrs] of this.arrivals) session.send({ t: 'arrive', barrier, addrs });
+    if (this.outcome !== undefined) session.send(outcomeFrame(this.outcome.round, this.outcome.outcome));
     void this.listenForDatagrams(session, released);
   }
 
@@ -162,4 +191,8 @@ export class Member implements BarrierRole {
   private release(barrier: string): Deferred<Release> {
     return entryOf(this.releases, barrier, () => new Deferred<Release>());
   }
+}
+
+function outcomeFrame(round: number, outcome: WorkloadOutcome) {
+  return { t: 'outcome' as const, round, exit: outcome.exitCode, signal: outcome.signal, ms: Math.round(outcome.runMs) };
 }

@@ -1,6 +1,7 @@
 import type { MissingReasonCode } from '../errors.js';
 import type { Session } from '../transport/session.js';
 import type { Hello } from '../transport/wire-format.js';
+import type { WorkloadOutcome } from '../lifecycle/outcome.js';
 
 /** What a pod learns when a barrier opens: for the start barrier, each index's own addresses when the group is small. */
 export interface Release {
@@ -33,6 +34,10 @@ export interface BarrierRole {
   arrive(barrier: string, addrs: string[]): void;
   released(barrier: string): Promise<Release>;
   view(barrier: string): BarrierView | undefined;
+  /** Whether index 0 is there to judge outcomes: not once it has said goodbye (it finished and left). */
+  readonly refereed: boolean;
+  /** This pod's workload ended in `round`: index 0 judges it. */
+  report(round: number, outcome: WorkloadOutcome): void;
   close(timeoutMs: number): Promise<void>;
 }
 

@@ -18,7 +18,11 @@ import { startListener } from '../transport/listener.js';
 import { Member } from './member.js';
 import { MAX_FRAME_BYTES, isValidBarrierName } from '../transport/wire-format.js';
 import { type WireIdentity } from '../transport/authentication.js';
-import type { BarrierOptions, Group, Peer } from './group.js';
+import type { BarrierOptions, CloseOptions, Group, OutcomeReport, Peer } from './group.js';
+import { Rounds } from '../lifecycle/rounds.js';
+import { finishBarrier, isReservedBarrier, roundBarrier } from '../lifecycle/round-names.js';
+import { succeeded, type WorkloadOutcome } from '../lifecycle/outcome.js';
+import { formatDuration } from '../time/duration.js';
 import { newGeneration, type BarrierRole, type Release } from './role.js';
 
 interface Checked extends ProbeResult {
@@ -58,6 +62,9 @@ class Run {
   private lastProgress = '';
   private readonly refusals: RefusalLog;
   private readonly startedAt = performance.now();
+  private readonly rounds: Rounds;
+  /** The last round this pod reported an outcome for. */
+  private reportedRound = -1;
 
   constructor(private readonly config: Config) {
     const { identity } = config;
@@ -79,6 +86,10 @@ class Run {
       absolute: this.names[0]?.fqdn !== undefined,
     });
     this.probe = config.probe === 'tcp' ? undefined : buildProbe(config.probe, config.attemptTimeoutMs);
+    this.rounds = new Rounds(
+      (index) => this.names[index]?.short ?? String(index),
+      (error) => config.log(error.message, { event: 'peer-failed', round: error.round, next: error.next ?? null, failure: error.failure }),
+    );
     this.role =
       identity.index === 0
         ? new Coordinator({
@@ -88,6 +99,10 @@ class Run {
             progressIntervalMs: progressInterval(identity.count),
             reasonFor: (index) => this.coordinatorReason(index),
             onSeen: (index) => this.seen(index),
+            restarts: config.restarts,
+            fatalExitCodes: config.fatalExitCodes,
+            onStop: (stop) => this.rounds.stopped(stop),
+            onAllFinished: (round, outcomes) => this.logAllFinished(round, outcomes),
           })
         : new Member({
             connection: () =>
@@ -103,6 +118,8 @@ class Run {
             // The rollcall port's UDP twin when free, so that a NetworkPolicy can name it.
             openDatagramEar: (session, onRelease) => ReleaseReceiver.open(session.localAddress, config.port, onRelease),
             onSeen: (index) => this.checks.get(index)?.kick(),
+            onStop: (stop) => this.rounds.stopped(stop),
+            onCoordinatorVanished: () => this.rounds.coordinatorVanished(),
           });
   }
 
@@ -153,6 +170,7 @@ class Run {
     }
     this.clearTimers();
     for (const callout of this.callouts.values()) callout.abort();
+    this.rounds.begin(0);
     this.reportProgress('start');
     return this.group(release.roster, { checksMs, releaseMs: performance.now() - this.startedAt });
   }
@@ -292,7 +310,7 @@ class Run {
 
   private logProgress(barrier: string): void {
     const { ready, size, missing } = this.progress(barrier);
-    this.config.log(`${ready}/${size} ready; waiting for ${describeMissing(missing)}`);
+    this.config.log(`${barrier === 'start' ? '' : `${barrier}: `}${ready}/${size} ready; waiting for ${describeMissing(missing)}`);
   }
 
   private clearTimers(): void {
@@ -314,6 +332,7 @@ class Run {
       };
     });
     const { identity, topology } = this.config;
+    const rounds = this.rounds;
     return {
       index: identity.index,
       size: identity.count,
@@ -322,22 +341,105 @@ class Run {
       self: peers[identity.index] as Peer,
       peers,
       timings,
-      barrier: (name, options) => this.barrier(name, options),
-      close: () => this.shutdown(this.config.closeTimeoutMs),
+      barrier: (name, options) => {
+        if (!isValidBarrierName(name) || isReservedBarrier(name)) {
+          throw new TypeError(`Expected a barrier name of 1 to 64 letters, digits, "_", ".", ":" or "-", other than "start", "round-<k>" or "finish-<k>"; got ${JSON.stringify(name)}`);
+        }
+        return this.barrier(name, options);
+      },
+      get round() {
+        return rounds.round;
+      },
+      get signal() {
+        return rounds.signal;
+      },
+      report: (outcome) => this.report(outcome),
+      exitBarrier: (timeoutMs) => this.exitBarrier(timeoutMs ?? this.config.exitTimeoutMs),
+      nextRound: () => this.nextRound(),
+      close: (options) => this.close(options),
     };
   }
 
-  private async barrier(name: string, options: BarrierOptions = {}): Promise<void> {
-    if (!isValidBarrierName(name) || name === 'start') {
-      throw new TypeError(`Expected a barrier name of 1 to 64 letters, digits, "_", ".", ":" or "-", other than "start"; got ${JSON.stringify(name)}`);
+  private report(report: OutcomeReport = {}): void {
+    const outcome = normalizeOutcome(report, performance.now() - this.rounds.startedAt);
+    if (this.reportedRound >= this.rounds.round) return;
+    this.reportedRound = this.rounds.round;
+    this.role.report(this.rounds.round, outcome);
+    // Index 0 finished and left: nobody will judge this failure, so it is this pod's own verdict.
+    if (!this.role.refereed && !succeeded(outcome)) {
+      const { exitCode, signal, runMs } = outcome;
+      this.rounds.stopped({ round: this.rounds.round, next: undefined, failure: { index: this.config.identity.index, how: signal === null ? 'exit' : 'signal', exitCode, signal, afterMs: runMs } });
     }
+  }
+
+  private async exitBarrier(timeoutMs: number): Promise<boolean> {
+    if (timeoutMs === 0 || this.rounds.signal.aborted || !this.role.refereed) return false;
+    this.config.log(`workload finished; waiting up to ${formatDuration(timeoutMs)} until every pod's has (exit barrier)`, { event: 'exit-barrier', round: this.rounds.round });
+    try {
+      await this.barrier(finishBarrier(this.rounds.round), { timeoutMs, signal: this.rounds.signal });
+      return true;
+    } catch (error) {
+      if (error instanceof PeersTimeoutError) this.config.log(`exit barrier: ${error.message}; leaving without them`, { event: 'exit-barrier-timeout', missing: error.missing });
+      return false;
+    }
+  }
+
+  private async nextRound(): Promise<number> {
+    const next = this.rounds.next;
+    if (next === undefined) {
+      throw this.rounds.signal.aborted ? this.rounds.signal.reason : new Error('nextRound() follows a round the group stopped; this one is still running');
+    }
+    await this.barrier(roundBarrier(next), { timeoutMs: this.config.timeoutMs, signal: this.rounds.over });
+    this.rounds.begin(next);
+    return next;
+  }
+
+  private async close(options: CloseOptions = {}): Promise<void> {
+    const { exitTimeoutMs = this.config.exitTimeoutMs, ...outcome } = options;
+    if (!this.stop.signal.aborted && !this.rounds.signal.aborted) {
+      const first = this.reportedRound < this.rounds.round;
+      this.report(outcome);
+      if (first && succeeded(normalizeOutcome(outcome, 0))) await this.exitBarrier(exitTimeoutMs);
+    }
+    await this.shutdown(this.config.closeTimeoutMs);
+  }
+
+  private logAllFinished(round: number, outcomes: WorkloadOutcome[]): void {
+    const each = outcomes.map((outcome, index) => `${index}: exit ${outcome.exitCode} (${formatDuration(outcome.runMs)})`);
+    const shown = each.length > 16 ? [...each.slice(0, 16), `and ${each.length - 16} more`] : each;
+    this.config.log(`all ${outcomes.length} workloads finished${round > 0 ? ` in restart round ${round}` : ''}: ${shown.join(', ')}`, {
+      event: 'all-finished',
+      round,
+      outcomes: outcomes.map((outcome, index) => ({ index, exitCode: outcome.exitCode, runMs: Math.round(outcome.runMs) })),
+    });
+  }
+
+  private async barrier(name: string, options: BarrierOptions = {}): Promise<void> {
     const timeoutMs = options.timeoutMs ?? this.config.timeoutMs;
     const signals = [this.stop.signal, ...(options.signal === undefined ? [] : [options.signal])];
     const signal = AbortSignal.any(signals);
     signal.throwIfAborted();
     this.role.arrive(name, []);
-    await withDeadline(this.role.released(name), timeoutMs, () => new PeersTimeoutError(timeoutMs, this.config.identity.count, this.missing(name), name), signal);
+    const logging = systemClock.every(this.config.logIntervalMs, () => this.logProgress(name));
+    try {
+      await withDeadline(this.role.released(name), timeoutMs, () => new PeersTimeoutError(timeoutMs, this.config.identity.count, this.missing(name), name), signal);
+    } finally {
+      logging();
+    }
   }
+}
+
+/** A caller's report, checked, as the wire carries it; neither code nor signal means success. */
+function normalizeOutcome(report: OutcomeReport, defaultRunMs: number): WorkloadOutcome {
+  const { exitCode, signal = null, runMs = defaultRunMs } = report;
+  if (exitCode !== undefined && exitCode !== null && (!Number.isSafeInteger(exitCode) || exitCode < 0 || exitCode > 255)) {
+    throw new TypeError(`Expected \`exitCode\` to be an integer from 0 to 255 or null, got ${String(exitCode)}`);
+  }
+  if (signal !== null && (typeof signal !== 'string' || !/^SIG[A-Z0-9]{1,12}$/.test(signal))) {
+    throw new TypeError(`Expected \`signal\` to be a signal name such as "SIGTERM", got ${JSON.stringify(signal)}`);
+  }
+  if (!Number.isFinite(runMs) || runMs < 0) throw new TypeError(`Expected \`runMs\` to be a non-negative number, got ${String(runMs)}`);
+  return { exitCode: exitCode ?? (signal === null ? 0 : null), signal, runMs };
 }
 
 

@@ -1,20 +1,22 @@
-import { spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { constants, tmpdir } from 'node:os';
 import { ConfigError, PeersTimeoutError, ProbeUnavailableError } from '../errors.js';
 import type { Group } from '../barrier/group.js';
 import { waitForPeers } from '../barrier/wait-for-peers.js';
 import type { Progress } from '../options.js';
-import { SettingSource, parseChoice, parseInteger } from '../settings.js';
+import { SettingSource, parseChoice, parseDuration, parseInteger } from '../settings.js';
 import { HELP, UsageError, parseCommandLine, type ParsedArgs } from './flags.js';
 import { InitContainerHint } from './hint.js';
 import { InstallError, install } from './install.js';
 import { Logger, type LogFormat } from './logger.js';
 import { versionLine } from './runtime.js';
+import { superviseRounds } from './supervise.js';
 import { workloadEnv, type HostfileFormat, type Preset } from './workload-env.js';
+import { FORWARDED } from './workload.js';
 
 const EXIT = { usage: 64, install: 73, config: 78, timeout: 124 } as const;
-const FORWARDED: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP'];
+/** SIGTERM to SIGKILL when the group stops a workload: well inside Kubernetes' default 30 s termination grace. */
+const DEFAULT_GRACE_MS = 10_000;
 
 interface CliSettings {
   logFormat: LogFormat;
@@ -23,6 +25,7 @@ interface CliSettings {
   masterPort: number;
   preset: Preset | undefined;
   terminationLog: string;
+  graceMs: number;
 }
 
 function cliSettings(env: NodeJS.ProcessEnv): CliSettings {
@@ -44,6 +47,7 @@ function cliSettings(env: NodeJS.ProcessEnv): CliSettings {
     masterPort: integer('ROLLCALL_MASTER_PORT', 29500, 65535),
     preset: preset === undefined ? undefined : parseChoice<Preset>('ROLLCALL_PRESET', preset, ['torchrun', 'tf', 'jax'], { noun: 'a preset' }),
     terminationLog: get('ROLLCALL_TERMINATION_LOG') ?? '/dev/termination-log',
+    graceMs: get('ROLLCALL_GRACE') === undefined ? DEFAULT_GRACE_MS : parseDuration('ROLLCALL_GRACE', get('ROLLCALL_GRACE') as string, { zero: true }),
   };
 }
 
@@ -55,14 +59,18 @@ function fail(error: unknown, logger: Logger, terminationLog: string | undefined
   const fields = error instanceof PeersTimeoutError ? { code: error.code, missing: error.missing } : error instanceof ConfigError ? { code: error.code, variable: error.variable } : {};
   logger.line(message, fields, 'error');
   if (error instanceof UsageError) process.stderr.write('Try "rollcall --help".\n');
-  if (terminationLog !== undefined && existsSync(terminationLog)) {
-    try {
-      writeFileSync(terminationLog, `rollcall: ${message}\n`);
-    } catch {
-      // Best effort: the reason is on stderr already.
-    }
-  }
+  writeTerminationLog(terminationLog, message);
   return code;
+}
+
+/** Where `kubectl describe pod` shows why the container ended, when the kubelet mounted one. */
+function writeTerminationLog(path: string | undefined, message: string): void {
+  if (path === undefined || !existsSync(path)) return;
+  try {
+    writeFileSync(path, `rollcall: ${message}\n`);
+  } catch {
+    // Best effort: the reason is on stderr already.
+  }
 }
 
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
@@ -113,7 +121,7 @@ async function waitAndRun(args: ParsedArgs, env: NodeJS.ProcessEnv, settings: Cl
       ...(index === undefined ? {} : { index }),
       env,
       signal: stop.signal,
-      log: (line) => logger.line(line),
+      log: (line, fields) => logger.line(line, fields),
       onProgress: (progress: Progress) => {
         logger.progress(progress);
         hint.progress(progress.missing);
@@ -130,10 +138,18 @@ async function waitAndRun(args: ParsedArgs, env: NodeJS.ProcessEnv, settings: Cl
   try {
     if (args.command === 'peers') printPeers(group, args.json);
     if (args.command !== 'run') return 0;
-    return await runWorkload(args.workload, { ...env, ...workloadEnv(group, { ...settings, dir: tmpdir() }) }, logger);
+    const base = { ...env, ...workloadEnv(group, { ...settings, dir: tmpdir() }) };
+    return await superviseRounds(group, {
+      command: args.workload,
+      envFor: (round) => ({ ...base, ROLLCALL_RESTART_COUNT: String(round) }),
+      graceMs: settings.graceMs,
+      logger,
+      onGroupFailed: (error) => writeTerminationLog(settings.terminationLog, error.message),
+    });
   } finally {
-    // The listener stays up while the workload runs, for late joiners and restarted peers.
-    await group.close();
+    // The listener stays up while the workload runs, for late joiners and restarted peers. The outcome is
+    // reported and the exit barrier passed by now; `wait` and `peers` leave at once, their part done.
+    await group.close({ exitTimeoutMs: 0 });
   }
 }
 
@@ -146,23 +162,4 @@ function printPeers(group: Group, json: boolean): void {
     const rtt = peer.rttMs === undefined ? '-' : `${peer.rttMs.toFixed(2)}ms`;
     process.stdout.write(`${peer.index}\t${peer.fqdn ?? peer.name}\t${peer.addresses.join(',') || '-'}\t${rtt}\n`);
   }
-}
-
-/** Runs the workload with stdio inherited; forwards signals; its exit code (or 128+signal) is ours. */
-function runWorkload(command: string[], env: NodeJS.ProcessEnv, logger: Logger): Promise<number> {
-  return new Promise((resolve) => {
-    const [file, ...rest] = command as [string, ...string[]];
-    const child = spawn(file, rest, { stdio: 'inherit', env });
-    const forward = (signal: NodeJS.Signals) => child.kill(signal);
-    for (const signal of FORWARDED) process.on(signal, forward);
-    const done = (code: number) => {
-      for (const signal of FORWARDED) process.off(signal, forward);
-      resolve(code);
-    };
-    child.once('error', (error: NodeJS.ErrnoException) => {
-      logger.line(`cannot run ${file}: ${error.code ?? error.message}`, { event: 'exec-failed' }, 'error');
-      done(error.code === 'ENOENT' ? 127 : 126);
-    });
-    child.once('exit', (code, signal) => done(code ?? 128 + (signal === null ? 0 : constants.signals[signal])));
-  });
 }

@@ -17,6 +17,10 @@ export const FLAG_ENV = {
   'attempt-timeout': 'ROLLCALL_ATTEMPT_TIMEOUT',
   'close-timeout': 'ROLLCALL_CLOSE_TIMEOUT',
   'session-timeout': 'ROLLCALL_SESSION_TIMEOUT',
+  restarts: 'ROLLCALL_RESTARTS',
+  'fatal-exit-codes': 'ROLLCALL_FATAL_EXIT_CODES',
+  'exit-timeout': 'ROLLCALL_EXIT_TIMEOUT',
+  grace: 'ROLLCALL_GRACE',
   'dns-servers': 'ROLLCALL_DNS_SERVERS',
   'ip-family': 'ROLLCALL_IP_FAMILY',
   concurrency: 'ROLLCALL_CONCURRENCY',
@@ -125,7 +129,13 @@ Every flag has an env twin (flags win):
   --timeout D            ROLLCALL_TIMEOUT         300, 90s, 5m (5m)
   --attempt-timeout D    ROLLCALL_ATTEMPT_TIMEOUT one DNS query or connection (2s)
   --close-timeout D      ROLLCALL_CLOSE_TIMEOUT   wait for peers' release acks on exit (10s)
-  --session-timeout D    ROLLCALL_SESSION_TIMEOUT silence after which index 0 or a member counts as gone (30s)
+  --session-timeout D    ROLLCALL_SESSION_TIMEOUT silence after which index 0 or a member counts as gone (10s)
+  --restarts N           ROLLCALL_RESTARTS        gang restarts: on a failure, stop every workload and
+                                                  start all again together, up to N times (0)
+  --fatal-exit-codes L   ROLLCALL_FATAL_EXIT_CODES exit codes that end the group without a restart (e.g. 78)
+  --exit-timeout D       ROLLCALL_EXIT_TIMEOUT    after success, wait this long for every pod to finish;
+                                                  index 0 leaves last (5m; 0 turns the exit barrier off)
+  --grace D              ROLLCALL_GRACE           SIGTERM to SIGKILL when the group stops a workload (10s)
   --dns-servers LIST     ROLLCALL_DNS_SERVERS     host[:port],… (default: resolv.conf)
   --ip-family F          ROLLCALL_IP_FAMILY       auto | ipv4 | ipv6 | dual (auto)
   --concurrency N        ROLLCALL_CONCURRENCY     attempts in flight at once (64)
@@ -139,6 +149,9 @@ Every flag has an env twin (flags win):
   --termination-log PATH ROLLCALL_TERMINATION_LOG (/dev/termination-log)
   ROLLCALL_SECRET (env only, never a flag: argv is visible to every process)
 
-Exit codes: the command's own, or 128+signal; 124 timed out; 78 configuration error; 64 usage error;
-73 install failed; 126 (from the launcher) this image has no glibc.
+While the workloads run, the first failure anywhere (an exit other than 0, a signal, a pod gone for the
+session timeout or replaced) stops every pod's workload, or starts a restart round with --restarts.
+
+Exit codes: the command's own, or 128+signal; 75 stopped because another pod failed; 124 timed out;
+78 configuration error; 64 usage error; 73 install failed; 126 (from the launcher) this image has no glibc.
 `;

@@ -1,9 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { peerFqdn, peerShortName } from '../identity/names.js';
 import { LocalDnsServer } from './dns-server.js';
 import type { Logger } from './logger.js';
 import { selfCommand } from './runtime.js';
+import { PEER_FAILED_EXIT } from './supervise.js';
 
 export interface LocalOptions {
   /** The task page's example: three pods of example-job behind headless-svc, pinging each other. */
@@ -35,10 +36,8 @@ export async function runLocal(options: LocalOptions): Promise<number> {
   const server = await dns.start();
   // The replicas run this very program: the single executable, the bundled CLI or the module build.
   const [program, ...programArgs] = selfCommand();
-  const children: ChildProcess[] = [];
   const startedAt = performance.now();
   const released: number[] = [];
-  let firstFailure: number | undefined;
   if (options.demo) options.logger.line(`demo: an Indexed Job "${job}" of ${replicas} pods behind the headless Service "${subdomain}", on this machine`);
 
   const exits = Array.from({ length: replicas }, (_, index) => {
@@ -63,25 +62,15 @@ export async function runLocal(options: LocalOptions): Promise<number> {
         ...(options.demo ? { ROLLCALL_TOPOLOGY: 'mesh' } : {}),
       },
     });
-    children.push(child);
     const prefix = `[${peerShortName(job, index, subdomain).split('.')[0]}]`;
     prefixLines(child.stdout, prefix, process.stdout);
     prefixLines(child.stderr, prefix, process.stderr, (line) => {
       if (line.includes('released as index')) released[index] = performance.now() - startedAt;
     });
-    return new Promise<number>((resolve) =>
-      child.once('exit', (code, signal) => {
-        const status = code ?? 128 + (signal === null ? 0 : 15);
-        if (status !== 0 && firstFailure === undefined) {
-          firstFailure = status;
-          // Like torchrun: one replica failing fails the job, and the rest are stopped.
-          for (const other of children) if (other !== child && other.exitCode === null) other.kill('SIGTERM');
-        }
-        resolve(status);
-      }),
-    );
+    // Each replica's rollcall shares its fate with the others: one failing stops the rest, as in a cluster.
+    return new Promise<number>((resolve) => child.once('exit', (code, signal) => resolve(code ?? 128 + (signal === null ? 0 : 15))));
   });
-  await Promise.all(exits);
+  const codes = await Promise.all(exits);
   dns.close();
 
   if (released.filter((at) => at !== undefined).length === replicas) {
@@ -91,7 +80,8 @@ export async function runLocal(options: LocalOptions): Promise<number> {
       `all ${replicas} replicas released: first ${first.toFixed(0)} ms after start, last ${last.toFixed(0)} ms (spread ${(last - first).toFixed(1)} ms); ${dns.queries} DNS queries answered`,
     );
   }
-  return firstFailure ?? 0;
+  // The replica that failed says why; the others' 75 only says that they were stopped.
+  return codes.find((code) => code !== 0 && code !== PEER_FAILED_EXIT) ?? codes.find((code) => code !== 0) ?? 0;
 }
 
 function prefixLines(input: NodeJS.ReadableStream | null, prefix: string, output: NodeJS.WriteStream, onLine?: (line: string) => void): void {

@@ -5,7 +5,7 @@ import { isMissingReasonCode, type MissingReasonCode } from '../errors.js';
  * What goes on the wire, and the only way in: newline-delimited JSON frames on a session, and datagrams
  * beside it. Every inbound message is bounded and validated field by field; anything else is dropped.
  */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 export const MAX_FRAME_BYTES = 4096;
 
 export type Role = 'probe' | 'member';
@@ -35,7 +35,33 @@ export type Frame =
   | { t: 'bye' }
   | { t: 'beat' }
   | { t: 'ack'; barrier: string }
-  | { t: 'nudge'; port: number; token: string };
+  | { t: 'nudge'; port: number; token: string }
+  | OutcomeFrame
+  | StopFrame;
+
+/** A member's own workload ended in `round` (member to index 0; the session says whose it is). */
+export interface OutcomeFrame {
+  t: 'outcome';
+  round: number;
+  exit: number | null;
+  signal: string | null;
+  ms: number;
+}
+
+/** Index 0's verdict: `round` is over because of the failure named; `next` is the restart round, if one follows. */
+export interface StopFrame {
+  t: 'stop';
+  round: number;
+  next: number | null;
+  index: number;
+  how: FailureHow;
+  exit: number | null;
+  signal: string | null;
+  ms: number;
+}
+
+export type FailureHow = 'exit' | 'signal' | 'vanished' | 'replaced';
+const FAILURE_HOWS: readonly unknown[] = ['exit', 'signal', 'vanished', 'replaced'] satisfies FailureHow[];
 
 /**
  * Datagrams beside a member's session. TCP delivers in order, so a release queued behind one lost
@@ -53,6 +79,7 @@ const GEN = /^[0-9a-z-]{1,40}$/;
 const MAC = /^([0-9a-f]{64})?$/;
 const BARRIER = /^[\w.:-]{1,64}$/;
 const LABEL_PATH = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
+const SIGNAL = /^SIG[A-Z0-9]{1,12}$/;
 const MAX_ADDRS = 8;
 /** Indexes in one `seen` frame: a burst of joins goes out in frames of at most this many. */
 export const MAX_SEEN = 256;
@@ -116,10 +143,20 @@ export function parseFrame(line: string): Frame | undefined {
       return isRelease(frame) ? (frame as Frame) : undefined;
     case 'nudge':
       return isInt(frame.port, 65_535) && frame.port > 0 && isStr(frame.token, TOKEN) ? (frame as Frame) : undefined;
+    case 'outcome':
+      return isInt(frame.round) && isEnding(frame) ? (frame as Frame) : undefined;
+    case 'stop':
+      return isInt(frame.round) && (frame.next === null || isInt(frame.next)) && isInt(frame.index) && FAILURE_HOWS.includes(frame.how) && isEnding(frame)
+        ? (frame as Frame)
+        : undefined;
     default:
       return undefined;
   }
 }
+
+/** How a workload ended: an exit code, a signal, or neither (a pod that vanished), and when. */
+const isEnding = (frame: Record<string, unknown>) =>
+  (frame.exit === null || isInt(frame.exit, 255)) && (frame.signal === null || isStr(frame.signal, SIGNAL)) && isInt(frame.ms, Number.MAX_SAFE_INTEGER);
 
 const isRelease = (frame: Record<string, unknown>) =>
   isStr(frame.barrier, BARRIER) && (frame.roster === undefined || (Array.isArray(frame.roster) && frame.roster.every(isAddrs)));

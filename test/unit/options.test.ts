@@ -21,7 +21,10 @@ describe('defaults are applied in one place', () => {
       timeoutMs: 300_000,
       attemptTimeoutMs: 2000,
       closeTimeoutMs: 10_000,
-      sessionTimeoutMs: 30_000,
+      sessionTimeoutMs: 10_000,
+      restarts: 0,
+      fatalExitCodes: new Set(),
+      exitTimeoutMs: 300_000,
       logIntervalMs: 5000,
       concurrency: 64,
       jobUid: '',
@@ -46,8 +49,14 @@ describe('defaults are applied in one place', () => {
       ROLLCALL_CONCURRENCY: '8',
       ROLLCALL_JOB_UID: 'uid-1',
       ROLLCALL_SECRET: 's3cret',
+      ROLLCALL_RESTARTS: '2',
+      ROLLCALL_FATAL_EXIT_CODES: '78, 3',
+      ROLLCALL_EXIT_TIMEOUT: '0',
     });
     expect(config).toMatchObject({
+      restarts: 2,
+      fatalExitCodes: new Set([78, 3]),
+      exitTimeoutMs: 0,
       port: 9000,
       probe: 'tcp:8080',
       timeoutMs: 90_000,
@@ -101,6 +110,14 @@ describe('bad env values are ConfigErrors naming the variable', () => {
     ['ROLLCALL_IP_FAMILY', 'v4'],
     ['ROLLCALL_CONCURRENCY', '0'],
     ['ROLLCALL_DNS_SERVERS', 'kube-dns'],
+    ['ROLLCALL_RESTARTS', '-1'],
+    ['ROLLCALL_RESTARTS', '1.5'],
+    ['ROLLCALL_FATAL_EXIT_CODES', '78,x'],
+    ['ROLLCALL_FATAL_EXIT_CODES', '0'],
+    ['ROLLCALL_FATAL_EXIT_CODES', '256'],
+    ['ROLLCALL_EXIT_TIMEOUT', 'never'],
+    ['ROLLCALL_EXIT_TIMEOUT', '-5s'],
+    ['ROLLCALL_TIMEOUT', '0'],
   ])('%s=%s', (variable, value) => {
     expect(() => withEnv({ [variable]: value })).toThrowError(expect.objectContaining({ code: 'ERR_ROLLCALL_CONFIG', variable }));
   });
@@ -115,6 +132,9 @@ describe('bad option values are precise TypeErrors', () => {
     ['topology', { topology: 'ring' as never }, /`topology`/],
     ['backoff', { backoff: { minDelayMs: 500, maxDelayMs: 100 } }, /`backoff`/],
     ['signal', { signal: {} as never }, /`signal`/],
+    ['restarts', { restarts: -1 }, /`restarts`/],
+    ['exitTimeoutMs', { exitTimeoutMs: 1.5 }, /`exitTimeoutMs`/],
+    ['fatalExitCodes', { fatalExitCodes: [0] }, /`fatalExitCodes`/],
   ])('%s', (_, options, message) => {
     expect(() => resolveConfig({ ...base, ...options })).toThrowError(TypeError);
     expect(() => resolveConfig({ ...base, ...options })).toThrowError(message);

@@ -2,6 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { Coordinator } from '../../../src/barrier/coordinator.js';
 import type { Topology } from '../../../src/options.js';
 import { PROTOCOL_VERSION, type Datagram, type Hello } from '../../../src/transport/wire-format.js';
+import type { Stop, WorkloadOutcome } from '../../../src/lifecycle/outcome.js';
 import { FakeClock } from '../../support/fake-clock.js';
 import { FakeSession } from '../../support/fake-session.js';
 
@@ -17,11 +18,13 @@ function hello(index: number, generation = gen(1000 + index), size = 3): Hello {
 }
 
 /** Index 0 of a group, on fake time, with its datagrams recorded and the members' sessions in the test's hands. */
-function setUp(size = 3, topology: Topology = 'star') {
+function setUp(size = 3, topology: Topology = 'star', restarts = 0) {
   const clock = new FakeClock();
   const datagrams = { sent: [] as { address: string; port: number; datagram: Datagram }[], closed: false };
   let ackByDatagram: (token: string, barrier: string) => void = () => {};
   const seen: number[] = [];
+  const stops: Stop[] = [];
+  const finished: { round: number; outcomes: WorkloadOutcome[] }[] = [];
   const role = new Coordinator({
     size,
     topology,
@@ -29,6 +32,10 @@ function setUp(size = 3, topology: Topology = 'star') {
     progressIntervalMs: PROGRESS_MS,
     reasonFor: () => 'no-such-name',
     onSeen: (index) => seen.push(index),
+    restarts,
+    fatalExitCodes: new Set([78]),
+    onStop: (stop) => stops.push(stop),
+    onAllFinished: (round, outcomes) => finished.push({ round, outcomes }),
     clock,
     openDatagrams: (onAck) => {
       ackByDatagram = onAck;
@@ -48,7 +55,7 @@ function setUp(size = 3, topology: Topology = 'star') {
     void role.released(barrier).then(() => (flag.settled = true));
     return flag;
   };
-  return { role, clock, datagrams, seen, join, settledFlag, ackByDatagram: (token: string, barrier: string) => ackByDatagram(token, barrier) };
+  return { role, clock, datagrams, seen, stops, finished, join, settledFlag, ackByDatagram: (token: string, barrier: string) => ackByDatagram(token, barrier) };
 }
 
 const flush = () => new Promise<void>((resolve) => setImmediate(resolve));

@@ -3,6 +3,7 @@ import { Member, type Connection } from '../../../src/barrier/member.js';
 import type { MissingReasonCode } from '../../../src/errors.js';
 import type { OnRelease } from '../../../src/transport/release-datagrams.js';
 import type { Session } from '../../../src/transport/session.js';
+import type { Stop } from '../../../src/lifecycle/outcome.js';
 import { FakeClock } from '../../support/fake-clock.js';
 import { FakeSession } from '../../support/fake-session.js';
 
@@ -52,6 +53,8 @@ function setUp() {
   const connections: FakeConnection[] = [];
   const ears: Ear[] = [];
   const seen: number[] = [];
+  const stops: Stop[] = [];
+  const vanished = { count: 0 };
   const role = new Member({
     connection: () => {
       const connection = new FakeConnection();
@@ -65,6 +68,8 @@ function setUp() {
       return ear;
     },
     onSeen: (index) => seen.push(index),
+    onStop: (stop) => stops.push(stop),
+    onCoordinatorVanished: () => void vanished.count++,
     clock,
   });
   const stop = new AbortController();
@@ -80,7 +85,7 @@ function setUp() {
     void role.released(barrier).then(() => (flag.settled = true));
     return flag;
   };
-  return { role, clock, connections, ears, seen, latest, connect, settledFlag, stop };
+  return { role, clock, connections, ears, seen, stops, vanished, latest, connect, settledFlag, stop };
 }
 
 describe('the session to index 0', () => {

@@ -1,0 +1,60 @@
+import type { Group } from '../barrier/group.js';
+import { PeerFailedError } from '../errors.js';
+import { succeeded, type WorkloadOutcome } from '../lifecycle/outcome.js';
+import type { Logger } from './logger.js';
+import { exitCodeOf, runWorkload } from './workload.js';
+
+/** A pod whose workload was stopped (or never started) because another pod failed exits with this (EX_TEMPFAIL). */
+export const PEER_FAILED_EXIT = 75;
+
+export interface SuperviseOptions {
+  command: readonly string[];
+  /** The workload's environment for a round. */
+  envFor(round: number): NodeJS.ProcessEnv;
+  graceMs: number;
+  logger: Logger;
+  /** Where the first failure is written for `kubectl describe pod`. */
+  onGroupFailed(error: PeerFailedError): void;
+}
+
+/**
+ * Carries one pod through the group's rounds: runs the workload, reports how it ended, waits at the
+ * exit barrier after a success, and on a failure anywhere stops it and joins the restart round index 0
+ * calls, or ends. The pod that failed exits with its workload's own code; every other pod with 75.
+ */
+export async function superviseRounds(group: Group, options: SuperviseOptions): Promise<number> {
+  const { command, logger } = options;
+  for (;;) {
+    const { round, signal } = group;
+    let own: WorkloadOutcome | undefined;
+    if (!signal.aborted) {
+      logger.line(`running ${command.join(' ')}${round > 0 ? ` (restart round ${round})` : ''}`, { event: 'running', round });
+      const run = await runWorkload(command, { env: options.envFor(round), stop: signal, graceMs: options.graceMs, logger });
+      if (!run.stopped) {
+        own = run.outcome;
+        group.report(own);
+      }
+    }
+    if (own !== undefined && succeeded(own)) {
+      await group.exitBarrier();
+      if (!signal.aborted) return 0;
+    } else if (own !== undefined) {
+      // Index 0 judges at once; a member that lost index 0 learns of it within the session timeout.
+      await new Promise((resolve) => (signal.aborted ? resolve(undefined) : signal.addEventListener('abort', resolve, { once: true })));
+    }
+    const failedHere = own !== undefined && !succeeded(own);
+    const stop = signal.reason as PeerFailedError;
+    if (stop.next !== undefined) {
+      try {
+        await group.nextRound();
+        continue;
+      } catch (error) {
+        logger.line(`restart round ${stop.next} did not start: ${error instanceof Error ? error.message : String(error)}`, { event: 'restart-failed', round: stop.next }, 'error');
+        options.onGroupFailed(error instanceof PeerFailedError ? error : stop);
+        return failedHere ? exitCodeOf(own as WorkloadOutcome) : PEER_FAILED_EXIT;
+      }
+    }
+    options.onGroupFailed(stop);
+    return failedHere ? exitCodeOf(own as WorkloadOutcome) : PEER_FAILED_EXIT;
+  }
+}

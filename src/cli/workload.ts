@@ -1,0 +1,77 @@
+import { spawn } from 'node:child_process';
+import { constants } from 'node:os';
+import type { WorkloadOutcome } from '../lifecycle/outcome.js';
+import type { Logger } from './logger.js';
+
+export const FORWARDED: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP'];
+
+export interface WorkloadRun {
+  outcome: WorkloadOutcome;
+  /** Ended because `stop` aborted (the group stopped it), not on its own. */
+  stopped: boolean;
+}
+
+export interface WorkloadOptions {
+  env: NodeJS.ProcessEnv;
+  /** Aborting it stops the workload: SIGTERM to its process group, SIGKILL after `graceMs`. */
+  stop: AbortSignal;
+  graceMs: number;
+  logger: Logger;
+}
+
+/**
+ * Runs one round's workload with stdio inherited, in a process group of its own so that a stop reaches
+ * everything it started (torchrun's workers, mpirun's ranks), and forwards the signals rollcall gets.
+ * Whatever is left of the group once the leader has exited after a failure or a stop is killed: a
+ * restarted round must never meet the old one's processes.
+ */
+export function runWorkload(command: readonly string[], options: WorkloadOptions): Promise<WorkloadRun> {
+  const { env, stop, graceMs, logger } = options;
+  const startedAt = performance.now();
+  return new Promise((resolve) => {
+    const [file, ...rest] = command as [string, ...string[]];
+    // On a terminal the workload stays in rollcall's group, or reading the terminal would stop it (SIGTTIN).
+    const ownGroup = process.stdin.isTTY !== true;
+    const child = spawn(file, rest, { stdio: 'inherit', env, detached: ownGroup });
+    const signalGroup = (signal: NodeJS.Signals) => {
+      try {
+        if (ownGroup && child.pid !== undefined) process.kill(-child.pid, signal);
+        else child.kill(signal);
+      } catch {
+        // Nobody left in the group.
+      }
+    };
+    let stopped = false;
+    let killTimer: NodeJS.Timeout | undefined;
+    const onStop = () => {
+      stopped = true;
+      logger.line(`stopping the workload: SIGTERM, then SIGKILL after ${graceMs} ms`, { event: 'stopping', graceMs });
+      signalGroup('SIGTERM');
+      killTimer = setTimeout(() => signalGroup('SIGKILL'), graceMs);
+    };
+    const forward = (signal: NodeJS.Signals) => signalGroup(signal);
+    for (const signal of FORWARDED) process.on(signal, forward);
+    if (stop.aborted) onStop();
+    else stop.addEventListener('abort', onStop, { once: true });
+    const done = (exitCode: number | null, signal: string | null) => {
+      for (const signal of FORWARDED) process.off(signal, forward);
+      stop.removeEventListener('abort', onStop);
+      clearTimeout(killTimer);
+      const outcome = { exitCode, signal, runMs: performance.now() - startedAt };
+      if (stopped || exitCode !== 0 || signal !== null) signalGroup('SIGKILL');
+      resolve({ outcome, stopped });
+    };
+    child.once('error', (error: NodeJS.ErrnoException) => {
+      logger.line(`cannot run ${file}: ${error.code ?? error.message}`, { event: 'exec-failed' }, 'error');
+      done(error.code === 'ENOENT' ? 127 : 126, null);
+    });
+    child.once('exit', (code, signal) => done(code, signal));
+  });
+}
+
+/** The exit code a shell would give: the code, or 128 + the signal's number. */
+export function exitCodeOf(outcome: Pick<WorkloadOutcome, 'exitCode' | 'signal'>): number {
+  if (outcome.exitCode !== null) return outcome.exitCode;
+  const number = outcome.signal === null ? undefined : constants.signals[outcome.signal as NodeJS.Signals];
+  return 128 + (number ?? 0);
+}

@@ -1,0 +1,113 @@
+import { systemClock, type Clock } from '../time/clock.js';
+import { succeeded, type GroupFailure, type Stop, type WorkloadOutcome } from './outcome.js';
+import { VanishTimers } from './vanish-timers.js';
+
+export interface RefereeOptions {
+  size: number;
+  /** Gang restarts the group may use in all. */
+  restarts: number;
+  /** Exit codes that end the group at once, restarts left or not. */
+  fatalExitCodes: ReadonlySet<number>;
+  /** Nothing heard from a pod for this long after its session closed: it vanished. */
+  vanishAfterMs: number;
+  clock?: Clock;
+  /** The round is over; every pod (index 0 included) must hear it. */
+  onStop(stop: Stop): void;
+  /** Every pod's workload succeeded in `round`: each index's outcome. */
+  onAllFinished(round: number, outcomes: WorkloadOutcome[]): void;
+}
+
+type Phase = 'assembling' | 'running' | 'stopped' | 'closed';
+
+/**
+ * Index 0's judgement of the group's life. While a round runs it hears every pod's outcome and notices
+ * pods that vanish or are replaced; the first failure ends the round for everyone, with a restart round
+ * when restarts are left and the failure is not fatal. Only index 0 counts restarts, so every pod agrees
+ * on the round it is in.
+ */
+export class Referee {
+  private round = 0;
+  private phase: Phase = 'assembling';
+  private verdict: Stop | undefined;
+  private restartsUsed = 0;
+  private roundStartedAt = 0;
+  private readonly outcomes = new Map<number, WorkloadOutcome>();
+  /** Pods that succeeded and then left (no exit barrier): a restart could never assemble without them. */
+  private readonly departed = new Set<number>();
+  private readonly vanish: VanishTimers;
+  private readonly clock: Clock;
+
+  constructor(private readonly options: RefereeOptions) {
+    this.clock = options.clock ?? systemClock;
+    this.vanish = new VanishTimers(options.vanishAfterMs, this.clock, (index) => this.vanished(index));
+  }
+
+  /** The verdict a pod joining now must hear: the round is over, and what comes next. */
+  get current(): Stop | undefined {
+    return this.verdict;
+  }
+
+  /** A round's barrier released: every pod is running its workload for `round`. */
+  begin(round: number): void {
+    if (this.phase === 'closed' || (this.phase !== 'assembling' && round <= this.round)) return;
+    this.round = round;
+    this.phase = 'running';
+    this.verdict = undefined;
+    this.outcomes.clear();
+    this.vanish.clear();
+    this.roundStartedAt = this.clock.now();
+  }
+
+  reported(index: number, round: number, outcome: WorkloadOutcome): void {
+    if (this.phase !== 'running' || round !== this.round || this.outcomes.has(index)) return;
+    this.outcomes.set(index, outcome);
+    if (!succeeded(outcome)) {
+      const failure = { index, how: outcome.signal === null ? ('exit' as const) : ('signal' as const), exitCode: outcome.exitCode, signal: outcome.signal, afterMs: outcome.runMs };
+      this.fail(failure, outcome.exitCode !== null && this.options.fatalExitCodes.has(outcome.exitCode));
+    } else if (this.outcomes.size === this.options.size) {
+      this.options.onAllFinished(round, Array.from({ length: this.options.size }, (_, i) => this.outcomes.get(i) as WorkloadOutcome));
+    }
+  }
+
+  /** A session with `index` is up: a pod back from a blip, or, when `replaced`, a newer pod in its place. */
+  joined(index: number, replaced: boolean): void {
+    this.vanish.back(index);
+    this.departed.delete(index);
+    if (replaced && this.phase === 'running' && !this.outcomes.has(index)) this.fail({ index, how: 'replaced', ...this.noOutcome() }, false);
+  }
+
+  /** A session with `index` closed; `lastHeardAt` on the referee's clock. */
+  left(index: number, lastHeardAt: number): void {
+    if (this.phase !== 'running') return;
+    const outcome = this.outcomes.get(index);
+    // A pod whose end it reported has said all there is: success (it went home) or the failure already judged.
+    if (outcome !== undefined) {
+      if (succeeded(outcome)) this.departed.add(index);
+      return;
+    }
+    this.vanish.left(index, lastHeardAt);
+  }
+
+  /** Index 0 is leaving: nothing it hears from now on is judged. */
+  close(): void {
+    this.phase = 'closed';
+    this.vanish.clear();
+  }
+
+  private vanished(index: number): void {
+    if (this.phase === 'running' && !this.outcomes.has(index)) this.fail({ index, how: 'vanished', ...this.noOutcome() }, false);
+  }
+
+  private noOutcome() {
+    return { exitCode: null, signal: null, afterMs: this.clock.now() - this.roundStartedAt };
+  }
+
+  private fail(failure: Omit<GroupFailure, 'name'>, fatal: boolean): void {
+    const restart = !fatal && this.restartsUsed < this.options.restarts && this.departed.size === 0;
+    if (restart) this.restartsUsed++;
+    this.phase = 'stopped';
+    this.vanish.clear();
+    this.verdict = { round: this.round, next: restart ? this.round + 1 : undefined, failure };
+    this.options.onStop(this.verdict);
+  }
+}
