@@ -354,9 +354,21 @@ export class Pod {
     }
   }
 
+  /**
+   * The pod dies as a container does when its node kills it: every process in it at once, whatever
+   * process group it put its children in (rollcall puts the workload in its own).
+   */
   async kill(): Promise<void> {
     if (!this.running) return;
     this.signal('SIGKILL');
+    const { stdout } = await run('ip', ['netns', 'pids', this.name]).catch(() => ({ stdout: '' }));
+    for (const pid of stdout.split('\n').filter(Boolean)) {
+      try {
+        process.kill(Number(pid), 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }
     await waitUntil(`${this.hostname} to exit`, () => !this.running, { timeoutMs: 5000 }).catch(() => {});
   }
 

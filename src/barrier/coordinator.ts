@@ -53,7 +53,8 @@ interface Member {
 
 interface BarrierState {
   arrived: Map<number, string[]>;
-  acked: Set<number>;
+  /** Who confirmed the release, by index, with the generation of the pod that did. */
+  acked: Map<number, string>;
   release: Deferred<Release>;
   allAcked: Deferred<void>;
 }
@@ -186,9 +187,14 @@ export class Coordinator implements BarrierRole {
     const state = this.state(barrier);
     state.arrived.set(index, addrs);
     if (state.release.settled) {
-      // A late joiner or a replaced pod: the group has already gone, so it goes at once, and its ack is
-      // awaited afresh (a replaced pod's predecessor may have acked for its index), close() included.
-      if (state.acked.delete(index) && state.allAcked.settled) state.allAcked = new Deferred();
+      // A late joiner or a replaced pod: the group has already gone, so it goes at once, and a replaced
+      // pod's ack is awaited afresh (its predecessor's counted for the index), close() included. The same
+      // pod's arrival re-sent while its release was on the way changes nothing: it has acked, and may be gone.
+      const gen = this.members.get(index)?.gen;
+      if (state.acked.has(index) && state.acked.get(index) !== gen) {
+        state.acked.delete(index);
+        if (state.allAcked.settled) state.allAcked = new Deferred();
+      }
       this.sendRelease(barrier, index, state);
       this.scheduleNudges();
       return;
@@ -283,7 +289,7 @@ export class Coordinator implements BarrierRole {
   private ack(barrier: string, index: number): void {
     const state = this.barriers.get(barrier);
     if (state === undefined || !state.release.settled) return;
-    state.acked.add(index);
+    state.acked.set(index, this.members.get(index)?.gen ?? '');
     this.noteAck(state);
   }
 
@@ -361,7 +367,7 @@ export class Coordinator implements BarrierRole {
   }
 
   private state(barrier: string): BarrierState {
-    return entryOf(this.barriers, barrier, () => ({ arrived: new Map(), acked: new Set(), release: new Deferred(), allAcked: new Deferred() }));
+    return entryOf(this.barriers, barrier, () => ({ arrived: new Map(), acked: new Map(), release: new Deferred(), allAcked: new Deferred() }));
   }
 }
 

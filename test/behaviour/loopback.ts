@@ -64,6 +64,8 @@ export class LoopbackJob {
       env: {},
       files: { hosts: '/nonexistent', resolvConf: '/nonexistent', serviceAccountNamespace: '/nonexistent' },
       timeoutMs: 10_000,
+      // A test's pods close together; one left behind (a replaced pod) must not hold the others for minutes.
+      exitTimeoutMs: 10_000,
       log: (line) => this.logs.push(`${index}: ${line}`),
       ...overrides,
     };

@@ -13,7 +13,8 @@ describeWith([...CLUSTER_NEEDS], 'a true barrier on the simulated cluster', () =
     async (topology) => {
       const cluster = await createCluster();
       const count = 32;
-      const env = { ROLLCALL_TOPOLOGY: topology };
+      // Without the exit barrier, which would otherwise keep every pod (and its record) until all finished.
+      const env = { ROLLCALL_TOPOLOGY: topology, ROLLCALL_EXIT_TIMEOUT: '0' };
       const early: Pod[] = [];
       // Pods start over about a second, as a scheduler brings them up.
       for (let index = 0; index < count - 1; index++) {
@@ -46,18 +47,38 @@ describeWith([...CLUSTER_NEEDS], 'a true barrier on the simulated cluster', () =
     }
   });
 
-  test('a pod restarted after the release (same index, new IP) joins the running group and releases', async () => {
+  test('a pod killed after the release and replaced (new IP): with --restarts 1, every pod runs again with the replacement, and all exit 0', async () => {
     const cluster = await createCluster();
-    const long = ['sh', '-c', 'echo "RELEASED $(date +%s%N)"; sleep 20'];
-    const pods = await Promise.all([0, 1, 2].map((index) => startRollcallPod(cluster, index, { count: 3, workload: long })));
-    await waitUntil('the group to release', () => pods.every((pod) => releasedAt(pod.report) !== undefined), { timeoutMs: 20_000 });
+    // Round 0 runs until it is stopped; round 1 finishes.
+    const workload = ['sh', '-c', 'echo "ROUND $ROLLCALL_RESTART_COUNT"; [ "$ROLLCALL_RESTART_COUNT" = 1 ] || sleep 60'];
+    const env = { ROLLCALL_RESTARTS: '1', ROLLCALL_TIMEOUT: '30s' };
+    const pods = await Promise.all([0, 1, 2].map((index) => startRollcallPod(cluster, index, { count: 3, workload, env })));
+    await waitUntil('round 0 to run everywhere', () => pods.every((pod) => pod.report.stdout.includes('ROUND 0')), { timeoutMs: 20_000 });
     const old = pods[2] as Pod;
-    old.signal('SIGKILL');
-    await waitUntil('the old pod to exit', () => !old.running, { timeoutMs: 5000 });
-    const replacement = await startRollcallPod(cluster, 2, { count: 3 });
-    const report = await replacement.finished(20_000);
-    expect(report.exitCode, describeReport(report)).toBe(0);
-    expect(releasedAt(report), describeReport(report)).toBeGreaterThanOrEqual(report.startedAt);
+    await old.kill();
+    const replacement = await startRollcallPod(cluster, 2, { count: 3, workload, env });
+    const reports = await finishAll([pods[0] as Pod, pods[1] as Pod, replacement], 40_000);
+    for (const report of reports) {
+      expect(report.exitCode, describeReport(report)).toBe(0);
+      expect(report.stdout, report.name).toMatch(/ROUND 1/);
+      expect(report.stderr, report.name).toMatch(/example-job-2\.headless-svc failed \((replaced by a newer pod|vanished)\)/);
+    }
+    // The replacement never ran round 0: no index ran twice at once.
+    expect(reports[2]?.stdout).not.toMatch(/ROUND 0/);
+  });
+
+  test('a pod killed after the release, without restarts: every other pod stops its workload and exits 75, naming it', async () => {
+    const cluster = await createCluster();
+    const env = { ROLLCALL_SESSION_TIMEOUT: '3s', ROLLCALL_TIMEOUT: '30s' };
+    const workload = ['sh', '-c', 'echo RUNNING; sleep 60'];
+    const pods = await Promise.all([0, 1, 2].map((index) => startRollcallPod(cluster, index, { count: 3, workload, env })));
+    await waitUntil('the workloads to run', () => pods.every((pod) => pod.report.stdout.includes('RUNNING')), { timeoutMs: 20_000 });
+    await (pods[1] as Pod).kill();
+    for (const report of await finishAll([pods[0] as Pod, pods[2] as Pod], 30_000)) {
+      expect(report.exitCode, describeReport(report)).toBe(75);
+      expect(report.stderr).toMatch(/example-job-1\.headless-svc failed \(vanished\) after [\d.]+s; the group stops/);
+      expect(report.stderr).toMatch(/stopping the workload/);
+    }
   });
 
   test('a pod of an older job with the same name and a pod with the wrong secret are refused while the real group releases', async () => {

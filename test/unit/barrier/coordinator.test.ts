@@ -136,6 +136,20 @@ describe('arrivals and the release', () => {
     expect(closed).toBe(true);
     expect(clock.now()).toBe(0);
   });
+
+  test('the same pod\'s arrival, re-sent while its release was on the way, is not awaited again', async () => {
+    const { role, join } = setUp(2);
+    const member = join(1);
+    member.receive({ t: 'arrive', barrier: 'start', addrs: [] });
+    role.arrive('start', []);
+    member.receive({ t: 'ack', barrier: 'start' });
+    member.receive({ t: 'arrive', barrier: 'start', addrs: [] });
+    member.drop();
+    let closed = false;
+    void role.close(10_000).then(() => (closed = true));
+    await flush();
+    expect(closed).toBe(true);
+  });
 });
 
 describe('one session per index', () => {
@@ -354,5 +368,80 @@ describe('news of joins', () => {
     join(2);
     clock.advance(100);
     expect(one.sentOf('seen')).toHaveLength(before);
+  });
+});
+
+describe('the group\'s life', () => {
+  /** A group of three, released: every member arrived at the start barrier. */
+  function running(restarts = 0) {
+    const setup = setUp(3, 'star', restarts);
+    const members = [setup.join(1), setup.join(2)];
+    for (const session of members) session.receive({ t: 'arrive', barrier: 'start', addrs: [] });
+    setup.role.arrive('start', []);
+    return { ...setup, members };
+  }
+  const failed = { t: 'outcome' as const, round: 0, exit: 3, signal: null, ms: 2500 };
+
+  test('a member\'s failure, reported on its own session, stops everyone: members by frame, index 0 by callback', () => {
+    const { members, stops } = running();
+    members[1]?.receive(failed);
+    const frame = { t: 'stop', round: 0, next: null, index: 2, how: 'exit', exit: 3, signal: null, ms: 2500 };
+    for (const session of members) expect(session.sentOf('stop')).toEqual([frame]);
+    expect(stops).toEqual([{ round: 0, next: undefined, failure: { index: 2, how: 'exit', exitCode: 3, signal: null, afterMs: 2500 } }]);
+  });
+
+  test('an outcome before the start release counts for nothing', () => {
+    const { join, stops } = setUp();
+    join(1).receive(failed);
+    expect(stops).toEqual([]);
+  });
+
+  test('index 0\'s own failure and every success are judged alike; all finished is reported once', () => {
+    const { role, members, finished, stops } = running();
+    for (const session of members) session.receive({ ...failed, exit: 0 });
+    role.report(0, { exitCode: 0, signal: null, runMs: 10 });
+    expect(finished.map((entry) => entry.outcomes.map((outcome) => outcome.exitCode))).toEqual([[0, 0, 0]]);
+    expect(stops).toEqual([]);
+  });
+
+  test('a replacement while the round runs stops it, and the replacement hears the verdict too', () => {
+    const { join, members, stops } = running(1);
+    const replacement = join(1, gen(9000));
+    expect(stops[0]).toMatchObject({ round: 0, next: 1, failure: { index: 1, how: 'replaced' } });
+    expect(replacement.sentOf('stop')).toHaveLength(1);
+    expect(members[1]?.sentOf('stop')).toHaveLength(1);
+  });
+
+  test('a pod joining after the verdict hears it first; the restart round, once everyone arrives, is judged anew', () => {
+    const { role, join, members, stops } = running(1);
+    members[0]?.receive(failed);
+    members[0]?.drop();
+    const back = join(1, gen(9000));
+    expect(back.sentOf('stop')).toEqual([expect.objectContaining({ round: 0, next: 1 })]);
+    for (const session of [back, members[1]]) session?.receive({ t: 'arrive', barrier: 'round-1', addrs: [] });
+    role.arrive('round-1', []);
+    back.receive({ ...failed, round: 1 });
+    expect(stops.map((stop) => [stop.round, stop.next, stop.failure.index])).toEqual([
+      [0, 1, 1],
+      [1, undefined, 1],
+    ]);
+  });
+
+  test('a member whose session drops and is not back within the session timeout vanished', () => {
+    const { clock, members, stops } = running();
+    members[0]?.drop();
+    clock.advance(SESSION_TIMEOUT_MS - 1);
+    expect(stops).toEqual([]);
+    clock.advance(1);
+    expect(stops[0]?.failure).toMatchObject({ index: 1, how: 'vanished' });
+  });
+
+  test('after close, members leaving are no failure', async () => {
+    const { role, clock, stops } = running();
+    const closing = role.close(0);
+    clock.advance(1);
+    await closing;
+    clock.advance(SESSION_TIMEOUT_MS * 2);
+    expect(stops).toEqual([]);
   });
 });

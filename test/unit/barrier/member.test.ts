@@ -227,3 +227,58 @@ describe('the datagram ear', () => {
     expect(ears[0]?.closed).toBe(true);
   });
 });
+
+describe('the group\'s life', () => {
+  const outcome = { exitCode: 1, signal: null, runMs: 1234.4 };
+
+  test('index 0\'s verdict goes to the rounds as a Stop', async () => {
+    const { connect, stops } = setUp();
+    const session = await connect();
+    session.receive({ t: 'stop', round: 0, next: 1, index: 2, how: 'exit', exit: 1, signal: null, ms: 900 });
+    expect(stops).toEqual([{ round: 0, next: 1, failure: { index: 2, how: 'exit', exitCode: 1, signal: null, afterMs: 900 } }]);
+  });
+
+  test('this pod\'s outcome goes out at once, and again on every new session until the next one', async () => {
+    const { role, connect } = setUp();
+    const first = await connect();
+    role.report(0, outcome);
+    expect(first.sentOf('outcome')).toEqual([{ t: 'outcome', round: 0, exit: 1, signal: null, ms: 1234 }]);
+    first.drop();
+    await flush();
+    const second = await connect();
+    expect(second.sentOf('outcome')).toEqual([{ t: 'outcome', round: 0, exit: 1, signal: null, ms: 1234 }]);
+  });
+
+  test('index 0 gone for the session timeout after its session closed: it vanished; back in time, it did not', async () => {
+    const { clock, connect, vanished } = setUp();
+    let session = await connect();
+    session.drop();
+    await flush();
+    clock.advance(SESSION_TIMEOUT_MS - 1);
+    session = await connect();
+    clock.advance(SESSION_TIMEOUT_MS / 2);
+    expect(vanished.count).toBe(0);
+    session.drop();
+    await flush();
+    clock.advance(SESSION_TIMEOUT_MS);
+    expect(vanished.count).toBe(1);
+  });
+
+  test('after a goodbye, or once this pod closes, index 0\'s absence is no vanishing, and nobody referees', async () => {
+    const { role, clock, connect, vanished } = setUp();
+    expect(role.refereed).toBe(true);
+    const session = await connect();
+    session.receive({ t: 'bye' });
+    session.drop();
+    await flush();
+    clock.advance(SESSION_TIMEOUT_MS * 2);
+    expect(vanished.count).toBe(0);
+    expect(role.refereed).toBe(false);
+
+    const other = setUp();
+    await other.connect();
+    await other.role.close();
+    other.clock.advance(SESSION_TIMEOUT_MS * 2);
+    expect(other.vanished.count).toBe(0);
+  });
+});

@@ -1,0 +1,160 @@
+import { describe, expect, test } from 'vitest';
+import type { Stop, WorkloadOutcome } from '../../../src/lifecycle/outcome.js';
+import { Referee } from '../../../src/lifecycle/referee.js';
+import { FakeClock } from '../../support/fake-clock.js';
+
+const VANISH_MS = 10_000;
+const ok = (runMs = 1000): WorkloadOutcome => ({ exitCode: 0, signal: null, runMs });
+const exit = (exitCode: number, runMs = 1000): WorkloadOutcome => ({ exitCode, signal: null, runMs });
+
+function setUp({ size = 4, restarts = 0, fatal = [78] }: { size?: number; restarts?: number; fatal?: number[] } = {}) {
+  const clock = new FakeClock();
+  const stops: Stop[] = [];
+  const finished: { round: number; outcomes: WorkloadOutcome[] }[] = [];
+  const referee = new Referee({
+    size,
+    restarts,
+    fatalExitCodes: new Set(fatal),
+    vanishAfterMs: VANISH_MS,
+    clock,
+    onStop: (stop) => stops.push(stop),
+    onAllFinished: (round, outcomes) => finished.push({ round, outcomes }),
+  });
+  return { referee, clock, stops, finished };
+}
+
+describe('the first failure ends the round for everyone', () => {
+  test('a non-zero exit: one verdict naming the pod, how and after how long; later failures add nothing', () => {
+    const { referee, stops } = setUp();
+    referee.begin(0);
+    referee.reported(1, 0, ok());
+    referee.reported(2, 0, exit(1, 4200));
+    referee.reported(3, 0, exit(137));
+    expect(stops).toEqual([{ round: 0, next: undefined, failure: { index: 2, how: 'exit', exitCode: 1, signal: null, afterMs: 4200 } }]);
+    expect(referee.current).toEqual(stops[0]);
+  });
+
+  test('a signal is its own kind of failure', () => {
+    const { referee, stops } = setUp();
+    referee.begin(0);
+    referee.reported(3, 0, { exitCode: null, signal: 'SIGKILL', runMs: 50 });
+    expect(stops[0]?.failure).toMatchObject({ index: 3, how: 'signal', signal: 'SIGKILL', exitCode: null });
+  });
+
+  test('nothing is judged before the start barrier released, nor for another round', () => {
+    const { referee, stops } = setUp();
+    referee.reported(1, 0, exit(1));
+    referee.left(2, 0);
+    referee.begin(0);
+    referee.reported(1, 3, exit(1));
+    expect(stops).toEqual([]);
+  });
+
+  test('every pod succeeding is reported once, with each index\'s outcome in order', () => {
+    const { referee, finished, stops } = setUp({ size: 3 });
+    referee.begin(0);
+    referee.reported(2, 0, ok(3));
+    referee.reported(0, 0, ok(1));
+    expect(finished).toEqual([]);
+    referee.reported(1, 0, ok(2));
+    referee.reported(1, 0, ok(2));
+    expect(finished).toEqual([{ round: 0, outcomes: [ok(1), ok(2), ok(3)] }]);
+    expect(stops).toEqual([]);
+  });
+});
+
+describe('pods that vanish or are replaced', () => {
+  test('a session gone and not back within the window: vanished, timed from the last thing heard', () => {
+    const { referee, clock, stops } = setUp();
+    referee.begin(0);
+    clock.advance(5000);
+    referee.left(2, clock.now() - 4000);
+    clock.advance(5999);
+    expect(stops).toEqual([]);
+    clock.advance(1);
+    expect(stops).toEqual([{ round: 0, next: undefined, failure: { index: 2, how: 'vanished', exitCode: null, signal: null, afterMs: 11_000 } }]);
+  });
+
+  test('a session that drops and comes back in time is no failure', () => {
+    const { referee, clock, stops } = setUp();
+    referee.begin(0);
+    referee.left(2, clock.now());
+    clock.advance(VANISH_MS - 1);
+    referee.joined(2, false);
+    clock.advance(VANISH_MS * 3);
+    expect(stops).toEqual([]);
+  });
+
+  test('a newer pod at an index while the round runs: its predecessor is gone, at once', () => {
+    const { referee, clock, stops } = setUp();
+    referee.begin(0);
+    clock.advance(700);
+    referee.joined(1, true);
+    expect(stops[0]?.failure).toEqual({ index: 1, how: 'replaced', exitCode: null, signal: null, afterMs: 700 });
+  });
+
+  test('a pod that reported success and left went home: not vanished', () => {
+    const { referee, clock, stops } = setUp();
+    referee.begin(0);
+    referee.reported(3, 0, ok());
+    referee.left(3, clock.now());
+    clock.advance(VANISH_MS * 2);
+    expect(stops).toEqual([]);
+  });
+});
+
+describe('restarts', () => {
+  test('with restarts left, the verdict names the next round; index 0 counts them, the last failure ends the group', () => {
+    const { referee, stops } = setUp({ restarts: 2 });
+    referee.begin(0);
+    referee.reported(1, 0, exit(1));
+    referee.begin(1);
+    referee.reported(2, 1, exit(1));
+    referee.begin(2);
+    referee.reported(3, 2, exit(1));
+    expect(stops.map((stop) => [stop.round, stop.next])).toEqual([
+      [0, 1],
+      [1, 2],
+      [2, undefined],
+    ]);
+  });
+
+  test('a fatal exit code ends the group with restarts left', () => {
+    const { referee, stops } = setUp({ restarts: 5 });
+    referee.begin(0);
+    referee.reported(1, 0, exit(78));
+    expect(stops[0]?.next).toBeUndefined();
+  });
+
+  test('no restart when a pod already succeeded and left: the round could never assemble', () => {
+    const { referee, clock, stops } = setUp({ restarts: 1 });
+    referee.begin(0);
+    referee.reported(3, 0, ok());
+    referee.left(3, clock.now());
+    referee.reported(1, 0, exit(1));
+    expect(stops[0]?.next).toBeUndefined();
+  });
+
+  test('a new round forgets the old one\'s outcomes and verdict; a stale begin changes nothing', () => {
+    const { referee, stops } = setUp({ restarts: 1, size: 2 });
+    referee.begin(0);
+    referee.reported(1, 0, exit(1));
+    referee.begin(1);
+    expect(referee.current).toBeUndefined();
+    referee.begin(0);
+    referee.reported(1, 1, exit(2));
+    expect(stops.at(-1)).toMatchObject({ round: 1, next: undefined, failure: { exitCode: 2 } });
+  });
+});
+
+test('once closed, nothing is judged and no timer is left', () => {
+  const { referee, clock, stops } = setUp();
+  referee.begin(0);
+  referee.left(1, clock.now());
+  referee.close();
+  referee.left(2, clock.now());
+  referee.reported(3, 0, exit(1));
+  clock.advance(VANISH_MS * 2);
+  expect(stops).toEqual([]);
+  expect(clock.pending).toBe(0);
+});
