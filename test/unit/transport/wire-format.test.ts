@@ -43,6 +43,9 @@ describe('datagrams', () => {
       { t: 'release', barrier: 'start', token, roster: [['not-an-ip']] },
       { t: 'arrive', barrier: 'start', token, addrs: [] },
       { t: 'ack', token },
+      // A verdict or an outcome stops workloads: only an authenticated session carries one.
+      { t: 'stop', token, round: 0, next: null, index: 1, how: 'exit', exit: 1, signal: null, ms: 1 },
+      { t: 'outcome', token, round: 0, exit: 1, signal: null, ms: 1 },
       [token],
       null,
     ]) {
@@ -91,6 +94,16 @@ const KINDS: [Frame, Record<string, unknown>[]][] = [
   [{ t: 'nudge', port: 1, token: NONCE }, [{ port: -1 }]],
   [{ t: 'bye' }, []],
   [{ t: 'beat' }, []],
+  [
+    { t: 'outcome', round: 0, exit: 1, signal: null, ms: 1200 },
+    [{ round: -1 }, { round: '0' }, { exit: 256 }, { exit: -1 }, { exit: 1.5 }, { signal: 'KILL' }, { signal: 'SIGkill' }, { signal: 9 }, { ms: -1 }, { ms: '5' }, { exit: undefined }],
+  ],
+  [{ t: 'outcome', round: 2, exit: null, signal: 'SIGKILL', ms: 0 }, [{ signal: `SIG${'X'.repeat(13)}` }]],
+  [
+    { t: 'stop', round: 1, next: 2, index: 3, how: 'exit', exit: 1, signal: null, ms: 30 },
+    [{ next: -1 }, { next: undefined }, { index: -1 }, { how: 'crashed' }, { how: undefined }, { round: null }, { exit: 300 }, { ms: null }],
+  ],
+  [{ t: 'stop', round: 0, next: null, index: 0, how: 'vanished', exit: null, signal: null, ms: 15_000 }, [{ how: 'Vanished' }]],
 ];
 
 describe('every kind of frame', () => {
