@@ -80,6 +80,7 @@ export async function runLocal(options: LocalOptions): Promise<number> {
       `all ${replicas} replicas released: first ${first.toFixed(0)} ms after start, last ${last.toFixed(0)} ms (spread ${(last - first).toFixed(1)} ms); ${dns.queries} DNS queries answered`,
     );
   }
+  if (codes.some((code) => code !== 0)) options.logger.line(`exit codes: ${codes.map((code, index) => `${index}: ${code}`).join(', ')}`, { event: 'exit-codes', codes });
   // The replica that failed says why; the others' 75 only says that they were stopped.
   return codes.find((code) => code !== 0 && code !== PEER_FAILED_EXIT) ?? codes.find((code) => code !== 0) ?? 0;
 }

@@ -17,6 +17,15 @@ function rollcall(args: string[], env: Record<string, string> = {}, options: Run
   return runProcess([...prefix, process.execPath, ROLLCALL, ...args], env, options);
 }
 
+/** A process's state letter from /proc (R, S, Z…), or "gone". */
+function processState(pid: number): string {
+  try {
+    return /\) (\w) /.exec(readFileSync(`/proc/${pid}/stat`, 'utf8'))?.[1] ?? 'gone';
+  } catch {
+    return 'gone';
+  }
+}
+
 describe('the rollcall CLI', () => {
   const dns = new LocalDnsServer('cluster.local');
   let server: string;
@@ -43,7 +52,7 @@ describe('the rollcall CLI', () => {
     child.stdout.on('data', (chunk) => (stdout += String(chunk)));
     await new Promise((resolve) => child.once('exit', resolve));
     expect(JSON.parse(stdout)).toEqual(
-      ['ConfigError', 'DEFAULTS', 'PeersTimeoutError', 'ProbeUnavailableError', 'RollcallError', 'isDnsLabel', 'peerFqdn', 'peerShortName', 'podHostname', 'readIdentity', 'waitForPeers'].sort(),
+      ['ConfigError', 'DEFAULTS', 'PeerFailedError', 'PeersTimeoutError', 'ProbeUnavailableError', 'RollcallError', 'isDnsLabel', 'peerFqdn', 'peerShortName', 'podHostname', 'readIdentity', 'waitForPeers'].sort(),
     );
   });
 
@@ -207,6 +216,68 @@ describe('the rollcall CLI', () => {
     const { code, stdout } = await rollcall(['local', '-n', '3', '--', 'sh', '-c', 'echo "rank $RANK of $WORLD_SIZE via $MASTER_ADDR"; [ "$RANK" != 1 ] || exit 9']);
     expect(code).toBe(9);
     for (let rank = 0; rank < 3; rank++) expect(stdout).toContain(`[local-job-${rank}] rank ${rank} of 3 via local-job-0.local-svc`);
+  });
+
+  describe('the group\'s life (local replicas, each its own rollcall)', () => {
+    test('one workload fails: the others are stopped and exit 75, the failed one with its own code, all naming it', async () => {
+      const { code, stderr } = await rollcall(['local', '-n', '3', '--', 'sh', '-c', '[ "$RANK" = 1 ] && exit 3; sleep 30'], {}, { timeoutMs: 20_000 });
+      expect(code).toBe(3);
+      expect(stderr).toContain('exit codes: 0: 75, 1: 3, 2: 75');
+      for (const replica of [0, 1, 2]) expect(stderr).toMatch(new RegExp(`\\[local-job-${replica}\\] rollcall: local-job-1\\.local-svc failed \\(exit 3\\) after [\\d.]+m?s; the group stops`));
+      for (const replica of [0, 2]) expect(stderr).toContain(`[local-job-${replica}] rollcall: stopping the workload`);
+    });
+
+    test('a stop reaches the workload\'s whole process group, and SIGKILL follows the grace period', async () => {
+      const pids = mkdtempSync(join(dir, 'pids-'));
+      // The survivors ignore SIGTERM and leave a grandchild behind: only SIGKILL to the group ends both.
+      const script = `[ "$RANK" = 2 ] && exit 1; trap "" TERM; sleep 60 & echo $! > ${pids}/$RANK; while :; do sleep 1; done`;
+      const { code, stderr } = await rollcall(['local', '-n', '3', '--grace', '300ms', '--', 'sh', '-c', script], {}, { timeoutMs: 20_000 });
+      expect(code).toBe(1);
+      expect(stderr).toContain('SIGKILL after 300 ms');
+      for (const rank of [0, 1]) {
+        const pid = Number(readFileSync(join(pids, String(rank)), 'utf8'));
+        // Gone, or a zombie waiting for an init that does not reap (as in many containers): either way, dead.
+        expect(processState(pid), `rank ${rank}'s grandchild ${pid}`).toMatch(/^(gone|Z)$/);
+      }
+    });
+
+    test('--restarts 1: a failure in round 0 starts round 1 everywhere, each workload told its round, and all exit 0', async () => {
+      const script = 'echo "rank $RANK round $ROLLCALL_RESTART_COUNT"; [ "$RANK" = 1 ] && [ "$ROLLCALL_RESTART_COUNT" = 0 ] && exit 4; [ "$ROLLCALL_RESTART_COUNT" = 1 ] || sleep 30';
+      const { code, stdout, stderr } = await rollcall(['local', '-n', '3', '--restarts', '1', '--', 'sh', '-c', script], {}, { timeoutMs: 20_000 });
+      expect(code, stderr).toBe(0);
+      for (const rank of [0, 1, 2]) expect(stdout).toContain(`[local-job-${rank}] rank ${rank} round 1`);
+      expect(stderr).toContain('[local-job-0] rollcall: local-job-1.local-svc failed (exit 4)');
+      expect(stderr).toMatch(/restart round 1 follows/);
+      expect(stderr).toMatch(/\[local-job-0\] rollcall: all 3 workloads finished in restart round 1: 0: exit 0/);
+    });
+
+    test('a fatal exit code ends the group at once, restarts left or not', async () => {
+      const script = 'echo "round $ROLLCALL_RESTART_COUNT"; [ "$RANK" = 1 ] && exit 78; sleep 30';
+      const { code, stdout, stderr } = await rollcall(['local', '-n', '2', '--restarts', '3', '--fatal-exit-codes', '78', '--', 'sh', '-c', script], {}, { timeoutMs: 20_000 });
+      expect(code).toBe(78);
+      expect(stdout).not.toContain('round 1');
+      expect(stderr).toContain('exit codes: 0: 75, 1: 78');
+    });
+
+    test('the exit barrier: replicas that finish early wait for the last, and index 0 exits last', async () => {
+      const script = '[ "$RANK" = 2 ] && sleep 1; echo "done $RANK"';
+      const { code, stderr } = await rollcall(['local', '-n', '3', '--', 'sh', '-c', script], {}, { timeoutMs: 20_000 });
+      expect(code).toBe(0);
+      expect(stderr).toMatch(/\[local-job-0\] rollcall: all 3 workloads finished: 0: exit 0 \(\d+ms\), 1: exit 0 \(\d+ms\), 2: exit 0 \([\d.]+s\)/);
+      for (const replica of [0, 1]) expect(stderr).toContain(`[local-job-${replica}] rollcall: workload finished; waiting up to 5.0m until every pod's has (exit barrier)`);
+    });
+
+    test.each([
+      [['--restarts', '1.5'], 'ROLLCALL_RESTARTS'],
+      [['--fatal-exit-codes', '78,abc'], 'ROLLCALL_FATAL_EXIT_CODES'],
+      [['--exit-timeout', 'soon'], 'ROLLCALL_EXIT_TIMEOUT'],
+      [['--grace', 'forever'], 'ROLLCALL_GRACE'],
+    ])('bad input %j exits 78 naming %s, before anything runs', async (flags, variable) => {
+      const { code, stderr, stdout } = await rollcall([...flags, '--', 'echo', 'RAN'], pod('solo'));
+      expect(code).toBe(78);
+      expect(stderr).toContain(`${variable} (`);
+      expect(stdout).not.toContain('RAN');
+    });
   });
 
   test('the demo runs the task page\'s job and reports the release', async () => {
