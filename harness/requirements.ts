@@ -35,6 +35,17 @@ const REQUIREMENTS = {
     present: () => existsSync('/bin/busybox') && existsSync('/lib/ld-musl-x86_64.so.1'),
     missing: `a static busybox and musl's loader, to stand in for an Alpine image (${aptGet('busybox-static musl')})`,
   },
+  torch: {
+    present: () => {
+      try {
+        execFileSync('/usr/bin/python3', ['-c', 'import torch.distributed as d; assert d.is_gloo_available()'], { stdio: 'ignore', timeout: 60_000 });
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    missing: `PyTorch with gloo for /usr/bin/python3, a real distributed client (${aptGet('python3-torch')})`,
+  },
 } satisfies Record<string, { present: () => boolean; missing: string }>;
 
 export type Requirement = keyof typeof REQUIREMENTS;

@@ -8,7 +8,7 @@ import type { Session } from '../transport/session.js';
 import { MAX_SEEN, type Hello } from '../transport/wire-format.js';
 import { Referee } from '../lifecycle/referee.js';
 import { stopToFrame, type Stop, type WorkloadOutcome } from '../lifecycle/outcome.js';
-import { roundStartedBy } from '../lifecycle/round-names.js';
+import { isFinishBarrier, roundStartedBy } from '../lifecycle/round-names.js';
 import { Deferred, entryOf, generationTime, type BarrierRole, type BarrierView, type MissingLink, type Release } from './role.js';
 
 /** Above this size the release frame leaves the roster out: N frames of N addresses each would be O(N²) bytes. */
@@ -242,7 +242,14 @@ export class Coordinator implements BarrierRole {
     this.referee.close();
     const pending = [...this.barriers.values()].filter((state) => state.release.settled).map((state) => state.allAcked.promise);
     // Past the bound, whoever has not acked is on its own: it has the release or will time out.
+    const deadline = this.clock.now() + timeoutMs;
     await withDeadline(Promise.all(pending), timeoutMs, () => new Error('acks timed out'), undefined, this.clock).catch(() => {});
+    // Past an exit barrier everyone is leaving: index 0 goes last, once every member has hung up.
+    const finished = [...this.barriers].some(([name, state]) => isFinishBarrier(name) && state.release.settled);
+    if (finished) {
+      const hungUp = [...this.members.values()].map((member) => new Promise<void>((resolve) => member.channel.onClose(resolve)));
+      await withDeadline(Promise.all(hungUp), Math.max(0, deadline - this.clock.now()), () => new Error('members still connected'), undefined, this.clock).catch(() => {});
+    }
     this.closing = true;
     this.cancelNudges?.();
     this.datagrams.close();

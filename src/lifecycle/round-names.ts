@@ -14,5 +14,7 @@ export function roundStartedBy(barrier: string): number | undefined {
   return match === null ? undefined : Number(match[1]);
 }
 
+export const isFinishBarrier = (barrier: string): boolean => /^finish-\d{1,6}$/.test(barrier);
+
 /** Names a caller may not use for a barrier of its own: the rounds' own. */
-export const isReservedBarrier = (barrier: string): boolean => roundStartedBy(barrier) !== undefined || /^finish-\d{1,6}$/.test(barrier);
+export const isReservedBarrier = (barrier: string): boolean => roundStartedBy(barrier) !== undefined || isFinishBarrier(barrier);

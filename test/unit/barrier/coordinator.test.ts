@@ -445,3 +445,47 @@ describe('the group\'s life', () => {
     expect(stops).toEqual([]);
   });
 });
+
+describe('index 0 leaves last', () => {
+  test('past an exit barrier, close waits for every member to hang up, up to its bound', async () => {
+    const { role, join, clock } = setUp(2);
+    const member = join(1);
+    member.receive({ t: 'arrive', barrier: 'finish-0', addrs: [] });
+    role.arrive('finish-0', []);
+    member.receive({ t: 'ack', barrier: 'finish-0' });
+    let closed = false;
+    void role.close(10_000).then(() => (closed = true));
+    await flush();
+    expect(closed).toBe(false);
+    member.drop();
+    await flush();
+    expect(closed).toBe(true);
+
+    const other = setUp(2);
+    const stays = other.join(1);
+    stays.receive({ t: 'arrive', barrier: 'finish-0', addrs: [] });
+    other.role.arrive('finish-0', []);
+    stays.receive({ t: 'ack', barrier: 'finish-0' });
+    let otherClosed = false;
+    void other.role.close(10_000).then(() => (otherClosed = true));
+    other.clock.advance(9_999);
+    await flush();
+    expect(otherClosed).toBe(false);
+    other.clock.advance(1);
+    await flush();
+    expect(otherClosed).toBe(true);
+    expect(clock.now()).toBe(0);
+  });
+
+  test('without an exit barrier (a failure, an init container\'s wait), close does not wait for anyone to hang up', async () => {
+    const { role, join } = setUp(2);
+    const member = join(1);
+    member.receive({ t: 'arrive', barrier: 'start', addrs: [] });
+    role.arrive('start', []);
+    member.receive({ t: 'ack', barrier: 'start' });
+    let closed = false;
+    void role.close(10_000).then(() => (closed = true));
+    await flush();
+    expect(closed).toBe(true);
+  });
+});

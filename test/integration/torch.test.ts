@@ -1,0 +1,112 @@
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expect, test } from 'vitest';
+import type { Pod, PodReport } from '../../harness/cluster/cluster.js';
+import { waitUntil } from '../../harness/cluster/wait.js';
+import { describeWith } from '../../harness/requirements.js';
+import { CLUSTER_NEEDS, describeReport, finishAll, startRollcallPod, useClusters } from './support.js';
+
+const TRAIN = join(dirname(fileURLToPath(import.meta.url)), 'fixtures/train.py');
+const PYTHON = ['/usr/bin/python3', TRAIN];
+const COUNT = 4;
+/** 1 + 2 + 3 + 4: what every rank's all-reduce must give. */
+const SUM = (COUNT * (COUNT + 1)) / 2;
+
+describeWith([...CLUSTER_NEEDS, 'torch'], 'PyTorch (gloo) on the simulated cluster, 4 pods', () => {
+  const createCluster = useClusters();
+
+  const startJob = async (env: Record<string, string>, { workload = PYTHON, args = [] as string[] } = {}) => {
+    const cluster = await createCluster();
+    // A secret, as the examples set: outcomes and verdicts stop workloads, so only the group may send them.
+    const all = { ROLLCALL_SECRET: 'torch-test', ROLLCALL_TIMEOUT: '60s', ...env };
+    return Promise.all(Array.from({ length: COUNT }, (_, index) => startRollcallPod(cluster, index, { count: COUNT, workload, args, env: all })));
+  };
+  const exitCode = (report: PodReport, code: number) => expect(report.exitCode, describeReport(report)).toBe(code);
+  const stdoutHas = (pods: Pod[], text: string) => () => pods.every((pod) => pod.report.stdout.includes(text));
+
+  test('rollcall -- python3 train.py: every rank all-reduces the right sum, and all exit 0', async () => {
+    const reports = await finishAll(await startJob({}));
+    for (const [rank, report] of reports.entries()) {
+      exitCode(report, 0);
+      expect(report.stdout).toContain(`rank ${rank} of ${COUNT} round 0 sum ${SUM}`);
+    }
+    expect(reports[0]?.stderr).toMatch(/all 4 workloads finished: 0: exit 0/);
+  });
+
+  test('rollcall --preset torchrun -- torchrun: the PET_* variables make the rendezvous, every worker gets the sum', async () => {
+    // Debian's torchrun (1.13) on Python 3.11 mis-parses its own default "0" for the last two flags.
+    const torchrun = ['/usr/bin/torchrun', '--nproc_per_node', '1', '--redirects', '1', '--tee', '1', TRAIN];
+    const reports = await finishAll(await startJob({}, { workload: torchrun, args: ['--preset', 'torchrun'] }));
+    for (const [rank, report] of reports.entries()) {
+      exitCode(report, 0);
+      expect(report.stdout).toContain(`rank ${rank} of ${COUNT} round 0 sum ${SUM}`);
+    }
+  });
+
+  test('rank 2 exits 1 while the others wait in a collective: every workload is stopped, exit 1 and 75s, all naming example-job-2', async () => {
+    const pods = await startJob({ TRAIN_FAIL_RANK: '2', TRAIN_HOLD_SECONDS: '1' });
+    const reports = await finishAll(pods);
+    for (const [rank, report] of reports.entries()) {
+      exitCode(report, rank === 2 ? 1 : 75);
+      expect(report.stderr).toMatch(/example-job-2\.headless-svc failed \(exit 1\) after [\d.]+m?s; the group stops/);
+      if (rank !== 2) {
+        expect(report.stdout).toContain(`rank ${rank} waiting in a collective`);
+        expect(report.stdout).not.toContain('collective returned');
+        // Stopped within the grace period of the failure (10 s), with a second of slack for the news.
+        expect((report.exitedAt as number) - (reports[2]?.exitedAt as number)).toBeLessThan(11_000);
+      }
+    }
+  });
+
+  test('--restarts 1, rank 2 failing only in round 0: round 1 all-reduces and every pod exits 0, every workload told round 1', async () => {
+    const reports = await finishAll(await startJob({ ROLLCALL_RESTARTS: '1', TRAIN_FAIL_RANK: '2', TRAIN_FAIL_ROUND: '0', TRAIN_HOLD_SECONDS: '1' }));
+    for (const [rank, report] of reports.entries()) {
+      exitCode(report, 0);
+      expect(report.stdout).toContain(`rank ${rank} of ${COUNT} round 1 sum ${SUM}`);
+      expect(report.stderr).toMatch(/restart round 1 follows/);
+    }
+    expect(reports[0]?.stderr).toMatch(/all 4 workloads finished in restart round 1/);
+  });
+
+  test('rank 0 finishes 3 s before the others: they still find it by name, no store or connection errors, and pod 0 exits last', async () => {
+    const reports = await finishAll(await startJob({ TRAIN_RANK0_EARLY_SECONDS: '3' }));
+    for (const [rank, report] of reports.entries()) {
+      exitCode(report, 0);
+      expect(report.stdout).toContain(`rank ${rank} done`);
+      expect(report.stderr).not.toMatch(/Connection reset|Broken pipe|TCPStore|Traceback|RuntimeError/);
+    }
+    for (const rank of [1, 2, 3]) expect(reports[rank]?.stdout).toMatch(new RegExp(`rank ${rank} resolves example-job-0\\.headless-svc as \\d`));
+    const lastOthers = Math.max(...reports.slice(1).map((report) => report.exitedAt as number));
+    expect(reports[0]?.exitedAt as number).toBeGreaterThanOrEqual(lastOthers);
+  });
+
+  test('a pod\'s link cut mid-run (no reset): the others stop once it has been silent for the session timeout', async () => {
+    const pods = await startJob({ ROLLCALL_SESSION_TIMEOUT: '3s', TRAIN_FAIL_RANK: '-1', TRAIN_HOLD_SECONDS: '1' });
+    // Everyone waits in a collective; then rank 3's node goes silent, as a dead node does.
+    await waitUntil('every rank in the collective', stdoutHas(pods, 'waiting in a collective'), { timeoutMs: 60_000 });
+    await (pods[3] as Pod).cut();
+    const cutAt = Date.now();
+    const reports = await finishAll(pods.slice(0, 3), 40_000);
+    for (const report of reports) {
+      exitCode(report, 75);
+      expect(report.stderr).toMatch(/example-job-3\.headless-svc failed \(vanished\)/);
+      // Silence for the session timeout (3 s) and a heartbeat, the news, and the 10 s grace at most.
+      expect((report.exitedAt as number) - cutAt).toBeLessThan(3000 + 500 + 10_000 + 2000);
+    }
+    // The cut pod loses index 0 the same way and stops its own workload.
+    const cut = await (pods[3] as Pod).finished(30_000);
+    exitCode(cut, 75);
+    expect(cut.stderr).toMatch(/example-job-0\.headless-svc failed \(vanished\)/);
+  });
+
+  test('SIGTERM to one pod (an eviction): its workload gets it, and the group treats it as a failure', async () => {
+    const pods = await startJob({ TRAIN_HOLD_SECONDS: '1' });
+    await waitUntil('every rank in the collective', stdoutHas(pods, 'waiting in a collective'), { timeoutMs: 60_000 });
+    (pods[1] as Pod).signal('SIGTERM');
+    const reports = await finishAll(pods);
+    for (const [rank, report] of reports.entries()) {
+      exitCode(report, rank === 1 ? 143 : 75);
+      expect(report.stderr).toMatch(/example-job-1\.headless-svc failed \(SIGTERM\)/);
+    }
+  });
+});
