@@ -45,6 +45,7 @@ export async function superviseRounds(group: Group, options: SuperviseOptions): 
     const failedHere = own !== undefined && !succeeded(own);
     const stop = signal.reason as PeerFailedError;
     if (stop.next !== undefined) {
+      logger.line(`restart round ${stop.next}: this pod's workload is gone; waiting for every other pod's`, { event: 'restart-round', round: stop.next });
       try {
         await group.nextRound();
         continue;

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { isDnsLabel } from '../../src/identity/names.js';
+import { PEER_FAILED_EXIT } from '../../src/cli/supervise.js';
 
 const DIR = join(import.meta.dirname, '../../examples');
 type Doc = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -21,6 +22,9 @@ function checkJob(jobName: string, job: Doc, service: string) {
   const containers = pod.containers as Doc[];
   for (const container of containers) {
     expect(envValue(container, 'ROLLCALL_COUNT'), `${jobName}/${container.name}`).toBe(String(job.completions));
+    // A verdict stops every workload in the group: only pods that prove the secret may send one.
+    const secret = (container.env as Doc[]).find((entry) => entry.name === 'ROLLCALL_SECRET');
+    expect(secret?.valueFrom?.secretKeyRef?.name, `${jobName}/${container.name}: ROLLCALL_SECRET from a Secret`).toBeDefined();
   }
   for (const rule of (job.podFailurePolicy?.rules ?? []) as Doc[]) {
     expect(containers.map((container) => container.name)).toContain(rule.onExitCodes.containerName);
@@ -87,6 +91,26 @@ describe.each(files)('examples/%s', (file) => {
         checkJob(`${jobSet.metadata.name}/${replicated.name}`, replicated.template.spec, jobSet.metadata.name);
       }
     }
+  });
+});
+
+describe('fate-sharing.yaml', () => {
+  const job = parseAllDocuments(readFileSync(join(DIR, 'fate-sharing.yaml'), 'utf8')).map((doc) => doc.toJS() as Doc).find((doc) => doc.kind === 'Job') as Doc;
+  const rules = job.spec.podFailurePolicy.rules as Doc[];
+  const actionFor = (code: number) => rules.find((rule) => (rule.onExitCodes.values as number[]).includes(code))?.action;
+
+  test('the podFailurePolicy ignores the consequences (75) and fails the Job on a configuration error (78)', () => {
+    expect(actionFor(PEER_FAILED_EXIT)).toBe('Ignore');
+    expect(actionFor(78)).toBe('FailJob');
+    // The trainer's own failure (say exit 1) is the default: counted against backoffLimit.
+    expect(actionFor(1)).toBeUndefined();
+  });
+
+  test('the kubelet\'s grace outlasts rollcall\'s, which stays under the 30 s default', () => {
+    const container = job.spec.template.spec.containers[0] as Doc;
+    const graceSeconds = Number.parseInt(envValue(container, 'ROLLCALL_GRACE') ?? '', 10);
+    expect(graceSeconds).toBeLessThan(job.spec.template.spec.terminationGracePeriodSeconds);
+    expect(envValue(container, 'ROLLCALL_RESTARTS')).toMatch(/^\d+$/);
   });
 });
 
