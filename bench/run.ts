@@ -1,7 +1,8 @@
 // `npm run bench` (as root): measures rollcall against the task page's ping loop and at scale, prints a
 // table, writes bench/results.json and bench/release-lag.svg with the machine noted. `--quick` is the
 // reduced run CI makes so that the suite cannot rot; it writes to --out (a temp file) instead.
-// `--only startup` measures start-up alone (the npm CLI and the single executable) and writes only to --out.
+// `--only startup` measures start-up alone (the npm CLI and the single executable), `--only life` the group's life
+// alone; either writes only to --out.
 import { existsSync, writeFileSync } from 'node:fs';
 import { cpus, release, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -11,6 +12,7 @@ import { missingRequirements } from '../harness/requirements.js';
 import { releaseLagChart } from './chart.js';
 import { runReleaseLag, type Contender, type LagResult } from './release-lag.js';
 import { runScale, type ScaleResult } from './scale.js';
+import { runLife, type LifeResult } from './life.js';
 import { runStartup, type StartupResult } from './startup.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -20,8 +22,9 @@ const DEFAULT_GONE_DELAY_MS = 1000;
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean' }, out: { type: 'string' }, 'gone-delay-ms': { type: 'string' }, only: { type: 'string' } } });
 const quick = values.quick === true;
-if (values.only !== undefined && values.only !== 'startup') throw new TypeError(`--only takes "startup", got "${values.only}"`);
+if (values.only !== undefined && values.only !== 'startup' && values.only !== 'life') throw new TypeError(`--only takes "startup" or "life", got "${values.only}"`);
 const startupOnly = values.only === 'startup';
+const lifeOnly = values.only === 'life';
 const GONE_DELAY_MS = values['gone-delay-ms'] === undefined ? DEFAULT_GONE_DELAY_MS : Number(values['gone-delay-ms']);
 const plan = quick
   ? { ns: [8], peers: 1000, arrivals: 1000, startupRuns: 5, strandedAfterMs: 15_000 }
@@ -46,7 +49,7 @@ const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
 log(machine);
 
 const lag: LagResult[] = [];
-const lagNs = startupOnly ? [] : plan.ns;
+const lagNs = startupOnly || lifeOnly ? [] : plan.ns;
 const contenders: Contender[] = ['rollcall mesh', 'rollcall star', ...(withBaseline ? (['ping loop'] as const) : [])];
 for (const n of lagNs) {
   for (const contender of contenders) {
@@ -56,15 +59,20 @@ for (const n of lagNs) {
 }
 
 const scale: ScaleResult[] = [];
-if (!startupOnly) {
+if (!startupOnly && !lifeOnly) {
   log(`one pod verifying ${plan.peers} peers (mesh)`);
   scale.push(await runScale(plan.peers, 'mesh', 15353));
   log(`a star coordinator taking ${plan.arrivals} arrivals`);
   scale.push(await runScale(plan.arrivals, 'star', 15354));
 }
 
-log(`CLI start-up, ${plan.startupRuns} runs`);
-const startup: StartupResult = await runStartup(plan.startupRuns);
+const life: LifeResult[] = [];
+for (const n of startupOnly ? [] : plan.ns) {
+  log(`the group's life: a failure, a restart round, the exit barrier and a silent pod, N=${n}`);
+  life.push(await runLife(n));
+}
+
+const startup: StartupResult | undefined = lifeOnly ? undefined : (log(`CLI start-up, ${plan.startupRuns} runs`), await runStartup(plan.startupRuns));
 
 // The targets of the benchmarks issue, each with its figure.
 const byKey = (contender: Contender, n: number) => lag.find((result) => result.contender === contender && result.n === n);
@@ -90,9 +98,19 @@ if (mesh !== undefined && star !== undefined) {
   targets.push({ target: `… in ≤ 200 MiB`, met: mesh.peakRssMiB <= 200, figure: `${mesh.peakRssMiB.toFixed(0)} MiB` });
   targets.push({ target: `star: ${star.peers} arrivals released ≤ 1 s after the last`, met: star.ms <= 1000, figure: `${star.ms.toFixed(0)} ms (coordinator ${star.peakRssMiB.toFixed(0)} MiB)` });
 }
-targets.push({ target: 'CLI start-up ≤ 60 ms over bare node', met: startup.overheadMs <= 60, figure: `${startup.overheadMs.toFixed(0)} ms (${startup.rollcallMedianMs.toFixed(0)} vs ${startup.bareNodeMedianMs.toFixed(0)} ms)` });
-const exe = startup.executable;
-if (exe === undefined) log('the single executable is not built (npm run build:exe): its start-up and size are not measured');
+const ms = (value: number) => `${Number.isFinite(value) ? value.toFixed(0) : '–'} ms`;
+for (const result of life) {
+  const at = `N=${result.n}`;
+  targets.push({ target: `${at}: a failure known to every pod ≤ 1 s`, met: result.failureKnownMs <= 1000, figure: ms(result.failureKnownMs) });
+  targets.push({ target: `${at}: a silent pod found ≤ 15 s`, met: result.vanishedKnownMs <= 15_000, figure: ms(result.vanishedKnownMs) });
+  targets.push({ target: `${at}: surviving workloads stopped ≤ grace + 1 s after`, met: result.stoppedAfterKnownMs <= 11_000, figure: ms(result.stoppedAfterKnownMs) });
+  targets.push({ target: `${at}: restart round, failure → all running again ≤ 5 s`, met: result.restartMs <= 5000, figure: ms(result.restartMs) });
+  targets.push({ target: `${at}: every pod out ≤ 1 s after the last workload, index 0 last`, met: result.exitAfterLastMs <= 1000 && result.indexZeroLast, figure: `${ms(result.exitAfterLastMs)}; index 0 last: ${result.indexZeroLast ? 'yes' : 'no'}` });
+}
+if (startup !== undefined) targets.push({ target: 'CLI start-up ≤ 60 ms over bare node', met: startup.overheadMs <= 60, figure: `${startup.overheadMs.toFixed(0)} ms (${startup.rollcallMedianMs.toFixed(0)} vs ${startup.bareNodeMedianMs.toFixed(0)} ms)` });
+const exe = startup?.executable;
+if (startup === undefined) log('start-up is not measured with --only life');
+else if (exe === undefined) log('the single executable is not built (npm run build:exe): its start-up and size are not measured');
 else {
   targets.push({ target: 'single executable start-up ≤ 25 ms over its bare Node', met: exe.overheadMs <= 25, figure: `${exe.overheadMs.toFixed(0)} ms (${exe.medianMs.toFixed(0)} vs ${exe.bareNodeMedianMs.toFixed(0)} ms, Node ${exe.node})` });
   targets.push({ target: 'single executable ≤ 100 MB', met: exe.sizeBytes <= 100e6, figure: `${(exe.sizeBytes / 1e6).toFixed(1)} MB; gzip ${(exe.gzipBytes / 1e6).toFixed(1)} MB` });
@@ -107,8 +125,12 @@ const table = [
   '| --- | --- | --- | --- | --- | --- |',
   ...scale.map((s) => `| ${s.topology === 'mesh' ? 'one pod verifies every peer (mesh)' : 'star coordinator: last arrival → all released'} | ${s.peers} | ${s.ms.toFixed(0)} ms | ${s.releaseMs.toFixed(0)} ms | ${s.peakRssMiB.toFixed(0)} MiB | ${s.dnsQueries} |`),
   '',
-  `CLI start-up (median of ${startup.runs}): \`rollcall -- true\` ${startup.rollcallMedianMs.toFixed(0)} ms, \`node -e 0\` ${startup.bareNodeMedianMs.toFixed(0)} ms: +${startup.overheadMs.toFixed(0)} ms`,
-  ...(exe === undefined ? [] : [`Single executable (median of ${startup.runs}): \`rollcall-linux-x64 -- true\` ${exe.medianMs.toFixed(0)} ms, its Node ${exe.node} \`-e 0\` ${exe.bareNodeMedianMs.toFixed(0)} ms: +${exe.overheadMs.toFixed(0)} ms`]),
+  '| the group\'s life | N | failure known (max) | survivors stopped after | restart round | exit after last workload | index 0 last | silent pod found |',
+  '| --- | --- | --- | --- | --- | --- | --- | --- |',
+  ...life.map((l) => `| | ${l.n} | ${ms(l.failureKnownMs)} | ${ms(l.stoppedAfterKnownMs)} | ${ms(l.restartMs)} | ${ms(l.exitAfterLastMs)} | ${l.indexZeroLast ? 'yes' : 'no'} | ${ms(l.vanishedKnownMs)} |`),
+  '',
+  ...(startup === undefined ? [] : [`CLI start-up (median of ${startup.runs}): \`rollcall -- true\` ${startup.rollcallMedianMs.toFixed(0)} ms, \`node -e 0\` ${startup.bareNodeMedianMs.toFixed(0)} ms: +${startup.overheadMs.toFixed(0)} ms`]),
+  ...(startup === undefined || exe === undefined ? [] : [`Single executable (median of ${startup.runs}): \`rollcall-linux-x64 -- true\` ${exe.medianMs.toFixed(0)} ms, its Node ${exe.node} \`-e 0\` ${exe.bareNodeMedianMs.toFixed(0)} ms: +${exe.overheadMs.toFixed(0)} ms`]),
   '',
   '| target | met | figure |',
   '| --- | --- | --- |',
@@ -117,8 +139,8 @@ const table = [
 const setting = `Pods start over 1 s, the last 3 s later; a record appears when its pod starts and goes ${GONE_DELAY_MS} ms after it exits; a pod not released ${plan.strandedAfterMs / 1000} s after the last one started counts as stranded.`;
 process.stdout.write(`\nMeasured on ${machine}, ${new Date().toISOString().slice(0, 10)}${quick ? ' (quick run)' : ''}. ${setting}\n\n${table}\n`);
 
-const results = { date: new Date().toISOString(), machine, quick, lag, scale, startup, targets };
-const partial = quick || startupOnly;
+const results = { date: new Date().toISOString(), machine, quick, lag, scale, life, startup, targets };
+const partial = quick || startupOnly || lifeOnly;
 const out = values.out ?? (partial ? undefined : join(HERE, 'results.json'));
 if (out !== undefined) writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
 if (!partial) {
