@@ -269,6 +269,7 @@ describe('the rollcall CLI', () => {
 
     test.each([
       [['--restarts', '1.5'], 'ROLLCALL_RESTARTS'],
+      [['--restarts=-1'], 'ROLLCALL_RESTARTS'],
       [['--fatal-exit-codes', '78,abc'], 'ROLLCALL_FATAL_EXIT_CODES'],
       [['--exit-timeout', 'soon'], 'ROLLCALL_EXIT_TIMEOUT'],
       [['--grace', 'forever'], 'ROLLCALL_GRACE'],
@@ -277,6 +278,12 @@ describe('the rollcall CLI', () => {
       expect(code).toBe(78);
       expect(stderr).toContain(`${variable} (`);
       expect(stdout).not.toContain('RAN');
+    });
+
+    test('a negative number after a flag is a usage error that says how to write it', async () => {
+      const { code, stderr } = await rollcall(['--restarts', '-1', '--', 'true'], pod('solo'));
+      expect(code).toBe(64);
+      expect(stderr).toContain("'--restarts=-XYZ'");
     });
   });
 

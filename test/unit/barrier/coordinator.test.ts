@@ -390,6 +390,12 @@ describe('the group\'s life', () => {
     expect(stops).toEqual([{ round: 0, next: undefined, failure: { index: 2, how: 'exit', exitCode: 3, signal: null, afterMs: 2500 } }]);
   });
 
+  test('a pod can only report its own outcome: an index in the frame is not read, the session says whose it is', () => {
+    const { members, stops } = running();
+    members[0]?.receive({ ...failed, index: 2 } as never);
+    expect(stops[0]?.failure.index).toBe(1);
+  });
+
   test('an outcome before the start release counts for nothing', () => {
     const { join, stops } = setUp();
     join(1).receive(failed);
