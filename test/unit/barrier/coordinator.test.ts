@@ -442,6 +442,36 @@ describe('the group\'s life', () => {
     expect(stops[0]?.failure).toMatchObject({ index: 1, how: 'vanished' });
   });
 
+  test('the same pod reconnecting (same generation) while the round runs is no failure', () => {
+    const { join, members, stops } = running();
+    members[0]?.drop();
+    join(1);
+    expect(stops).toEqual([]);
+  });
+
+  test('a vanished member is timed from the last thing heard from it, not from the close', () => {
+    const { clock, members, stops } = running();
+    clock.advance(SESSION_TIMEOUT_MS / 2);
+    for (const session of members) session.receive({ t: 'beat' });
+    clock.advance(SESSION_TIMEOUT_MS / 4);
+    members[1]?.receive({ t: 'beat' });
+    members[0]?.drop();
+    clock.advance(SESSION_TIMEOUT_MS - SESSION_TIMEOUT_MS / 4 - 1);
+    expect(stops).toEqual([]);
+    clock.advance(1);
+    expect(stops[0]?.failure).toMatchObject({ index: 1, how: 'vanished' });
+  });
+
+  test('a checkpoint barrier released mid-round leaves the round as it was', () => {
+    const { role, members, finished } = running();
+    members[0]?.receive({ ...failed, exit: 0 });
+    for (const session of members) session.receive({ t: 'arrive', barrier: 'checkpoint', addrs: [] });
+    role.arrive('checkpoint', []);
+    members[1]?.receive({ ...failed, exit: 0 });
+    role.report(0, { exitCode: 0, signal: null, runMs: 1 });
+    expect(finished).toHaveLength(1);
+  });
+
   test('after close, members leaving are no failure', async () => {
     const { role, clock, stops } = running();
     const closing = role.close(0);
@@ -453,45 +483,41 @@ describe('the group\'s life', () => {
 });
 
 describe('index 0 leaves last', () => {
-  test('past an exit barrier, close waits for every member to hang up, up to its bound', async () => {
-    const { role, join, clock } = setUp(2);
-    const member = join(1);
-    member.receive({ t: 'arrive', barrier: 'finish-0', addrs: [] });
-    role.arrive('finish-0', []);
-    member.receive({ t: 'ack', barrier: 'finish-0' });
-    let closed = false;
-    void role.close(10_000).then(() => (closed = true));
+  /** A group of two whose member arrived at `barrier`, was released and acked; close has begun. */
+  function closingAfter(barrier: string) {
+    const setup = setUp(2);
+    const member = setup.join(1);
+    member.receive({ t: 'arrive', barrier, addrs: [] });
+    setup.role.arrive(barrier, []);
+    member.receive({ t: 'ack', barrier });
+    const flag = { closed: false };
+    void setup.role.close(10_000).then(() => (flag.closed = true));
+    return { ...setup, member, flag };
+  }
+
+  test('past an exit barrier, close waits for every member to hang up', async () => {
+    const { member, flag, clock } = closingAfter('finish-0');
     await flush();
-    expect(closed).toBe(false);
+    expect(flag.closed).toBe(false);
     member.drop();
     await flush();
-    expect(closed).toBe(true);
-
-    const other = setUp(2);
-    const stays = other.join(1);
-    stays.receive({ t: 'arrive', barrier: 'finish-0', addrs: [] });
-    other.role.arrive('finish-0', []);
-    stays.receive({ t: 'ack', barrier: 'finish-0' });
-    let otherClosed = false;
-    void other.role.close(10_000).then(() => (otherClosed = true));
-    other.clock.advance(9_999);
-    await flush();
-    expect(otherClosed).toBe(false);
-    other.clock.advance(1);
-    await flush();
-    expect(otherClosed).toBe(true);
+    expect(flag.closed).toBe(true);
     expect(clock.now()).toBe(0);
   });
 
-  test('without an exit barrier (a failure, an init container\'s wait), close does not wait for anyone to hang up', async () => {
-    const { role, join } = setUp(2);
-    const member = join(1);
-    member.receive({ t: 'arrive', barrier: 'start', addrs: [] });
-    role.arrive('start', []);
-    member.receive({ t: 'ack', barrier: 'start' });
-    let closed = false;
-    void role.close(10_000).then(() => (closed = true));
+  test('a member that never hangs up holds close only up to its bound', async () => {
+    const { flag, clock } = closingAfter('finish-0');
+    clock.advance(9_999);
     await flush();
-    expect(closed).toBe(true);
+    expect(flag.closed).toBe(false);
+    clock.advance(1);
+    await flush();
+    expect(flag.closed).toBe(true);
+  });
+
+  test('without an exit barrier (a failure, an init container\'s wait), close does not wait for anyone to hang up', async () => {
+    const { flag } = closingAfter('start');
+    await flush();
+    expect(flag.closed).toBe(true);
   });
 });

@@ -87,6 +87,7 @@ describe('pods that vanish or are replaced', () => {
 
   test('a newer pod at an index while the round runs: its predecessor is gone, at once', () => {
     const { referee, clock, stops } = setUp();
+    clock.advance(2000);
     referee.begin(0);
     clock.advance(700);
     referee.joined(1, true);
@@ -155,6 +156,8 @@ test('once closed, nothing is judged and no timer is left', () => {
   referee.left(2, clock.now());
   referee.reported(3, 0, exit(1));
   clock.advance(VANISH_MS * 2);
+  referee.begin(1);
+  referee.reported(3, 1, exit(1));
   expect(stops).toEqual([]);
   expect(clock.pending).toBe(0);
 });

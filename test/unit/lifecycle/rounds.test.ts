@@ -51,6 +51,14 @@ describe('a round\'s signal', () => {
     expect((rounds.over.reason as PeerFailedError).message).toMatch(/the group stops$/);
   });
 
+  test('a verdict heard before this pod\'s own start release (round 0) stands after it', () => {
+    const { rounds } = setUp();
+    rounds.stopped(stop(0, 1));
+    rounds.begin(0);
+    expect(rounds.signal.aborted).toBe(true);
+    expect(rounds.next).toBe(1);
+  });
+
   test('a pod that joins mid-run adopts the round the verdict names, and its start release does not undo it', () => {
     const { rounds } = setUp();
     rounds.stopped(stop(2, 3));
@@ -66,6 +74,7 @@ describe('index 0 vanishing', () => {
     const { rounds, clock } = setUp();
     rounds.coordinatorVanished();
     expect(rounds.signal.aborted).toBe(false);
+    clock.advance(3000);
     rounds.begin(0);
     clock.advance(12_000);
     rounds.coordinatorVanished();
