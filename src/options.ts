@@ -1,7 +1,7 @@
 import { networkInterfaces } from 'node:os';
 import { isIP } from 'node:net';
 import { ConfigError } from './errors.js';
-import { detectIdentity, type Identity, type IdentityOptions } from './identity/identity.js';
+import { MAX_GROUP_SIZE, detectIdentity, type Identity, type IdentityOptions } from './identity/identity.js';
 import { parseDnsServers, type IpFamily } from './discovery/resolve.js';
 import { SettingSource, parseChoice, parseDuration, parseExitCodes, parseInteger, type Env } from './settings.js';
 import type { Backoff } from './discovery/peer-check.js';
@@ -210,7 +210,7 @@ function checkOptionTypes(options: WaitForPeersOptions): void {
     }
   };
   integer('index', 0);
-  integer('count', 1);
+  integer('count', 1, MAX_GROUP_SIZE);
   integer('port', 0, 65535);
   integer('timeoutMs', 1);
   integer('attemptTimeoutMs', 1);

@@ -4,6 +4,7 @@ import { peerFqdn, peerShortName } from '../identity/names.js';
 import { DEFAULTS, resolveConfig, type Config, type Progress, type WaitForPeersOptions } from '../options.js';
 import { createNameResolver, type ResolveName } from '../discovery/resolve.js';
 import { withDeadline } from '../time/deadline.js';
+import { AbortFanout } from '../time/abort-fanout.js';
 import { buildProbe } from '../discovery/probes/index.js';
 import type { Probe, ProbeResult } from '../discovery/probes/types.js';
 import { Limiter } from '../discovery/limiter.js';
@@ -148,11 +149,17 @@ class Run {
     this.role.start(deadline);
     const required = topology === 'mesh' ? this.range() : [identity.index];
     for (const index of required) this.checks.set(index, this.newCheck(index));
-    if (topology === 'star' && identity.index === 0) this.startCallouts(deadline);
+    const fanout = new AbortFanout(deadline);
+    if (topology === 'star' && identity.index === 0) this.startCallouts(fanout);
 
     let checksMs = 0;
     const released = (async () => {
-      await Promise.all(required.map((index) => this.checks.get(index)?.run(deadline)));
+      await Promise.all(
+        required.map((index) => {
+          const controller = fanout.child();
+          return this.checks.get(index)?.run(controller.signal).finally(() => fanout.release(controller));
+        }),
+      );
       checksMs = performance.now() - this.startedAt;
       const self = this.checks.get(identity.index)?.result;
       this.role.arrive('start', self?.addresses.slice(0, 8) ?? []);
@@ -249,14 +256,17 @@ class Run {
    * In a star, index 0 dials every member that has not checked in: a member waiting out its backoff on
    * index 0's name hears the coordinator is up in milliseconds, so index 0 arriving last costs nothing.
    */
-  private startCallouts(deadline: AbortSignal): void {
+  private startCallouts(fanout: AbortFanout): void {
     for (const index of this.range()) {
       if (index === 0) continue;
-      const controller = new AbortController();
+      const controller = fanout.child();
       this.callouts.set(index, controller);
       const check = this.newCheck(index);
       this.checks.set(index, check);
-      check.run(AbortSignal.any([deadline, controller.signal])).catch(() => {});
+      check
+        .run(controller.signal)
+        .catch(() => {})
+        .finally(() => fanout.release(controller));
     }
   }
 

@@ -38,6 +38,9 @@ export interface PodFiles {
   serviceAccountNamespace?: string;
 }
 
+/** Kubernetes refuses an Indexed Job with more completions; a larger group would only exhaust the heap. */
+export const MAX_GROUP_SIZE = 100_000;
+
 const DEFAULT_FILES: Required<PodFiles> = {
   hosts: '/etc/hosts',
   resolvConf: '/etc/resolv.conf',
@@ -52,6 +55,14 @@ export function readIdentity(options: IdentityOptions & { env?: Env; envFile?: s
 export function detectIdentity(options: IdentityOptions, settings: SettingSource): Identity {
   const files = { ...DEFAULT_FILES, ...options.files };
   const count = groupInteger(settings, { option: options.count, name: 'count', variables: ['ROLLCALL_COUNT'], min: 1 }, 'is required: Kubernetes does not tell a pod how many completions its Job has', "Set ROLLCALL_COUNT to the Job's .spec.completions.");
+  if (count > MAX_GROUP_SIZE) {
+    throw new ConfigError(
+      'ROLLCALL_COUNT',
+      String(count),
+      `is above ${MAX_GROUP_SIZE.toLocaleString('en-US')}, the most completions Kubernetes allows an Indexed Job`,
+      `Set ROLLCALL_COUNT to the Job's .spec.completions, which is at most ${MAX_GROUP_SIZE.toLocaleString('en-US')}.`,
+    );
+  }
   const index = groupInteger(settings, { option: options.index, name: 'index', variables: ['JOB_COMPLETION_INDEX', 'ROLLCALL_INDEX'], min: 0 }, 'is not set', 'Run in a Job with completionMode: Indexed, or set ROLLCALL_INDEX.');
   if (index >= count) {
     throw new ConfigError(

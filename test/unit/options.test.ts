@@ -133,6 +133,7 @@ describe('bad option values are precise TypeErrors', () => {
     ['backoff', { backoff: { minDelayMs: 500, maxDelayMs: 100 } }, /`backoff`/],
     ['signal', { signal: {} as never }, /`signal`/],
     ['restarts', { restarts: -1 }, /`restarts`/],
+    ['count', { count: 100_001 }, /`count` to be an integer from 1 to 100000/],
     ['exitTimeoutMs', { exitTimeoutMs: 1.5 }, /`exitTimeoutMs`/],
     ['fatalExitCodes', { fatalExitCodes: [0] }, /`fatalExitCodes`/],
   ])('%s', (_, options, message) => {

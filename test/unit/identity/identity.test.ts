@@ -89,6 +89,17 @@ describe('zero-config inside a pod', () => {
     expect(readIdentity({ env: { ...base, ROLLCALL_INDEX: '3', JOB_COMPLETION_INDEX: '2' }, files: noFiles }).index).toBe(2);
   });
 
+  test('a group of up to 100,000 (Kubernetes\' limit on completions) is accepted; one more is a ConfigError naming the limit', () => {
+    const base = { ROLLCALL_INDEX: '0', ROLLCALL_SUBDOMAIN: 's', ROLLCALL_JOB_NAME: 'j' };
+    expect(readIdentity({ env: { ...base, ROLLCALL_COUNT: '100000' }, files: noFiles }).count).toBe(100_000);
+    for (const count of ['100001', '100000000']) {
+      expect(() => readIdentity({ env: { ...base, ROLLCALL_COUNT: count }, files: noFiles })).toThrowError(
+        expect.objectContaining({ code: 'ERR_ROLLCALL_CONFIG', variable: 'ROLLCALL_COUNT', message: expect.stringContaining('is above 100,000, the most completions Kubernetes allows') }),
+      );
+    }
+    expect(() => readIdentity({ count: 100_001, env: base, files: noFiles })).toThrowError(/100,000/);
+  });
+
   test('options beat env, env beats the env file, the env file beats the pod files', () => {
     const envFile = file('rollcall.env', 'ROLLCALL_COUNT=8\nROLLCALL_SUBDOMAIN=from-file\nROLLCALL_NAMESPACE=file-ns\n');
     const identity = readIdentity({
