@@ -25,6 +25,16 @@ export interface NameResolverOptions {
  */
 export type ResolveName = (name: string, signal?: AbortSignal, timeoutMs?: number) => Promise<string[]>;
 
+/**
+ * Whether this Node's c-ares keeps answers in-process (20.19.0–20.19.4, 22.14–22.16, 24.0–24.1; turned off
+ * again by nodejs/node#57640): a name asked for before its record existed would stay "no such name" for
+ * the negative TTL, and an address for up to an hour after its pod was replaced.
+ */
+export function caresCachesAnswers(version: string): boolean {
+  const [major = 0, minor = 0, patch = 0] = version.replace(/^v/, '').split('.').map(Number);
+  return (major === 20 && minor === 19 && patch <= 4) || (major === 22 && minor >= 14 && minor <= 16) || (major === 24 && minor <= 1);
+}
+
 export function createNameResolver(options: NameResolverOptions): ResolveName {
   return options.absolute ? createDirectResolver(options) : createSystemResolver(options);
 }
