@@ -1,7 +1,8 @@
-// A workload that calls rollcall itself: wait for the group, work, then meet again before exiting.
+// A workload that calls rollcall itself: wait for the group, work while sharing the group's fate, and
+// leave together.
 // Run inside a pod of examples/job.yaml (with `node workload.js` as the container's command), or
 // locally: `rollcall local -n 3 -- node dist/examples/workload.js` after building.
-import { PeersTimeoutError, waitForPeers } from 'rollcall';
+import { PeerFailedError, PeersTimeoutError, waitForPeers } from 'rollcall';
 
 try {
   const group = await waitForPeers({
@@ -9,12 +10,21 @@ try {
   });
   process.stdout.write(`I am ${group.self.name}, ${group.index + 1} of ${group.size}; peers: ${group.peers.map((peer) => peer.name).join(', ')}\n`);
 
-  // … the work …
-
-  // Nobody exits before everyone is done: an exit barrier.
-  await group.barrier('done', { timeoutMs: 60_000 });
+  try {
+    // … the work, which stops when group.signal aborts: another pod failed, vanished or was replaced …
+    group.signal.throwIfAborted();
+  } catch (error) {
+    // Tell the others at once (unless it was their failure), then leave.
+    await group.close({ exitCode: 1 });
+    throw error;
+  }
+  // Success: nobody exits before everyone is done (the exit barrier), and index 0 leaves last.
   await group.close();
 } catch (error) {
+  if (error instanceof PeerFailedError) {
+    process.stderr.write(`stopping: ${error.message}\n`);
+    process.exit(75);
+  }
   if (error instanceof PeersTimeoutError) {
     for (const peer of error.missing) process.stderr.write(`missing ${peer.name}: ${peer.reason}\n`);
     process.exit(124);
