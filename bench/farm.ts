@@ -1,12 +1,14 @@
 // Simulated peers for the scale benchmarks, run as a child process: each peer has a real rollcall
 // listener (so it passes the default tcp probe) and, when told, a real member session to index 0 that
-// arrives and waits for the release. Prints one JSON line when done.
+// arrives, beats and waits for the release. Prints one JSON line when done.
 import { once } from 'node:events';
 import { connect } from 'node:net';
 import { handshake } from '../src/transport/handshake.js';
 import { startListener, type Listener } from '../src/transport/listener.js';
 import { ReleaseReceiver } from '../src/transport/release-datagrams.js';
 import type { WireIdentity } from '../src/transport/authentication.js';
+import { keepSessionAlive } from '../src/transport/heartbeat.js';
+import { DEFAULTS } from '../src/options.js';
 
 const [first, last, size, port, job, coordinatorAddress, arrive] = process.argv.slice(2);
 const from = Number(first);
@@ -64,6 +66,8 @@ if (arrive === 'arrive') {
           session.channel.onFrame((frame) => {
             if (frame.t === 'release') release();
           });
+          // Beats, as a real member sends them: index 0 drops a session silent for the session timeout.
+          keepSessionAlive(session.channel, DEFAULTS.sessionTimeoutMs);
           const receiver = await ReleaseReceiver.open(peerAddress(index), listenPort, release);
           if (receiver !== undefined) session.channel.send({ t: 'nudge', port: receiver.port, token: receiver.token });
           session.channel.send({ t: 'arrive', barrier: 'start', addrs: [peerAddress(index)] });
