@@ -153,7 +153,6 @@ class Run {
     const required = topology === 'mesh' ? this.range() : [identity.index];
     for (const index of required) this.checks.set(index, this.newCheck(index));
     const fanout = new AbortFanout(deadline);
-    if (topology === 'star' && identity.index === 0) this.startCallouts(fanout);
 
     let checksMs = 0;
     const released = (async () => {
@@ -170,6 +169,9 @@ class Run {
     })();
     // Settled by the deadline or the signal instead, it has nothing more to say.
     released.catch(() => {});
+    // After this pod's own checks are queued: in a large group the call-outs would fill the limiter's
+    // queue first, and index 0 would check itself only after every member.
+    if (topology === 'star' && identity.index === 0) this.startCallouts(fanout);
     let release: Release;
     try {
       release = await withDeadline(released, this.config.timeoutMs, () => new PeersTimeoutError(this.config.timeoutMs, identity.count, this.missing('start')), this.config.signal);
