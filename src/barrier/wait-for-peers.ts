@@ -156,12 +156,7 @@ class Run {
 
     let checksMs = 0;
     const released = (async () => {
-      await Promise.all(
-        required.map((index) => {
-          const controller = fanout.child();
-          return this.checks.get(index)?.run(controller.signal).finally(() => fanout.release(controller));
-        }),
-      );
+      await Promise.all(required.map((index) => fanout.run((signal) => (this.checks.get(index) as PeerCheck<Checked>).run(signal))));
       checksMs = performance.now() - this.startedAt;
       const self = this.checks.get(identity.index)?.result;
       this.role.arrive('start', self?.addresses.slice(0, 8) ?? []);
@@ -268,10 +263,7 @@ class Run {
       this.callouts.set(index, controller);
       const check = this.newCheck(index);
       this.checks.set(index, check);
-      check
-        .run(controller.signal)
-        .catch(() => {})
-        .finally(() => fanout.release(controller));
+      fanout.run((signal) => check.run(signal), controller).catch(() => {});
     }
   }
 

@@ -29,4 +29,9 @@ export class AbortFanout {
   release(child: AbortController): void {
     this.children.delete(child);
   }
+
+  /** Runs `work` under `child` (a new one by default) and releases it however the work ends. */
+  run<T>(work: (signal: AbortSignal) => Promise<T>, child = this.child()): Promise<T> {
+    return work(child.signal).finally(() => this.release(child));
+  }
 }

@@ -22,3 +22,12 @@ test('a child made after the parent aborted is born aborted; a child aborts alon
   parent.abort('gone');
   expect(fanout.child().signal.reason).toBe('gone');
 });
+
+test('run releases its child however the work ends: a later abort of the parent reaches it no more', async () => {
+  const parent = new AbortController();
+  const fanout = new AbortFanout(parent.signal);
+  const child = fanout.child();
+  await expect(fanout.run(async () => Promise.reject(new Error('no')), child)).rejects.toThrowError('no');
+  parent.abort();
+  expect(child.signal.aborted).toBe(false);
+});
