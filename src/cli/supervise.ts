@@ -20,7 +20,7 @@ export interface SuperviseOptions {
 /**
  * Carries one pod through the group's rounds: runs the workload, reports how it ended, waits at the
  * exit barrier after a success, and on a failure anywhere stops it and joins the restart round index 0
- * calls, or ends. The pod that failed exits with its workload's own code; every other pod with 75.
+ * calls, or ends. The pod whose failure came first exits with its workload's own code; every other with 75.
  */
 export async function superviseRounds(group: Group, options: SuperviseOptions): Promise<number> {
   const { command, logger } = options;
@@ -42,8 +42,13 @@ export async function superviseRounds(group: Group, options: SuperviseOptions): 
       // Index 0 judges at once; a member that lost index 0 learns of it within the session timeout.
       await new Promise((resolve) => (signal.aborted ? resolve(undefined) : signal.addEventListener('abort', resolve, { once: true })));
     }
-    const failedHere = own !== undefined && !succeeded(own);
     const stop = signal.reason as PeerFailedError;
+    // Only the first failure keeps its own code: a workload that failed after it (its collective broke
+    // when the first pod went) is a consequence, and exits 75 like the ones that were stopped.
+    const failedHere = own !== undefined && !succeeded(own) && stop.failure.index === group.index;
+    if (own !== undefined && !succeeded(own) && !failedHere) {
+      logger.line(`this workload ended with ${exitCodeOf(own)} after ${stop.failure.name} had failed: exiting ${PEER_FAILED_EXIT}`, { event: 'failed-after-peer', exitCode: exitCodeOf(own) });
+    }
     if (stop.next !== undefined) {
       logger.line(`restart round ${stop.next}: this pod's workload is gone; waiting for every other pod's`, { event: 'restart-round', round: stop.next });
       try {
