@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, test } from 'vitest';
-import type { Group } from '../../../src/barrier/group.js';
+import type { Group, OutcomeReport } from '../../../src/barrier/group.js';
 import { PEER_FAILED_EXIT, superviseRounds } from '../../../src/cli/supervise.js';
 import { Logger } from '../../../src/cli/logger.js';
 import { PeerFailedError } from '../../../src/errors.js';
@@ -19,9 +19,9 @@ function fakeGroup(index: number, verdict: (reported: { exitCode: number | null 
       return controller.signal;
     },
     reports,
-    report: (outcome) => {
+    report: (outcome: OutcomeReport = {}) => {
       reports.push(outcome);
-      const error = verdict(outcome as { exitCode: number | null });
+      const error = verdict({ exitCode: outcome.exitCode ?? null });
       if (error !== undefined) controller.abort(error);
     },
     exitBarrier: async () => true,
