@@ -5,15 +5,15 @@ const COLORS: Record<string, string> = { 'rollcall mesh': '#2b7bb9', 'rollcall s
 
 export function releaseLagChart(results: LagResult[], machine: string): string {
   const rowHeight = 22;
-  const labelWidth = 190;
-  const width = 720;
+  const labelWidth = 470;
+  const width = 1000;
   const plotWidth = width - labelWidth - 90;
   const maxMs = Math.max(1, ...results.flatMap((result) => (Number.isFinite(result.maxMs) ? [result.maxMs] : [])));
   const scale = (ms: number) => (Math.max(0, ms) / maxMs) * plotWidth;
   const rows = results.flatMap((result, position) => {
     const y = 40 + position * (rowHeight * 2 + 8);
     const color = COLORS[result.contender] ?? '#888';
-    const label = `${result.contender}, N=${result.n}${result.stranded > 0 ? ` (${result.stranded} stranded)` : ''}`;
+    const label = `${result.setting}: ${result.contender}, N=${result.n}${result.stranded > 0 ? ` (${result.stranded} stranded)` : ''}`;
     return [
       `<text x="${labelWidth - 8}" y="${y + rowHeight - 6}" text-anchor="end">${label}</text>`,
       `<rect x="${labelWidth}" y="${y}" width="${scale(result.medianMs).toFixed(1)}" height="${rowHeight - 4}" fill="${color}"/>`,

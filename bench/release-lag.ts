@@ -1,12 +1,33 @@
 // Benchmarks 1–3: release lag, DNS load and stranded pods on the simulated cluster.
 import { Cluster, type Pod, type PodReport } from '../harness/cluster/cluster.js';
+import type { ClusterDnsOptions } from '../harness/cluster/cluster-dns.js';
 import { sleep } from '../harness/cluster/wait.js';
 import { ROLLCALL } from '../harness/built.js';
 import { releasedAt } from '../harness/cluster/release-mark.js';
 
 export type Contender = 'rollcall mesh' | 'rollcall star' | 'ping loop';
 
+/** The cluster DNS a run meets: when records appear, and what caches them. */
+export interface DnsSetting {
+  name: string;
+  publishDelayMs: number;
+  dns: ClusterDnsOptions;
+}
+
+export const DNS_SETTINGS = {
+  /** The benchmarks before: every record there the instant its container starts, nothing cached. */
+  atStart: { name: 'record at start, no cache', publishDelayMs: 0, dns: { cache: false } },
+  noCache: { name: 'record 1 s late, no cache', publishDelayMs: 1000, dns: { cache: false } },
+  /** CoreDNS's defaults: the kubernetes plugin's ttl 5 under `cache 30`. Two replicas. */
+  cached5: { name: 'record 1 s late, cached 5 s', publishDelayMs: 1000, dns: { ttlS: 5, cache: { positiveS: 30, negativeS: 30, keying: 'coredns' } } },
+  /** kubeadm's Corefile until about 1.32: ttl 30, cache 30. */
+  cached30: { name: 'record 1 s late, cached 30 s', publishDelayMs: 1000, dns: { ttlS: 30, cache: { positiveS: 30, negativeS: 30, keying: 'coredns' } } },
+  /** kube-dns's dnsmasq: "no such name" remembered for the name, whatever the type asked. */
+  dnsmasq5: { name: 'record 1 s late, cached 5 s per name (dnsmasq)', publishDelayMs: 1000, dns: { ttlS: 5, cache: { positiveS: 30, negativeS: 30, keying: 'dnsmasq' } } },
+} satisfies Record<string, DnsSetting>;
+
 export interface LagResult {
+  setting: string;
   contender: Contender;
   n: number;
   /** Per released pod: its release minus the moment the last pod's record appeared, in ms. */
@@ -19,6 +40,7 @@ export interface LagResult {
 
 export interface LagOptions {
   n: number;
+  setting: DnsSetting;
   contender: Contender;
   pingLoop: string;
   /** The first N−1 pods start spread over this long; the last one `lateMs` after them. */
@@ -44,11 +66,11 @@ export const median = (values: number[]) => {
 };
 
 /**
- * The reference's scenario: records appear when a pod starts and go when it exits; pods start spread
- * over a second, the last one 3 s after the others. The same harness settings for every contender.
+ * The reference's scenario: pods start spread over a second, the last one 3 s after the others; records
+ * appear as the DNS setting says and go when a pod exits. The same harness settings for every contender.
  */
 export async function runReleaseLag(options: LagOptions): Promise<LagResult> {
-  const cluster = await Cluster.create();
+  const cluster = await Cluster.create({ publishDelayMs: options.setting.publishDelayMs, dns: options.setting.dns });
   try {
     const { command: argv, env } = command(options);
     const pods: Pod[] = [];
@@ -75,7 +97,7 @@ export async function runReleaseLag(options: LagOptions): Promise<LagResult> {
     const appeared = late.report.recordAt as number;
     const lagsMs = reports.map(releasedAt).filter((at): at is number => at !== undefined).map((at) => at - appeared);
     stranded += reports.length - lagsMs.length;
-    return { contender: options.contender, n: options.n, lagsMs, medianMs: median(lagsMs), maxMs: Math.max(...lagsMs), dnsQueries: cluster.dns.queryCount(), stranded };
+    return { setting: options.setting.name, contender: options.contender, n: options.n, lagsMs, medianMs: median(lagsMs), maxMs: Math.max(...lagsMs), dnsQueries: cluster.dns.queryCount(), stranded };
   } finally {
     await cluster.destroy();
   }

@@ -142,12 +142,15 @@ export class AttemptError extends Error {
   override name = 'AttemptError';
   readonly reason: MissingReasonCode;
   readonly detail: string | undefined;
+  /** Asking sooner is pointless: a cache will repeat this answer until then (from the SOA of a negative answer). */
+  readonly retryAfterMs: number;
 
-  constructor(reason: MissingReasonCode, detail?: string, options?: RollcallErrorOptions) {
+  constructor(reason: MissingReasonCode, detail?: string, options?: RollcallErrorOptions & { retryAfterMs?: number }) {
     const words = MISSING_REASONS[reason];
     super(detail === undefined ? words : `${words}: ${detail}`, options?.cause === undefined ? undefined : { cause: options.cause });
     this.reason = reason;
     this.detail = detail;
+    this.retryAfterMs = options?.retryAfterMs ?? 0;
   }
 }
 

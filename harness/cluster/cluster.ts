@@ -1,7 +1,7 @@
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync, readdirSync } from 'node:fs';
 import { promisify } from 'node:util';
-import { Dnsmasq } from './dnsmasq.js';
+import { ClusterDns, type ClusterDnsOptions } from './cluster-dns.js';
 import { waitUntil } from './wait.js';
 
 const run = promisify(execFile);
@@ -14,6 +14,14 @@ export interface ClusterOptions {
   stack?: Stack;
   namespace?: string;
   service?: string;
+  /** The cluster DNS: its TTL, the cache in front of it, its replicas. */
+  dns?: ClusterDnsOptions;
+  /**
+   * When a pod's record appears after its container starts, unless the pod says otherwise: about a
+   * second on a real cluster (the pod turns Ready, its EndpointSlice reaches CoreDNS); 0 for a Service
+   * with publishNotReadyAddresses.
+   */
+  publishDelayMs?: number;
 }
 
 export interface PodSpec {
@@ -22,10 +30,7 @@ export interface PodSpec {
   /** The container: argv, run in the pod's network and UTS namespaces with its hostname set. */
   command: string[];
   env?: Record<string, string>;
-  /**
-   * When the pod's DNS record appears after its container starts: a Service with
-   * publishNotReadyAddresses publishes at once (0); otherwise once the pod is ready.
-   */
+  /** When the pod's DNS record appears after its container starts: the cluster's publishDelayMs unless given. */
   readyDelayMs?: number;
   /** How long the record lingers after the container exits. */
   goneDelayMs?: number;
@@ -127,7 +132,8 @@ export class Cluster {
   readonly namespace: string;
   readonly service: string;
   readonly domain = 'cluster.local';
-  readonly dns: Dnsmasq;
+  readonly dns: ClusterDns;
+  readonly publishDelayMs: number;
   readonly pods = new Map<string, Pod>();
   private readonly netns: string;
   private readonly subnet: number;
@@ -142,7 +148,8 @@ export class Cluster {
     this.namespace = options.namespace ?? 'default';
     this.service = options.service ?? 'headless-svc';
     this.subnet = clusterCounter % 200;
-    this.dns = new Dnsmasq({ listen: this.dnsAddress, port: 53, netns: this.netns });
+    this.publishDelayMs = options.publishDelayMs ?? 1000;
+    this.dns = new ClusterDns(this.dnsAddress, this.netns, this.domain, options.dns);
   }
 
   get dnsAddress(): string {
@@ -301,7 +308,7 @@ export class Pod {
     this.report.startedAt = wallClockMs();
     child.stdout?.on('data', (chunk) => (this.report.stdout += String(chunk)));
     child.stderr?.on('data', (chunk) => (this.report.stderr += String(chunk)));
-    const readyDelay = this.spec.readyDelayMs ?? 0;
+    const readyDelay = this.spec.readyDelayMs ?? this.cluster.publishDelayMs;
     const publish = () => {
       if (this.report.exitedAt !== undefined) return;
       this.cluster.publish(this);

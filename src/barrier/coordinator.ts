@@ -181,6 +181,12 @@ export class Coordinator implements BarrierRole {
     });
     for (const name of this.barriers.keys()) this.dirty.add(name);
     this.seen(hello.index);
+    // A mesh member asks for a peer's name only once it hears the peer is up: one that joins late hears
+    // at once of everyone who came before it.
+    if (this.announce) {
+      const before = [...this.members.keys()].filter((index) => index !== hello.index);
+      for (let start = 0; start < before.length; start += MAX_SEEN) channel.send({ t: 'seen', indexes: before.slice(start, start + MAX_SEEN) });
+    }
   }
 
   arrive(barrier: string, addrs: string[], index = 0): void {

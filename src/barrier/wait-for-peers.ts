@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { AttemptError, MISSING_REASONS, PeersTimeoutError, describeMissing, type MissingPeer, type MissingReasonCode } from '../errors.js';
 import { peerFqdn, peerShortName } from '../identity/names.js';
 import { DEFAULTS, resolveConfig, type Config, type Progress, type WaitForPeersOptions } from '../options.js';
-import { caresCachesAnswers, createNameResolver, type ResolveName } from '../discovery/resolve.js';
+import { caresCachesAnswers, createNameResolver, type NameResolver } from '../discovery/resolve.js';
 import { withDeadline } from '../time/deadline.js';
 import { AbortFanout } from '../time/abort-fanout.js';
 import { buildProbe } from '../discovery/probes/index.js';
@@ -24,7 +24,10 @@ import { Rounds } from '../lifecycle/rounds.js';
 import { finishBarrier, isReservedBarrier, roundBarrier } from '../lifecycle/round-names.js';
 import { succeeded, type WorkloadOutcome } from '../lifecycle/outcome.js';
 import { formatDuration } from '../time/duration.js';
-import { newGeneration, type BarrierRole, type Release } from './role.js';
+import { Deferred, entryOf, newGeneration, type BarrierRole, type Release } from './role.js';
+
+/** How far apart a pod asks for its own name at most, while its record is not there yet. */
+const OWN_NAME_MAX_DELAY_MS = 200;
 
 interface Checked extends ProbeResult {
   addresses: string[];
@@ -52,12 +55,13 @@ class Run {
   private readonly names: { short: string; fqdn: string | undefined }[];
   private readonly checks = new Map<number, PeerCheck<Checked>>();
   private readonly callouts = new Map<number, AbortController>();
+  private readonly gates = new Map<number, Deferred<void>>();
   private readonly limiter: Limiter;
   private readonly schedule: Schedule;
   private readonly stop = new AbortController();
   private readonly role: BarrierRole;
   private readonly probe: { probe: Probe; close(): void } | undefined;
-  private readonly resolveName: ResolveName;
+  private readonly resolver: NameResolver;
   private listener: Awaited<ReturnType<typeof startListener>> | undefined;
   private timers: Cancel[] = [];
   private lastProgress = '';
@@ -80,7 +84,7 @@ class Run {
     this.limiter = new Limiter(config.concurrency);
     this.refusals = new RefusalLog(config.log, config.logIntervalMs);
     this.schedule = { ...config.backoff, attemptTimeoutMs: config.attemptTimeoutMs };
-    this.resolveName = createNameResolver({
+    this.resolver = createNameResolver({
       servers: config.dnsServers,
       families: config.families,
       attemptTimeoutMs: config.attemptTimeoutMs,
@@ -121,7 +125,7 @@ class Run {
             sessionTimeoutMs: config.sessionTimeoutMs,
             // The rollcall port's UDP twin when free, so that a NetworkPolicy can name it.
             openDatagramEar: (session, onRelease) => ReleaseReceiver.open(session.localAddress, config.port, onRelease),
-            onSeen: (index) => this.checks.get(index)?.kick(),
+            onSeen: (index) => this.present(index),
             onStop: (stop) => this.rounds.stopped(stop),
             onCoordinatorVanished: () => this.rounds.coordinatorVanished(),
           });
@@ -138,7 +142,7 @@ class Run {
       // Each peer holds at most a session and a probe; the rest is headroom for late joiners and refusals.
       maxConnections: identity.count * 2 + 256,
       onHello: (hello) => {
-        this.checks.get(hello.index)?.kick();
+        this.present(hello.index);
         this.role.heardFrom(hello.index);
       },
       onMember: this.role.addMember?.bind(this.role),
@@ -149,24 +153,38 @@ class Run {
     this.timers.push(systemClock.every(DEFAULTS.progressIntervalMs, () => this.reportProgress('start')));
     this.timers.push(systemClock.every(this.config.logIntervalMs, () => this.logProgress('start')));
 
-    this.role.start(deadline);
-    const required = topology === 'mesh' ? this.range() : [identity.index];
-    for (const index of required) this.checks.set(index, this.newCheck(index));
+    const self = identity.index;
+    this.checks.set(self, this.newCheck(self));
+    // In a mesh a member asks for a peer's name only once that peer is known to be up (index 0 saw it
+    // join): N² names on a blind schedule would be the cluster DNS's whole load. Index 0 asks for every
+    // member's, as in a star, to say why one is missing.
+    const peers = topology === 'mesh' ? this.range().filter((index) => index !== self) : [];
+    const gated = (index: number) => self !== 0 && index !== 0;
+    for (const index of peers) {
+      const check = this.newCheck(index);
+      if (gated(index)) check.reason = 'not-arrived';
+      this.checks.set(index, check);
+    }
     const fanout = new AbortFanout(deadline);
 
     let checksMs = 0;
     const released = (async () => {
-      await Promise.all(required.map((index) => fanout.run((signal) => (this.checks.get(index) as PeerCheck<Checked>).run(signal))));
+      // Nobody dials anyone before its own name resolves, so a pod that has joined index 0 or sent a
+      // hello has a name that resolves: the plain question for it is safe to ask.
+      await fanout.run((signal) => (this.checks.get(self) as PeerCheck<Checked>).run(signal));
+      this.role.start(deadline);
+      if (topology === 'star' && self === 0) this.startCallouts(fanout);
+      await Promise.all(peers.map((index) => fanout.run(async (signal) => {
+        if (gated(index)) await withDeadline(this.presence(index).promise, this.config.timeoutMs, () => signal.reason, signal);
+        return (this.checks.get(index) as PeerCheck<Checked>).run(signal);
+      })));
       checksMs = performance.now() - this.startedAt;
-      const self = this.checks.get(identity.index)?.result;
-      this.role.arrive('start', self?.addresses.slice(0, 8) ?? []);
+      const own = this.checks.get(self)?.result;
+      this.role.arrive('start', own?.addresses.slice(0, 8) ?? []);
       return this.role.released('start');
     })();
     // Settled by the deadline or the signal instead, it has nothing more to say.
     released.catch(() => {});
-    // After this pod's own checks are queued: in a large group the call-outs would fill the limiter's
-    // queue first, and index 0 would check itself only after every member.
-    if (topology === 'star' && identity.index === 0) this.startCallouts(fanout);
     let release: Release;
     try {
       release = await withDeadline(released, this.config.timeoutMs, () => new PeersTimeoutError(this.config.timeoutMs, identity.count, this.missing('start')), this.config.signal);
@@ -188,6 +206,7 @@ class Run {
     if (!this.stop.signal.aborted) this.stop.abort(new Error('closed'));
     await this.role.close(closeTimeoutMs);
     this.probe?.close();
+    this.resolver.close();
     await this.listener?.close();
   }
 
@@ -206,10 +225,13 @@ class Run {
     return new PeerCheck({
       index,
       name: this.names[index]?.short ?? '',
-      schedule: this.schedule,
+      // A pod's own record is due about a second after it starts: waiting for it is the whole group's wait.
+      schedule: isSelf ? { ...this.schedule, minDelayMs: Math.min(this.schedule.minDelayMs, OWN_NAME_MAX_DELAY_MS / 4), maxDelayMs: Math.min(this.schedule.maxDelayMs, OWN_NAME_MAX_DELAY_MS) } : this.schedule,
       limiter: this.limiter,
       attempt: async (signal, timeoutMs) => {
-        const addresses = await this.resolveName(this.lookupName(index), signal, timeoutMs);
+        // Index 0 asking for a member that has not shown up has no reason yet to expect its name.
+        const speculative = this.config.identity.index === 0 && index !== 0;
+        const addresses = await this.resolver.resolve(this.lookupName(index), signal, timeoutMs, speculative);
         if (isSelf && podIps.length > 0 && !addresses.some((address) => podIps.includes(address))) {
           throw new AttemptError('not-this-pod', `${addresses.join(',')} is not ${podIps.join(',')}`);
         }
@@ -227,7 +249,7 @@ class Run {
    * probe handshake picks the live one first.
    */
   private async dial(index: number, signal: AbortSignal, timeoutMs: number) {
-    let addresses = await this.resolveName(this.lookupName(index), signal, timeoutMs);
+    let addresses = await this.resolver.resolve(this.lookupName(index), signal, timeoutMs);
     if (addresses.length > 1) {
       const probe = await this.dialAddresses(index, addresses, 'probe', signal, timeoutMs);
       probe.channel.end();
@@ -258,7 +280,7 @@ class Run {
    */
   private startCallouts(fanout: AbortFanout): void {
     for (const index of this.range()) {
-      if (index === 0) continue;
+      if (index === 0 || this.presence(index).settled) continue;
       const controller = fanout.child();
       this.callouts.set(index, controller);
       const check = this.newCheck(index);
@@ -275,7 +297,19 @@ class Run {
 
   private seen(index: number): void {
     this.callouts.get(index)?.abort();
+    this.present(index);
+  }
+
+  /** The pod at `index` is up and its name resolves (it joined index 0, or sent us a hello). */
+  private present(index: number): void {
+    const name = this.lookupName(index);
+    if (name !== '') this.resolver.markExists(name);
+    this.presence(index).resolve();
     this.checks.get(index)?.kick();
+  }
+
+  private presence(index: number): Deferred<void> {
+    return entryOf(this.gates, index, () => new Deferred<void>());
   }
 
   private missing(barrier: string): MissingPeer[] {

@@ -1,6 +1,6 @@
-import pRetry from 'p-retry';
 import { AttemptError, type MissingReasonCode } from '../errors.js';
 import type { Limiter } from './limiter.js';
+import { systemClock, type Clock } from '../time/clock.js';
 
 export interface Backoff {
   minDelayMs: number;
@@ -20,15 +20,6 @@ export interface Schedule extends Backoff {
 export const MAX_DEADLINE_FACTOR = 4;
 const TIMEOUTS: readonly MissingReasonCode[] = ['timeout', 'dns-timeout'];
 
-class Kicked extends Error {
-  override name = 'Kicked';
-}
-
-/**
- * One peer, retried with capped exponential backoff and jitter until it passes. A kick (news that the
- * peer just appeared) cuts the current backoff short, so an arrival is acted on in milliseconds rather
- * than at the next scheduled retry.
- */
 export interface PeerCheckOptions<T> {
   index: number;
   name: string;
@@ -36,29 +27,40 @@ export interface PeerCheckOptions<T> {
   attempt(signal: AbortSignal, timeoutMs: number): Promise<T>;
   schedule: Schedule;
   limiter: Limiter;
-  /** Frees a result that arrived after a kick or abort made it moot (an open session, say). */
+  /** Frees a result that arrived after an abort made it moot (an open session, say). */
   dispose?(result: T): void;
+  clock?: Clock;
 }
 
+/**
+ * One peer, retried with capped exponential backoff and jitter until it passes, or, when an attempt
+ * says when asking again is worth it (a cache's negative answer runs out), at that moment instead. A kick
+ * (news that the peer just appeared) cuts the wait short, so an arrival is acted on in milliseconds
+ * rather than at the next scheduled retry.
+ */
 export class PeerCheck<T> {
   readonly index: number;
   readonly name: string;
   reason: MissingReasonCode = 'not-checked';
   detail: string | undefined;
   result: T | undefined;
-  private inFlight = false;
-  private kickedInFlight = false;
-  private current: AbortController | undefined;
+  /** A kick that came while an attempt was out: the wait after it is skipped. */
+  private kicked = false;
+  /** Failed attempts since the last kick: the backoff grows with them. */
+  private failures = 0;
+  private wake: (() => void) | undefined;
   /** Attempts in a row that timed out. */
   private timeouts = 0;
   private readonly attempt: PeerCheckOptions<T>['attempt'];
   private readonly schedule: Schedule;
   private readonly limiter: Limiter;
   private readonly dispose: (result: T) => void;
+  private readonly clock: Clock;
 
   constructor(options: PeerCheckOptions<T>) {
     ({ index: this.index, name: this.name, attempt: this.attempt, schedule: this.schedule, limiter: this.limiter } = options);
     this.dispose = options.dispose ?? (() => {});
+    this.clock = options.clock ?? systemClock;
   }
 
   get passed(): boolean {
@@ -67,8 +69,9 @@ export class PeerCheck<T> {
 
   kick(): void {
     if (this.passed) return;
-    if (this.inFlight) this.kickedInFlight = true;
-    else this.current?.abort(new Kicked());
+    this.kicked = true;
+    this.failures = 0;
+    this.wake?.();
   }
 
   /** The deadline the next attempt gets. */
@@ -78,55 +81,60 @@ export class PeerCheck<T> {
 
   /** Retries until the check passes; rejects only on abort, or with an error that no retry can fix. */
   async run(signal: AbortSignal): Promise<T> {
-    const { schedule, limiter } = this;
     for (;;) {
       signal.throwIfAborted();
-      // One controller per round, for its attempts too, aborted by the caller's signal or a kick. A plain
-      // listener on the caller's signal (one per check), removed with the round: AbortSignal.any costs
-      // kilobytes a call, hundreds of megabytes over 100,000 checks.
-      const round = new AbortController();
-      this.current = round;
-      const onAbort = () => round.abort(signal.reason);
-      signal.addEventListener('abort', onAbort, { once: true });
+      this.kicked = false;
       try {
-        this.result = await pRetry(() => limiter.run(() => this.once(round.signal, this.deadlineMs())), {
-          retries: Number.POSITIVE_INFINITY,
-          factor: 2,
-          minTimeout: schedule.minDelayMs,
-          maxTimeout: schedule.maxDelayMs,
-          randomize: true,
-          signal: round.signal,
-          onFailedAttempt: ({ error }) => {
-            if (error instanceof AttemptError) {
-              this.reason = error.reason;
-              this.detail = error.detail;
-              this.timeouts = TIMEOUTS.includes(error.reason) ? this.timeouts + 1 : 0;
-            }
-            if (this.kickedInFlight) throw new Kicked();
-          },
-          // Only "not yet" is retried: a probe that can never run here must fail the wait at once.
-          shouldRetry: ({ error }) => error instanceof AttemptError,
+        const result = await this.limiter.run(() => {
+          signal.throwIfAborted();
+          return this.attempt(signal, this.deadlineMs());
         });
-        return this.result;
+        // An attempt that lands after the abort must not leak what it holds.
+        if (signal.aborted) {
+          this.dispose(result);
+          signal.throwIfAborted();
+        }
+        this.result = result;
+        return result;
       } catch (error) {
-        if (signal.aborted || !(error instanceof Kicked || round.signal.reason instanceof Kicked)) throw error;
-      } finally {
-        signal.removeEventListener('abort', onAbort);
+        // Only "not yet" is retried: a probe that can never run here must fail the wait at once.
+        if (signal.aborted || !(error instanceof AttemptError)) throw error;
+        this.reason = error.reason;
+        this.detail = error.detail;
+        this.timeouts = TIMEOUTS.includes(error.reason) ? this.timeouts + 1 : 0;
+        if (this.kicked) continue;
+        await this.pause(error.retryAfterMs > 0 ? error.retryAfterMs : this.backoffMs(this.failures++), signal);
       }
     }
   }
 
-  private async once(signal: AbortSignal, timeoutMs: number): Promise<T> {
-    if (signal.aborted) throw signal.reason;
-    this.inFlight = true;
-    this.kickedInFlight = false;
-    try {
-      const result = await this.attempt(signal, timeoutMs);
-      // p-retry drops a result that lands after its signal fired; it must not leak what it holds.
-      if (signal.aborted) this.dispose(result);
-      return result;
-    } finally {
-      this.inFlight = false;
-    }
+  /** Capped exponential backoff with jitter (1–2×), as p-retry's `randomize` draws it. */
+  private backoffMs(failures: number): number {
+    const { minDelayMs, maxDelayMs } = this.schedule;
+    return Math.min(maxDelayMs, Math.round((1 + Math.random()) * minDelayMs * 2 ** Math.min(failures, 30)));
+  }
+
+  /** Waits `ms`, less if kicked; rejects on abort. */
+  private async pause(ms: number, signal: AbortSignal): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      const done = () => {
+        cancel();
+        signal.removeEventListener('abort', onAbort);
+        this.wake = undefined;
+      };
+      const onAbort = () => {
+        done();
+        reject(signal.reason);
+      };
+      const cancel = this.clock.after(ms, () => {
+        done();
+        resolve();
+      });
+      this.wake = () => {
+        done();
+        resolve();
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
   }
 }

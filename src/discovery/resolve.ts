@@ -1,9 +1,11 @@
-import { Resolver, lookup } from 'node:dns/promises';
+import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { AttemptError, ConfigError, mostTelling, type MissingReasonCode } from '../errors.js';
 import { withDeadline } from '../time/deadline.js';
+import { DnsClient } from './dns-client.js';
+import { NameLookup, plainKeys, type IpFamily, type NegativeCaching } from './name-lookup.js';
 
-export type IpFamily = 4 | 6;
+export type { IpFamily };
 
 export interface NameResolverOptions {
   /** `host` or `host:port` (`[v6]:port`); empty means the nameservers of resolv.conf. */
@@ -12,18 +14,20 @@ export interface NameResolverOptions {
   families: readonly IpFamily[];
   attemptTimeoutMs: number;
   /**
-   * With an absolute name (namespace and domain known) one query per family goes straight to the
-   * nameserver through c-ares: no search-list fan-out and no seat on the 4-thread getaddrinfo pool.
-   * Without, the system resolver applies resolv.conf's search list and /etc/hosts.
+   * With an absolute name (namespace and domain known) rollcall's own stub resolver asks the nameserver
+   * directly: no search-list fan-out, no seat on the 4-thread getaddrinfo pool, and it sees what a
+   * negative answer's SOA says about the cache. Without, the system resolver applies resolv.conf's
+   * search list and /etc/hosts.
    */
   absolute: boolean;
 }
 
 /**
  * One attempt at resolving `name`, within `timeoutMs` (the attempt timeout unless given); throws
- * AttemptError ("not yet") when the name has no address yet.
+ * AttemptError ("not yet") when the name has no address yet. `speculative` when there is no reason yet
+ * to expect the name (its pod may not have started): such lookups use a question of their own.
  */
-export type ResolveName = (name: string, signal?: AbortSignal, timeoutMs?: number) => Promise<string[]>;
+export type ResolveName = (name: string, signal?: AbortSignal, timeoutMs?: number, speculative?: boolean) => Promise<string[]>;
 
 /**
  * Whether this Node's c-ares keeps answers in-process (20.19.0–20.19.4, 22.14–22.16, 24.0–24.1; turned off
@@ -35,36 +39,64 @@ export function caresCachesAnswers(version: string): boolean {
   return (major === 20 && minor === 19 && patch <= 4) || (major === 22 && minor >= 14 && minor <= 16) || (major === 24 && minor <= 1);
 }
 
-export function createNameResolver(options: NameResolverOptions): ResolveName {
-  return options.absolute ? createDirectResolver(options) : createSystemResolver(options);
+/** Resolves peers' names; what it learns about a name (and the cache in front of it) lasts the run. */
+export interface NameResolver {
+  resolve: ResolveName;
+  /** The name's pod resolved it for itself: asking the plain question cannot plant "no such name". */
+  markExists(name: string): void;
+  close(): void;
 }
 
-function createDirectResolver({ servers, families, attemptTimeoutMs }: NameResolverOptions): ResolveName {
-  // c-ares sets its timeout per resolver: one per deadline in use (a few, as deadlines only double).
-  const resolvers = new Map<number, Resolver>();
-  const resolverFor = (timeoutMs: number) => {
-    let resolver = resolvers.get(timeoutMs);
-    if (resolver === undefined) {
-      // Two sends within the attempt's deadline (c-ares doubles the wait for the second): on a lossy
-      // network one lost UDP packet then costs a third of the deadline, not all of it.
-      resolver = new Resolver({ timeout: Math.max(1, Math.floor(timeoutMs / 3)), tries: 2 });
-      if (servers.length > 0) resolver.setServers([...servers]);
-      resolvers.set(timeoutMs, resolver);
+export function createNameResolver(options: NameResolverOptions): NameResolver {
+  return options.absolute ? createDirectResolver(options) : { resolve: createSystemResolver(options), markExists: () => {}, close: () => {} };
+}
+
+function createDirectResolver({ servers, families, attemptTimeoutMs }: NameResolverOptions): NameResolver {
+  const client = new DnsClient(servers);
+  const caching: NegativeCaching = { state: 'unknown' };
+  const lookups = new Map<string, NameLookup>();
+  const lookupOf = (name: string, speculative = false) => {
+    let lookup = lookups.get(name);
+    if (lookup === undefined) {
+      lookup = new NameLookup(families, caching, speculative);
+      lookups.set(name, lookup);
     }
-    return resolver;
+    return lookup;
   };
-  return async (name, signal, timeoutMs = attemptTimeoutMs) => {
-    const resolver = resolverFor(timeoutMs);
-    const attempt = Promise.allSettled(families.map((family) => (family === 4 ? resolver.resolve4(name) : resolver.resolve6(name))));
-    // c-ares keeps its own per-query timeout; this deadline also bounds a nameserver that never answers at all.
-    const results = await withDeadline(attempt, timeoutMs + 250, () => new AttemptError('dns-timeout', name), signal);
-    const addresses = results.flatMap((result) => (result.status === 'fulfilled' ? result.value : []));
-    if (addresses.length > 0) return addresses;
-    throw mostTelling(
-      results.map((result) => (result.status === 'rejected' ? dnsFailure(result.reason) : new AttemptError('no-address', name))),
-      DNS_FAILURE_RANK,
-    );
+  const notYet = (name: string, lookup: NameLookup): AttemptError => {
+    const step = lookup.next(Date.now());
+    const retryAfterMs = 'waitMs' in step ? step.waitMs : 0;
+    const last = lookup.lastAnswer;
+    const reason = last?.rcode === 'NOERROR' ? 'no-address' : 'no-such-name';
+    const detail = retryAfterMs >= 1000 ? `${name}; the cluster DNS's cache repeats that for ${(retryAfterMs / 1000).toFixed(1)} s more` : name;
+    return new AttemptError(reason, detail, { retryAfterMs });
   };
+  const resolve: ResolveName = async (name, signal, timeoutMs = attemptTimeoutMs, speculative = false) => {
+    const lookup = lookupOf(name, speculative);
+    // A probe question first while the name may not exist yet; the plain ones once it does.
+    for (let asked = 0; asked < 2; asked++) {
+      const step = lookup.next(Date.now());
+      if ('waitMs' in step) throw notYet(name, lookup);
+      if (step.ask === 'probe') {
+        lookup.learn(step.key, await client.query(name, step.key, timeoutMs, signal), Date.now());
+        if (!lookup.known) throw notYet(name, lookup);
+        continue;
+      }
+      const keys = plainKeys(families);
+      const results = await Promise.allSettled(keys.map((key) => client.query(name, key, timeoutMs, signal)));
+      const addresses: string[] = [];
+      results.forEach((result, position) => {
+        if (result.status !== 'fulfilled') return;
+        lookup.learn(keys[position] as (typeof keys)[number], result.value, Date.now());
+        addresses.push(...result.value.addresses);
+      });
+      if (addresses.length > 0) return addresses;
+      const failures = results.filter((result) => result.status === 'rejected').map((result) => dnsFailure(result.reason));
+      throw failures.length === results.length ? (mostTelling(failures, DNS_FAILURE_RANK) as AttemptError) : notYet(name, lookup);
+    }
+    throw notYet(name, lookup);
+  };
+  return { resolve, markExists: (name) => lookupOf(name).markExists(), close: () => client.close() };
 }
 
 function createSystemResolver({ families, attemptTimeoutMs }: NameResolverOptions): ResolveName {
@@ -93,6 +125,7 @@ const REASON_BY_CODE: Record<string, MissingReasonCode> = {
 };
 
 function dnsFailure(error: unknown): AttemptError {
+  if (error instanceof AttemptError) return error;
   const code = (error as NodeJS.ErrnoException | undefined)?.code ?? 'unknown';
   return new AttemptError(REASON_BY_CODE[code] ?? 'dns-failure', code, { cause: error });
 }

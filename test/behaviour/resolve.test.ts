@@ -17,7 +17,7 @@ describeWith(['dnsmasq'], 'resolution through a real DNS server', () => {
   });
   afterAll(() => dns.stop());
 
-  const resolver = (families: (4 | 6)[], servers = [dns.server]) => createNameResolver({ servers, families, attemptTimeoutMs: 1000, absolute: true });
+  const resolver = (families: (4 | 6)[], servers = [dns.server]) => createNameResolver({ servers, families, attemptTimeoutMs: 1000, absolute: true }).resolve;
   const reasonOf = (promise: Promise<unknown>) =>
     promise.then(
       () => 'resolved',
@@ -86,6 +86,6 @@ describeWith(['dnsmasq'], 'resolution through a real DNS server', () => {
 });
 
 test('without namespace and domain, the system resolver is used (it honours /etc/hosts)', async () => {
-  const resolve = createNameResolver({ servers: [], families: [4], attemptTimeoutMs: 2000, absolute: false });
+  const resolve = createNameResolver({ servers: [], families: [4], attemptTimeoutMs: 2000, absolute: false }).resolve;
   expect(await resolve('localhost')).toContain('127.0.0.1');
 });
