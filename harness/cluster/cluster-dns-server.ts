@@ -137,7 +137,8 @@ export class ClusterDnsServer {
     return { answer, remainingS: entryTtl > 0 ? entryTtl : ttlS, cached: false };
   }
 
-  async listen(): Promise<void> {
+  /** Listens on UDP and TCP; resolves with what closes both. */
+  async listen(): Promise<() => void> {
     const { listen, port } = this.config;
     const udp = createSocket(listen.includes(':') ? 'udp6' : 'udp4');
     udp.on('message', (message, remote) => {
@@ -153,6 +154,10 @@ export class ClusterDnsServer {
       tcp.once('error', reject);
       tcp.listen(port, listen, () => resolve());
     });
+    return () => {
+      udp.close();
+      tcp.close();
+    };
   }
 
   private serveTcp(socket: Socket, replica: number): void {

@@ -89,7 +89,7 @@ export async function startLoopbackDns(): Promise<Dnsmasq> {
   return dns;
 }
 
-async function freeUdpPort(): Promise<number> {
+export async function freeUdpPort(): Promise<number> {
   const { createSocket } = await import('node:dgram');
   return new Promise((resolve) => {
     const socket = createSocket('udp4');

@@ -59,7 +59,8 @@ describeWith([...CLUSTER_NEEDS], 'the simulated cluster', () => {
 
   test('a pod replaced mid-wait (new IP, old record lingering): the group releases on the new pod', async () => {
     const cluster = await createCluster();
-    const first = await startRollcallPod(cluster, 2, { count: 3, goneDelayMs: 3000 });
+    // Its record is there from the start (publishNotReadyAddresses), so that it can linger.
+    const first = await startRollcallPod(cluster, 2, { count: 3, goneDelayMs: 3000, readyDelayMs: 0 });
     await sleep(800);
     first.signal('SIGKILL');
     await sleep(200);
@@ -67,6 +68,7 @@ describeWith([...CLUSTER_NEEDS], 'the simulated cluster', () => {
     const others = await Promise.all([0, 1].map((index) => startRollcallPod(cluster, index, { count: 3, args: ['peers', '--json'], workload: [] })));
     const reports = await finishAll([replacement, ...others]);
     // The old record lingers still: DNS gave both addresses, and the handshake told them apart.
+    expect(first.report.recordAt).toBeDefined();
     expect(first.report.recordGoneAt).toBeUndefined();
     for (const report of reports) {
       expectExit(report, 0);
