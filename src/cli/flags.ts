@@ -125,7 +125,7 @@ Every flag has an env twin (flags win):
   --port N               ROLLCALL_PORT            rollcall's listener port (7420)
   --listen-host IP       ROLLCALL_LISTEN_HOST     bind the listener to one address (default: all)
   --probe P              ROLLCALL_PROBE           tcp | tcp:<port> | icmp | dns (tcp)
-  --topology T           ROLLCALL_TOPOLOGY        mesh | star | auto (auto: star above 32 pods)
+  --topology T           ROLLCALL_TOPOLOGY        mesh | star | auto (auto: star; mesh with a probe other than tcp)
   --timeout D            ROLLCALL_TIMEOUT         300, 90s, 5m (5m)
   --attempt-timeout D    ROLLCALL_ATTEMPT_TIMEOUT one DNS query or connection (2s)
   --close-timeout D      ROLLCALL_CLOSE_TIMEOUT   wait for peers' release acks on exit (10s)

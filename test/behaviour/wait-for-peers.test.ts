@@ -19,10 +19,10 @@ describeWith(['dnsmasq'], 'waitForPeers on loopback with a real DNS server', () 
   };
   afterEach(() => job?.closeAll());
 
-  test('three pods that start together all release, and each knows the group', async () => {
+  test('mesh: three pods that start together all release, and each has checked every peer', async () => {
     await newJob(3);
     for (let index = 0; index < 3; index++) job.publish(index);
-    const groups = await Promise.all([0, 1, 2].map((index) => job.start(index)));
+    const groups = await Promise.all([0, 1, 2].map((index) => job.start(index, { topology: 'mesh' })));
     for (const group of groups) {
       expect(group.size).toBe(3);
       expect(group.topology).toBe('mesh');

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { ConfigError } from '../../src/errors.js';
-import { DEFAULTS, resolveConfig, type WaitForPeersOptions } from '../../src/options.js';
+import { resolveConfig, type WaitForPeersOptions } from '../../src/options.js';
 
 const NONE = '/nonexistent/rollcall';
 const base: WaitForPeersOptions = {
@@ -17,7 +17,7 @@ describe('defaults are applied in one place', () => {
     expect(config).toMatchObject({
       port: 7420,
       probe: 'tcp',
-      topology: 'mesh',
+      topology: 'star',
       timeoutMs: 300_000,
       attemptTimeoutMs: 2000,
       closeTimeoutMs: 10_000,
@@ -78,9 +78,9 @@ describe('defaults are applied in one place', () => {
 });
 
 describe('topology', () => {
-  test(`auto picks mesh up to ${DEFAULTS.starAbove} pods and star above`, () => {
-    expect(withEnv({ ROLLCALL_COUNT: String(DEFAULTS.starAbove) }).topology).toBe('mesh');
-    expect(withEnv({ ROLLCALL_COUNT: String(DEFAULTS.starAbove + 1) }).topology).toBe('star');
+  test('auto picks star at every size with the default probe', () => {
+    expect(withEnv({ ROLLCALL_COUNT: '2' }).topology).toBe('star');
+    expect(withEnv({ ROLLCALL_COUNT: '10000' }).topology).toBe('star');
   });
   test('auto stays mesh with a probe other than tcp, which a star cannot apply', () => {
     expect(withEnv({ ROLLCALL_COUNT: '100', ROLLCALL_PROBE: 'dns' }).topology).toBe('mesh');
