@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { AttemptError, MISSING_REASONS, PeersTimeoutError, describeMissing, type MissingPeer, type MissingReasonCode } from '../errors.js';
 import { peerFqdn, peerShortName } from '../identity/names.js';
 import { DEFAULTS, resolveConfig, type Config, type Progress, type WaitForPeersOptions } from '../options.js';
-import { caresCachesAnswers, createNameResolver, type NameResolver } from '../discovery/resolve.js';
+import { createNameResolver, type NameResolver } from '../discovery/resolve.js';
 import { withDeadline } from '../time/deadline.js';
 import { AbortFanout } from '../time/abort-fanout.js';
 import { buildProbe } from '../discovery/probes/index.js';
@@ -90,9 +90,6 @@ class Run {
       attemptTimeoutMs: config.attemptTimeoutMs,
       absolute: this.names[0]?.fqdn !== undefined,
     });
-    if (caresCachesAnswers(process.version)) {
-      config.log(`Node ${process.version} caches DNS answers in-process: a peer's record that appears late may be seen late; use Node 20.19.5+, 22.17+ or 24.2+`, { event: 'node-dns-cache' });
-    }
     this.probe = config.probe === 'tcp' ? undefined : buildProbe(config.probe, config.attemptTimeoutMs);
     this.rounds = new Rounds(
       (index) => this.names[index]?.short ?? String(index),

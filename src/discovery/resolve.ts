@@ -29,16 +29,6 @@ export interface NameResolverOptions {
  */
 export type ResolveName = (name: string, signal?: AbortSignal, timeoutMs?: number, speculative?: boolean) => Promise<string[]>;
 
-/**
- * Whether this Node's c-ares keeps answers in-process (20.19.0–20.19.4, 22.14–22.16, 24.0–24.1; turned off
- * again by nodejs/node#57640): a name asked for before its record existed would stay "no such name" for
- * the negative TTL, and an address for up to an hour after its pod was replaced.
- */
-export function caresCachesAnswers(version: string): boolean {
-  const [major = 0, minor = 0, patch = 0] = version.replace(/^v/, '').split('.').map(Number);
-  return (major === 20 && minor === 19 && patch <= 4) || (major === 22 && minor >= 14 && minor <= 16) || (major === 24 && minor <= 1);
-}
-
 /** Resolves peers' names; what it learns about a name (and the cache in front of it) lasts the run. */
 export interface NameResolver {
   resolve: ResolveName;

@@ -16,7 +16,8 @@ describeWith([...CLUSTER_NEEDS], 'networks of the simulated cluster', () => {
     ['dual', [4, 6]],
   ])('%s cluster: releases, resolving and probing the families the pod has', async (stack, families) => {
     const cluster = await createCluster({ stack });
-    const pods = await Promise.all([0, 1, 2].map((index) => startRollcallPod(cluster, index, { count: 3, args: ['peers', '--json'], workload: [] })));
+    // Mesh: every pod resolves and probes every peer itself.
+    const pods = await Promise.all([0, 1, 2].map((index) => startRollcallPod(cluster, index, { count: 3, args: ['--topology', 'mesh', 'peers', '--json'], workload: [] })));
     for (const report of await finishAll(pods)) {
       expect(report.exitCode, describeReport(report)).toBe(0);
       const group = JSON.parse(report.stdout) as { peers: { addresses: string[]; address: string }[] };

@@ -64,8 +64,10 @@ describeWith([...CLUSTER_NEEDS], 'the simulated cluster', () => {
     await sleep(800);
     first.signal('SIGKILL');
     await sleep(200);
-    const replacement = await startRollcallPod(cluster, 2, { count: 3, args: ['peers', '--json'], workload: [] });
-    const others = await Promise.all([0, 1].map((index) => startRollcallPod(cluster, index, { count: 3, args: ['peers', '--json'], workload: [] })));
+    // Mesh: every pod resolves and probes index 2 itself, and must pick the live address.
+    const mesh = ['--topology', 'mesh', 'peers', '--json'];
+    const replacement = await startRollcallPod(cluster, 2, { count: 3, args: mesh, workload: [] });
+    const others = await Promise.all([0, 1].map((index) => startRollcallPod(cluster, index, { count: 3, args: mesh, workload: [] })));
     const reports = await finishAll([replacement, ...others]);
     // The old record lingers still: DNS gave both addresses, and the handshake told them apart.
     expect(first.report.recordAt).toBeDefined();
