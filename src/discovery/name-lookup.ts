@@ -77,6 +77,15 @@ export class NameLookup {
     this.probes = probeKeys(families, speculative);
   }
 
+  /**
+   * The nameserver rejects the probe questions themselves (FORMERR or NOTIMP for the DO or CD bit): the
+   * plain question is the only one left, and a server without EDNS is not the CoreDNS whose cache this
+   * avoids.
+   */
+  probesUnsupported(): void {
+    this.caching.state = 'no';
+  }
+
   /** Known from elsewhere (the pod resolved its own name and said so): the plain question is safe. */
   markExists(): void {
     this.exists = true;

@@ -58,7 +58,9 @@ function createDirectResolver({ servers, families, attemptTimeoutMs }: NameResol
     const retryAfterMs = 'waitMs' in step ? step.waitMs : 0;
     const last = lookup.lastAnswer;
     const reason = last?.rcode === 'NOERROR' ? 'no-address' : 'no-such-name';
-    const detail = retryAfterMs >= 1000 ? `${name}; the cluster DNS's cache repeats that for ${(retryAfterMs / 1000).toFixed(1)} s more` : name;
+    const seconds = (retryAfterMs / 1000).toFixed(1);
+    const detail =
+      retryAfterMs < 1000 ? name : caching.state === 'yes' ? `${name}; the cluster DNS's cache repeats that for ${seconds} s more` : `${name}; asked again in ${seconds} s, when a cache would let it go`;
     return new AttemptError(reason, detail, { retryAfterMs });
   };
   const resolve: ResolveName = async (name, signal, timeoutMs = attemptTimeoutMs, speculative = false) => {
@@ -68,7 +70,11 @@ function createDirectResolver({ servers, families, attemptTimeoutMs }: NameResol
       const step = lookup.next(Date.now());
       if ('waitMs' in step) throw notYet(name, lookup);
       if (step.ask === 'probe') {
-        lookup.learn(step.key, await client.query(name, step.key, timeoutMs, signal), Date.now());
+        const answer = await client.query(name, step.key, timeoutMs, signal).catch((error: unknown) => {
+          if (error instanceof AttemptError && /^(FORMERR|NOTIMP) /.test(error.detail ?? '')) lookup.probesUnsupported();
+          throw error;
+        });
+        lookup.learn(step.key, answer, Date.now());
         if (!lookup.known) throw notYet(name, lookup);
         continue;
       }

@@ -121,3 +121,11 @@ describe('a name known to exist', () => {
     expect(name.next(100)).toMatchObject({ ask: 'probe' });
   });
 });
+
+test('a nameserver that rejects the probe questions themselves leaves only the plain one', () => {
+  const { caching, lookup: name } = lookup();
+  expect(name.next(0)).toMatchObject({ ask: 'probe' });
+  name.probesUnsupported();
+  expect(caching.state).toBe('no');
+  expect(name.next(0)).toEqual({ ask: 'plain' });
+});
