@@ -9,7 +9,9 @@ export function releaseLagChart(results: LagResult[], machine: string): string {
   const width = 1000;
   const plotWidth = width - labelWidth - 90;
   const maxMs = Math.max(1, ...results.flatMap((result) => (Number.isFinite(result.maxMs) ? [result.maxMs] : [])));
-  const scale = (ms: number) => (Math.max(0, ms) / maxMs) * plotWidth;
+  // Logarithmic from 10 ms: 200 ms and 30 s on one chart, both readable.
+  const floorMs = 10;
+  const scale = (ms: number) => (Math.log10(Math.max(floorMs, ms) / floorMs) / Math.log10(Math.max(maxMs, floorMs * 10) / floorMs)) * plotWidth;
   const rows = results.flatMap((result, position) => {
     const y = 40 + position * (rowHeight * 2 + 8);
     const color = COLORS[result.contender] ?? '#888';
@@ -26,7 +28,7 @@ export function releaseLagChart(results: LagResult[], machine: string): string {
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12">`,
     `<rect width="100%" height="100%" fill="white"/>`,
-    `<text x="10" y="20" font-size="14" font-weight="bold">Release lag after the last pod's DNS record appeared (lower is better)</text>`,
+    `<text x="10" y="20" font-size="14" font-weight="bold">Release lag after the last pod's DNS record appeared (log scale from 10 ms; lower is better)</text>`,
     ...rows,
     `<text x="10" y="${height - 10}" fill="#555">${machine}</text>`,
     '</svg>',
