@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { Coordinator } from '../../../src/barrier/coordinator.js';
 import type { Topology } from '../../../src/options.js';
-import { PROTOCOL_VERSION, type Datagram, type Hello } from '../../../src/transport/wire-format.js';
+import { MAX_SEEN, PROTOCOL_VERSION, type Datagram, type Hello } from '../../../src/transport/wire-format.js';
 import type { Stop, WorkloadOutcome } from '../../../src/lifecycle/outcome.js';
 import { FakeClock } from '../../support/fake-clock.js';
 import { FakeSession } from '../../support/fake-session.js';
@@ -356,6 +356,24 @@ describe('news of joins', () => {
     expect(one.sentOf('seen')).toHaveLength(1);
     clock.advance(1);
     expect(one.sentOf('seen').at(-1)).toEqual({ t: 'seen', indexes: [2, 3] });
+  });
+
+  test('mesh: a member that joins late hears at once who joined before it, itself not included', () => {
+    const { join } = setUp(4, 'mesh');
+    join(1);
+    join(2);
+    const three = join(3);
+    expect(three.sentOf('seen')).toEqual([{ t: 'seen', indexes: [1, 2] }]);
+  });
+
+  test('mesh: that list goes in frames of at most MAX_SEEN indexes', () => {
+    const size = MAX_SEEN + 3;
+    const { join } = setUp(size, 'mesh');
+    for (let index = 1; index < size - 1; index++) join(index);
+    const last = join(size - 1);
+    const lists = last.sentOf('seen').map((frame) => (frame as { indexes: number[] }).indexes);
+    expect(lists.map((list) => list.length)).toEqual([MAX_SEEN, 1]);
+    expect(lists.flat()).toEqual(Array.from({ length: size - 2 }, (_, index) => index + 1));
   });
 
   test('mesh: a member that has arrived hears no more news', () => {

@@ -129,3 +129,31 @@ test('a nameserver that rejects the probe questions themselves leaves only the p
   expect(caching.state).toBe('no');
   expect(name.next(0)).toEqual({ ask: 'plain' });
 });
+
+test('the spread follows the TTL: a fifth of it, but never more than a second', () => {
+  for (const [ttlS, gapMs] of [
+    [2, 400],
+    [30, 1000],
+  ] as const) {
+    const { lookup: name } = lookup('yes');
+    name.learn((name.next(0) as { key: QueryKey }).key, nx(ttlS), 0);
+    expect(name.next(100), `TTL ${ttlS} s`).toEqual({ waitMs: gapMs - 100 });
+  }
+});
+
+test('a plain question answered "no data" (the name exists, not its address yet) is asked again only when the cache lets it go', () => {
+  const { lookup: name } = lookup('yes');
+  name.markExists();
+  name.learn(plainKeys([4])[0] as QueryKey, noData(5), 0);
+  expect(name.known).toBe(true);
+  expect(name.next(100)).toEqual({ waitMs: 4950 });
+  expect(name.next(5050)).toEqual({ ask: 'plain' });
+});
+
+test('while it is unknown whether there is a cache, the wait ends at the cache test when that comes first', () => {
+  const { lookup: name } = lookup();
+  const keys = probeKeys([4]);
+  // Every probe question spent at once (the server answered fresh each time): the test is due at 1 s, long before any runs out.
+  keys.forEach((key) => name.learn(key, nx(5), 0));
+  expect(name.next(200)).toEqual({ waitMs: 800 });
+});
