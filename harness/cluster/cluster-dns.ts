@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CacheKeying, ClusterDnsServerConfig } from './cluster-dns-server.js';
 import { waitUntil } from './wait.js';
+import { endServerProcess } from './server-process.js';
 
 export type { CacheKeying };
 
@@ -105,12 +106,7 @@ export class ClusterDns {
   async stop(): Promise<void> {
     const child = this.process;
     this.process = undefined;
-    if (child !== undefined && child.exitCode === null) {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGCONT');
-      child.kill('SIGKILL');
-      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 2000))]);
-    }
+    await endServerProcess(child);
     rmSync(this.dir, { recursive: true, force: true });
   }
 }

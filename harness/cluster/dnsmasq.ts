@@ -3,6 +3,7 @@ import { chmodSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitUntil } from './wait.js';
+import { endServerProcess } from './server-process.js';
 
 export interface DnsmasqOptions {
   /** Address to listen on (inside `netns` when given). */
@@ -112,13 +113,7 @@ export class Dnsmasq {
   async stop(): Promise<void> {
     const child = this.process;
     this.process = undefined;
-    if (child !== undefined && child.exitCode === null) {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGCONT');
-      child.kill('SIGTERM');
-      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 2000))]);
-      if (child.exitCode === null) child.kill('SIGKILL');
-    }
+    await endServerProcess(child);
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
