@@ -31,7 +31,6 @@ interface Entry {
 }
 
 const FLOW_IDLE_MS = 30_000;
-const SOA_NAME = (zone: string) => zone;
 
 export class ClusterDnsServer {
   /** name → record key → addresses: a replaced pod's record can linger beside its successor's. */
@@ -86,9 +85,10 @@ export class ClusterDnsServer {
     const { answer, remainingS, cached } = this.lookup(replica, name, question.type, dnssecOk, checkingDisabled, now);
     writeSync(this.log, `${now} ${replica} ${name} ${question.type} ${dnssecOk ? 1 : 0}${checkingDisabled ? 1 : 0} ${answer.rcode} ${answer.addresses.length} ${cached ? 'hit' : 'miss'}\n`);
     const ttl = remainingS;
+    // The zone's SOA, as the kubernetes plugin puts it in a negative answer: its minimum is the TTL.
     const soa = {
       type: 'SOA' as const,
-      name: SOA_NAME(this.config.zone),
+      name: this.config.zone,
       ttl,
       data: { mname: `ns.dns.${this.config.zone}`, rname: `hostmaster.${this.config.zone}`, serial: 1, refresh: 7200, retry: 1800, expire: 86400, minimum: this.config.ttlS },
     };

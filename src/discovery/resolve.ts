@@ -54,7 +54,7 @@ function createDirectResolver({ servers, families, attemptTimeoutMs }: NameResol
     return lookup;
   };
   const notYet = (name: string, lookup: NameLookup): AttemptError => {
-    const step = lookup.next(Date.now());
+    const step = lookup.next(performance.now());
     const retryAfterMs = 'waitMs' in step ? step.waitMs : 0;
     const last = lookup.lastAnswer;
     const reason = last?.rcode === 'NOERROR' ? 'no-address' : 'no-such-name';
@@ -67,14 +67,14 @@ function createDirectResolver({ servers, families, attemptTimeoutMs }: NameResol
     const lookup = lookupOf(name, speculative);
     // A probe question first while the name may not exist yet; the plain ones once it does.
     for (let asked = 0; asked < 2; asked++) {
-      const step = lookup.next(Date.now());
+      const step = lookup.next(performance.now());
       if ('waitMs' in step) throw notYet(name, lookup);
       if (step.ask === 'probe') {
         const answer = await client.query(name, step.key, timeoutMs, signal).catch((error: unknown) => {
           if (error instanceof AttemptError && /^(FORMERR|NOTIMP) /.test(error.detail ?? '')) lookup.probesUnsupported();
           throw error;
         });
-        lookup.learn(step.key, answer, Date.now());
+        lookup.learn(step.key, answer, performance.now());
         if (!lookup.known) throw notYet(name, lookup);
         continue;
       }
@@ -83,7 +83,7 @@ function createDirectResolver({ servers, families, attemptTimeoutMs }: NameResol
       const addresses: string[] = [];
       results.forEach((result, position) => {
         if (result.status !== 'fulfilled') return;
-        lookup.learn(keys[position] as (typeof keys)[number], result.value, Date.now());
+        lookup.learn(keys[position] as (typeof keys)[number], result.value, performance.now());
         addresses.push(...result.value.addresses);
       });
       if (addresses.length > 0) return addresses;
