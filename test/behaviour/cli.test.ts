@@ -230,7 +230,10 @@ describe('the rollcall CLI', () => {
     test('a stop reaches the workload\'s whole process group, and SIGKILL follows the grace period', async () => {
       const pids = mkdtempSync(join(dir, 'pids-'));
       // The survivors ignore SIGTERM and leave a grandchild behind: only SIGKILL to the group ends both.
-      const script = `[ "$RANK" = 2 ] && exit 1; trap "" TERM; sleep 60 & echo $! > ${pids}/$RANK; while :; do sleep 1; done`;
+      // Rank 2 fails once both have (at most 10 s of waiting for their pid files): a stop that came first
+      // would find a shell that has not yet set its trap.
+      const failOnceReady = `n=0; while { [ ! -s ${pids}/0 ] || [ ! -s ${pids}/1 ]; } && [ $n -lt 200 ]; do n=$((n+1)); sleep 0.05; done; exit 1`;
+      const script = `[ "$RANK" = 2 ] && { ${failOnceReady}; }; trap "" TERM; sleep 60 & echo $! > ${pids}/$RANK.tmp && mv ${pids}/$RANK.tmp ${pids}/$RANK; while :; do sleep 1; done`;
       const { code, stderr } = await rollcall(['local', '-n', '3', '--grace', '300ms', '--', 'sh', '-c', script], {}, { timeoutMs: 20_000 });
       expect(code).toBe(1);
       expect(stderr).toContain('SIGKILL after 300 ms');
