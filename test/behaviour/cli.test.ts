@@ -213,7 +213,12 @@ describe('the rollcall CLI', () => {
   });
 
   test('local mode runs N replicas with prefixed output and the first failure\'s exit code', async () => {
-    const { code, stdout } = await rollcall(['local', '-n', '3', '--', 'sh', '-c', 'echo "rank $RANK of $WORLD_SIZE via $MASTER_ADDR"; [ "$RANK" != 1 ] || exit 9']);
+    // Rank 1 fails once every rank has printed (at most 10 s of waiting for their marks): its failure
+    // stops the others, and a stop that came first would cut a line short.
+    const marks = mkdtempSync(join(dir, 'marks-'));
+    const waitForAll = `n=0; while [ "$(ls ${marks} | wc -l)" -lt 3 ] && [ $n -lt 200 ]; do n=$((n+1)); sleep 0.05; done`;
+    const script = `echo "rank $RANK of $WORLD_SIZE via $MASTER_ADDR"; touch ${marks}/$RANK; [ "$RANK" != 1 ] || { ${waitForAll}; exit 9; }`;
+    const { code, stdout } = await rollcall(['local', '-n', '3', '--', 'sh', '-c', script]);
     expect(code).toBe(9);
     for (let rank = 0; rank < 3; rank++) expect(stdout).toContain(`[local-job-${rank}] rank ${rank} of 3 via local-job-0.local-svc`);
   });
