@@ -5,6 +5,6 @@
 FROM rollcall:0.1.0 AS rollcall
 
 FROM python:3.12-slim
-COPY --from=rollcall /rollcall/ /rollcall/
+COPY --from=rollcall /opt/rollcall/ /rollcall/
 ENTRYPOINT ["/rollcall/rollcall", "--"]
 CMD ["python", "-c", "import os; print('rank', os.environ['RANK'], 'of', os.environ['WORLD_SIZE'])"]

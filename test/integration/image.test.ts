@@ -43,7 +43,7 @@ describe('docker/Dockerfile, replayed without Docker', () => {
     expect(final[0]?.args).toBe('gcr.io/distroless/cc-debian12:nonroot');
     expect(final.filter((step) => step.keyword === 'COPY').map((step) => step.args)).toEqual(['--from=tini /usr/bin/tini-static /usr/bin/tini', '--from=build /src/out/ /']);
     expect(final.find((step) => step.keyword === 'USER')?.args).toBe('65532:65532');
-    expect(JSON.parse(final.find((step) => step.keyword === 'ENTRYPOINT')?.args ?? 'null')).toEqual(['/usr/bin/tini', '--', '/usr/local/bin/rollcall']);
+    expect(JSON.parse(final.find((step) => step.keyword === 'ENTRYPOINT')?.args ?? 'null')).toEqual(['/usr/bin/tini', '--', '/opt/rollcall/rollcall-linux']);
   });
 
   test('the build stage builds from the copied sources alone, and the kept files run rollcall without Node', { timeout: 300_000 }, () => {
@@ -60,10 +60,10 @@ describe('docker/Dockerfile, replayed without Docker', () => {
     const kept = final.find((step) => step.keyword === 'COPY' && step.args.startsWith('--from=build '))?.args.split(' ')[1] ?? '';
     cpSync(join(buildDir, kept.replace(/^\/src\//, '')), imageDir, { recursive: true, verbatimSymlinks: true });
     // Only the executable, its launcher and the link on PATH: no Node, no sources, no node_modules.
-    expect(readdirSync(imageDir, { recursive: true }).map(String).sort()).toEqual(['rollcall', 'rollcall/rollcall', 'rollcall/rollcall-linux', 'usr', 'usr/local', 'usr/local/bin', 'usr/local/bin/rollcall']);
-    expect(readlinkSync(join(imageDir, 'usr/local/bin/rollcall'))).toBe('/rollcall/rollcall-linux');
+    expect(readdirSync(imageDir, { recursive: true }).map(String).sort()).toEqual(['opt', 'opt/rollcall', 'opt/rollcall/rollcall', 'opt/rollcall/rollcall-linux', 'usr', 'usr/local', 'usr/local/bin', 'usr/local/bin/rollcall']);
+    expect(readlinkSync(join(imageDir, 'usr/local/bin/rollcall'))).toBe('/opt/rollcall/rollcall-linux');
     // Three local replicas exercise the executable, its listener, the embedded DNS server and the workload env.
-    const run = spawnSync(join(imageDir, 'rollcall/rollcall'), ['local', '-n', '3', '--', 'sh', '-c', 'echo "rank $RANK of $WORLD_SIZE"'], { encoding: 'utf8', timeout: 60_000 });
+    const run = spawnSync(join(imageDir, 'opt/rollcall/rollcall'), ['local', '-n', '3', '--', 'sh', '-c', 'echo "rank $RANK of $WORLD_SIZE"'], { encoding: 'utf8', timeout: 60_000 });
     expect(run.status, run.stderr).toBe(0);
     for (let rank = 0; rank < 3; rank++) expect(run.stdout).toContain(`rank ${rank} of 3`);
   });

@@ -35,7 +35,7 @@ function checkJob(jobName: string, job: Doc, service: string) {
 /**
  * Where a workload container runs rollcall from a volume, the volume holds it there: an emptyDir that an
  * init container fills with `rollcall install <its mount>`, or the rollcall image mounted as an image volume
- * (which keeps that same layout under /rollcall).
+ * (which keeps that same layout under /opt/rollcall).
  */
 function checkRollcallVolumes(pod: Doc) {
   const volumes = new Map(((pod.volumes ?? []) as Doc[]).map((volume) => [volume.name, volume]));
@@ -53,7 +53,7 @@ function checkRollcallVolumes(pod: Doc) {
         expect(program).toBe(`${mount.mountPath}/rollcall`);
       } else {
         expect(volume.image?.reference, container.name).toMatch(/^rollcall:/);
-        expect(program).toBe(`${mount.mountPath}/rollcall/rollcall`);
+        expect(program).toBe(`${mount.mountPath}/opt/rollcall/rollcall`);
       }
     }
   }
@@ -117,16 +117,24 @@ describe('fate-sharing.yaml', () => {
 describe('rollcall from a volume, in an image without Node', () => {
   const podOf = (file: string) => parseAllDocuments(readFileSync(join(DIR, file), 'utf8')).map((doc) => doc.toJS() as Doc).find((doc) => doc.kind === 'Job')?.spec.template.spec as Doc;
 
-  test.each(['init-container.yaml', 'image-volume.yaml', 'torchrun-job.yaml'])('%s runs the executable where its volume puts it', (file) => {
+  test.each(['quickstart.yaml', 'job.yaml', 'init-container.yaml', 'image-volume.yaml', 'torchrun-job.yaml', 'fate-sharing.yaml'])('%s runs the executable where its volume puts it', (file) => {
     expect(checkRollcallVolumes(podOf(file))).toBe(1);
   });
 
   test('bake-in.Dockerfile copies the directory the rollcall image keeps, and runs its launcher', () => {
     const image = readFileSync(join(DIR, '../docker/Dockerfile'), 'utf8');
     const bakeIn = readFileSync(join(DIR, 'bake-in.Dockerfile'), 'utf8');
-    expect(image).toContain('cp dist/rollcall-launcher.sh out/rollcall/rollcall');
+    expect(image).toContain('cp dist/rollcall-launcher.sh out/opt/rollcall/rollcall');
     expect(image).toContain('COPY --from=build /src/out/ /');
-    expect(bakeIn).toContain('COPY --from=rollcall /rollcall/ /rollcall/');
+    expect(bakeIn).toContain('COPY --from=rollcall /opt/rollcall/ /rollcall/');
     expect(bakeIn).toContain('ENTRYPOINT ["/rollcall/rollcall", "--"]');
   });
+});
+
+test("the README's first recipe is examples/quickstart.yaml, word for word", () => {
+  const readme = readFileSync(join(DIR, '../README.md'), 'utf8');
+  const block = /```yaml\n(apiVersion: v1\nkind: Service\n[\s\S]*?)```/.exec(readme)?.[1];
+  const parse = (text: string) => parseAllDocuments(text).map((doc) => doc.toJS() as Doc);
+  expect(block, 'the README has a Service + Job YAML block').toBeDefined();
+  expect(parse(block ?? '')).toEqual(parse(readFileSync(join(DIR, 'quickstart.yaml'), 'utf8')));
 });
