@@ -64,6 +64,7 @@ export class ConfigError extends RollcallError {
   /** The environment variable (or option) at fault. */
   readonly variable: string;
   readonly value: string | undefined;
+  readonly problem: string;
   readonly hint: string;
 
   constructor(variable: string, value: string | undefined, problem: string, hint: string, options?: RollcallErrorOptions) {
@@ -71,7 +72,14 @@ export class ConfigError extends RollcallError {
     super('ERR_ROLLCALL_CONFIG', `${variable} (${shown}): ${problem}. ${hint}`, options);
     this.variable = variable;
     this.value = value;
+    this.problem = problem;
     this.hint = hint;
+  }
+
+  /** The same error, naming the value by where the user gave it (a CLI flag rather than its env twin). */
+  as(name: string): ConfigError {
+    const rename = (text: string) => text.replaceAll(this.variable, name);
+    return new ConfigError(name, this.value, rename(this.problem), rename(this.hint), { cause: this.cause ?? this });
   }
 }
 
@@ -80,20 +88,41 @@ export class PeersTimeoutError extends RollcallError {
   override name = 'PeersTimeoutError';
   readonly missing: MissingPeer[];
   readonly timeoutMs: number;
+  /** The pods this pod knows arrived: index 0's count once it has spoken, else the peers it checked itself. */
   readonly arrived: number;
+  /** Pods neither confirmed nor known missing: in a star, a member checks only itself and index 0. */
+  readonly notChecked: number;
   readonly size: number;
 
-  constructor(timeoutMs: number, size: number, missing: MissingPeer[], barrier = 'start') {
-    const arrived = size - missing.length;
-    super(
-      'ERR_ROLLCALL_TIMEOUT',
-      `${barrier} barrier timed out after ${formatDuration(timeoutMs)}: ${arrived}/${size} ready; missing ${describeMissing(missing)}`,
-    );
-    this.missing = missing;
+  constructor(timeoutMs: number, count: GroupCount, barrier = 'start') {
+    super('ERR_ROLLCALL_TIMEOUT', `${barrier} barrier timed out after ${formatDuration(timeoutMs)}: ${describeCount(count, 'missing')}`);
+    this.missing = count.missing;
     this.timeoutMs = timeoutMs;
-    this.arrived = arrived;
-    this.size = size;
+    this.arrived = count.ready;
+    this.notChecked = notChecked(count);
+    this.size = count.size;
   }
+}
+
+/** What one pod knows of its group's arrival: how many it has confirmed, who it knows is missing and why. */
+export interface GroupCount {
+  ready: number;
+  size: number;
+  missing: MissingPeer[];
+}
+
+export function notChecked({ ready, size, missing }: GroupCount): number {
+  return Math.max(0, size - ready - missing.length);
+}
+
+/**
+ * "1/4 confirmed; waiting for … (why); 2 not checked by this pod": the three kinds apart, so that a peer
+ * this pod never checked is not counted as ready.
+ */
+export function describeCount(count: GroupCount, lead: 'waiting for' | 'missing' = 'waiting for'): string {
+  const unknown = notChecked(count);
+  const missing = count.missing.length === 0 ? '' : `; ${lead} ${describeMissing(count.missing)}`;
+  return `${count.ready}/${count.size} confirmed${missing}${unknown === 0 ? '' : `; ${unknown} not checked by this pod (index 0 checks them)`}`;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { networkInterfaces } from 'node:os';
 import { isIP } from 'node:net';
-import { ConfigError } from './errors.js';
+import { ConfigError, type GroupCount } from './errors.js';
 import { MAX_GROUP_SIZE, detectIdentity, type Identity, type IdentityOptions } from './identity/identity.js';
 import { parseDnsServers, type IpFamily } from './discovery/resolve.js';
 import { SettingSource, parseChoice, parseDuration, parseExitCodes, parseInteger, type Env } from './settings.js';
@@ -58,7 +58,7 @@ export interface WaitForPeersOptions extends IdentityOptions {
   onProgress?: (progress: Progress) => void;
   /** Where log lines go (stderr by default), with their facts as fields; `false` silences them. */
   log?: false | LogFunction;
-  /** How often the "k/N ready; waiting for …" line is written while waiting. */
+  /** How often the "k/N confirmed; waiting for …" line is written while waiting. */
   logIntervalMs?: number;
   /** The environment to read (process.env by default). */
   env?: Env;
@@ -68,11 +68,9 @@ export interface WaitForPeersOptions extends IdentityOptions {
 
 export type LogFunction = (line: string, fields?: Record<string, unknown>) => void;
 
-export interface Progress {
+/** What this pod knows of a barrier: `ready` confirmed, `missing` known absent (and why); the rest it has not checked. */
+export interface Progress extends GroupCount {
   barrier: string;
-  ready: number;
-  size: number;
-  missing: import('./errors.js').MissingPeer[];
 }
 
 export const DEFAULTS = {

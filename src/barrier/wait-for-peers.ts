@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { AttemptError, MISSING_REASONS, PeersTimeoutError, describeMissing, type MissingPeer, type MissingReasonCode } from '../errors.js';
+import { AttemptError, MISSING_REASONS, PeersTimeoutError, describeCount, type MissingPeer, type MissingReasonCode } from '../errors.js';
 import { peerFqdn, peerShortName } from '../identity/names.js';
 import { DEFAULTS, resolveConfig, type Config, type Progress, type WaitForPeersOptions } from '../options.js';
 import { createNameResolver, type NameResolver } from '../discovery/resolve.js';
@@ -184,7 +184,7 @@ class Run {
     released.catch(() => {});
     let release: Release;
     try {
-      release = await withDeadline(released, this.config.timeoutMs, () => new PeersTimeoutError(this.config.timeoutMs, identity.count, this.missing('start')), this.config.signal);
+      release = await withDeadline(released, this.config.timeoutMs, () => new PeersTimeoutError(this.config.timeoutMs, this.progress('start')), this.config.signal);
     } catch (error) {
       // Stops every check still running; on a timeout, with the error that names who was missing.
       this.stop.abort(error);
@@ -347,8 +347,7 @@ class Run {
   }
 
   private logProgress(barrier: string): void {
-    const { ready, size, missing } = this.progress(barrier);
-    this.config.log(`${barrier === 'start' ? '' : `${barrier}: `}${ready}/${size} ready; waiting for ${describeMissing(missing)}`);
+    this.config.log(`${barrier === 'start' ? '' : `${barrier}: `}${describeCount(this.progress(barrier))}`);
   }
 
   private clearTimers(): void {
@@ -460,7 +459,7 @@ class Run {
     this.role.arrive(name, []);
     const logging = systemClock.every(this.config.logIntervalMs, () => this.logProgress(name));
     try {
-      await withDeadline(this.role.released(name), timeoutMs, () => new PeersTimeoutError(timeoutMs, this.config.identity.count, this.missing(name), name), signal);
+      await withDeadline(this.role.released(name), timeoutMs, () => new PeersTimeoutError(timeoutMs, this.progress(name), name), signal);
     } finally {
       logging();
     }

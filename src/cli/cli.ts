@@ -5,7 +5,7 @@ import type { Group } from '../barrier/group.js';
 import { waitForPeers } from '../barrier/wait-for-peers.js';
 import type { Progress } from '../options.js';
 import { SettingSource, parseChoice, parseDuration, parseInteger } from '../settings.js';
-import { HELP, UsageError, parseCommandLine, type ParsedArgs } from './flags.js';
+import { UsageError, helpText, parseCommandLine, type ParsedArgs } from './flags.js';
 import { InitContainerHint } from './hint.js';
 import { InstallError, install } from './install.js';
 import { Logger, type LogFormat } from './logger.js';
@@ -52,13 +52,15 @@ function cliSettings(env: NodeJS.ProcessEnv): CliSettings {
 }
 
 /** Maps a failure to its exit code and writes the reason where `kubectl describe pod` shows it. */
-function fail(error: unknown, logger: Logger, terminationLog: string | undefined): number {
+function fail(thrown: unknown, logger: Logger, terminationLog: string | undefined, flagOf: Record<string, string> = {}): number {
+  const flag = thrown instanceof ConfigError ? flagOf[thrown.variable] : undefined;
+  const error = thrown instanceof ConfigError && flag !== undefined ? thrown.as(flag) : thrown;
   const code =
     error instanceof UsageError ? EXIT.usage : error instanceof InstallError ? EXIT.install : error instanceof ConfigError || error instanceof ProbeUnavailableError ? EXIT.config : error instanceof PeersTimeoutError ? EXIT.timeout : 1;
   const message = error instanceof Error ? error.message : String(error);
   const fields = error instanceof PeersTimeoutError ? { code: error.code, missing: error.missing } : error instanceof ConfigError ? { code: error.code, variable: error.variable } : {};
   logger.line(message, fields, 'error');
-  if (error instanceof UsageError) process.stderr.write('Try "rollcall --help".\n');
+  if (error instanceof UsageError) process.stderr.write(`Try "rollcall${error.command === '' || error.command === 'run' ? '' : ` ${error.command}`} --help".\n`);
   writeTerminationLog(terminationLog, message);
   return code;
 }
@@ -76,11 +78,11 @@ function writeTerminationLog(path: string | undefined, message: string): void {
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   let logger = new Logger('text');
   let settings: CliSettings | undefined;
-  let args: ParsedArgs;
+  let args: ParsedArgs | undefined;
   try {
     args = parseCommandLine(argv);
     if (args.command === 'help') {
-      process.stdout.write(HELP);
+      process.stdout.write(helpText(args.helpFor));
       return 0;
     }
     if (args.command === 'version') {
@@ -100,14 +102,12 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     }
     return await waitAndRun(args, merged, settings, logger);
   } catch (error) {
-    return fail(error, logger, settings?.terminationLog ?? '/dev/termination-log');
+    return fail(error, logger, settings?.terminationLog ?? '/dev/termination-log', args?.flagOf);
   }
 }
 
 async function waitAndRun(args: ParsedArgs, env: NodeJS.ProcessEnv, settings: CliSettings, logger: Logger): Promise<number> {
-  // --index must beat JOB_COMPLETION_INDEX too, which its env twin ROLLCALL_INDEX does not: pass it as the option.
-  const index = args.env.ROLLCALL_INDEX === undefined ? undefined : parseInteger('--index', args.env.ROLLCALL_INDEX, { min: 0 });
-  const hint = new InitContainerHint(index ?? Number(env.JOB_COMPLETION_INDEX ?? env.ROLLCALL_INDEX), logger);
+  const hint = new InitContainerHint(Number(env.JOB_COMPLETION_INDEX ?? env.ROLLCALL_INDEX), logger);
   const stop = new AbortController();
   let received: NodeJS.Signals | undefined;
   const onSignal = (signal: NodeJS.Signals) => {
@@ -118,7 +118,6 @@ async function waitAndRun(args: ParsedArgs, env: NodeJS.ProcessEnv, settings: Cl
   let group: Group;
   try {
     group = await waitForPeers({
-      ...(index === undefined ? {} : { index }),
       env,
       signal: stop.signal,
       log: (line, fields) => logger.line(line, fields),

@@ -1,49 +1,30 @@
 import { parseArgs } from 'node:util';
+import { FLAGS, GROUP_FLAGS, LIFE_FLAGS, WORKLOAD_FLAGS, type FlagSpec } from './flag-table.js';
 
-/** Every flag and its env twin: the CLI only turns flags into these variables and calls the library. */
-export const FLAG_ENV = {
-  index: 'ROLLCALL_INDEX',
-  count: 'ROLLCALL_COUNT',
-  'job-name': 'ROLLCALL_JOB_NAME',
-  subdomain: 'ROLLCALL_SUBDOMAIN',
-  namespace: 'ROLLCALL_NAMESPACE',
-  'cluster-domain': 'ROLLCALL_CLUSTER_DOMAIN',
-  'job-uid': 'ROLLCALL_JOB_UID',
-  port: 'ROLLCALL_PORT',
-  'listen-host': 'ROLLCALL_LISTEN_HOST',
-  probe: 'ROLLCALL_PROBE',
-  topology: 'ROLLCALL_TOPOLOGY',
-  timeout: 'ROLLCALL_TIMEOUT',
-  'attempt-timeout': 'ROLLCALL_ATTEMPT_TIMEOUT',
-  'close-timeout': 'ROLLCALL_CLOSE_TIMEOUT',
-  'session-timeout': 'ROLLCALL_SESSION_TIMEOUT',
-  restarts: 'ROLLCALL_RESTARTS',
-  'fatal-exit-codes': 'ROLLCALL_FATAL_EXIT_CODES',
-  'exit-timeout': 'ROLLCALL_EXIT_TIMEOUT',
-  grace: 'ROLLCALL_GRACE',
-  'dns-servers': 'ROLLCALL_DNS_SERVERS',
-  'ip-family': 'ROLLCALL_IP_FAMILY',
-  concurrency: 'ROLLCALL_CONCURRENCY',
-  'env-file': 'ROLLCALL_ENV_FILE',
-  'hostfile-format': 'ROLLCALL_HOSTFILE_FORMAT',
-  slots: 'ROLLCALL_SLOTS',
-  'master-port': 'ROLLCALL_MASTER_PORT',
-  preset: 'ROLLCALL_PRESET',
-  'log-format': 'ROLLCALL_LOG_FORMAT',
-  'log-interval': 'ROLLCALL_LOG_INTERVAL',
-  'termination-log': 'ROLLCALL_TERMINATION_LOG',
-} as const;
-
-export type Flag = keyof typeof FLAG_ENV;
+export { FLAG_ENV } from './flag-table.js';
 
 export class UsageError extends Error {
   override name = 'UsageError';
+
+  /** The command whose help the user should read ("" for the general help). */
+  constructor(
+    message: string,
+    readonly command = '',
+  ) {
+    super(message);
+  }
 }
 
+export type Command = 'run' | 'wait' | 'peers' | 'demo' | 'local' | 'install';
+
 export interface ParsedArgs {
-  command: 'run' | 'wait' | 'peers' | 'demo' | 'local' | 'install' | 'help' | 'version';
+  command: Command | 'help' | 'version';
+  /** For `help`: the command whose help was asked for, or undefined for the general help. */
+  helpFor: Command | undefined;
   /** Flags as their env twins. */
   env: Record<string, string>;
+  /** Which flag set each env twin, to name the flag in errors about its value. */
+  flagOf: Record<string, string>;
   json: boolean;
   replicas: number | undefined;
   workload: string[];
@@ -51,107 +32,177 @@ export interface ParsedArgs {
   installDir: string | undefined;
 }
 
-const SUBCOMMANDS = new Set(['wait', 'peers', 'demo', 'local']);
+/** What `rollcall local` sets for each replica itself: given as flags they would be silently lost. */
+const LOCAL_OWNED = new Set(['index', 'count', 'namespace', 'cluster-domain', 'dns-servers', 'listen-host', 'ip-family']);
+const except = (names: string[], owned: Set<string>) => names.filter((name) => !owned.has(name));
+const group = Object.keys(GROUP_FLAGS);
+const life = Object.keys(LIFE_FLAGS);
+const workload = Object.keys(WORKLOAD_FLAGS);
+
+interface CommandSpec {
+  usage: string;
+  summary: string;
+  flags: string[];
+  /** Switches without a value, with their help. */
+  switches?: Record<string, string>;
+}
+
+const COMMANDS: Record<Command, CommandSpec> = {
+  run: { usage: 'rollcall [flags] -- <command> [args…]', summary: "wait for the group, then run the command with the group's env", flags: [...group, ...life, ...workload] },
+  wait: { usage: 'rollcall wait [flags]', summary: 'wait for the group, exit 0 (init containers, shell scripts)', flags: group },
+  peers: { usage: 'rollcall peers [--json] [flags]', summary: 'wait, then print the group', flags: group, switches: { json: 'print the group as JSON' } },
+  demo: { usage: 'rollcall demo [flags]', summary: "the Kubernetes task page's 3-pod job, on this machine", flags: ['port', 'timeout', 'log-format'] },
+  local: {
+    usage: 'rollcall local -n N [flags] -- <cmd>',
+    summary: 'run N replicas of a workload locally, as pods would',
+    flags: [...except(group, LOCAL_OWNED), ...life, ...workload],
+    switches: { replicas: 'how many replicas (-n N, 1 to 250; 3)' },
+  },
+  install: { usage: 'rollcall install <dir>', summary: 'copy this executable (and its launcher) into <dir>, for an init container; then run <dir>/rollcall in any glibc image', flags: [] },
+};
+
+const SUBCOMMANDS = new Set<string>(['wait', 'peers', 'demo', 'local', 'install']);
+const EVERY_FLAG = [...Object.keys(FLAGS), 'json', 'replicas', 'help', 'version'];
 
 export function parseCommandLine(argv: readonly string[]): ParsedArgs {
   const separator = argv.indexOf('--');
   const own = separator === -1 ? [...argv] : argv.slice(0, separator);
-  const workload = separator === -1 ? [] : argv.slice(separator + 1);
-  let values: Record<string, string | boolean | undefined>;
-  let positionals: string[];
-  try {
-    ({ values, positionals } = parseArgs({
-      args: own,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        ...Object.fromEntries(Object.keys(FLAG_ENV).map((flag) => [flag, { type: 'string' as const }])),
-        json: { type: 'boolean' },
-        replicas: { type: 'string', short: 'n' },
-        help: { type: 'boolean', short: 'h' },
-        version: { type: 'boolean' },
-      },
-    }));
-  } catch (error) {
-    throw new UsageError((error as Error).message);
+  const workloadArgs = separator === -1 ? [] : argv.slice(separator + 1);
+  const { tokens } = parseArgs({
+    args: own,
+    allowPositionals: true,
+    strict: false,
+    tokens: true,
+    options: {
+      ...Object.fromEntries(Object.keys(FLAGS).map((flag) => [flag, { type: 'string' as const }])),
+      json: { type: 'boolean' },
+      replicas: { type: 'string', short: 'n' },
+      help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean' },
+    },
+  });
+  const positionals = tokens.flatMap((token) => (token.kind === 'positional' ? [token.value] : []));
+  const options = tokens.flatMap((token) => (token.kind === 'option' ? [token] : []));
+  const first = positionals[0];
+  const command: Command | undefined = first !== undefined && SUBCOMMANDS.has(first) ? (first as Command) : separator !== -1 && first === undefined ? 'run' : undefined;
+  const bare = { env: {}, flagOf: {}, json: false, replicas: undefined, workload: [], installDir: undefined };
+
+  for (const option of options) {
+    if (!EVERY_FLAG.includes(option.name)) throw new UsageError(`unknown flag ${option.rawName}${suggestion(option.name)}`, command ?? '');
   }
-  const bare = { env: {}, json: false, replicas: undefined, workload: [], installDir: undefined };
-  if (values.help === true) return { command: 'help', ...bare };
-  if (values.version === true) return { command: 'version', ...bare };
-  if (positionals[0] === 'install') {
-    if (positionals.length !== 2 || separator !== -1) throw new UsageError('"rollcall install" takes one directory, e.g. "rollcall install /rollcall"');
-    return { command: 'install', ...bare, installDir: positionals[1] };
+  if (options.some((option) => option.name === 'help')) return { command: 'help', helpFor: command, ...bare };
+  if (options.some((option) => option.name === 'version')) return { command: 'version', helpFor: undefined, ...bare };
+
+  if (first !== undefined && command === undefined) throw new UsageError(`unknown command "${first}"${suggestion(first, [...SUBCOMMANDS])}; put the workload after "--"`);
+  if (command === undefined) throw new UsageError('nothing to do: give a command after "--", or "wait", "peers", "demo", "local" or "install"');
+  const spec = COMMANDS[command];
+  for (const option of options) {
+    const takes = spec.flags.includes(option.name) || Object.hasOwn(spec.switches ?? {}, option.name);
+    if (!takes) throw new UsageError(`${option.rawName} ${flagMisplaced(option.name, command)}`, command);
+    if (option.name === 'json') continue;
+    if (option.value === undefined || option.value === '') throw new UsageError(`${option.rawName} needs a value`, command);
+    // A separate word that is itself a flag was not meant as the value; a negative number may be.
+    if (option.inlineValue === false && /^-[-a-zA-Z]/.test(option.value)) throw new UsageError(`${option.rawName} needs a value, not the flag ${option.value}`, command);
   }
-  if (positionals.length > 1 || (positionals.length === 1 && !SUBCOMMANDS.has(positionals[0] as string))) {
-    throw new UsageError(`unknown command "${positionals.join(' ')}"; put the workload after "--"`);
+
+  if (command === 'install') {
+    if (positionals.length !== 2 || separator !== -1) throw new UsageError('"rollcall install" takes one directory, e.g. "rollcall install /rollcall"', command);
+    return { command, helpFor: undefined, ...bare, installDir: positionals[1] };
   }
-  const command = (positionals[0] ?? (separator === -1 ? undefined : 'run')) as ParsedArgs['command'] | undefined;
-  if (command === undefined) throw new UsageError('nothing to do: give a command after "--", or "wait", "peers", "demo" or "local"');
-  if ((command === 'run' || command === 'local') && workload.length === 0) throw new UsageError(`"${command === 'run' ? 'rollcall --' : 'rollcall local --'}" needs a command after "--"`);
-  if (command !== 'run' && command !== 'local' && workload.length > 0) throw new UsageError(`"rollcall ${command}" takes no command after "--"`);
+  if (positionals.length > 1) throw new UsageError(`"rollcall ${command}" takes no argument "${positionals[1]}"; put the workload after "--"`, command);
+  if ((command === 'run' || command === 'local') && workloadArgs.length === 0) throw new UsageError(`"${command === 'run' ? 'rollcall --' : 'rollcall local --'}" needs a command after "--"`, command);
+  if (command !== 'run' && command !== 'local' && workloadArgs.length > 0) throw new UsageError(`"rollcall ${command}" takes no command after "--"`, command);
+
   const env: Record<string, string> = {};
-  for (const [flag, variable] of Object.entries(FLAG_ENV)) {
-    const value = values[flag];
-    if (typeof value === 'string') env[variable] = value;
+  const flagOf: Record<string, string> = {};
+  let json = false;
+  let rawReplicas: string | undefined;
+  for (const option of options) {
+    if (option.name === 'json') json = true;
+    else if (option.name === 'replicas') rawReplicas = option.value;
+    else {
+      const variable = (FLAGS[option.name] as FlagSpec).env;
+      env[variable] = option.value as string;
+      flagOf[variable] = `--${option.name}`;
+    }
   }
-  const replicas = values.replicas === undefined ? undefined : Number(values.replicas);
-  if (replicas !== undefined && (!Number.isSafeInteger(replicas) || replicas < 1 || replicas > 250)) {
-    throw new UsageError(`--replicas must be an integer from 1 to 250, got "${String(values.replicas)}"`);
+  const replicas = rawReplicas === undefined ? undefined : Number(rawReplicas);
+  if (replicas !== undefined && (!/^\d+$/.test(rawReplicas as string) || replicas < 1 || replicas > 250)) {
+    throw new UsageError(`--replicas (-n) must be an integer from 1 to 250, got "${String(rawReplicas)}"`, command);
   }
-  if (replicas !== undefined && command !== 'local') throw new UsageError('--replicas (-n) goes with "rollcall local"');
-  return { command, env, json: values.json === true, replicas, workload, installDir: undefined };
+  return { command, helpFor: undefined, env, flagOf, json, replicas, workload: workloadArgs, installDir: undefined };
 }
 
-export const HELP = `rollcall: start the pods of a Kubernetes Indexed Job together.
+function flagMisplaced(name: string, command: Command): string {
+  const where = (Object.keys(COMMANDS) as Command[]).filter((other) => COMMANDS[other].flags.includes(name) || Object.hasOwn(COMMANDS[other].switches ?? {}, name));
+  if (command === 'local' && LOCAL_OWNED.has(name)) return 'is not taken by "rollcall local", which sets it for each replica itself';
+  const named = where.map((other) => (other === 'run' ? '"rollcall -- <command>"' : `"rollcall ${other}"`));
+  return `does not go with "rollcall${command === 'run' ? ' --' : ` ${command}`}"${named.length > 0 ? `; it goes with ${named.join(', ')}` : ''}`;
+}
 
-Usage:
-  rollcall [flags] -- <command> [args…]   wait for the group, then run the command with the group's env
-  rollcall wait [flags]                   wait for the group, exit 0 (init containers, shell scripts)
-  rollcall peers [--json] [flags]         wait, then print the group
-  rollcall demo                           the Kubernetes task page's 3-pod job, on this machine
-  rollcall local -n N [flags] -- <cmd>    run N replicas of a workload locally, as pods would
-  rollcall install <dir>                  copy this executable (and its launcher) into <dir>, for an
-                                          init container; then run <dir>/rollcall in any glibc image
-  rollcall --version                      the version, and the Node that runs it
+/** "; did you mean --restarts?" for a near miss (an edit or two away, or a prefix), else nothing. */
+function suggestion(word: string, candidates = EVERY_FLAG): string {
+  const ranked = candidates
+    .map((candidate) => ({ candidate, distance: candidate.startsWith(word) || word.startsWith(candidate) ? 1 : editDistance(word, candidate) }))
+    .sort((a, b) => a.distance - b.distance);
+  const best = ranked[0];
+  if (best === undefined || best.distance > Math.max(2, Math.floor(word.length / 3))) return '';
+  return `; did you mean ${candidates === EVERY_FLAG ? `--${best.candidate}` : `"${best.candidate}"`}?`;
+}
 
-Every flag has an env twin (flags win):
-  --index N              ROLLCALL_INDEX           this pod's index (default: JOB_COMPLETION_INDEX)
-  --count N              ROLLCALL_COUNT           group size = the Job's completions (required)
-  --job-name NAME        ROLLCALL_JOB_NAME        default: the hostname minus "-<index>"
-  --subdomain NAME       ROLLCALL_SUBDOMAIN       the headless Service (default: from /etc/hosts)
-  --namespace NAME       ROLLCALL_NAMESPACE       default: from /etc/hosts or resolv.conf
-  --cluster-domain NAME  ROLLCALL_CLUSTER_DOMAIN  default: from /etc/hosts or resolv.conf
-  --job-uid UID          ROLLCALL_JOB_UID         refuse pods of other Jobs with the same name
-  --port N               ROLLCALL_PORT            rollcall's listener port (7420)
-  --listen-host IP       ROLLCALL_LISTEN_HOST     bind the listener to one address (default: all)
-  --probe P              ROLLCALL_PROBE           tcp | tcp:<port> | icmp | dns (tcp)
-  --topology T           ROLLCALL_TOPOLOGY        mesh | star | auto (auto: star; mesh with a probe other than tcp)
-  --timeout D            ROLLCALL_TIMEOUT         300, 90s, 5m (5m)
-  --attempt-timeout D    ROLLCALL_ATTEMPT_TIMEOUT one DNS query or connection (2s)
-  --close-timeout D      ROLLCALL_CLOSE_TIMEOUT   wait for peers' release acks on exit (10s)
-  --session-timeout D    ROLLCALL_SESSION_TIMEOUT silence after which index 0 or a member counts as gone (10s)
-  --restarts N           ROLLCALL_RESTARTS        gang restarts: on a failure, stop every workload and
-                                                  start all again together, up to N times (0)
-  --fatal-exit-codes L   ROLLCALL_FATAL_EXIT_CODES exit codes that end the group without a restart (e.g. 78)
-  --exit-timeout D       ROLLCALL_EXIT_TIMEOUT    after success, wait this long for every pod to finish;
-                                                  index 0 leaves last (5m; 0 turns the exit barrier off)
-  --grace D              ROLLCALL_GRACE           SIGTERM to SIGKILL when the group stops a workload (10s)
-  --dns-servers LIST     ROLLCALL_DNS_SERVERS     host[:port],… (default: resolv.conf)
-  --ip-family F          ROLLCALL_IP_FAMILY       auto | ipv4 | ipv6 | dual (auto)
-  --concurrency N        ROLLCALL_CONCURRENCY     attempts in flight at once (64)
-  --env-file PATH        ROLLCALL_ENV_FILE        dotenv file with any ROLLCALL_* value
-  --hostfile-format F    ROLLCALL_HOSTFILE_FORMAT plain | openmpi | mpich (plain)
-  --slots N              ROLLCALL_SLOTS           slots per host in the hostfile (1)
-  --master-port N        ROLLCALL_MASTER_PORT     MASTER_PORT for the workload (29500)
-  --preset P             ROLLCALL_PRESET          torchrun | tf | jax
-  --log-format F         ROLLCALL_LOG_FORMAT      text | json (text)
-  --log-interval D       ROLLCALL_LOG_INTERVAL    how often the "k/N ready" line is logged (5s)
-  --termination-log PATH ROLLCALL_TERMINATION_LOG (/dev/termination-log)
-  ROLLCALL_SECRET (env only, never a flag: argv is visible to every process)
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min((previous[j] as number) + 1, (current[j - 1] as number) + 1, (previous[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length] as number;
+}
 
-While the workloads run, the first failure anywhere (an exit other than 0, a signal, a pod gone for the
-session timeout or replaced) stops every pod's workload, or starts a restart round with --restarts.
+const FOOTER = `ROLLCALL_SECRET is env only, never a flag: argv is visible to every process.
 
 Exit codes: the command's own, or 128+signal; 75 stopped because another pod failed; 124 timed out;
 78 configuration error; 64 usage error; 73 install failed; 126 (from the launcher) this image has no glibc.
 `;
+
+function flagLines(names: string[]): string {
+  return names
+    .map((name) => {
+      const spec = FLAGS[name] as FlagSpec;
+      const head = `  ${`--${name} ${spec.arg}`.padEnd(23)}${spec.env.padEnd(25)}${spec.help}`;
+      return [head, ...(spec.more ?? []).map((line) => `${' '.repeat(50)}${line}`)].join('\n');
+    })
+    .join('\n');
+}
+
+/** `rollcall --help`, or `rollcall <command> --help`. */
+export function helpText(command?: Command): string {
+  if (command !== undefined) {
+    const spec = COMMANDS[command];
+    const switches = Object.entries(spec.switches ?? {}).map(([name, help]) => `  ${(name === 'replicas' ? '-n, --replicas N' : `--${name}`).padEnd(48)}${help}`);
+    const flags = spec.flags.length === 0 ? '' : `\nFlags, each with its env twin (flags win):\n${flagLines(spec.flags)}\n`;
+    return `Usage: ${spec.usage}\n\n${spec.summary}.\n${switches.length > 0 ? `\n${switches.join('\n')}\n` : ''}${flags}\n${FOOTER}`;
+  }
+  const usage = (Object.keys(COMMANDS) as Command[]).map((name) => `  ${COMMANDS[name].usage.padEnd(40)}${COMMANDS[name].summary}`);
+  return `rollcall: start the pods of a Kubernetes Indexed Job together.
+
+Usage:
+${usage.join('\n')}
+  rollcall --version                      the version, and the Node that runs it
+  rollcall <command> --help               that command's flags
+
+Every flag has an env twin (flags win). Finding the group:
+${flagLines(group)}
+The group's life, while the workload runs (rollcall -- <command>, local):
+${flagLines(life)}
+The workload's env:
+${flagLines(workload)}
+
+While the workloads run, the first failure anywhere (an exit other than 0, a signal, a pod gone for the
+session timeout or replaced) stops every pod's workload, or starts a restart round with --restarts.
+
+${FOOTER}`;
+}

@@ -1,5 +1,5 @@
 import type { Progress } from '../options.js';
-import { describeMissing } from '../errors.js';
+import { describeCount } from '../errors.js';
 
 export type LogFormat = 'text' | 'json';
 
@@ -27,8 +27,7 @@ export class Logger {
 
   progress(progress: Progress): void {
     if (!this.interactive) return;
-    const waiting = progress.missing.length === 0 ? '' : `; waiting for ${describeMissing(progress.missing)}`;
-    this.stream.write(`\r\x1b[Krollcall: ${progress.ready}/${progress.size} ready${waiting}`);
+    this.stream.write(`\r\x1b[Krollcall: ${describeCount(progress)}`);
     this.live = true;
   }
 

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { hostname as osHostname } from 'node:os';
-import { isIP } from 'node:net';
 import { ConfigError } from '../errors.js';
 import { assertDnsLabel, assertDomain, podHostname } from './names.js';
 import { SettingSource, parseInteger, type Env } from '../settings.js';
+import { parseKubeletHosts, parseSearchDomain } from './pod-files.js';
 
 /** Who this pod is within its Indexed Job, and where its peers' names live. */
 export interface Identity {
@@ -63,29 +63,43 @@ export function detectIdentity(options: IdentityOptions, settings: SettingSource
       `Set ROLLCALL_COUNT to the Job's .spec.completions, which is at most ${MAX_GROUP_SIZE.toLocaleString('en-US')}.`,
     );
   }
-  const index = groupInteger(settings, { option: options.index, name: 'index', variables: ['JOB_COMPLETION_INDEX', 'ROLLCALL_INDEX'], min: 0 }, 'is not set', 'Run in a Job with completionMode: Indexed, or set ROLLCALL_INDEX.');
-  if (index >= count) {
+  const index = podIndex(settings, options.index);
+  if (index.value >= count) {
     throw new ConfigError(
-      'JOB_COMPLETION_INDEX',
-      String(index),
+      index.name,
+      String(index.value),
       `is not below the group size ${count} (ROLLCALL_COUNT)`,
       'Set ROLLCALL_COUNT to the Job\'s .spec.completions.',
     );
   }
 
   const hostname = options.hostname ?? osHostname();
-  const jobName = options.jobName ?? settings.get('ROLLCALL_JOB_NAME')?.value ?? jobFromHostname(hostname, index);
+  const inIndexedJob = settings.get('JOB_COMPLETION_INDEX') !== undefined;
+  const explicitJob = explicit(options.jobName, 'jobName', settings, 'ROLLCALL_JOB_NAME');
+  const ownJob = inIndexedJob ? jobFromHostnameIfAny(hostname, index.value) : undefined;
+  const jobName = explicitJob?.value ?? jobFromHostname(hostname, index.value);
   assertDnsLabel('ROLLCALL_JOB_NAME', jobName);
   // Kubernetes refuses a pod hostname over 63 characters; the largest index decides whether all fit.
   assertDnsLabel('ROLLCALL_JOB_NAME', podHostname(jobName, count - 1));
+  agree(explicitJob, ownJob, `the hostname "${hostname}" (<job>-<index>)`);
 
   // The kubelet's line is about this pod only under the pod's own name; on any other machine the
   // hosts file describes something else and must not decide this pod's addresses.
   const hosts = readOptional(files.hosts);
-  const fromHosts = hosts === undefined ? undefined : parseKubeletHosts(hosts, podHostname(jobName, index));
+  const fromHosts = hosts === undefined ? undefined : parseKubeletHosts(hosts, podHostname(jobName, index.value));
   const fromResolv = mapOptional(readOptional(files.resolvConf), parseSearchDomain);
 
-  const subdomain = options.subdomain ?? settings.get('ROLLCALL_SUBDOMAIN')?.value ?? fromHosts?.subdomain;
+  // The kubelet's line is the pod's own word on these: an explicit value that disagrees would build names
+  // that are not this pod's, and the group would wait for a pod that does not exist.
+  const kubelet = `the kubelet's line for ${hostname} in ${files.hosts}`;
+  const explicitSubdomain = explicit(options.subdomain, 'subdomain', settings, 'ROLLCALL_SUBDOMAIN');
+  agree(explicitSubdomain, fromHosts?.subdomain, kubelet);
+  const explicitNamespace = explicit(options.namespace, 'namespace', settings, 'ROLLCALL_NAMESPACE');
+  agree(explicitNamespace, fromHosts?.namespace, kubelet);
+  const explicitDomain = explicit(options.clusterDomain, 'clusterDomain', settings, 'ROLLCALL_CLUSTER_DOMAIN');
+  agree(explicitDomain, fromHosts?.clusterDomain, kubelet, (value) => value.replace(/\.$/, ''));
+
+  const subdomain = explicitSubdomain?.value ?? fromHosts?.subdomain;
   if (subdomain === undefined) {
     throw new ConfigError(
       'ROLLCALL_SUBDOMAIN',
@@ -97,17 +111,16 @@ export function detectIdentity(options: IdentityOptions, settings: SettingSource
   assertDnsLabel('ROLLCALL_SUBDOMAIN', subdomain);
 
   const namespace =
-    options.namespace ??
-    settings.get('ROLLCALL_NAMESPACE')?.value ??
+    explicitNamespace?.value ??
     fromHosts?.namespace ??
     fromResolv?.namespace ??
     readOptional(files.serviceAccountNamespace)?.trim();
   if (namespace !== undefined) assertDnsLabel('ROLLCALL_NAMESPACE', namespace);
 
-  const rawDomain = options.clusterDomain ?? settings.get('ROLLCALL_CLUSTER_DOMAIN')?.value ?? fromHosts?.clusterDomain ?? fromResolv?.clusterDomain;
+  const rawDomain = explicitDomain?.value ?? fromHosts?.clusterDomain ?? fromResolv?.clusterDomain;
   const clusterDomain = rawDomain === undefined ? undefined : assertDomain('ROLLCALL_CLUSTER_DOMAIN', rawDomain);
 
-  return { index, count, jobName, subdomain, namespace, clusterDomain, hostname, podIps: fromHosts?.podIps ?? [] };
+  return { index: index.value, count, jobName, subdomain, namespace, clusterDomain, hostname, podIps: fromHosts?.podIps ?? [] };
 }
 
 /**
@@ -126,62 +139,60 @@ function groupInteger(
   return parseInteger(found.variable, found.value, { min });
 }
 
-function jobFromHostname(hostname: string, index: number): string {
-  const suffix = `-${index}`;
-  const short = hostname.split('.')[0] ?? hostname;
-  if (!short.endsWith(suffix) || short.length === suffix.length) {
-    throw new ConfigError(
-      'ROLLCALL_JOB_NAME',
-      undefined,
-      `cannot be taken from the hostname "${short}", which is not "<job>-${index}"`,
-      'Set ROLLCALL_JOB_NAME, or run as a pod of an Indexed Job (its hostname is <job>-<index>).',
-    );
-  }
-  return short.slice(0, -suffix.length);
+interface Given {
+  name: string;
+  value: string;
 }
 
-interface HostsFacts {
-  subdomain: string | undefined;
-  namespace: string | undefined;
-  clusterDomain: string | undefined;
-  podIps: string[];
+/** A value the user gave: the option, else its variable (environment, then env file). */
+function explicit(option: string | undefined, name: string, settings: SettingSource, variable: string): Given | undefined {
+  if (option !== undefined) return { name, value: option };
+  const found = settings.get(variable);
+  return found === undefined ? undefined : { name: found.variable, value: found.value };
+}
+
+/** A value given explicitly must match what the pod itself says, where it says anything. */
+function agree(given: Given | undefined, own: string | undefined, ownSource: string, normalise = (value: string) => value): void {
+  if (given === undefined || own === undefined || normalise(given.value) === normalise(own)) return;
+  throw new ConfigError(given.name, given.value, `disagrees with ${ownSource}, which says "${own}"`, `Unset ${given.name} (rollcall reads the pod's own), or make the pod and ${given.name} agree.`);
 }
 
 /**
- * The kubelet writes `<podIP>\t<host>.<subdomain>.<ns>.svc.<domain>\t<host>` for a pod with a
- * subdomain (one line per pod IP on dual-stack), and `<podIP>\t<host>` without one.
+ * ROLLCALL_INDEX (or the option) for runs outside an Indexed Job; JOB_COMPLETION_INDEX, which Kubernetes
+ * sets, inside one. Both set and different is an error, not a silent choice: one of them is wrong.
  */
-export function parseKubeletHosts(text: string, hostname: string): HostsFacts {
-  const facts: HostsFacts = { subdomain: undefined, namespace: undefined, clusterDomain: undefined, podIps: [] };
-  const short = hostname.split('.')[0] ?? hostname;
-  for (const line of text.split('\n')) {
-    const [ip, ...names] = (line.split('#')[0] ?? '').trim().split(/\s+/);
-    if (ip === undefined || isIP(ip) === 0 || !names.some((name) => name === short || name.startsWith(`${short}.`))) continue;
-    if (!facts.podIps.includes(ip)) facts.podIps.push(ip);
-    for (const name of names) {
-      const labels = name.split('.');
-      if (labels[0] === short && labels.length >= 5 && labels[3] === 'svc') {
-        facts.subdomain ??= labels[1];
-        facts.namespace ??= labels[2];
-        facts.clusterDomain ??= labels.slice(4).join('.');
-      }
+function podIndex(settings: SettingSource, option: number | undefined): { name: string; value: number } {
+  const given = option === undefined ? settings.get('ROLLCALL_INDEX') : { variable: 'index', value: String(option) };
+  const own = settings.get('JOB_COMPLETION_INDEX');
+  const found = given ?? own;
+  if (found === undefined) throw new ConfigError('JOB_COMPLETION_INDEX', undefined, 'is not set', 'Run in a Job with completionMode: Indexed, or set ROLLCALL_INDEX.');
+  const value = parseInteger(found.variable, found.value, { min: 0 });
+  if (given !== undefined && own !== undefined) {
+    const ownValue = parseInteger(own.variable, own.value, { min: 0 });
+    if (ownValue !== value) {
+      throw new ConfigError(given.variable, given.value, `disagrees with JOB_COMPLETION_INDEX ("${own.value}"), the index Kubernetes gave this pod`, `Unset ${given.variable}: inside an Indexed Job the pod's own index is used.`);
     }
   }
-  return facts;
+  return { name: found.variable, value };
 }
 
-/** A pod's resolv.conf searches `<ns>.svc.<domain> svc.<domain> <domain>` first. */
-export function parseSearchDomain(text: string): { namespace: string; clusterDomain: string } | undefined {
-  for (const line of text.split('\n')) {
-    const [keyword, first] = line.trim().split(/\s+/);
-    if (keyword !== 'search' || first === undefined) continue;
-    const labels = first.replace(/\.$/, '').split('.');
-    if (labels.length >= 3 && labels[1] === 'svc' && labels[0] !== undefined) {
-      return { namespace: labels[0], clusterDomain: labels.slice(2).join('.') };
-    }
-    return undefined;
+function jobFromHostnameIfAny(hostname: string, index: number): string | undefined {
+  const short = hostname.split('.')[0] ?? hostname;
+  const suffix = `-${index}`;
+  return short.endsWith(suffix) && short.length > suffix.length ? short.slice(0, -suffix.length) : undefined;
+}
+
+function jobFromHostname(hostname: string, index: number): string {
+  const job = jobFromHostnameIfAny(hostname, index);
+  if (job === undefined) {
+    throw new ConfigError(
+      'ROLLCALL_JOB_NAME',
+      undefined,
+      `cannot be taken from the hostname "${hostname.split('.')[0] ?? hostname}", which is not "<job>-${index}"`,
+      'Set ROLLCALL_JOB_NAME, or run as a pod of an Indexed Job (its hostname is <job>-<index>).',
+    );
   }
-  return undefined;
+  return job;
 }
 
 function readOptional(path: string): string | undefined {

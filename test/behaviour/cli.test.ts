@@ -66,7 +66,7 @@ describe('the rollcall CLI', () => {
   test.each([[['--bogus']], [['frobnicate']], [['--']], [['wait', '--', 'true']], [['-n', '2', 'wait']]])('usage error %j exits 64', async (args) => {
     const { code, stderr } = await rollcall(args);
     expect(code).toBe(64);
-    expect(stderr).toContain('rollcall --help');
+    expect(stderr).toMatch(/Try "rollcall( \w+)? --help"/);
   });
 
   test('a configuration error exits 78, names the variable and fills the termination log', async () => {
@@ -78,16 +78,38 @@ describe('the rollcall CLI', () => {
     expect(readFileSync(terminationLog, 'utf8')).toContain('ROLLCALL_COUNT (unset): is required');
   });
 
-  test('a flag beats its env twin', async () => {
+  test('a flag beats its env twin, and an error about its value names the flag', async () => {
     const { code, stderr } = await rollcall(['wait', '--timeout', 'soon'], pod('solo', 1, { ROLLCALL_TIMEOUT: '5s' }));
     expect(code).toBe(78);
-    expect(stderr).toContain('ROLLCALL_TIMEOUT ("soon")');
+    expect(stderr).toContain('--timeout ("soon"): is not a positive duration');
+    const fromEnv = await rollcall(['wait'], pod('solo', 1, { ROLLCALL_TIMEOUT: 'soon' }));
+    expect(fromEnv.stderr).toContain('ROLLCALL_TIMEOUT ("soon")');
   });
 
-  test('--index beats JOB_COMPLETION_INDEX', async () => {
-    const { code, stdout } = await rollcall(['peers', '--json', '--index', '0'], { ...pod('solo'), JOB_COMPLETION_INDEX: '5', ROLLCALL_INDEX: '5' });
-    expect(code).toBe(0);
-    expect(JSON.parse(stdout)).toMatchObject({ index: 0 });
+  test('--index beats ROLLCALL_INDEX; against JOB_COMPLETION_INDEX it must agree, and an error names the flag given', async () => {
+    const outsideAJob = pod('solo');
+    const agreed = await rollcall(['peers', '--json', '--index', '0'], { ...outsideAJob, ROLLCALL_INDEX: '5' });
+    expect(agreed.code, agreed.stderr).toBe(0);
+    expect(JSON.parse(agreed.stdout)).toMatchObject({ index: 0 });
+    const conflict = await rollcall(['peers', '--index', '0'], { ...pod('solo'), JOB_COMPLETION_INDEX: '5' });
+    expect(conflict.code).toBe(78);
+    expect(conflict.stderr).toContain('--index ("0"): disagrees with JOB_COMPLETION_INDEX ("5"), the index Kubernetes gave this pod. Unset --index');
+    const tooLarge = await rollcall(['wait', '--index', '5'], outsideAJob);
+    expect(tooLarge.code).toBe(78);
+    expect(tooLarge.stderr).toContain('--index ("5"): is not below the group size 1');
+  });
+
+  test('every subcommand has its own --help; an unknown flag is answered with a suggestion and that help', async () => {
+    const help = await rollcall(['local', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/^Usage: rollcall local -n N/);
+    const unknown = await rollcall(['wait', '--tiemout', '5s']);
+    expect(unknown.code).toBe(64);
+    expect(unknown.stderr).toContain('unknown flag --tiemout; did you mean --timeout?');
+    expect(unknown.stderr).toContain('Try "rollcall wait --help".');
+    const ignored = await rollcall(['local', '-n', '3', '--index', '1', '--', 'true']);
+    expect(ignored.code).toBe(64);
+    expect(ignored.stderr).toContain('--index is not taken by "rollcall local"');
   });
 
   test('a wait that times out exits 124 and says who is missing', async () => {
@@ -124,7 +146,7 @@ describe('the rollcall CLI', () => {
         });
       });
       expect(result.code).toBe(124);
-      expect(result.stdout).toContain('\r\x1b[Krollcall: 1/2 ready; waiting for pair-1.svc (no such name)');
+      expect(result.stdout).toContain('\r\x1b[Krollcall: 1/2 confirmed; waiting for pair-1.svc (no such name)');
       // The failure starts on a line of its own, not glued to the live line.
       expect(result.stdout).toMatch(/no such name\)\r?\nrollcall: start barrier timed out/);
     });
@@ -281,17 +303,19 @@ describe('the rollcall CLI', () => {
       [['--fatal-exit-codes', '78,abc'], 'ROLLCALL_FATAL_EXIT_CODES'],
       [['--exit-timeout', 'soon'], 'ROLLCALL_EXIT_TIMEOUT'],
       [['--grace', 'forever'], 'ROLLCALL_GRACE'],
-    ])('bad input %j exits 78 naming %s, before anything runs', async (flags, variable) => {
+    ])('bad input %j exits 78 naming the flag (not %s, its env twin), before anything runs', async (flags, variable) => {
       const { code, stderr, stdout } = await rollcall([...flags, '--', 'echo', 'RAN'], pod('solo'));
       expect(code).toBe(78);
-      expect(stderr).toContain(`${variable} (`);
+      expect(stderr).toContain(`${(flags[0] as string).split('=')[0]} (`);
+      expect(stderr).not.toContain(`${variable} (`);
       expect(stdout).not.toContain('RAN');
     });
 
-    test('a negative number after a flag is a usage error that says how to write it', async () => {
-      const { code, stderr } = await rollcall(['--restarts', '-1', '--', 'true'], pod('solo'));
-      expect(code).toBe(64);
-      expect(stderr).toContain("'--restarts=-XYZ'");
+    test('a negative number after a flag is taken as its value, and refused naming the flag', async () => {
+      const { code, stderr, stdout } = await rollcall(['--restarts', '-1', '--', 'echo', 'RAN'], pod('solo'));
+      expect(code).toBe(78);
+      expect(stderr).toContain('--restarts ("-1"): is not an integer from 0 to 10000');
+      expect(stdout).not.toContain('RAN');
     });
   });
 

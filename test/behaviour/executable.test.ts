@@ -100,6 +100,9 @@ describeWith(['executables'], 'the single executables', () => {
       const { code, stderr } = await runProcess([join(dir, 'rollcall'), 'wait'], await soloPod({ ROLLCALL_PROBE: 'icmp', ROLLCALL_TERMINATION_LOG: join(work, 'none') }));
       expect(code).toBe(78);
       expect(stderr).toContain('single executable carries no native modules');
+      // At once, before any peer is checked: a pod whose group is not there yet is told too, not timed out.
+      const waiting = await runProcess([join(dir, 'rollcall'), 'wait'], await soloPod({ ROLLCALL_PROBE: 'icmp', ROLLCALL_COUNT: '3', ROLLCALL_JOB_NAME: 'nobody-here', ROLLCALL_TIMEOUT: '30s', ROLLCALL_TERMINATION_LOG: join(work, 'none') }));
+      expect(waiting.code, waiting.stderr).toBe(78);
     });
 
     test('install puts the executable and its launcher in the directory, whole, and prints the launcher', async () => {

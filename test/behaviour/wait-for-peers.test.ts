@@ -147,7 +147,7 @@ describeWith(['dnsmasq'], 'waitForPeers on loopback with a real DNS server', () 
     expect(progress[0]).toMatchObject({ barrier: 'start', size: 2, missing: [{ index: 1, name: `${job.job}-1.svc` }] });
     expect(progress.at(-1)).toMatchObject({ ready: 2, missing: [] });
     for (const { ready, missing, size } of progress) expect(ready + missing.length).toBeLessThanOrEqual(size);
-    expect(job.logs.some((line) => new RegExp(`^0: 1/2 ready; waiting for ${job.job}-1\\.svc \\((no such name|connection refused)\\)$`).test(line))).toBe(true);
+    expect(job.logs.some((line) => new RegExp(`^0: 1/2 confirmed; waiting for ${job.job}-1\\.svc \\((no such name|connection refused)\\)$`).test(line))).toBe(true);
   });
 
   test('probe "dns" releases on resolution alone', async () => {

@@ -83,7 +83,7 @@ describeWith([...CLUSTER_NEEDS], 'networks of the simulated cluster', () => {
     // Index 2 is here from the start, but its record comes late: until then it cannot arrive (it does not
     // even join: its own name does not resolve yet). Index 1 off index 0's list has arrived, over TCP.
     const two = await startRollcallPod(cluster, 2, { ...star, readyDelayMs: 5000 });
-    const onlyTwo = /2\/3 ready; waiting for example-job-2\.headless-svc \([^)]*\)$/m;
+    const onlyTwo = /2\/3 confirmed; waiting for example-job-2\.headless-svc \([^)]*\)$/m;
     await waitUntil('index 1 to have arrived at index 0', () => onlyTwo.test(zero.report.stderr), { timeoutMs: 15_000 });
     await one.cutTcp();
     expect(two.report.recordAt, 'index 2 could arrive before index 1 lost its TCP').toBeUndefined();

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { AttemptError, ConfigError, PeersTimeoutError, ProbeUnavailableError, RollcallError, describeMissing, isMissingReasonCode, mostTelling, type MissingReasonCode } from '../../src/errors.js';
+import { AttemptError, ConfigError, PeersTimeoutError, ProbeUnavailableError, RollcallError, describeCount, describeMissing, isMissingReasonCode, mostTelling, type MissingReasonCode } from '../../src/errors.js';
 
 describe('errors carry a fixed name, a stable code and the facts', () => {
   test('PeersTimeoutError lists who is missing and why', () => {
@@ -7,12 +7,20 @@ describe('errors carry a fixed name, a stable code and the facts', () => {
       { index: 5, name: 'example-job-5.headless-svc', code: 'no-such-name' as const, reason: 'no such name' as const },
       { index: 7, name: 'example-job-7.headless-svc', code: 'connection-refused' as const, reason: 'connection refused' as const },
     ];
-    const error = new PeersTimeoutError(90_000, 8, missing);
+    const error = new PeersTimeoutError(90_000, { ready: 6, size: 8, missing });
     expect(error).toBeInstanceOf(RollcallError);
-    expect(error).toMatchObject({ name: 'PeersTimeoutError', code: 'ERR_ROLLCALL_TIMEOUT', arrived: 6, size: 8, missing });
+    expect(error).toMatchObject({ name: 'PeersTimeoutError', code: 'ERR_ROLLCALL_TIMEOUT', arrived: 6, notChecked: 0, size: 8, missing });
     expect(error.message).toBe(
-      'start barrier timed out after 90s: 6/8 ready; missing example-job-5.headless-svc (no such name), example-job-7.headless-svc (connection refused)',
+      'start barrier timed out after 90s: 6/8 confirmed; missing example-job-5.headless-svc (no such name), example-job-7.headless-svc (connection refused)',
     );
+  });
+
+  test('a member that never reached index 0 counts the peers it did not check apart, not as ready', () => {
+    const missing = [{ index: 0, name: 'job-0.svc', code: 'connection-refused' as const, reason: 'connection refused' as const }];
+    const error = new PeersTimeoutError(5000, { ready: 1, size: 5, missing }, 'start');
+    expect(error).toMatchObject({ arrived: 1, notChecked: 3, size: 5 });
+    expect(error.message).toBe('start barrier timed out after 5s: 1/5 confirmed; missing job-0.svc (connection refused); 3 not checked by this pod (index 0 checks them)');
+    expect(describeCount({ ready: 4, size: 4, missing: [] })).toBe('4/4 confirmed');
   });
 
   test('a long missing list is cut, with a count of the rest', () => {

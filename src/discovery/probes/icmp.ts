@@ -73,6 +73,10 @@ export function icmpProbe(timeoutMs: number): { probe: Probe; close(): void } {
     });
   }
 
+  // Whether icmp can run here at all is known before any name resolves: say so at once (exit 78), not
+  // after the whole wait. A raw IPv4 socket opens whatever addresses the pod has.
+  session(4);
+
   const probe: Probe = async (target, signal) => {
     if (signal.aborted) throw signal.reason;
     if (target.addresses.length === 0) throw new AttemptError('no-address');

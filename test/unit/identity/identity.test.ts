@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { ConfigError } from '../../../src/errors.js';
-import { parseKubeletHosts, parseSearchDomain, readIdentity } from '../../../src/identity/identity.js';
+import { readIdentity } from '../../../src/identity/identity.js';
+import { parseKubeletHosts, parseSearchDomain } from '../../../src/identity/pod-files.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rollcall-identity-'));
 function file(name: string, text: string): string {
@@ -83,10 +84,25 @@ describe('zero-config inside a pod', () => {
     expect(identity).toMatchObject({ namespace: 'team-c', clusterDomain: undefined });
   });
 
-  test('ROLLCALL_INDEX stands in for JOB_COMPLETION_INDEX, which wins when both are set', () => {
+  test('ROLLCALL_INDEX stands in for JOB_COMPLETION_INDEX; both set must agree, and a disagreement names both', () => {
     const base = { ROLLCALL_COUNT: '4', ROLLCALL_SUBDOMAIN: 's', ROLLCALL_JOB_NAME: 'j' };
     expect(readIdentity({ env: { ...base, ROLLCALL_INDEX: '3' }, files: noFiles }).index).toBe(3);
-    expect(readIdentity({ env: { ...base, ROLLCALL_INDEX: '3', JOB_COMPLETION_INDEX: '2' }, files: noFiles }).index).toBe(2);
+    expect(readIdentity({ env: { ...base, ROLLCALL_INDEX: '2', JOB_COMPLETION_INDEX: '2' }, hostname: 'j-2', files: noFiles }).index).toBe(2);
+    const disagree = () => readIdentity({ env: { ...base, ROLLCALL_INDEX: '3', JOB_COMPLETION_INDEX: '2' }, hostname: 'j-2', files: noFiles });
+    expectConfigError(disagree, 'ROLLCALL_INDEX', /^ROLLCALL_INDEX \("3"\): disagrees with JOB_COMPLETION_INDEX \("2"\)/);
+    expectConfigError(() => readIdentity({ index: 1, env: { ...base, JOB_COMPLETION_INDEX: '2' }, hostname: 'j-2', files: noFiles }), 'index', /^index \("1"\): disagrees with JOB_COMPLETION_INDEX/);
+  });
+
+  test("an explicit job name, subdomain, namespace or domain that contradicts the pod's own is an error", () => {
+    const env = { JOB_COMPLETION_INDEX: '1', ROLLCALL_COUNT: '3' };
+    const files = { ...noFiles, hosts: file('hosts-conflict', KUBELET_HOSTS) };
+    const read = (extra: Record<string, string>, options = {}) => () => readIdentity({ env: { ...env, ...extra }, hostname: 'example-job-1', files, ...options });
+    expectConfigError(read({ ROLLCALL_JOB_NAME: 'other-job' }), 'ROLLCALL_JOB_NAME', /disagrees with the hostname "example-job-1" \(<job>-<index>\), which says "example-job"/);
+    expectConfigError(read({ ROLLCALL_SUBDOMAIN: 'other-svc' }), 'ROLLCALL_SUBDOMAIN', /disagrees with the kubelet's line for example-job-1 .*"headless-svc"/);
+    expectConfigError(read({}, { namespace: 'team-z' }), 'namespace', /disagrees with .*"team-a"/);
+    expectConfigError(read({ ROLLCALL_CLUSTER_DOMAIN: 'corp.example' }), 'ROLLCALL_CLUSTER_DOMAIN', /"cluster.local"/);
+    // Saying what the pod says is no conflict, a trailing dot on the domain included.
+    expect(read({ ROLLCALL_JOB_NAME: 'example-job', ROLLCALL_SUBDOMAIN: 'headless-svc', ROLLCALL_NAMESPACE: 'team-a', ROLLCALL_CLUSTER_DOMAIN: 'cluster.local.' })()).toMatchObject({ jobName: 'example-job', subdomain: 'headless-svc' });
   });
 
   test('a group of up to 100,000 (Kubernetes\' limit on completions) is accepted; one more is a ConfigError naming the limit', () => {
@@ -106,9 +122,10 @@ describe('zero-config inside a pod', () => {
       env: { JOB_COMPLETION_INDEX: '1', ROLLCALL_ENV_FILE: envFile, ROLLCALL_SUBDOMAIN: 'from-env' },
       hostname: 'example-job-1',
       namespace: 'option-ns',
-      files: { ...noFiles, hosts: file('hosts2', KUBELET_HOSTS) },
+      // The kubelet's line without a subdomain: it has no say on subdomain, namespace or domain.
+      files: { ...noFiles, hosts: file('hosts2', '10.244.1.7\texample-job-1\n'), resolvConf: file('resolv2', POD_RESOLV) },
     });
-    expect(identity).toMatchObject({ count: 8, subdomain: 'from-env', namespace: 'option-ns', clusterDomain: 'cluster.local' });
+    expect(identity).toMatchObject({ count: 8, subdomain: 'from-env', namespace: 'option-ns', clusterDomain: 'corp.example' });
   });
 
   test('the env file fills what the environment leaves unset', () => {

@@ -1,0 +1,82 @@
+import { describe, expect, test } from 'vitest';
+import { UsageError, helpText, parseCommandLine } from '../../../src/cli/flags.js';
+
+function usageError(argv: string[]): UsageError {
+  try {
+    parseCommandLine(argv);
+  } catch (error) {
+    expect(error).toBeInstanceOf(UsageError);
+    return error as UsageError;
+  }
+  throw new Error(`${argv.join(' ')} parsed without an error`);
+}
+
+describe('the command line', () => {
+  test('flags become their env twins, and remember which flag set each', () => {
+    const args = parseCommandLine(['--index', '2', '--timeout=90s', '--restarts', '1', '--', 'python', 'train.py', '--index', '7']);
+    expect(args).toMatchObject({ command: 'run', env: { ROLLCALL_INDEX: '2', ROLLCALL_TIMEOUT: '90s', ROLLCALL_RESTARTS: '1' }, workload: ['python', 'train.py', '--index', '7'] });
+    expect(args.flagOf).toEqual({ ROLLCALL_INDEX: '--index', ROLLCALL_TIMEOUT: '--timeout', ROLLCALL_RESTARTS: '--restarts' });
+    expect(parseCommandLine(['local', '-n', '4', '--', 'true'])).toMatchObject({ command: 'local', replicas: 4 });
+    expect(parseCommandLine(['peers', '--json'])).toMatchObject({ command: 'peers', json: true });
+  });
+
+  test("an unknown flag gets rollcall's own message, with the flag it most likely meant", () => {
+    expect(usageError(['--restart', '2', '--', 'true']).message).toBe('unknown flag --restart; did you mean --restarts?');
+    expect(usageError(['wait', '--tiemout', '5s']).message).toBe('unknown flag --tiemout; did you mean --timeout?');
+    expect(usageError(['wait', '--tiemout', '5s']).command).toBe('wait');
+    expect(usageError(['--frobnicate', '--', 'true']).message).toBe('unknown flag --frobnicate');
+    expect(usageError(['-x', '--', 'true']).message).toBe('unknown flag -x');
+    expect(usageError(['wiat']).message).toBe('unknown command "wiat"; did you mean "wait"?; put the workload after "--"');
+  });
+
+  test('a flag that the command would ignore is refused, naming where it goes', () => {
+    expect(usageError(['local', '-n', '3', '--index', '1', '--', 'true']).message).toBe('--index is not taken by "rollcall local", which sets it for each replica itself');
+    expect(usageError(['local', '-n', '3', '--count', '5', '--', 'true']).message).toMatch(/^--count is not taken by "rollcall local"/);
+    expect(usageError(['wait', '--preset', 'torchrun']).message).toBe('--preset does not go with "rollcall wait"; it goes with "rollcall -- <command>", "rollcall local"');
+    expect(usageError(['wait', '--json']).message).toBe('--json does not go with "rollcall wait"; it goes with "rollcall peers"');
+    expect(usageError(['peers', '--restarts', '2']).message).toMatch(/^--restarts does not go with "rollcall peers"/);
+    expect(usageError(['demo', '--topology', 'star']).message).toMatch(/^--topology does not go with "rollcall demo"/);
+    expect(usageError(['-n', '2', '--', 'true']).message).toMatch(/^-n does not go with "rollcall --"; it goes with "rollcall local"/);
+    expect(usageError(['install', '/x', '--port', '1']).message).toMatch(/^--port does not go with "rollcall install"/);
+  });
+
+  test('a flag without its value is an error, not the next flag taken as its value', () => {
+    expect(usageError(['wait', '--count']).message).toBe('--count needs a value');
+    expect(usageError(['wait', '--count=']).message).toBe('--count needs a value');
+    expect(usageError(['wait', '--count', '--timeout', '5s']).message).toBe('--count needs a value, not the flag --timeout');
+    expect(usageError(['local', '-n', '--', 'true']).message).toMatch(/needs a value|needs a command/);
+    expect(parseCommandLine(['wait', '--count', '-1']).env).toEqual({ ROLLCALL_COUNT: '-1' });
+  });
+
+  test('usage mistakes are errors', () => {
+    expect(usageError([]).message).toMatch(/^nothing to do/);
+    expect(usageError(['--']).message).toBe('"rollcall --" needs a command after "--"');
+    expect(usageError(['wait', '--', 'true']).message).toBe('"rollcall wait" takes no command after "--"');
+    expect(usageError(['wait', 'extra']).message).toMatch(/takes no argument "extra"/);
+    expect(usageError(['install']).message).toMatch(/takes one directory/);
+    expect(usageError(['local', '-n', '0', '--', 'true']).message).toMatch(/from 1 to 250, got "0"/);
+    expect(usageError(['local', '-n', '2.5', '--', 'true']).message).toMatch(/got "2.5"/);
+  });
+
+  test('each command has its own --help, listing only the flags it takes', () => {
+    expect(parseCommandLine(['local', '--help'])).toMatchObject({ command: 'help', helpFor: 'local' });
+    expect(parseCommandLine(['--help'])).toMatchObject({ command: 'help', helpFor: undefined });
+    expect(parseCommandLine(['-h', '--', 'python', '--help'])).toMatchObject({ command: 'help', helpFor: 'run' });
+    // After "--", --help is the workload's.
+    expect(parseCommandLine(['--', 'python', '--help'])).toMatchObject({ command: 'run', workload: ['python', '--help'] });
+
+    const local = helpText('local');
+    expect(local).toMatch(/^Usage: rollcall local -n N \[flags\] -- <cmd>/);
+    expect(local).toContain('-n, --replicas N');
+    expect(local).toContain('--restarts N');
+    expect(local).not.toContain('--index');
+    const wait = helpText('wait');
+    expect(wait).toContain('--index N');
+    expect(wait).not.toContain('--preset');
+    expect(wait).not.toContain('--json');
+    expect(helpText('peers')).toContain('--json');
+    expect(helpText('install')).not.toContain('Flags,');
+    const general = helpText();
+    for (const word of ['rollcall [flags] -- <command>', 'rollcall <command> --help', 'ROLLCALL_TIMEOUT', 'ROLLCALL_PRESET', 'ROLLCALL_SECRET is env only']) expect(general).toContain(word);
+  });
+});
