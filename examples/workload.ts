@@ -1,7 +1,9 @@
 // A workload that calls rollcall itself: wait for the group, work while sharing the group's fate, and
 // leave together.
-// Run inside a pod of examples/job.yaml (with `node workload.js` as the container's command), or
-// locally: `rollcall local -n 3 -- node dist/examples/workload.js` after building.
+// In a pod it runs under rollcall or on its own: `rollcall -- node workload.js` (waitForPeers joins the
+// wrapper's group) or `node workload.js` (waitForPeers is the pod's rollcall). On this machine, from the
+// repository's root:
+//   npm ci && npm run build && node dist/rollcall.mjs local -n 3 -- npx tsx examples/workload.ts
 import { PeerFailedError, PeersTimeoutError, waitForPeers } from 'rollcall';
 
 try {

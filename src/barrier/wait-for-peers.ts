@@ -17,11 +17,13 @@ import { Coordinator, ROSTER_LIMIT } from './coordinator.js';
 import { dialPeer } from '../transport/handshake.js';
 import { startListener } from '../transport/listener.js';
 import { Member } from './member.js';
-import { MAX_FRAME_BYTES, isValidBarrierName } from '../transport/wire-format.js';
+import { GROUP_SOCKET_VARIABLE } from './group-link.js';
+import { joinWrapper } from './wrapped-group.js';
+import { MAX_FRAME_BYTES } from '../transport/wire-format.js';
 import { type WireIdentity } from '../transport/authentication.js';
 import type { BarrierOptions, CloseOptions, Group, OutcomeReport, Peer } from './group.js';
 import { Rounds } from '../lifecycle/rounds.js';
-import { finishBarrier, isReservedBarrier, roundBarrier } from '../lifecycle/round-names.js';
+import { assertCallerBarrierName, finishBarrier, roundBarrier } from '../lifecycle/round-names.js';
 import { succeeded, type WorkloadOutcome } from '../lifecycle/outcome.js';
 import { formatDuration } from '../time/duration.js';
 import { Deferred, entryOf, newGeneration, type BarrierRole, type Release } from './role.js';
@@ -39,6 +41,9 @@ interface Checked extends ProbeResult {
  * missing and why, at the deadline; with the signal's reason on abort.
  */
 export async function waitForPeers(options: WaitForPeersOptions = {}): Promise<Group> {
+  // Under `rollcall -- <command>` the wrapper already holds this pod's place in the group: join it.
+  const wrapper = (options.env ?? process.env)[GROUP_SOCKET_VARIABLE];
+  if (wrapper !== undefined && wrapper !== '') return joinWrapper(wrapper, options);
   const config = resolveConfig(options);
   config.signal?.throwIfAborted();
   const run = new Run(config);
@@ -379,9 +384,7 @@ class Run {
       peers,
       timings,
       barrier: (name, options) => {
-        if (!isValidBarrierName(name) || isReservedBarrier(name)) {
-          throw new TypeError(`Expected a barrier name of 1 to 64 letters, digits, "_", ".", ":" or "-", other than "start", "round-<k>" or "finish-<k>"; got ${JSON.stringify(name)}`);
-        }
+        assertCallerBarrierName(name);
         return this.barrier(name, options);
       },
       get round() {

@@ -6,12 +6,14 @@ import { waitForPeers } from '../barrier/wait-for-peers.js';
 import type { Progress } from '../options.js';
 import { SettingSource, parseChoice, parseDuration, parseInteger } from '../settings.js';
 import { UsageError, helpText, parseCommandLine, type ParsedArgs } from './flags.js';
+import { GROUP_SOCKET_VARIABLE } from '../barrier/group-link.js';
+import { serveGroup } from './group-socket.js';
 import { InitContainerHint } from './hint.js';
 import { InstallError, install } from './install.js';
 import { Logger, type LogFormat } from './logger.js';
 import { versionLine } from './runtime.js';
 import { superviseRounds } from './supervise.js';
-import { workloadEnv, type HostfileFormat, type Preset } from './workload-env.js';
+import { workloadEnv, type HostfileFormat, type Preset, type WorkloadHosts } from './workload-env.js';
 import { FORWARDED } from './workload.js';
 
 const EXIT = { usage: 64, install: 73, config: 78, timeout: 124 } as const;
@@ -24,6 +26,7 @@ interface CliSettings {
   slots: number;
   masterPort: number;
   preset: Preset | undefined;
+  workloadHosts: WorkloadHosts;
   terminationLog: string;
   graceMs: number;
 }
@@ -46,6 +49,7 @@ function cliSettings(env: NodeJS.ProcessEnv): CliSettings {
     slots: integer('ROLLCALL_SLOTS', 1, 1_000_000),
     masterPort: integer('ROLLCALL_MASTER_PORT', 29500, 65535),
     preset: preset === undefined ? undefined : parseChoice<Preset>('ROLLCALL_PRESET', preset, ['torchrun', 'tf', 'jax'], { noun: 'a preset' }),
+    workloadHosts: choice('ROLLCALL_WORKLOAD_HOSTS', ['names', 'addresses'], 'a way to name the pods', 'names'),
     terminationLog: get('ROLLCALL_TERMINATION_LOG') ?? '/dev/termination-log',
     graceMs: get('ROLLCALL_GRACE') === undefined ? DEFAULT_GRACE_MS : parseDuration('ROLLCALL_GRACE', get('ROLLCALL_GRACE') as string, { zero: true }),
   };
@@ -107,6 +111,10 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
 }
 
 async function waitAndRun(args: ParsedArgs, env: NodeJS.ProcessEnv, settings: CliSettings, logger: Logger): Promise<number> {
+  const wrapper = env[GROUP_SOCKET_VARIABLE];
+  if (args.command === 'run' && wrapper !== undefined && wrapper !== '') {
+    throw new ConfigError(GROUP_SOCKET_VARIABLE, wrapper, 'is set: this process already runs under "rollcall --"', 'Run the command directly: the wrapper started this process with the group\'s env ("rollcall wait" and "peers" join its group).');
+  }
   const hint = new InitContainerHint(Number(env.JOB_COMPLETION_INDEX ?? env.ROLLCALL_INDEX), logger);
   const stop = new AbortController();
   let received: NodeJS.Signals | undefined;
@@ -137,14 +145,20 @@ async function waitAndRun(args: ParsedArgs, env: NodeJS.ProcessEnv, settings: Cl
   try {
     if (args.command === 'peers') printPeers(group, args.json);
     if (args.command !== 'run') return 0;
-    const base = { ...env, ...workloadEnv(group, { ...settings, dir: tmpdir() }) };
-    return await superviseRounds(group, {
-      command: args.workload,
-      envFor: (round) => ({ ...base, ROLLCALL_RESTART_COUNT: String(round) }),
-      graceMs: settings.graceMs,
-      logger,
-      onGroupFailed: (error) => writeTerminationLog(settings.terminationLog, error.message),
-    });
+    // A workload that calls waitForPeers() itself joins this group through the socket.
+    const link = await serveGroup(group);
+    const base = { ...env, ...workloadEnv(group, { ...settings, dir: tmpdir() }), ...link.env };
+    try {
+      return await superviseRounds(group, {
+        command: args.workload,
+        envFor: (round) => ({ ...base, ROLLCALL_RESTART_COUNT: String(round) }),
+        graceMs: settings.graceMs,
+        logger,
+        onGroupFailed: (error) => writeTerminationLog(settings.terminationLog, error.message),
+      });
+    } finally {
+      link.close();
+    }
   } finally {
     // The listener stays up while the workload runs, for late joiners and restarted peers. The outcome is
     // reported and the exit barrier passed by now; `wait` and `peers` leave at once, their part done.

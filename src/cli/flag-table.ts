@@ -48,6 +48,7 @@ export const WORKLOAD_FLAGS = {
   slots: { env: 'ROLLCALL_SLOTS', arg: 'N', help: 'slots per host in the hostfile (1)' },
   'master-port': { env: 'ROLLCALL_MASTER_PORT', arg: 'N', help: 'MASTER_PORT for the workload (29500)' },
   preset: { env: 'ROLLCALL_PRESET', arg: 'P', help: 'torchrun | tf | jax' },
+  'workload-hosts': { env: 'ROLLCALL_WORKLOAD_HOSTS', arg: 'H', help: 'names | addresses: what MASTER_ADDR, the hostfile and', more: ['the presets name each pod by (names; local: addresses)'] },
 } as const satisfies Record<string, FlagSpec>;
 
 export const FLAGS: Record<string, FlagSpec> = { ...GROUP_FLAGS, ...LIFE_FLAGS, ...WORKLOAD_FLAGS };

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { peerFqdn, peerShortName } from '../identity/names.js';
+import { GROUP_SOCKET_VARIABLE } from '../barrier/group-link.js';
 import { LocalDnsServer } from './dns-server.js';
 import type { Logger } from './logger.js';
 import { selfCommand } from './runtime.js';
@@ -46,7 +47,7 @@ export async function runLocal(options: LocalOptions): Promise<number> {
     const child = spawn(program, [...programArgs, '--', ...workload], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: {
-        ...options.env,
+        ...withoutWrapper(options.env),
         JOB_COMPLETION_INDEX: String(index),
         ROLLCALL_INDEX: String(index),
         ROLLCALL_COUNT: String(replicas),
@@ -57,6 +58,9 @@ export async function runLocal(options: LocalOptions): Promise<number> {
         ROLLCALL_DNS_SERVERS: server,
         ROLLCALL_LISTEN_HOST: address,
         ROLLCALL_IP_FAMILY: 'ipv4',
+        // No resolver but the embedded one knows the replicas' names: the workload gets their addresses
+        // (the demo's only prints the names, as the task page's loop does).
+        ROLLCALL_WORKLOAD_HOSTS: options.env.ROLLCALL_WORKLOAD_HOSTS ?? (options.demo ? 'names' : 'addresses'),
         // Replicas on one machine start within a second of each other; a failure should not take minutes to show.
         ROLLCALL_TIMEOUT: options.env.ROLLCALL_TIMEOUT ?? '30s',
         ...(options.demo ? { ROLLCALL_TOPOLOGY: 'mesh' } : {}),
@@ -91,4 +95,11 @@ function prefixLines(input: NodeJS.ReadableStream | null, prefix: string, output
     onLine?.(line);
     output.write(`${prefix} ${line}\n`);
   });
+}
+
+/** Replicas are groups of their own, even when `rollcall local` itself runs under a wrapper. */
+function withoutWrapper(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const rest = { ...env };
+  delete rest[GROUP_SOCKET_VARIABLE];
+  return rest;
 }

@@ -1,15 +1,20 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Group } from '../barrier/group.js';
+import { isIP } from 'node:net';
+import type { Group, Peer } from '../barrier/group.js';
+import { ConfigError } from '../errors.js';
 
 export type HostfileFormat = 'plain' | 'openmpi' | 'mpich';
 export type Preset = 'torchrun' | 'tf' | 'jax';
+/** How the workload's env names each pod: its DNS name, or its address where no resolver knows the names. */
+export type WorkloadHosts = 'names' | 'addresses';
 
 export interface WorkloadEnvOptions {
   hostfileFormat: HostfileFormat;
   slots: number;
   masterPort: number;
   preset: Preset | undefined;
+  workloadHosts: WorkloadHosts;
   /** Where the hostfile is written. */
   dir: string;
 }
@@ -19,7 +24,7 @@ const MAX_ENV_VALUE = 32 * 1024;
 
 /** The environment distributed frameworks read, for the group that just assembled. */
 export function workloadEnv(group: Group, options: WorkloadEnvOptions): Record<string, string> {
-  const names = group.peers.map((peer) => peer.name);
+  const names = options.workloadHosts === 'addresses' ? group.peers.map(addressOf) : group.peers.map((peer) => peer.name);
   const master = names[0] ?? '';
   const hostfile = join(options.dir, `rollcall-hostfile-${group.jobName}-${group.index}`);
   writeFileSync(hostfile, hostfileText(names, options.hostfileFormat, options.slots));
@@ -42,7 +47,7 @@ export function workloadEnv(group: Group, options: WorkloadEnvOptions): Record<s
       PET_MASTER_PORT: String(options.masterPort),
     });
   } else if (options.preset === 'tf') {
-    const config = JSON.stringify({ cluster: { worker: names.map((name) => `${name}:${options.masterPort}`) }, task: { type: 'worker', index: group.index } });
+    const config = JSON.stringify({ cluster: { worker: names.map((name) => hostPort(name, options.masterPort)) }, task: { type: 'worker', index: group.index } });
     if (config.length <= MAX_ENV_VALUE) env.TF_CONFIG = config;
     else {
       const file = join(options.dir, `rollcall-tf-config-${group.jobName}-${group.index}.json`);
@@ -51,7 +56,7 @@ export function workloadEnv(group: Group, options: WorkloadEnvOptions): Record<s
     }
   } else if (options.preset === 'jax') {
     Object.assign(env, {
-      JAX_COORDINATOR_ADDRESS: `${master}:${options.masterPort}`,
+      JAX_COORDINATOR_ADDRESS: hostPort(master, options.masterPort),
       JAX_PROCESS_ID: String(group.index),
       JAX_NUM_PROCESSES: String(group.size),
     });
@@ -63,3 +68,14 @@ export function hostfileText(names: readonly string[], format: HostfileFormat, s
   const line = (name: string) => (format === 'openmpi' ? `${name} slots=${slots}` : format === 'mpich' ? `${name}:${slots}` : name);
   return names.map(line).join('\n') + '\n';
 }
+
+/** The address a pod answered on, else the first its name had; a group too large for a star's roster has none to give. */
+function addressOf(peer: Peer): string {
+  const address = peer.address ?? peer.addresses[0];
+  if (address === undefined) {
+    throw new ConfigError('ROLLCALL_WORKLOAD_HOSTS', 'addresses', `has no address for ${peer.name}: in a star of more than 256 pods only index 0 learns every address`, 'Use --topology mesh, or "names".');
+  }
+  return address;
+}
+
+const hostPort = (host: string, port: number) => (isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`);

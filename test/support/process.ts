@@ -12,12 +12,13 @@ export interface RunOptions {
   onSpawn?: (pid: number) => void;
   /** Each chunk of stderr as it comes, with the process's pid: to act on what it says (signal it, say). */
   onStderr?: (chunk: string, pid: number) => void;
+  cwd?: string;
 }
 
 /** Runs argv to its end with only PATH and `env`. */
-export function runProcess(argv: readonly string[], env: Record<string, string> = {}, { timeoutMs = 20_000, onSpawn, onStderr }: RunOptions = {}): Promise<ProcessResult> {
+export function runProcess(argv: readonly string[], env: Record<string, string> = {}, { timeoutMs = 20_000, onSpawn, onStderr, cwd }: RunOptions = {}): Promise<ProcessResult> {
   return new Promise((resolve) => {
-    const child = spawn(argv[0] as string, argv.slice(1), { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(argv[0] as string, argv.slice(1), { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'], cwd });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk) => (stdout += String(chunk)));

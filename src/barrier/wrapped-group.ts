@@ -1,0 +1,86 @@
+import { connect } from 'node:net';
+import { ConfigError, PeerFailedError, RollcallError } from '../errors.js';
+import { DEFAULTS, type WaitForPeersOptions } from '../options.js';
+import { withDeadline } from '../time/deadline.js';
+import { assertCallerBarrierName } from '../lifecycle/round-names.js';
+import type { BarrierOptions, Group } from './group.js';
+import { GROUP_SOCKET_VARIABLE, onLines, sendLine, unlinkError, type GroupSnapshot, type WrapperMessage } from './group-link.js';
+
+/** How long the wrapper's socket may take to answer: it is local and already holds the group. */
+const LINK_TIMEOUT_MS = 10_000;
+
+const wrapperOwns = (what: string) =>
+  new RollcallError(
+    'ERR_ROLLCALL_WRAPPED',
+    `${what} belongs to the rollcall wrapper here (${GROUP_SOCKET_VARIABLE} is set): it reports how this process ends, by its exit code, holds the exit barrier and restarts it for a new round. End the process instead.`,
+  );
+
+/**
+ * The group of the `rollcall -- <command>` this process runs under: the same pods, index and round,
+ * its stop as `signal`, its barriers over the wrapper's sessions. Nothing is opened on the network.
+ */
+export async function joinWrapper(path: string, options: WaitForPeersOptions): Promise<Group> {
+  options.signal?.throwIfAborted();
+  const socket = connect(path);
+  const stopped = new AbortController();
+  const pending = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
+  let closing = false;
+  let nextId = 1;
+  let snapshot: (value: GroupSnapshot) => void = () => {};
+  const first = new Promise<GroupSnapshot>((resolve, reject) => {
+    snapshot = resolve;
+    socket.once('error', (error) => reject(new ConfigError(GROUP_SOCKET_VARIABLE, path, `cannot be reached (${(error as NodeJS.ErrnoException).code ?? error.message})`, 'Unset it: it is for a workload that rollcall runs.', { cause: error })));
+  });
+  socket.on('error', () => socket.destroy());
+  socket.once('close', () => {
+    const gone = new RollcallError('ERR_ROLLCALL_WRAPPER', 'the rollcall wrapper went away');
+    for (const waiter of pending.values()) waiter.reject(gone);
+    pending.clear();
+    if (!closing && !stopped.signal.aborted) stopped.abort(gone);
+  });
+  onLines(socket, (raw) => {
+    const message = raw as WrapperMessage;
+    if (message.t === 'group') snapshot(message.group);
+    else if (message.t === 'stop') stopped.abort(new PeerFailedError(message.failure, message.round, message.next ?? undefined));
+    else {
+      const waiter = pending.get(message.id);
+      pending.delete(message.id);
+      if (message.t === 'released') waiter?.resolve();
+      else waiter?.reject(unlinkError(message.error));
+    }
+  });
+
+  let group: GroupSnapshot;
+  try {
+    group = await withDeadline(first, options.timeoutMs ?? LINK_TIMEOUT_MS, () => new RollcallError('ERR_ROLLCALL_WRAPPER', `the rollcall wrapper at ${path} did not answer`), options.signal);
+    for (const [option, value] of [['index', group.index], ['count', group.size]] as const) {
+      const given = options[option];
+      if (given !== undefined && given !== value) throw new ConfigError(option, String(given), `disagrees with the rollcall wrapper's group, where it is ${value}`, 'Leave it out: the wrapper already knows who this pod is.');
+    }
+  } catch (error) {
+    socket.destroy();
+    throw error;
+  }
+
+  return {
+    ...group,
+    signal: stopped.signal,
+    barrier(name: string, { timeoutMs, signal }: BarrierOptions = {}) {
+      assertCallerBarrierName(name);
+      const id = nextId++;
+      const released = new Promise<void>((resolve, reject) => pending.set(id, { resolve, reject }));
+      sendLine(socket, { t: 'barrier', id, name, ...(timeoutMs === undefined ? {} : { timeoutMs }) });
+      // The wrapper bounds the barrier itself; this only stops waiting for it on the caller's signal.
+      return withDeadline(released, (timeoutMs ?? DEFAULTS.timeoutMs) + LINK_TIMEOUT_MS, () => new RollcallError('ERR_ROLLCALL_WRAPPER', `the rollcall wrapper did not answer barrier "${name}"`), signal);
+    },
+    report() {
+      throw wrapperOwns('report()');
+    },
+    exitBarrier: () => Promise.reject(wrapperOwns('The exit barrier')),
+    nextRound: () => Promise.reject(wrapperOwns('The next round')),
+    async close() {
+      closing = true;
+      socket.end();
+    },
+  };
+}

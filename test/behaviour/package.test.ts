@@ -1,0 +1,76 @@
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { assertBuilt } from '../integration/support.js';
+import { runProcess } from '../support/process.js';
+
+const REPO = join(import.meta.dirname, '../..');
+interface LockEntry {
+  dependencies?: Record<string, string>;
+}
+
+/**
+ * An empty project that depends on the tarball, with a lockfile pinning its dependencies to the
+ * repository's own: `npm ci --offline` then takes them from the npm cache that installing this repository
+ * filled, by their integrity, and asks no registry (tests send nothing beyond this machine).
+ */
+function writeEmptyProject(project: string, tarball: string): void {
+  const repoLock = JSON.parse(readFileSync(join(REPO, 'package-lock.json'), 'utf8')) as { packages: Record<string, LockEntry> };
+  const manifest = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string; license: string; dependencies: Record<string, string>; optionalDependencies: Record<string, string>; engines: object };
+  const spec = `file:${tarball}`;
+  const packages: Record<string, object> = {
+    '': { name: 'empty-project', version: '1.0.0', dependencies: { rollcall: spec } },
+    'node_modules/rollcall': { version: manifest.version, resolved: spec, license: manifest.license, dependencies: manifest.dependencies, optionalDependencies: manifest.optionalDependencies, bin: { rollcall: 'dist/rollcall.mjs' }, engines: manifest.engines },
+  };
+  const wanted = [...Object.keys(manifest.dependencies), ...Object.keys(manifest.optionalDependencies)];
+  for (let name = wanted.pop(); name !== undefined; name = wanted.pop()) {
+    const key = `node_modules/${name}`;
+    const entry = repoLock.packages[key];
+    if (packages[key] !== undefined || entry === undefined) continue;
+    packages[key] = entry;
+    wanted.push(...Object.keys(entry.dependencies ?? {}));
+  }
+  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'empty-project', version: '1.0.0', type: 'module', private: true, dependencies: { rollcall: spec } }));
+  writeFileSync(join(project, 'package-lock.json'), JSON.stringify({ name: 'empty-project', version: '1.0.0', lockfileVersion: 3, requires: true, packages }));
+}
+
+const npm = (args: string[], cwd: string) => runProcess(['npm', ...args], { HOME: process.env.HOME ?? '/root' }, { cwd, timeoutMs: 120_000 });
+
+/**
+ * The package is not on the registry yet; the README says to `npm pack` it and install the tarball. That
+ * path is what this checks: what the tarball holds, and that an empty project can install and use it.
+ */
+describe('the npm package, packed and installed into an empty project', () => {
+  const work = mkdtempSync(join(tmpdir(), 'rollcall-pack-'));
+  let tarball = '';
+  let files: string[] = [];
+
+  beforeAll(async () => {
+    assertBuilt();
+    const packed = await npm(['pack', '--json', '--pack-destination', work], REPO);
+    expect(packed.code, packed.stderr).toBe(0);
+    const [info] = JSON.parse(packed.stdout) as [{ filename: string; files: { path: string }[] }];
+    tarball = join(work, info.filename);
+    files = info.files.map((file) => file.path);
+  }, 150_000);
+
+  test('holds the library, its types, the CLI, the README, the docs it links and the licence; no sources, tests or executables', () => {
+    for (const file of ['dist/index.js', 'dist/index.d.ts', 'dist/rollcall.mjs', 'README.md', 'LICENSE', 'docs/configuration.md', 'docs/troubleshooting.md', 'package.json']) expect(files).toContain(file);
+    expect(files.filter((file) => /^(src|test|harness|bench|scripts|examples)\//.test(file) || file.includes('rollcall-linux'))).toEqual([]);
+  });
+
+  test('installs into an empty project (from the npm cache, no registry) and is imported by its name, types and CLI included', async () => {
+    const project = join(work, 'project');
+    mkdirSync(project);
+    writeEmptyProject(project, tarball);
+    const installed = await npm(['ci', '--offline', '--no-audit', '--no-fund', '--omit=optional'], project);
+    expect(installed.code, installed.stderr).toBe(0);
+    const imported = await runProcess([process.execPath, '--input-type=module', '-e', 'const { waitForPeers, readIdentity } = await import("rollcall"); console.log(typeof waitForPeers, typeof readIdentity)'], {}, { cwd: project });
+    expect(imported.stdout.trim(), imported.stderr).toBe('function function');
+    const cli = await runProcess([join(project, 'node_modules/.bin/rollcall'), '--version'], {}, { cwd: project });
+    expect(cli.stdout, cli.stderr).toMatch(/^rollcall 0\.1\.0 /);
+    const types = await runProcess(['test', '-f', join(project, 'node_modules/rollcall/dist/index.d.ts')]);
+    expect(types.code).toBe(0);
+  });
+});
