@@ -242,7 +242,8 @@ describe('the rollcall CLI', () => {
     const script = `echo "rank $RANK of $WORLD_SIZE via $MASTER_ADDR"; touch ${marks}/$RANK; [ "$RANK" != 1 ] || { ${waitForAll}; exit 9; }`;
     const { code, stdout } = await rollcall(['local', '-n', '3', '--', 'sh', '-c', script]);
     expect(code).toBe(9);
-    for (let rank = 0; rank < 3; rank++) expect(stdout).toContain(`[local-job-${rank}] rank ${rank} of 3 via local-job-0.local-svc`);
+    // Index 0's loopback address: only the embedded DNS server knows the replicas' names.
+    for (let rank = 0; rank < 3; rank++) expect(stdout).toContain(`[local-job-${rank}] rank ${rank} of 3 via 127.0.0.10`);
   });
 
   describe('the group\'s life (local replicas, each its own rollcall)', () => {

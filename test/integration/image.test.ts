@@ -1,9 +1,10 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, test } from 'vitest';
+import { ROLLCALL_IMAGE } from '../../harness/manifests/images.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -62,6 +63,9 @@ describe('docker/Dockerfile, replayed without Docker', () => {
     // Only the executable, its launcher and the link on PATH: no Node, no sources, no node_modules.
     expect(readdirSync(imageDir, { recursive: true }).map(String).sort()).toEqual(['opt', 'opt/rollcall', 'opt/rollcall/rollcall', 'opt/rollcall/rollcall-linux', 'usr', 'usr/local', 'usr/local/bin', 'usr/local/bin/rollcall']);
     expect(readlinkSync(join(imageDir, 'usr/local/bin/rollcall'))).toBe('/opt/rollcall/rollcall-linux');
+    // What the examples' checks take the image to hold (tini comes from its own stage).
+    for (const file of ROLLCALL_IMAGE.files.filter((path) => path !== '/usr/bin/tini')) expect(existsSync(join(imageDir, file)) || lstatSync(join(imageDir, file)).isSymbolicLink(), file).toBe(true);
+    expect(JSON.parse(final.find((step) => step.keyword === 'ENTRYPOINT')?.args ?? 'null')).toEqual(ROLLCALL_IMAGE.entrypoint);
     // Three local replicas exercise the executable, its listener, the embedded DNS server and the workload env.
     const run = spawnSync(join(imageDir, 'opt/rollcall/rollcall'), ['local', '-n', '3', '--', 'sh', '-c', 'echo "rank $RANK of $WORLD_SIZE"'], { encoding: 'utf8', timeout: 60_000 });
     expect(run.status, run.stderr).toBe(0);

@@ -48,7 +48,7 @@ describeWith([...CLUSTER_NEEDS], 'the simulated cluster', () => {
     for (const report of await finishAll(pods)) {
       expectExit(report, 124);
       expect(report.stdout).not.toContain('RELEASED');
-      const line = /start barrier timed out after 4s: \d\/4 confirmed; missing ([^;]*)/m.exec(report.stderr);
+      const line = /start barrier timed out after 4s: \d\/4 confirmed; missing ([^;\n]*)/m.exec(report.stderr);
       expect(line, describeReport(report)).not.toBeNull();
       const named = (line?.[1] ?? '').split(', ');
       expect(named).toContainEqual(expect.stringMatching(/^example-job-3\.headless-svc \((no such name|not arrived at coordinator)\)$/));

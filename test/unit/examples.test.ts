@@ -1,103 +1,133 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { isDnsLabel } from '../../src/identity/names.js';
+import { exampleFiles, loadExample, proseBlocks, REPO, type Manifest } from '../../harness/manifests/manifests.js';
+import { checkRules, type Finding } from '../../harness/manifests/rules.js';
+import { validateSchemas, type Doc, type KubernetesVersion } from '../../harness/manifests/schema.js';
 import { PEER_FAILED_EXIT } from '../../src/cli/supervise.js';
 
-const DIR = join(import.meta.dirname, '../../examples');
-type Doc = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+const examples = exampleFiles().map(loadExample);
+const blocks = proseBlocks();
+const show = (findings: readonly { object: string; message: string }[]) => findings.map((finding) => `${finding.object}: ${finding.message}`).join('\n');
 
-const files = readdirSync(DIR).filter((file) => file.endsWith('.yaml'));
-
-function envValue(container: Doc, name: string): string | undefined {
-  return (container.env as Doc[] | undefined)?.find((entry) => entry.name === name)?.value;
-}
-
-/** The invariants rollcall relies on, for one Job spec whose pods live behind `service`. */
-function checkJob(jobName: string, job: Doc, service: string) {
-  expect(job.completionMode, jobName).toBe('Indexed');
-  expect(job.parallelism, `${jobName}: every pod must run at once to meet`).toBe(job.completions);
-  const pod = job.template.spec;
-  const containers = pod.containers as Doc[];
-  for (const container of containers) {
-    expect(envValue(container, 'ROLLCALL_COUNT'), `${jobName}/${container.name}`).toBe(String(job.completions));
-    // A verdict stops every workload in the group: only pods that prove the secret may send one.
-    const secret = (container.env as Doc[]).find((entry) => entry.name === 'ROLLCALL_SECRET');
-    expect(secret?.valueFrom?.secretKeyRef?.name, `${jobName}/${container.name}: ROLLCALL_SECRET from a Secret`).toBeDefined();
-  }
-  for (const rule of (job.podFailurePolicy?.rules ?? []) as Doc[]) {
-    expect(containers.map((container) => container.name)).toContain(rule.onExitCodes.containerName);
-  }
-  return { pod, service };
-}
-
-/**
- * Where a workload container runs rollcall from a volume, the volume holds it there: an emptyDir that an
- * init container fills with `rollcall install <its mount>`, or the rollcall image mounted as an image volume
- * (which keeps that same layout under /opt/rollcall).
- */
-function checkRollcallVolumes(pod: Doc) {
-  const volumes = new Map(((pod.volumes ?? []) as Doc[]).map((volume) => [volume.name, volume]));
-  let fromVolume = 0;
-  for (const container of pod.containers as Doc[]) {
-    const program = (container.command as string[] | undefined)?.[0] ?? '';
-    for (const mount of (container.volumeMounts ?? []) as Doc[]) {
-      if (!program.startsWith(`${mount.mountPath}/`)) continue;
-      fromVolume += 1;
-      const volume = volumes.get(mount.name) as Doc;
-      if (volume.emptyDir !== undefined) {
-        const installer = ((pod.initContainers ?? []) as Doc[]).find((init) => (init.volumeMounts as Doc[]).some((other) => other.name === mount.name));
-        const installedAt = (installer?.volumeMounts as Doc[]).find((other) => other.name === mount.name)?.mountPath;
-        expect(installer?.args, container.name).toEqual(['install', installedAt]);
-        expect(program).toBe(`${mount.mountPath}/rollcall`);
-      } else {
-        expect(volume.image?.reference, container.name).toMatch(/^rollcall:/);
-        expect(program).toBe(`${mount.mountPath}/opt/rollcall/rollcall`);
-      }
-    }
-  }
-  return fromVolume;
-}
-
-describe.each(files)('examples/%s', (file) => {
-  const docs = parseAllDocuments(readFileSync(join(DIR, file), 'utf8')).map((doc) => doc.toJS() as Doc);
-  const jobs = docs.filter((doc) => doc.kind === 'Job');
-  const services = docs.filter((doc) => doc.kind === 'Service');
-  const jobSets = docs.filter((doc) => doc.kind === 'JobSet');
-
-  test('parses, and every name is a DNS label', () => {
-    expect(docs.length).toBeGreaterThan(0);
-    for (const doc of docs) expect(isDnsLabel(doc.metadata.name), doc.metadata.name).toBe(true);
+describe.each(examples.map((manifest) => [basename(manifest.source), manifest] as const))('examples/%s', (_, manifest) => {
+  test('is valid for the Kubernetes version it claims (unknown fields refused)', { timeout: 30_000 }, () => {
+    expect(manifest.claims, 'a "# Kubernetes: <version> or later" line').toBeDefined();
+    const findings = validateSchemas(manifest.docs, manifest.claims as KubernetesVersion, manifest.source);
+    expect(findings, show(findings)).toEqual([]);
   });
 
-  test('holds a group: Jobs with their headless Service, or a JobSet that publishes per-pod names', () => {
-    expect(jobs.length + jobSets.length, 'no Job or JobSet').toBeGreaterThan(0);
-    for (const job of jobs) {
-      const { pod } = checkJob(job.metadata.name, job.spec, job.spec.template.spec.subdomain);
-      const service = services.find((candidate) => candidate.metadata.name === pod.subdomain);
-      expect(service, `subdomain ${pod.subdomain} names a Service in the file`).toBeDefined();
-      expect(service?.spec.clusterIP, 'headless').toBe('None');
-      expect(service?.spec.publishNotReadyAddresses).toBe(true);
-      expect(service?.spec.selector).toEqual({ 'job-name': job.metadata.name });
+  test('meets the rules the schema misses: env set once, Secrets and ConfigMaps created, selectors, counts, mounts, commands', () => {
+    const findings = checkRules([manifest]);
+    expect(findings, show(findings)).toEqual([]);
+  });
+});
+
+test('no two examples define the same object: any two can be applied side by side', () => {
+  const findings = checkRules(examples).filter((finding) => finding.rule === 'name-clash');
+  expect(findings, show(findings)).toEqual([]);
+});
+
+describe('YAML blocks in the README and docs', () => {
+  test('there are some, and every complete one is valid and meets the rules', { timeout: 30_000 }, () => {
+    expect(blocks.length).toBeGreaterThan(1);
+    for (const block of blocks.filter((candidate) => candidate.complete)) {
+      const findings = [...validateSchemas(block.docs, '1.33', block.source), ...checkRules([block])];
+      expect(findings, `${block.source}\n${show(findings)}`).toEqual([]);
     }
-    for (const jobSet of jobSets) {
-      expect(jobSet.spec.network.enableDNSHostnames).toBe(true);
-      expect(jobSet.spec.network.publishNotReadyAddresses).toBe(true);
-      for (const replicated of jobSet.spec.replicatedJobs as Doc[]) {
-        // Pod hostnames are <jobset>-<replicatedJob>-<jobIndex>-<podIndex>: the last one must fit a label.
-        const longest = `${jobSet.metadata.name}-${replicated.name}-${replicated.replicas - 1}-${replicated.template.spec.completions - 1}`;
-        expect(isDnsLabel(longest), longest).toBe(true);
-        checkJob(`${jobSet.metadata.name}/${replicated.name}`, replicated.template.spec, jobSet.metadata.name);
+  });
+
+  test('every fragment is valid where it goes in a Job', { timeout: 30_000 }, () => {
+    for (const block of blocks.filter((candidate) => !candidate.complete)) {
+      for (const fragment of block.docs) {
+        const findings = validateSchemas([placeInJob(fragment, block.source)], '1.33', block.source);
+        expect(findings, `${block.source}\n${show(findings)}`).toEqual([]);
       }
     }
   });
 });
 
+/** A fragment (`podFailurePolicy: …`, `securityContext: …`) placed where its first key belongs in a Job. */
+function placeInJob(fragment: Doc, source: string): Doc {
+  const container: Doc = { name: 'worker', image: 'debian:bookworm-slim' };
+  const pod: Doc = { restartPolicy: 'Never', containers: [container] };
+  const spec: Doc = { completions: 1, completionMode: 'Indexed', template: { spec: pod } };
+  const job: Doc = { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'fragment' }, spec };
+  for (const [key, value] of Object.entries(fragment)) {
+    if (['podFailurePolicy', 'backoffLimit', 'completions', 'parallelism'].includes(key)) spec[key] = value;
+    else if (['volumes', 'initContainers', 'subdomain', 'terminationGracePeriodSeconds'].includes(key)) pod[key] = value;
+    else if (['securityContext', 'env', 'volumeMounts', 'command', 'args'].includes(key)) container[key] = value;
+    else throw new Error(`${source}: a YAML fragment starting with "${key}" has no known place in a Job; give the block apiVersion and kind`);
+  }
+  return job;
+}
+
+/** The quickstart with one thing broken: every rule must catch its mistake. */
+function broken(edit: (docs: Doc[]) => void, extra: Partial<Manifest> = {}): Finding[] {
+  const manifest = loadExample(join(REPO, 'examples/quickstart.yaml'));
+  const docs = structuredClone(manifest.docs) as Doc[];
+  edit(docs);
+  return checkRules([{ ...manifest, ...extra, docs }]);
+}
+type Any = any; // eslint-disable-line @typescript-eslint/no-explicit-any
+const jobOf = (docs: Doc[]) => docs.find((doc) => doc.kind === 'Job') as Any;
+const worker = (docs: Doc[]) => jobOf(docs).spec.template.spec.containers[0];
+const rulesOf = (findings: Finding[]) => findings.map((finding) => finding.rule);
+
+describe('the rules catch what they are for', () => {
+  test('the quickstart as it is has no finding', () => expect(broken(() => {})).toEqual([]));
+  test('an env name set twice', () => expect(rulesOf(broken((docs) => worker(docs).env.push({ name: 'ROLLCALL_COUNT', value: '3' })))).toEqual(['env-twice']));
+  test('a Secret nobody creates', () => expect(broken(() => {}, { commands: [] })).toMatchObject([{ rule: 'undeclared', message: expect.stringContaining('reads Secret rollcall') }]));
+  test('a ConfigMap volume the file does not define', () => expect(rulesOf(broken((docs) => jobOf(docs).spec.template.spec.volumes.push({ name: 'cfg', configMap: { name: 'nowhere' } })))).toEqual(['undeclared']));
+  test('a Service selector that does not match the Job', () => expect(rulesOf(broken((docs) => ((docs[0] as Any).spec.selector['job-name'] = 'other')))).toEqual(['selector']));
+  test('a subdomain that names no Service', () => expect(rulesOf(broken((docs) => (jobOf(docs).spec.template.spec.subdomain = 'elsewhere')))).toEqual(['selector']));
+  test('ROLLCALL_COUNT other than completions', () => expect(rulesOf(broken((docs) => (jobOf(docs).spec.completions = jobOf(docs).spec.parallelism = 4)))).toEqual(['count']));
+  test('a volume mounted where it hides the image (the rollcall image\'s entrypoint)', () => {
+    const findings = broken((docs) => (jobOf(docs).spec.template.spec.initContainers[0].volumeMounts[0].mountPath = '/opt/rollcall'));
+    expect(rulesOf(findings)).toContain('mount-hides-image');
+  });
+  test('a command the image lacks: sh in the rollcall image, python in debian, a launcher no init container installed', () => {
+    expect(broken((docs) => Object.assign(worker(docs), { image: 'rollcall:0.1.0', command: undefined, args: ['--', 'sh', '-c', 'true'] }))).toMatchObject([{ rule: 'command', message: expect.stringContaining('runs sh, which rollcall:0.1.0 does not have') }]);
+    expect(broken((docs) => (worker(docs).image = 'debian:bookworm-slim'))).toMatchObject([{ rule: 'command', message: expect.stringContaining('runs python') }]);
+    expect(broken((docs) => (jobOf(docs).spec.template.spec.initContainers[0].args = ['wait']))).toMatchObject([{ rule: 'command', message: expect.stringContaining('runs /rollcall/rollcall') }]);
+  });
+  test('an image nobody described', () => expect(rulesOf(broken((docs) => (worker(docs).image = 'alpine:3')))).toEqual(['image']));
+  test('a Job that is not Indexed, or starts fewer pods than its group', () => {
+    expect(rulesOf(broken((docs) => (jobOf(docs).spec.completionMode = 'NonIndexed')))).toEqual(['indexed']);
+    expect(rulesOf(broken((docs) => (jobOf(docs).spec.parallelism = 2)))).toEqual(['parallelism']);
+  });
+  test('no version claimed, or one without a schema here', () => {
+    expect(rulesOf(broken(() => {}, { claims: undefined }))).toEqual(['version']);
+    expect(rulesOf(broken(() => {}, { claims: '1.29' }))).toEqual(['version']);
+  });
+  test('two files defining one object', () => {
+    const one = loadExample(join(REPO, 'examples/quickstart.yaml'));
+    expect(rulesOf(checkRules([one, { ...one, source: 'examples/copy.yaml' }]))).toEqual(['name-clash', 'name-clash']);
+  });
+  test('the schema refuses a wrong type, a wrong enum and an unknown field, and names each', { timeout: 30_000 }, () => {
+    const docs = structuredClone(loadExample(join(REPO, 'examples/quickstart.yaml')).docs) as Doc[];
+    Object.assign(jobOf(docs).spec, { completionMode: 'Indexd', completion: 3 });
+    worker(docs).imagePullPolicy = 7;
+    const messages = validateSchemas(docs, '1.33', 'test').map((finding) => finding.message).join('\n');
+    expect(messages).toContain('completionMode must be equal to one of the allowed values');
+    expect(messages).toContain('/spec/completion: unknown field');
+    expect(messages).toContain('imagePullPolicy must be string');
+  });
+  test('a JobSet is held to its CRD: a wrong type and an unknown field', () => {
+    const jobSet = structuredClone(loadExample(join(REPO, 'examples/jobset.yaml')).docs[0]) as Any;
+    jobSet.spec.replicatedJobs[0].replicas = 'two';
+    jobSet.spec.network.enableDNSHostname = true;
+    const messages = validateSchemas([jobSet], '1.33', 'test').map((finding) => finding.message);
+    expect(messages).toEqual(['/spec/replicatedJobs/0/replicas must be integer', '/spec/network/enableDNSHostname: unknown field']);
+  });
+});
+
 describe('fate-sharing.yaml', () => {
-  const job = parseAllDocuments(readFileSync(join(DIR, 'fate-sharing.yaml'), 'utf8')).map((doc) => doc.toJS() as Doc).find((doc) => doc.kind === 'Job') as Doc;
-  const rules = job.spec.podFailurePolicy.rules as Doc[];
-  const actionFor = (code: number) => rules.find((rule) => (rule.onExitCodes.values as number[]).includes(code))?.action;
+  const job = loadExample(join(REPO, 'examples/fate-sharing.yaml')).docs.find((doc) => doc.kind === 'Job') as Any;
+  const policy = job.spec.podFailurePolicy.rules as Any[];
+  const actionFor = (code: number) => policy.find((rule) => (rule.onExitCodes.values as number[]).includes(code))?.action;
+  const envValue = (name: string) => (job.spec.template.spec.containers[0].env as Any[]).find((entry) => entry.name === name)?.value as string | undefined;
 
   test('the podFailurePolicy ignores the consequences (75) and fails the Job on a configuration error (78)', () => {
     expect(actionFor(PEER_FAILED_EXIT)).toBe('Ignore');
@@ -106,35 +136,25 @@ describe('fate-sharing.yaml', () => {
     expect(actionFor(1)).toBeUndefined();
   });
 
-  test('the kubelet\'s grace outlasts rollcall\'s, which stays under the 30 s default', () => {
-    const container = job.spec.template.spec.containers[0] as Doc;
-    const graceSeconds = Number.parseInt(envValue(container, 'ROLLCALL_GRACE') ?? '', 10);
-    expect(graceSeconds).toBeLessThan(job.spec.template.spec.terminationGracePeriodSeconds);
-    expect(envValue(container, 'ROLLCALL_RESTARTS')).toMatch(/^\d+$/);
+  test("the kubelet's grace outlasts rollcall's, which stays under the 30 s default", () => {
+    expect(Number.parseInt(envValue('ROLLCALL_GRACE') ?? '', 10)).toBeLessThan(job.spec.template.spec.terminationGracePeriodSeconds);
+    expect(envValue('ROLLCALL_RESTARTS')).toMatch(/^\d+$/);
   });
 });
 
-describe('rollcall from a volume, in an image without Node', () => {
-  const podOf = (file: string) => parseAllDocuments(readFileSync(join(DIR, file), 'utf8')).map((doc) => doc.toJS() as Doc).find((doc) => doc.kind === 'Job')?.spec.template.spec as Doc;
-
-  test.each(['quickstart.yaml', 'job.yaml', 'init-container.yaml', 'image-volume.yaml', 'torchrun-job.yaml', 'fate-sharing.yaml'])('%s runs the executable where its volume puts it', (file) => {
-    expect(checkRollcallVolumes(podOf(file))).toBe(1);
-  });
-
-  test('bake-in.Dockerfile copies the directory the rollcall image keeps, and runs its launcher', () => {
-    const image = readFileSync(join(DIR, '../docker/Dockerfile'), 'utf8');
-    const bakeIn = readFileSync(join(DIR, 'bake-in.Dockerfile'), 'utf8');
-    expect(image).toContain('cp dist/rollcall-launcher.sh out/opt/rollcall/rollcall');
-    expect(image).toContain('COPY --from=build /src/out/ /');
-    expect(bakeIn).toContain('COPY --from=rollcall /opt/rollcall/ /rollcall/');
-    expect(bakeIn).toContain('ENTRYPOINT ["/rollcall/rollcall", "--"]');
-  });
+test('bake-in.Dockerfile copies the directory the rollcall image keeps, and runs its launcher', () => {
+  const image = readFileSync(join(REPO, 'docker/Dockerfile'), 'utf8');
+  const bakeIn = readFileSync(join(REPO, 'examples/bake-in.Dockerfile'), 'utf8');
+  expect(image).toContain('cp dist/rollcall-launcher.sh out/opt/rollcall/rollcall');
+  expect(image).toContain('COPY --from=build /src/out/ /');
+  expect(bakeIn).toContain('COPY --from=rollcall /opt/rollcall/ /rollcall/');
+  expect(bakeIn).toContain('ENTRYPOINT ["/rollcall/rollcall", "--"]');
 });
 
 test("the README's first recipe is examples/quickstart.yaml, word for word", () => {
-  const readme = readFileSync(join(DIR, '../README.md'), 'utf8');
+  const readme = readFileSync(join(REPO, 'README.md'), 'utf8');
   const block = /```yaml\n(apiVersion: v1\nkind: Service\n[\s\S]*?)```/.exec(readme)?.[1];
   const parse = (text: string) => parseAllDocuments(text).map((doc) => doc.toJS() as Doc);
   expect(block, 'the README has a Service + Job YAML block').toBeDefined();
-  expect(parse(block ?? '')).toEqual(parse(readFileSync(join(DIR, 'quickstart.yaml'), 'utf8')));
+  expect(parse(block ?? '')).toEqual(parse(readFileSync(join(REPO, 'examples/quickstart.yaml'), 'utf8')));
 });
