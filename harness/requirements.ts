@@ -35,6 +35,7 @@ const REQUIREMENTS = {
     present: () => existsSync('/bin/busybox') && existsSync('/lib/ld-musl-x86_64.so.1'),
     missing: `a static busybox and musl's loader, to stand in for an Alpine image (${aptGet('busybox-static musl')})`,
   },
+  tini: { present: () => existsSync('/usr/bin/tini-static'), missing: `a static tini, for the rollcall image's entrypoint (${aptGet('tini')})` },
   torch: {
     present: () => {
       try {

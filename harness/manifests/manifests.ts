@@ -14,6 +14,8 @@ export interface Manifest {
   commands: string[];
   /** The Kubernetes version it claims (`# Kubernetes: 1.33 or later`), if it says. */
   claims: string | undefined;
+  /** How it says it ends (`# Ends: Complete, every pod printing "rank {index} of 3".`), if it says. */
+  ends: { status: string; printing: string } | undefined;
   /** An example file, which must claim a version; else a block in prose. */
   file: boolean;
   /** Whole objects (apiVersion and kind), not a fragment of one. */
@@ -43,6 +45,7 @@ export function loadExample(path: string): Manifest {
     docs: parseDocs(text),
     commands: lines.map((line) => line.trim()).filter((line) => line.startsWith('kubectl ')),
     claims: lines.map((line) => /^Kubernetes: (\d+\.\d+) or later/.exec(line.trim())?.[1]).find((version) => version !== undefined),
+    ends: lines.map((line) => /^Ends: (\w+), every pod printing "(.*)"\.$/.exec(line.trim())).flatMap((match) => (match === null ? [] : [{ status: match[1] as string, printing: match[2] as string }]))[0],
     file: true,
     complete: true,
   };
@@ -70,7 +73,7 @@ export function proseBlocks(): Manifest[] {
       if (language !== 'yaml') continue;
       const line = text.slice(0, match.index).split('\n').length;
       const docs = parseDocs(body);
-      blocks.push({ source: `${page}:${line}`, docs, commands, claims: undefined, file: false, complete: docs.every((doc) => doc.apiVersion !== undefined && doc.kind !== undefined) });
+      blocks.push({ source: `${page}:${line}`, docs, commands, claims: undefined, ends: undefined, file: false, complete: docs.every((doc) => doc.apiVersion !== undefined && doc.kind !== undefined) });
     }
     return blocks;
   });

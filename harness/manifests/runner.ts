@@ -1,0 +1,196 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Cluster, type Pod, type PodReport } from '../cluster/cluster.js';
+import { imageFacts } from './images.js';
+import { containerScript, quote, type ContainerPlan } from './kubelet.js';
+import type { Manifest } from './manifests.js';
+
+/**
+ * Runs a manifest's Jobs (a JobSet's too) on the simulated cluster as Kubernetes would: a pod per index,
+ * each container's env from `value`, `fieldRef`, `secretKeyRef` and `configMapKeyRef`, command and args
+ * over its image's entrypoint, init containers first, volumes (emptyDir, ConfigMap, image) mounted where
+ * the manifest says, over the image's files; then the Job's end from its pods' exit codes under its
+ * podFailurePolicy and backoffLimit. Not modelled: retries of failed pods, NetworkPolicies, probes.
+ */
+export interface JobRun {
+  job: string;
+  /** `Complete`, `Failed` (a FailJob rule, or more failures than backoffLimit), or `Retrying` (failures the Job would retry). */
+  status: 'Complete' | 'Failed' | 'Retrying';
+  why: string;
+  pods: PodReport[];
+  /** Which container each pod ended in: its last, or the init container that failed. */
+  endedIn: string[];
+}
+
+type Any = any; // eslint-disable-line @typescript-eslint/no-explicit-any
+const NAMESPACE = 'default';
+
+interface JobPlan {
+  name: string;
+  uid: string;
+  spec: Any;
+  labels: Record<string, string>;
+}
+
+/** What the manifest's header commands and Secret objects hold: name → key → value. */
+function secretsOf(manifest: Manifest): Map<string, Record<string, string>> {
+  const secrets = new Map<string, Record<string, string>>();
+  for (const command of manifest.commands) {
+    const match = /^kubectl create secret generic ([\w.-]+) (.*)$/.exec(command);
+    if (match === null) continue;
+    const values: Record<string, string> = {};
+    for (const [, key, literal] of (match[2] as string).matchAll(/--from-literal=([\w.-]+)=("\$\([^)]*\)"|\S+)/g)) {
+      // A value the reader's shell makes (random bytes) is made here the same way; a literal is kept.
+      values[key as string] = (literal as string).startsWith('"$(') ? randomBytes(32).toString('base64') : (literal as string);
+    }
+    secrets.set(match[1] as string, values);
+  }
+  for (const doc of manifest.docs.filter((candidate) => candidate.kind === 'Secret') as Any[]) {
+    const decoded = Object.fromEntries(Object.entries((doc.data ?? {}) as Record<string, string>).map(([key, value]) => [key, Buffer.from(value, 'base64').toString()]));
+    secrets.set(doc.metadata.name, { ...decoded, ...doc.stringData });
+  }
+  return secrets;
+}
+
+function jobsOf(manifest: Manifest): { jobs: JobPlan[]; subdomain: string; publishNotReady: boolean } {
+  const jobs: JobPlan[] = [];
+  let subdomain: string | undefined;
+  let publishNotReady = false;
+  for (const doc of manifest.docs as Any[]) {
+    if (doc.kind === 'Job') {
+      jobs.push({ name: doc.metadata.name, uid: randomUUID(), spec: doc.spec, labels: doc.spec.template.metadata?.labels ?? {} });
+      subdomain = doc.spec.template.spec.subdomain;
+      const service = manifest.docs.find((other: Any) => other.kind === 'Service' && other.metadata.name === subdomain) as Any;
+      publishNotReady = service?.spec.publishNotReadyAddresses === true;
+    } else if (doc.kind === 'JobSet') {
+      // JobSet names each child Job <jobset>-<replicatedJob>-<jobIndex>, behind a headless Service named after itself.
+      for (const replicated of doc.spec.replicatedJobs) {
+        for (let copy = 0; copy < (replicated.replicas ?? 1); copy++) jobs.push({ name: `${doc.metadata.name}-${replicated.name}-${copy}`, uid: randomUUID(), spec: replicated.template.spec, labels: {} });
+      }
+      subdomain = doc.spec.network?.subdomain ?? doc.metadata.name;
+      publishNotReady = doc.spec.network?.publishNotReadyAddresses === true;
+    }
+  }
+  if (subdomain === undefined) throw new Error(`${manifest.source}: no Job with a subdomain, nor a JobSet`);
+  return { jobs, subdomain, publishNotReady };
+}
+
+/** The value of an env entry, as the kubelet resolves it for this pod. */
+function envValue(entry: Any, context: { secrets: Map<string, Record<string, string>>; configMaps: Map<string, Record<string, string>>; pod: Record<string, string> }): string {
+  if (entry.value !== undefined) return String(entry.value);
+  const from = entry.valueFrom ?? {};
+  const read = (store: Map<string, Record<string, string>>, ref: Any, kind: string) => {
+    const value = store.get(ref.name)?.[ref.key];
+    if (value === undefined) throw new Error(`${kind} ${ref.name} has no key ${ref.key}: the pod would stay in CreateContainerConfigError`);
+    return value;
+  };
+  if (from.secretKeyRef !== undefined) return read(context.secrets, from.secretKeyRef, 'Secret');
+  if (from.configMapKeyRef !== undefined) return read(context.configMaps, from.configMapKeyRef, 'ConfigMap');
+  const field = context.pod[from.fieldRef?.fieldPath];
+  if (field === undefined) throw new Error(`env ${entry.name}: fieldRef ${String(from.fieldRef?.fieldPath)} is not modelled by the manifest runner`);
+  return field;
+}
+
+export interface RunOptions {
+  /** A directory of this run's own: pods' volumes, roots and scripts. */
+  work: string;
+  /** The rollcall image's files (assembleRollcallImage), for containers and image volumes of it. */
+  imageRoot: string;
+  timeoutMs: number;
+  /** Called with each cluster made, so that the caller tears it down whatever happens. */
+  onCluster(cluster: Cluster): void;
+}
+
+export async function runManifest(manifest: Manifest, options: RunOptions): Promise<JobRun[]> {
+  const secrets = secretsOf(manifest);
+  const configMaps = new Map((manifest.docs.filter((doc) => doc.kind === 'ConfigMap') as Any[]).map((doc) => [doc.metadata.name as string, doc.data as Record<string, string>]));
+  const { jobs, subdomain, publishNotReady } = jobsOf(manifest);
+  // Without publishNotReadyAddresses a record comes once the pod is Ready: about a second after it starts.
+  const cluster = await Cluster.create({ service: subdomain, namespace: NAMESPACE, publishDelayMs: publishNotReady ? 0 : 1000 });
+  options.onCluster(cluster);
+  const started: { job: JobPlan; pod: Pod; status: string }[] = [];
+  for (const job of jobs) {
+    for (let index = 0; index < job.spec.completions; index++) {
+      const dir = join(options.work, `${job.name}-${index}`);
+      const pod = planPod(job, index, dir, { secrets, configMaps, imageRoot: options.imageRoot });
+      started.push({ job, pod: await cluster.startPod({ job: job.name, index, command: ['sh', pod.script] }), status: pod.status });
+    }
+  }
+  const reports = await Promise.all(started.map(({ pod }) => pod.finished(options.timeoutMs)));
+  return jobs.map((job) => {
+    const mine = started.map((entry, at) => ({ ...entry, report: reports[at] as PodReport })).filter((entry) => entry.job === job);
+    const endedIn = mine.map((entry) => readFileSync(entry.status, 'utf8').trim());
+    return { job: job.name, ...judge(job.spec, mine.map((entry) => entry.report), endedIn), pods: mine.map((entry) => entry.report), endedIn };
+  });
+}
+
+/** The Job controller's verdict on its pods' exits under podFailurePolicy and backoffLimit (no retries run). */
+export function judge(spec: Any, pods: Pick<PodReport, 'index' | 'exitCode' | 'signal'>[], endedIn: string[]): Pick<JobRun, 'status' | 'why'> {
+  let counted = 0;
+  for (const [at, pod] of pods.entries()) {
+    const code = pod.exitCode ?? 128 + 9;
+    if (code === 0 && pod.signal === null) continue;
+    const rule = (spec.podFailurePolicy?.rules ?? []).find((candidate: Any) => {
+      const onExit = candidate.onExitCodes;
+      if (onExit === undefined || (onExit.containerName !== undefined && onExit.containerName !== endedIn[at])) return false;
+      return onExit.operator === 'In' ? onExit.values.includes(code) : !onExit.values.includes(code);
+    });
+    if (rule?.action === 'FailJob') return { status: 'Failed', why: `index ${pod.index} exited ${code}: podFailurePolicy FailJob` };
+    if (rule?.action !== 'Ignore') counted += 1;
+  }
+  if (counted > (spec.backoffLimit ?? 6)) return { status: 'Failed', why: `${counted} failed pods, over backoffLimit ${spec.backoffLimit ?? 6}` };
+  if (counted > 0 || pods.some((pod) => pod.exitCode !== 0)) return { status: 'Retrying', why: `${counted} failed pods counted against backoffLimit ${spec.backoffLimit ?? 6}; their indexes would run again` };
+  return { status: 'Complete', why: `all ${pods.length} indexes succeeded` };
+}
+
+/** Writes one pod's scripts: its init containers in order, then its container; returns what to run. */
+function planPod(job: JobPlan, index: number, dir: string, context: { secrets: Map<string, Record<string, string>>; configMaps: Map<string, Record<string, string>>; imageRoot: string }): { script: string; status: string } {
+  const template = job.spec.template;
+  const spec = template.spec as Any;
+  mkdirSync(dir, { recursive: true });
+  const podName = `${job.name}-${index}-${randomBytes(3).toString('hex')}`;
+  const labels: Record<string, string> = { ...job.labels, 'batch.kubernetes.io/controller-uid': job.uid, 'controller-uid': job.uid, 'batch.kubernetes.io/job-name': job.name, 'job-name': job.name, 'batch.kubernetes.io/job-completion-index': String(index) };
+  const fields: Record<string, string> = { 'metadata.name': podName, 'metadata.namespace': NAMESPACE, ...Object.fromEntries(Object.entries(labels).map(([key, value]) => [`metadata.labels['${key}']`, value])) };
+  const volumes = new Map<string, string>();
+  for (const volume of (spec.volumes ?? []) as Any[]) {
+    const path = join(dir, 'volumes', volume.name);
+    if (volume.emptyDir !== undefined) {
+      mkdirSync(path, { recursive: true });
+      chmodSync(path, 0o777);
+    } else if (volume.configMap !== undefined) {
+      mkdirSync(path, { recursive: true });
+      for (const [key, value] of Object.entries(context.configMaps.get(volume.configMap.name) ?? {})) writeFileSync(join(path, key), value);
+    } else if (/^rollcall:/.test(volume.image?.reference ?? '')) {
+      volumes.set(volume.name, context.imageRoot);
+      continue;
+    } else throw new Error(`volume ${volume.name}: only emptyDir, configMap and the rollcall image are modelled`);
+    volumes.set(volume.name, path);
+  }
+  const containers = [...((spec.initContainers ?? []) as Any[]), ...((spec.containers as Any[]).length === 1 ? spec.containers : [])];
+  if ((spec.containers as Any[]).length !== 1) throw new Error(`${job.name}: the manifest runner runs one container a pod`);
+  const status = join(dir, 'ended-in');
+  const steps = containers.map((container: Any, at: number) => {
+    const image = imageFacts(container.image);
+    if (image === undefined) throw new Error(`container ${container.name}: image ${container.image} is not described in harness/manifests/images.ts`);
+    const env: Record<string, string> = { HOSTNAME: `${job.name}-${index}`, JOB_COMPLETION_INDEX: String(index) };
+    for (const entry of container.env ?? []) env[entry.name] = envValue(entry, { ...context, pod: fields });
+    const plan: ContainerPlan = {
+      name: container.name,
+      image,
+      argv: [...(container.command ?? image.entrypoint), ...(container.args ?? [])],
+      env,
+      // An image volume is read-only whatever the mount says.
+      mounts: ((container.volumeMounts ?? []) as Any[]).map((mount) => ({ path: mount.mountPath, source: volumes.get(mount.name) as string, readOnly: mount.readOnly === true || volumes.get(mount.name) === context.imageRoot })),
+    };
+    const script = join(dir, `${at}-${container.name}.sh`);
+    writeFileSync(script, containerScript(plan, { root: join(dir, `root-${at}`), shims: join(dir, `shims-${at}`), imageRoot: context.imageRoot }));
+    mkdirSync(join(dir, `root-${at}`));
+    // Each container has its own PID namespace, as in a pod: its entrypoint (tini) is PID 1.
+    const run = `unshare --mount --propagation private --pid --fork --kill-child sh ${quote(script)}`;
+    return `echo ${quote(container.name)} > ${quote(status)}\n${at < containers.length - 1 ? `${run} || exit $?` : `exec ${run}`}`;
+  });
+  const kubelet = join(dir, 'kubelet.sh');
+  writeFileSync(kubelet, `${steps.join('\n')}\n`);
+  return { script: kubelet, status };
+}
