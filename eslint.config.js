@@ -17,6 +17,11 @@ export default tseslint.config(
     languageOptions: { globals: { process: 'readonly', performance: 'readonly' } },
   },
   {
+    // CommonJS configuration files (dependency-cruiser's).
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { module: 'writable', require: 'readonly' } },
+  },
+  {
     files: ['bench/**', 'examples/**', 'harness/**', 'scripts/**', 'test/**'],
     rules: { 'no-console': 'off' },
   },

@@ -8,7 +8,7 @@ import { startListener, type Listener } from '../src/transport/listener.js';
 import { ReleaseReceiver } from '../src/transport/release-datagrams.js';
 import type { WireIdentity } from '../src/transport/authentication.js';
 import { keepSessionAlive } from '../src/transport/heartbeat.js';
-import { DEFAULTS } from '../src/options.js';
+import { DEFAULTS } from '../src/barrier/options.js';
 
 const [first, last, size, port, job, coordinatorAddress, arrive] = process.argv.slice(2);
 const from = Number(first);

@@ -1,4 +1,3 @@
-import { describeFailure, type GroupFailure } from './lifecycle/outcome.js';
 import { formatDuration } from './time/duration.js';
 
 /**
@@ -191,3 +190,37 @@ export function mostTelling(failures: readonly AttemptError[], ranking: readonly
   };
   return failures.reduce<AttemptError | undefined>((best, failure) => (best === undefined || rank(failure) < rank(best) ? failure : best), undefined);
 }
+
+/** How a pod failed: its workload exited non-zero or on a signal, or the pod vanished or was replaced. */
+export type FailureHow = 'exit' | 'signal' | 'vanished' | 'replaced';
+
+/** The first failure of a round: which pod, how, and how long into the round. */
+export interface GroupFailure {
+  index: number;
+  /** The pod's name, `<job>-<i>.<subdomain>`. */
+  name: string;
+  how: FailureHow;
+  exitCode: number | null;
+  signal: string | null;
+  /** For an exit or a signal, how long the workload ran; for a vanished or replaced pod, how long into the round it went. */
+  afterMs: number;
+}
+
+/** "exit 1", "SIGKILL", "vanished", "replaced by a newer pod". */
+export function describeHow(failure: Pick<GroupFailure, 'how' | 'exitCode' | 'signal'>): string {
+  switch (failure.how) {
+    case 'exit':
+      return `exit ${failure.exitCode ?? '?'}`;
+    case 'signal':
+      return failure.signal ?? 'a signal';
+    case 'vanished':
+      return 'vanished';
+    case 'replaced':
+      return 'replaced by a newer pod';
+  }
+}
+
+export function describeFailure(failure: GroupFailure): string {
+  return `${failure.name} failed (${describeHow(failure)}) after ${formatDuration(failure.afterMs)}`;
+}
+

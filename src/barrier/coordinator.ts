@@ -1,5 +1,5 @@
 import type { MissingReasonCode } from '../errors.js';
-import type { Topology } from '../options.js';
+import type { Topology } from './options.js';
 import { systemClock, type Cancel, type Clock } from '../time/clock.js';
 import { withDeadline } from '../time/deadline.js';
 import { keepSessionAlive } from '../transport/heartbeat.js';

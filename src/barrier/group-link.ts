@@ -1,6 +1,5 @@
 import type { Socket } from 'node:net';
-import { PeerFailedError, PeersTimeoutError, RollcallError, type GroupCount } from '../errors.js';
-import type { GroupFailure } from '../lifecycle/outcome.js';
+import { PeerFailedError, PeersTimeoutError, RollcallError, type GroupCount, type GroupFailure } from '../errors.js';
 import type { Group } from './group.js';
 
 /**

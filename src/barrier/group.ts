@@ -1,4 +1,4 @@
-import type { Topology } from '../options.js';
+import type { Topology } from './options.js';
 
 export interface Peer {
   index: number;

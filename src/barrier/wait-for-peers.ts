@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { AttemptError, MISSING_REASONS, PeersTimeoutError, describeCount, type MissingPeer, type MissingReasonCode } from '../errors.js';
 import { peerFqdn, peerShortName } from '../identity/names.js';
-import { DEFAULTS, resolveConfig, type Config, type Progress, type WaitForPeersOptions } from '../options.js';
+import { DEFAULTS, resolveConfig, type Config, type Progress, type WaitForPeersOptions } from './options.js';
 import { createNameResolver, type NameResolver } from '../discovery/resolve.js';
 import { withDeadline } from '../time/deadline.js';
 import { AbortFanout } from '../time/abort-fanout.js';

@@ -1,6 +1,6 @@
 import { connect } from 'node:net';
 import { ConfigError, PeerFailedError, RollcallError } from '../errors.js';
-import { DEFAULTS, type WaitForPeersOptions } from '../options.js';
+import { DEFAULTS, type WaitForPeersOptions } from './options.js';
 import { withDeadline } from '../time/deadline.js';
 import { assertCallerBarrierName } from '../lifecycle/round-names.js';
 import type { BarrierOptions, Group } from './group.js';

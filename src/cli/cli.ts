@@ -3,7 +3,7 @@ import { constants, tmpdir } from 'node:os';
 import { ConfigError, PeersTimeoutError, ProbeUnavailableError } from '../errors.js';
 import type { Group } from '../barrier/group.js';
 import { waitForPeers } from '../barrier/wait-for-peers.js';
-import type { Progress } from '../options.js';
+import type { Progress } from '../barrier/options.js';
 import { SettingSource, parseChoice, parseDuration, parseInteger } from '../settings.js';
 import { UsageError, helpText, parseCommandLine, type ParsedArgs } from './flags.js';
 import { GROUP_SOCKET_VARIABLE } from '../barrier/group-link.js';

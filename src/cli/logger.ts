@@ -1,4 +1,4 @@
-import type { Progress } from '../options.js';
+import type { Progress } from '../barrier/options.js';
 import { describeCount } from '../errors.js';
 
 export type LogFormat = 'text' | 'json';

@@ -1,5 +1,6 @@
 import { systemClock, type Clock } from '../time/clock.js';
-import { succeeded, type GroupFailure, type Stop, type WorkloadOutcome } from './outcome.js';
+import type { GroupFailure } from '../errors.js';
+import { succeeded, type Stop, type WorkloadOutcome } from './outcome.js';
 import { VanishTimers } from './vanish-timers.js';
 
 export interface RefereeOptions {

@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import { AttemptError, mostTelling } from '../errors.js';
-import { CONNECTION_FAILURE_RANK, connectAny } from './connect.js';
+import { CONNECTION_FAILURE_RANK, connectAny } from '../discovery/connect.js';
 import { FrameChannel } from './frame-channel.js';
 import { MAX_FRAME_BYTES, PROTOCOL_VERSION, type Role } from './wire-format.js';
 import { newNonce, proof, proofMatches, type WireIdentity } from './authentication.js';

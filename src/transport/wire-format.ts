@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { isMissingReasonCode, type MissingReasonCode } from '../errors.js';
+import { isMissingReasonCode, type FailureHow, type MissingReasonCode } from '../errors.js';
 
 /**
  * What goes on the wire, and the only way in: newline-delimited JSON frames on a session, and datagrams
@@ -60,7 +60,6 @@ export interface StopFrame {
   ms: number;
 }
 
-export type FailureHow = 'exit' | 'signal' | 'vanished' | 'replaced';
 const FAILURE_HOWS: readonly unknown[] = ['exit', 'signal', 'vanished', 'replaced'] satisfies FailureHow[];
 
 /**

@@ -1,4 +1,4 @@
-import { connectAny } from '../../transport/connect.js';
+import { connectAny } from '../connect.js';
 import type { Probe, ProbeTarget } from './types.js';
 
 /** `tcp:<port>`: the peer's application accepts connections. */

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { Coordinator } from '../../../src/barrier/coordinator.js';
-import type { Topology } from '../../../src/options.js';
+import type { Topology } from '../../../src/barrier/options.js';
 import { MAX_SEEN, PROTOCOL_VERSION, type Datagram, type Hello } from '../../../src/transport/wire-format.js';
 import type { Stop, WorkloadOutcome } from '../../../src/lifecycle/outcome.js';
 import { FakeClock } from '../../support/fake-clock.js';

@@ -1,11 +1,11 @@
 import { networkInterfaces } from 'node:os';
 import { isIP } from 'node:net';
-import { ConfigError, type GroupCount } from './errors.js';
-import { MAX_GROUP_SIZE, detectIdentity, type Identity, type IdentityOptions } from './identity/identity.js';
-import { parseDnsServers, type IpFamily } from './discovery/resolve.js';
-import { SettingSource, parseChoice, parseDuration, parseExitCodes, parseInteger, type Env } from './settings.js';
-import type { Backoff } from './discovery/peer-check.js';
-import type { ProbeSpec } from './discovery/probes/types.js';
+import { ConfigError, type GroupCount } from '../errors.js';
+import { MAX_GROUP_SIZE, detectIdentity, type Identity, type IdentityOptions } from '../identity/identity.js';
+import { parseDnsServers, type IpFamily } from '../discovery/resolve.js';
+import { SettingSource, parseChoice, parseDuration, parseExitCodes, parseInteger, type Env } from '../settings.js';
+import type { Backoff } from '../discovery/peer-check.js';
+import type { ProbeSpec } from '../discovery/probes/types.js';
 
 export type Topology = 'mesh' | 'star';
 export type IpFamilySetting = 'auto' | 'ipv4' | 'ipv6' | 'dual';

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { ConfigError } from '../../src/errors.js';
-import { resolveConfig, type WaitForPeersOptions } from '../../src/options.js';
+import { ConfigError } from '../../../src/errors.js';
+import { resolveConfig, type WaitForPeersOptions } from '../../../src/barrier/options.js';
 
 const NONE = '/nonexistent/rollcall';
 const base: WaitForPeersOptions = {
