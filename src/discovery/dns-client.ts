@@ -3,6 +3,7 @@ import { connect, isIP } from 'node:net';
 import { getServers } from 'node:dns';
 import dnsPacket from 'dns-packet';
 import { AttemptError } from '../errors.js';
+import { systemClock, type Clock } from '../time/clock.js';
 import { withDeadline } from '../time/deadline.js';
 
 /**
@@ -52,7 +53,10 @@ export class DnsClient {
   private readonly pending = new Map<number, Pending>();
   private nextId = Math.floor(Math.random() * 0x10000);
 
-  constructor(servers: readonly string[]) {
+  constructor(
+    servers: readonly string[],
+    private readonly clock: Clock = systemClock,
+  ) {
     const listed = servers.length > 0 ? servers : getServers();
     this.servers = listed.map(parseServer);
   }
@@ -72,16 +76,16 @@ export class DnsClient {
     const answered = new Promise<dnsPacket.Packet>((resolve) => this.pending.set(id, { resolve, name }));
     // Two sends within the deadline, the second to the next nameserver when there is one: one lost
     // datagram costs a third of the deadline, not all of it.
-    const resend = setTimeout(() => this.send(message, this.servers[1 % this.servers.length] as Server), Math.max(1, Math.floor(timeoutMs / 3)));
+    const cancelResend = this.clock.after(Math.max(1, Math.floor(timeoutMs / 3)), () => this.send(message, this.servers[1 % this.servers.length] as Server));
     try {
       this.send(message, this.servers[0] as Server);
-      let packet = await withDeadline(answered, timeoutMs, () => new AttemptError('dns-timeout', name), signal);
+      let packet = await withDeadline(answered, timeoutMs, () => new AttemptError('dns-timeout', name), signal, this.clock);
       if (((packet.flags ?? 0) & dnsPacket.TRUNCATED_RESPONSE) !== 0) {
-        packet = await withDeadline(queryTcp(message, this.servers[0] as Server), timeoutMs, () => new AttemptError('dns-timeout', name), signal);
+        packet = await withDeadline(queryTcp(message, this.servers[0] as Server), timeoutMs, () => new AttemptError('dns-timeout', name), signal, this.clock);
       }
       return interpret(packet, key.type, name);
     } finally {
-      clearTimeout(resend);
+      cancelResend();
       this.pending.delete(id);
     }
   }

@@ -124,7 +124,7 @@ describeWith(['dnsmasq'], 'the group\'s life through the library, on loopback', 
     expect(reason.failure.afterMs).toBeLessThan(1000 + 2000);
   });
 
-  test('forged reports stop nothing: a pod with the wrong secret, and verdicts or outcomes by datagram', async () => {
+  test('forged reports stop nothing: a pod with the wrong secret, and a release, verdict or outcome by datagram', async () => {
     const groups = await group(2, { secret: 'right' });
     // A pod claiming index 1 without the secret never gets a session to report on: refused at the handshake.
     // Its name resolves to it too (a pod checks its own name before it dials anyone).
@@ -133,15 +133,25 @@ describeWith(['dnsmasq'], 'the group\'s life through the library, on loopback', 
     job.publish(1);
     expect(forged).toMatchObject({ name: 'PeersTimeoutError' });
     expect(job.logs.some((line) => line.startsWith('0: ') && line.includes('secret proof does not match'))).toBe(true);
+    // Member 1 waits at a barrier index 0 has not reached; a release for it by datagram, without the
+    // session's token, must not let it through.
+    let heldReleased = false;
+    const held = (groups[1] as Group).barrier('held', { timeoutMs: 20_000 }).then(() => (heldReleased = true));
     const socket = createSocket('udp4');
     const token = '0'.repeat(32);
     const send = (payload: object, address: string) => new Promise<void>((resolve) => socket.send(JSON.stringify({ ...payload, token }), job.port, address, () => resolve()));
+    // Its ear is bound beside its session to index 0, on the rollcall port: where that session's source
+    // address is depends on routing, so both candidates get the forgery.
+    for (const address of [job.address(1), '127.0.0.1']) await send({ t: 'release', barrier: 'held' }, address);
+    // Not datagram kinds at all: a verdict or an outcome travels only on an authenticated session.
     await send({ t: 'stop', round: 0, next: null, index: 0, how: 'exit', exit: 1, signal: null, ms: 1 }, job.address(1));
     await send({ t: 'outcome', round: 0, exit: 1, signal: null, ms: 1 }, job.address(0));
-    await send({ t: 'release', barrier: 'finish-0' }, job.address(1));
     socket.close();
-    // A barrier round trip after the datagrams: anything they could have done is done by now.
+    // A barrier round trip after the datagrams: they reached member 1's socket before its release of this one.
     await Promise.all(groups.map((each) => each.barrier('after-the-forgeries')));
+    expect(heldReleased, 'a forged release let member 1 through').toBe(false);
+    await (groups[0] as Group).barrier('held');
+    await held;
     for (const each of groups) expect(each.signal.aborted).toBe(false);
   });
 });

@@ -53,21 +53,11 @@ describeWith(['dnsmasq'], 'resolution through a real DNS server', () => {
     expect(await resolve('late.svc.ns.svc.cluster.local')).toEqual(['127.1.0.9']);
   });
 
-  test('a nameserver that never answers is a timeout within the attempt deadline', async () => {
+  test('a nameserver that never answers is a dns-timeout (when, on the clock: dns-client.test.ts)', async () => {
     const silent = createSocket('udp4');
     await new Promise<void>((resolve) => silent.bind(0, '127.0.0.1', resolve));
     try {
-      const started = performance.now();
-      const reason = await reasonOf(resolver([4], [`127.0.0.1:${silent.address().port}`])('x.svc.ns.svc.cluster.local'));
-      expect(reason).toBe('dns-timeout');
-      // The hard deadline is the attempt timeout (slack for a busy machine); never the OS's own retry
-      // schedule, which is 5 s a try.
-      expect(performance.now() - started).toBeLessThan(1000 + 2000);
-      // An attempt given a longer deadline (after timeouts in a row) waits that long, and no longer.
-      const longer = performance.now();
-      expect(await reasonOf(resolver([4], [`127.0.0.1:${silent.address().port}`])('x.svc.ns.svc.cluster.local', undefined, 2000))).toBe('dns-timeout');
-      expect(performance.now() - longer).toBeGreaterThanOrEqual(1900);
-      expect(performance.now() - longer).toBeLessThan(2000 + 2000);
+      expect(await reasonOf(resolver([4], [`127.0.0.1:${silent.address().port}`])('x.svc.ns.svc.cluster.local'))).toBe('dns-timeout');
     } finally {
       silent.close();
     }
