@@ -118,6 +118,18 @@ export class Coordinator implements BarrierRole {
 
   readonly refereed = true;
 
+  speculatesAbout(index: number): boolean {
+    return index !== 0;
+  }
+
+  waitsForNewsOf(): boolean {
+    return false;
+  }
+
+  callsOutTo(): number[] {
+    return this.topology === 'star' ? Array.from({ length: this.size - 1 }, (_, index) => index + 1) : [];
+  }
+
   /** Index 0's own workload ended. */
   report(round: number, outcome: WorkloadOutcome): void {
     this.referee.reported(0, round, outcome);

@@ -123,6 +123,19 @@ export class Member implements BarrierRole {
     return !this.dormant;
   }
 
+  speculatesAbout(): boolean {
+    return false;
+  }
+
+  /** A member asks for a peer other than index 0 only once index 0 has seen it join. */
+  waitsForNewsOf(index: number): boolean {
+    return index !== 0;
+  }
+
+  callsOutTo(): number[] {
+    return [];
+  }
+
   report(round: number, outcome: WorkloadOutcome): void {
     this.outcome = { round, outcome };
     this.current?.send(outcomeFrame(round, outcome));

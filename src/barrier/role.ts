@@ -34,6 +34,12 @@ export interface BarrierRole {
   arrive(barrier: string, addrs: string[]): void;
   released(barrier: string): Promise<Release>;
   view(barrier: string): BarrierView | undefined;
+  /** Whether a question about `index`'s name is speculative: index 0 asking for a member that has not shown up. */
+  speculatesAbout(index: number): boolean;
+  /** Whether this pod checks `index` only once index 0 has said it is up (a mesh member's peers). */
+  waitsForNewsOf(index: number): boolean;
+  /** The members this pod dials before they join, to say why they are missing (index 0 in a star). */
+  callsOutTo(): number[];
   /** Whether index 0 is there to judge outcomes: not once it has said goodbye (it finished and left). */
   readonly refereed: boolean;
   /** This pod's workload ended in `round`: index 0 judges it. */

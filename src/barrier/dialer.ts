@@ -1,0 +1,58 @@
+import type { NameResolver } from '../discovery/resolve.js';
+import type { WireIdentity } from '../transport/authentication.js';
+import { dialPeer } from '../transport/handshake.js';
+import { MAX_FRAME_BYTES } from '../transport/wire-format.js';
+import { ROSTER_LIMIT } from './coordinator.js';
+import type { PeerNames } from './peer-names.js';
+
+export interface DialerOptions {
+  port: number;
+  own: WireIdentity;
+  secret: string | undefined;
+  resolver: NameResolver;
+  names: PeerNames;
+}
+
+/** Handshakes with a peer's rollcall: a probe that proves it is there, or a member session with index 0. */
+export class Dialer {
+  constructor(private readonly options: DialerOptions) {}
+
+  /**
+   * The session with the coordinator goes to one address only: racing a session to each address of a
+   * dual-stack or replaced pod would leave the coordinator holding the loser. With several addresses, a
+   * probe handshake picks the live one first.
+   */
+  async session(index: number, signal: AbortSignal, timeoutMs: number) {
+    let addresses = await this.options.resolver.resolve(this.options.names.lookup(index), signal, timeoutMs);
+    if (addresses.length > 1) {
+      const probe = await this.dial(index, addresses, 'probe', signal, timeoutMs);
+      probe.channel.end();
+      addresses = [probe.address];
+    }
+    return this.dial(index, addresses, 'member', signal, timeoutMs);
+  }
+
+  /** A probe handshake on all of `addresses` at once: the first that answers as `index` wins. */
+  async probe(index: number, addresses: string[], signal: AbortSignal, timeoutMs: number): Promise<{ address: string; rttMs: number }> {
+    const dialed = await this.dial(index, addresses, 'probe', signal, timeoutMs);
+    dialed.channel.end();
+    return { address: dialed.address, rttMs: dialed.rttMs };
+  }
+
+  private dial(index: number, addresses: string[], role: 'probe' | 'member', signal: AbortSignal, timeoutMs: number) {
+    const { port, own, secret } = this.options;
+    return dialPeer({
+      addresses,
+      port,
+      own,
+      secret,
+      role,
+      expectIndex: index,
+      ...(index === own.index ? { expectGen: own.gen } : {}),
+      timeoutMs,
+      signal,
+      // Only the coordinator's release may carry the roster; every other frame stays small.
+      maxFrameBytes: role === 'member' ? MAX_FRAME_BYTES + 64 * Math.min(own.size, ROSTER_LIMIT) * 8 : MAX_FRAME_BYTES,
+    });
+  }
+}

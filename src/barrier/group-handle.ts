@@ -1,0 +1,158 @@
+import { PeersTimeoutError } from '../errors.js';
+import { succeeded, type WorkloadOutcome } from '../lifecycle/outcome.js';
+import { assertCallerBarrierName, finishBarrier, roundBarrier } from '../lifecycle/round-names.js';
+import type { Rounds } from '../lifecycle/rounds.js';
+import type { Clock } from '../time/clock.js';
+import { withDeadline } from '../time/deadline.js';
+import { formatDuration } from '../time/duration.js';
+import type { BarrierOptions, CloseOptions, Group, OutcomeReport, Peer } from './group.js';
+import type { Config } from './options.js';
+import type { PeerChecks } from './peer-checks.js';
+import type { PeerNames } from './peer-names.js';
+import type { ProgressReport } from './progress.js';
+import type { BarrierRole } from './role.js';
+
+export interface GroupHandleOptions {
+  config: Pick<Config, 'identity' | 'topology' | 'timeoutMs' | 'exitTimeoutMs' | 'closeTimeoutMs' | 'log'>;
+  role: BarrierRole;
+  rounds: Rounds;
+  progress: Pick<ProgressReport, 'watch' | 'progress'>;
+  names: PeerNames;
+  checks: Pick<PeerChecks, 'result'>;
+  clock: Clock;
+  /** Aborts when this pod's run is over (closed, or failed to start). */
+  stopped: AbortSignal;
+  /** Closes everything the run opened, waiting at most this long for release acks. */
+  shutdown(closeTimeoutMs: number): Promise<void>;
+}
+
+/**
+ * The Group a caller holds after the release: more barriers, and the group's life through it (reports,
+ * the exit barrier, restart rounds, close), each a call on the role and this pod's rounds.
+ */
+export class GroupHandle {
+  /** The last round this pod reported an outcome for. */
+  private reportedRound = -1;
+
+  constructor(private readonly options: GroupHandleOptions) {}
+
+  /** The Group at the release: each pod as this pod checked it, else as index 0's roster gave it. */
+  build(roster: string[][] | undefined, timings: Group['timings']): Group {
+    const { identity, topology, exitTimeoutMs } = this.options.config;
+    const { names, checks } = this.options;
+    const peers: Peer[] = Array.from({ length: identity.count }, (_, index) => {
+      const checked = checks.result(index);
+      return { index, name: names.short(index), fqdn: names.fqdn(index), addresses: checked?.addresses ?? roster?.[index] ?? [], address: checked?.address, rttMs: checked?.rttMs };
+    });
+    const rounds = this.options.rounds;
+    return {
+      index: identity.index,
+      size: identity.count,
+      jobName: identity.jobName,
+      topology,
+      self: peers[identity.index] as Peer,
+      peers,
+      timings,
+      barrier: (name, options) => {
+        assertCallerBarrierName(name);
+        return this.barrier(name, options);
+      },
+      get round() {
+        return rounds.round;
+      },
+      get signal() {
+        return rounds.signal;
+      },
+      report: (outcome) => this.report(outcome),
+      exitBarrier: (timeoutMs) => this.exitBarrier(timeoutMs ?? exitTimeoutMs),
+      nextRound: () => this.nextRound(),
+      close: (options) => this.close(options),
+    };
+  }
+
+  /** The last round's outcomes at index 0, once everyone has finished: each index's code and time. */
+  logAllFinished(round: number, outcomes: WorkloadOutcome[]): void {
+    const each = outcomes.map((outcome, index) => `${index}: exit ${outcome.exitCode} (${formatDuration(outcome.runMs)})`);
+    const shown = each.length > 16 ? [...each.slice(0, 16), `and ${each.length - 16} more`] : each;
+    this.options.config.log(`all ${outcomes.length} workloads finished${round > 0 ? ` in restart round ${round}` : ''}: ${shown.join(', ')}`, {
+      event: 'all-finished',
+      round,
+      outcomes: outcomes.map((outcome, index) => ({ index, exitCode: outcome.exitCode, runMs: Math.round(outcome.runMs) })),
+    });
+  }
+
+  private report(report: OutcomeReport = {}): void {
+    const { rounds, role, clock } = this.options;
+    const outcome = normalizeOutcome(report, clock.now() - rounds.startedAt);
+    if (this.reportedRound >= rounds.round) return;
+    this.reportedRound = rounds.round;
+    role.report(rounds.round, outcome);
+    // Index 0 finished and left: nobody will judge this failure, so it is this pod's own verdict.
+    if (!role.refereed && !succeeded(outcome)) {
+      const { exitCode, signal, runMs } = outcome;
+      rounds.stopped({ round: rounds.round, next: undefined, failure: { index: this.options.config.identity.index, how: signal === null ? 'exit' : 'signal', exitCode, signal, afterMs: runMs } });
+    }
+  }
+
+  private async exitBarrier(timeoutMs: number): Promise<boolean> {
+    const { rounds, role, config } = this.options;
+    if (timeoutMs === 0 || rounds.signal.aborted || !role.refereed) return false;
+    config.log(`workload finished; waiting up to ${formatDuration(timeoutMs)} until every pod's has (exit barrier)`, { event: 'exit-barrier', round: rounds.round });
+    try {
+      await this.barrier(finishBarrier(rounds.round), { timeoutMs, signal: rounds.signal });
+      return true;
+    } catch (error) {
+      if (error instanceof PeersTimeoutError) config.log(`exit barrier: ${error.message}; leaving without them`, { event: 'exit-barrier-timeout', missing: error.missing });
+      return false;
+    }
+  }
+
+  private async nextRound(): Promise<number> {
+    const { rounds, config } = this.options;
+    const next = rounds.next;
+    if (next === undefined) {
+      throw rounds.signal.aborted ? rounds.signal.reason : new Error('nextRound() follows a round the group stopped; this one is still running');
+    }
+    await this.barrier(roundBarrier(next), { timeoutMs: config.timeoutMs, signal: rounds.over });
+    rounds.begin(next);
+    return next;
+  }
+
+  private async close(options: CloseOptions = {}): Promise<void> {
+    const { config, rounds, stopped } = this.options;
+    const { exitTimeoutMs = config.exitTimeoutMs, ...outcome } = options;
+    if (!stopped.aborted && !rounds.signal.aborted) {
+      const first = this.reportedRound < rounds.round;
+      this.report(outcome);
+      if (first && succeeded(normalizeOutcome(outcome, 0))) await this.exitBarrier(exitTimeoutMs);
+    }
+    await this.options.shutdown(config.closeTimeoutMs);
+  }
+
+  private async barrier(name: string, options: BarrierOptions = {}): Promise<void> {
+    const { config, role, progress, clock, stopped } = this.options;
+    const timeoutMs = options.timeoutMs ?? config.timeoutMs;
+    const signal = AbortSignal.any([stopped, ...(options.signal === undefined ? [] : [options.signal])]);
+    signal.throwIfAborted();
+    role.arrive(name, []);
+    const stopLogging = progress.watch(name, { report: false });
+    try {
+      await withDeadline(role.released(name), timeoutMs, () => new PeersTimeoutError(timeoutMs, progress.progress(name), name), signal, clock);
+    } finally {
+      stopLogging();
+    }
+  }
+}
+
+/** A caller's report, checked, as the wire carries it; neither code nor signal means success. */
+export function normalizeOutcome(report: OutcomeReport, defaultRunMs: number): WorkloadOutcome {
+  const { exitCode, signal = null, runMs = defaultRunMs } = report;
+  if (exitCode !== undefined && exitCode !== null && (!Number.isSafeInteger(exitCode) || exitCode < 0 || exitCode > 255)) {
+    throw new TypeError(`Expected \`exitCode\` to be an integer from 0 to 255 or null, got ${String(exitCode)}`);
+  }
+  if (signal !== null && (typeof signal !== 'string' || !/^SIG[A-Z0-9]{1,12}$/.test(signal))) {
+    throw new TypeError(`Expected \`signal\` to be a signal name such as "SIGTERM", got ${JSON.stringify(signal)}`);
+  }
+  if (!Number.isFinite(runMs) || runMs < 0) throw new TypeError(`Expected \`runMs\` to be a non-negative number, got ${String(runMs)}`);
+  return { exitCode: exitCode ?? (signal === null ? 0 : null), signal, runMs };
+}

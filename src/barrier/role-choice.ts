@@ -1,0 +1,71 @@
+import type { Limiter } from '../discovery/limiter.js';
+import { PeerCheck, type Schedule } from '../discovery/peer-check.js';
+import type { Stop, WorkloadOutcome } from '../lifecycle/outcome.js';
+import { ReleaseReceiver } from '../transport/release-datagrams.js';
+import type { Session } from '../transport/session.js';
+import type { Clock } from '../time/clock.js';
+import { Coordinator } from './coordinator.js';
+import type { Dialer } from './dialer.js';
+import { Member } from './member.js';
+import { DEFAULTS, type Config } from './options.js';
+import type { PeerChecks } from './peer-checks.js';
+import type { PeerNames } from './peer-names.js';
+import type { BarrierRole } from './role.js';
+
+export interface RoleWiring {
+  config: Config;
+  names: PeerNames;
+  checks: PeerChecks;
+  dialer: Dialer;
+  limiter: Limiter;
+  schedule: Schedule;
+  clock: Clock;
+  onStop(stop: Stop): void;
+  onCoordinatorVanished(): void;
+  onAllFinished(round: number, outcomes: WorkloadOutcome[]): void;
+}
+
+/** The one place index 0 and a member part ways: everything that differs afterwards is the role's. */
+export function chooseRole(wiring: RoleWiring): BarrierRole {
+  const { config, names, checks, dialer, limiter, schedule, clock } = wiring;
+  const { identity } = config;
+  if (identity.index === 0) {
+    return new Coordinator({
+      size: identity.count,
+      topology: config.topology,
+      sessionTimeoutMs: config.sessionTimeoutMs,
+      progressIntervalMs: progressInterval(identity.count),
+      reasonFor: (index) => checks.reasonFor(index),
+      onSeen: (index) => checks.seen(index),
+      restarts: config.restarts,
+      fatalExitCodes: config.fatalExitCodes,
+      onStop: wiring.onStop,
+      onAllFinished: wiring.onAllFinished,
+      clock,
+    });
+  }
+  return new Member({
+    connection: () =>
+      new PeerCheck<Session>({
+        index: 0,
+        name: names.short(0),
+        attempt: async (signal, timeoutMs) => (await dialer.session(0, signal, timeoutMs)).channel,
+        dispose: (session) => session.destroy(),
+        schedule,
+        limiter,
+        clock,
+      }),
+    sessionTimeoutMs: config.sessionTimeoutMs,
+    // The rollcall port's UDP twin when free, so that a NetworkPolicy can name it.
+    openDatagramEar: (session, onRelease) => ReleaseReceiver.open(session.localAddress, config.port, onRelease),
+    onSeen: (index) => checks.present(index),
+    onStop: wiring.onStop,
+    onCoordinatorVanished: wiring.onCoordinatorVanished,
+    clock,
+  });
+}
+
+/** Progress goes to every member each interval: at thousands of pods, less often (2 s at 10,000). */
+function progressInterval(size: number): number {
+  return Math.max(DEFAULTS.progressIntervalMs, Math.round(size / 5));
+}
