@@ -33,7 +33,7 @@ for (let index = from; index < to; index++) {
       handshakeTimeoutMs: 10_000,
       maxConnections: 64,
       onHello: () => {},
-      onMember: undefined,
+      sessions: {},
       onRefused: () => {},
     }),
   );

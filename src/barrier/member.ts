@@ -2,7 +2,7 @@ import type { MissingReasonCode } from '../errors.js';
 import { systemClock, type Clock } from '../time/clock.js';
 import { keepSessionAlive } from '../transport/heartbeat.js';
 import type { OnRelease } from '../transport/release-datagrams.js';
-import type { Session } from '../transport/session.js';
+import { routeFrames, type FrameRoutes, type Session } from '../transport/session.js';
 import { stopFromFrame, type Stop, type WorkloadOutcome } from '../lifecycle/outcome.js';
 import { VanishTimers } from '../lifecycle/vanish-timers.js';
 import { Deferred, entryOf, type BarrierRole, type BarrierView, type MissingLink, type Release } from './role.js';
@@ -119,6 +119,19 @@ export class Member implements BarrierRole {
     return this.views.get(barrier);
   }
 
+  /** What index 0 may send on the session; `released` is that session's release (it also acks). */
+  private readonly routes: FrameRoutes<OnRelease> = {
+    release: (frame, released) => released(frame.barrier, frame.roster),
+    progress: (frame) => this.views.set(frame.barrier, { ready: frame.ready, missing: frame.missing }),
+    seen: (frame) => frame.indexes.forEach((index) => this.options.onSeen(index)),
+    bye: () => (this.dormant = true),
+    stop: (frame) => this.options.onStop(stopFromFrame(frame)),
+    beat: () => {},
+  };
+
+  /** Members take no sessions: index 0 is the other end of everyone's. */
+  readonly sessions = {};
+
   get refereed(): boolean {
     return !this.dormant;
   }
@@ -178,14 +191,7 @@ export class Member implements BarrierRole {
       this.release(barrier).resolve({ roster });
       session.send({ t: 'ack', barrier });
     };
-    session.onFrame((frame) => {
-      if (frame.t === 'release') released(frame.barrier, frame.roster);
-      else if (frame.t === 'progress') this.views.set(frame.barrier, { ready: frame.ready, missing: frame.missing });
-      else if (frame.t === 'seen') for (const index of frame.indexes) this.options.onSeen(index);
-      else if (frame.t === 'bye') this.dormant = true;
-      else if (frame.t === 'stop') this.options.onStop(stopFromFrame(frame));
-      else if (frame.t !== 'beat') session.destroy();
-    });
+    routeFrames(session, this.routes, released);
     // A new coordinator (or the old one after a blip) knows nothing: tell it everything again.
     for (const [barrier, addrs] of this.arrivals) session.send({ t: 'arrive', barrier, addrs });
     if (this.outcome !== undefined) session.send(outcomeFrame(this.outcome.round, this.outcome.outcome));

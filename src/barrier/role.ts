@@ -28,8 +28,8 @@ export interface BarrierRole {
   start(signal: AbortSignal): void;
   /** A peer's handshake reached this pod's listener: it is up. */
   heardFrom(index: number): void;
-  /** Takes a peer's member session; only the coordinator has one to take. */
-  addMember?(session: Session, hello: Hello): void;
+  /** The sessions this role takes from peers, by the role their hello names: index 0 takes members'. */
+  readonly sessions: { member?: (session: Session, hello: Hello) => void };
   missingLinks(): MissingLink[];
   arrive(barrier: string, addrs: string[]): void;
   released(barrier: string): Promise<Release>;

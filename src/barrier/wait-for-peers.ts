@@ -108,7 +108,7 @@ class Run {
         this.checks.present(hello.index);
         this.role.heardFrom(hello.index);
       },
-      onMember: this.role.addMember?.bind(this.role),
+      sessions: this.role.sessions,
       onRefused: (reason, remote) => this.refusals.note(reason, remote),
     });
     this.stopWatching = this.progress.watch('start');

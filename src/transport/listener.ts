@@ -1,7 +1,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { ConfigError } from '../errors.js';
 import { FrameChannel } from './frame-channel.js';
-import { PROTOCOL_VERSION, type Hello } from './wire-format.js';
+import { PROTOCOL_VERSION, type Hello, type Role } from './wire-format.js';
 import { newNonce, proof, refusal, type WireIdentity } from './authentication.js';
 
 export interface ListenerOptions {
@@ -15,10 +15,15 @@ export interface ListenerOptions {
   maxConnections: number;
   /** Every accepted hello, probe or member: the peer is running rollcall right now. */
   onHello(hello: Hello): void;
-  /** A member session for the coordinator; only index 0 takes them. */
-  onMember: ((channel: FrameChannel, hello: Hello) => void) | undefined;
+  /**
+   * The sessions this pod takes, by the role a hello names: a member's for index 0. A probe is answered
+   * and ended; a role not listed here is refused at the handshake.
+   */
+  sessions: SessionRoutes;
   onRefused(reason: string, remote: string): void;
 }
+
+export type SessionRoutes = { [R in Exclude<Role, 'probe'>]?: (channel: FrameChannel, hello: Hello) => void };
 
 export interface Listener {
   port: number;
@@ -108,9 +113,10 @@ async function greet(socket: Socket, options: ListenerOptions, greeted: () => vo
   } catch {
     return void socket.destroy();
   }
+  const session = hello.role === 'probe' ? undefined : options.sessions[hello.role];
   const reason =
     refusal(hello, options.own, proof(options.secret, 'c2s', nonce, hello)) ??
-    (hello.role === 'member' && options.onMember === undefined ? `index ${options.own.index} is not the coordinator` : undefined);
+    (hello.role !== 'probe' && session === undefined ? `index ${options.own.index} takes no ${hello.role} sessions${hello.role === 'member' ? ': it is not the coordinator' : ''}` : undefined);
   if (reason !== undefined) {
     options.onRefused(reason, remote);
     channel.send({ t: 'refuse', reason });
@@ -120,10 +126,10 @@ async function greet(socket: Socket, options: ListenerOptions, greeted: () => vo
   greeted();
   channel.send({ t: 'welcome', index: options.own.index, gen: options.own.gen, mac: proof(options.secret, 's2c', hello.nonce, options.own) });
   options.onHello(hello);
-  if (hello.role === 'probe' || options.onMember === undefined) {
+  if (session === undefined) {
     socket.end();
     return;
   }
   socket.setTimeout(0);
-  options.onMember(channel, hello);
+  session(channel, hello);
 }

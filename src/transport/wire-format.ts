@@ -99,58 +99,48 @@ function jsonObject(text: string): Record<string, unknown> | undefined {
   return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
 }
 
+export type FrameKind = Frame['t'];
+/** The frame of one kind. */
+export type FrameOf<K extends FrameKind> = Extract<Frame, { t: K }>;
+type Fields = Record<string, unknown>;
+
+/**
+ * Every kind of frame and what makes one valid: a new kind is one entry here (and its type above), and a
+ * handler in the role that takes it (see `routeFrames`). A kind not listed is never parsed.
+ */
+const FRAME_KINDS: { [K in FrameKind]: (frame: Fields) => boolean } = {
+  challenge: (frame) => isInt(frame.v) && isStr(frame.nonce, NONCE),
+  hello: (frame) =>
+    isInt(frame.v) &&
+    isStr(frame.job, LABEL_PATH) &&
+    typeof frame.uid === 'string' &&
+    frame.uid.length <= 64 &&
+    isInt(frame.size) &&
+    isInt(frame.index) &&
+    isStr(frame.gen, GEN) &&
+    (frame.role === 'probe' || frame.role === 'member') &&
+    isStr(frame.nonce, NONCE) &&
+    isStr(frame.mac, MAC),
+  welcome: (frame) => isInt(frame.index) && isStr(frame.gen, GEN) && isStr(frame.mac, MAC),
+  refuse: (frame) => typeof frame.reason === 'string' && frame.reason.length <= 200,
+  arrive: (frame) => isStr(frame.barrier, BARRIER) && isAddrs(frame.addrs),
+  ack: (frame) => isStr(frame.barrier, BARRIER),
+  progress: (frame) =>
+    isStr(frame.barrier, BARRIER) && isInt(frame.ready) && Array.isArray(frame.missing) && frame.missing.every((entry) => Array.isArray(entry) && isInt(entry[0]) && isMissingReasonCode(entry[1])),
+  seen: (frame) => Array.isArray(frame.indexes) && frame.indexes.length <= MAX_SEEN && frame.indexes.every((index) => isInt(index)),
+  bye: () => true,
+  beat: () => true,
+  release: (frame) => isRelease(frame),
+  nudge: (frame) => isInt(frame.port, 65_535) && frame.port > 0 && isStr(frame.token, TOKEN),
+  outcome: (frame) => isInt(frame.round) && isEnding(frame),
+  stop: (frame) => isInt(frame.round) && (frame.next === null || isInt(frame.next)) && isInt(frame.index) && FAILURE_HOWS.includes(frame.how) && isEnding(frame),
+};
+
 /** Parses one frame, or returns undefined for anything that is not exactly a known message. */
 export function parseFrame(line: string): Frame | undefined {
   const frame = jsonObject(line);
-  switch (frame?.t) {
-    case 'challenge':
-      return isInt(frame.v) && isStr(frame.nonce, NONCE) ? (frame as Frame) : undefined;
-    case 'hello':
-      return isInt(frame.v) &&
-        isStr(frame.job, LABEL_PATH) &&
-        typeof frame.uid === 'string' &&
-        frame.uid.length <= 64 &&
-        isInt(frame.size) &&
-        isInt(frame.index) &&
-        isStr(frame.gen, GEN) &&
-        (frame.role === 'probe' || frame.role === 'member') &&
-        isStr(frame.nonce, NONCE) &&
-        isStr(frame.mac, MAC)
-        ? (frame as Frame)
-        : undefined;
-    case 'welcome':
-      return isInt(frame.index) && isStr(frame.gen, GEN) && isStr(frame.mac, MAC) ? (frame as Frame) : undefined;
-    case 'refuse':
-      return typeof frame.reason === 'string' && frame.reason.length <= 200 ? (frame as Frame) : undefined;
-    case 'arrive':
-      return isStr(frame.barrier, BARRIER) && isAddrs(frame.addrs) ? (frame as Frame) : undefined;
-    case 'ack':
-      return isStr(frame.barrier, BARRIER) ? (frame as Frame) : undefined;
-    case 'progress':
-      return isStr(frame.barrier, BARRIER) &&
-        isInt(frame.ready) &&
-        Array.isArray(frame.missing) &&
-        frame.missing.every((entry) => Array.isArray(entry) && isInt(entry[0]) && isMissingReasonCode(entry[1]))
-        ? (frame as Frame)
-        : undefined;
-    case 'seen':
-      return Array.isArray(frame.indexes) && frame.indexes.length <= MAX_SEEN && frame.indexes.every((index) => isInt(index)) ? (frame as Frame) : undefined;
-    case 'bye':
-    case 'beat':
-      return frame as Frame;
-    case 'release':
-      return isRelease(frame) ? (frame as Frame) : undefined;
-    case 'nudge':
-      return isInt(frame.port, 65_535) && frame.port > 0 && isStr(frame.token, TOKEN) ? (frame as Frame) : undefined;
-    case 'outcome':
-      return isInt(frame.round) && isEnding(frame) ? (frame as Frame) : undefined;
-    case 'stop':
-      return isInt(frame.round) && (frame.next === null || isInt(frame.next)) && isInt(frame.index) && FAILURE_HOWS.includes(frame.how) && isEnding(frame)
-        ? (frame as Frame)
-        : undefined;
-    default:
-      return undefined;
-  }
+  if (frame === undefined || typeof frame.t !== 'string' || !Object.hasOwn(FRAME_KINDS, frame.t)) return undefined;
+  return FRAME_KINDS[frame.t as FrameKind](frame) ? (frame as Frame) : undefined;
 }
 
 /** How a workload ended: an exit code, a signal, or neither (a pod that vanished), and when. */

@@ -33,7 +33,7 @@ function exchange(port: number, bytes: Buffer | string, host = HOST, waitMs = 30
 
 /** Index 0's listener on loopback, with a 1 s handshake timeout. */
 function listen(secret: string | undefined, overrides: Partial<ListenerOptions> = {}): Promise<Listener> {
-  return startListener({ host: HOST, port: 0, own, secret, handshakeTimeoutMs: 1000, maxConnections: 64, onHello: () => {}, onMember: undefined, onRefused: () => {}, ...overrides });
+  return startListener({ host: HOST, port: 0, own, secret, handshakeTimeoutMs: 1000, maxConnections: 64, onHello: () => {}, sessions: {}, onRefused: () => {}, ...overrides });
 }
 
 describe('the listener under hostile input', () => {

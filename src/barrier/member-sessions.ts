@@ -1,0 +1,92 @@
+import type { Session } from '../transport/session.js';
+import type { Hello } from '../transport/wire-format.js';
+import { generationTime } from './role.js';
+
+/** A member as index 0 holds it: its pod's generation and its session. */
+export interface MemberSession {
+  gen: string;
+  channel: Session;
+  /** When anything was last heard from it, on the coordinator's clock. */
+  heardAt: number;
+  /** The token of its datagram ear, once it said where that is. */
+  ear?: string;
+}
+
+/**
+ * Index 0's member sessions, one per index: a newer pod replaces an older one, and a new session from the
+ * same pod replaces its previous one (which may be half-open after a network blip). It remembers who was
+ * here and went, and each index's last generation, so that a different one joining is a replacement.
+ */
+export class MemberSessions {
+  private readonly members = new Map<number, MemberSession>();
+  private readonly departed = new Set<number>();
+  private readonly generations = new Map<number, string>();
+
+  /**
+   * Takes the session of `hello`'s pod, or refuses it (undefined) when a newer pod already holds the index.
+   * `replacing` says whether it is a different pod from the last one seen at the index.
+   */
+  admit(channel: Session, hello: Hello, now: number): { member: MemberSession; replacing: boolean } | undefined {
+    const existing = this.members.get(hello.index);
+    if (existing !== undefined) {
+      if (existing.gen !== hello.gen && generationTime(existing.gen) > generationTime(hello.gen)) {
+        channel.send({ t: 'refuse', reason: `superseded by a newer pod with index ${hello.index}` });
+        channel.end();
+        return undefined;
+      }
+      this.members.delete(hello.index);
+      existing.channel.destroy();
+    }
+    const member: MemberSession = { gen: hello.gen, channel, heardAt: now };
+    this.members.set(hello.index, member);
+    this.departed.delete(hello.index);
+    const previous = this.generations.get(hello.index);
+    this.generations.set(hello.index, hello.gen);
+    return { member, replacing: previous !== undefined && previous !== hello.gen };
+  }
+
+  /** The session of `member` closed; whether it was still the index's current one (then the pod has left). */
+  closed(index: number, member: MemberSession): boolean {
+    if (this.members.get(index) !== member) return false;
+    this.members.delete(index);
+    this.departed.add(index);
+    return true;
+  }
+
+  get(index: number): MemberSession | undefined {
+    return this.members.get(index);
+  }
+
+  has(index: number): boolean {
+    return this.members.has(index);
+  }
+
+  left(index: number): boolean {
+    return this.departed.has(index);
+  }
+
+  indexes(): number[] {
+    return [...this.members.keys()];
+  }
+
+  entries(): [number, MemberSession][] {
+    return [...this.members];
+  }
+
+  /** Sends a frame down every member's session. */
+  broadcast(frame: Parameters<Session['send']>[0]): void {
+    for (const member of this.members.values()) member.channel.send(frame);
+  }
+
+  /** Resolves once every member has hung up. */
+  allHungUp(): Promise<void> {
+    return Promise.all([...this.members.values()].map((member) => new Promise<void>((resolve) => member.channel.onClose(resolve)))).then(() => {});
+  }
+
+  /** Index 0 is leaving: members stop calling back until a coordinator calls them again (a replaced index 0 does). */
+  dismiss(): void {
+    this.broadcast({ t: 'bye' });
+    for (const member of this.members.values()) member.channel.end();
+    this.members.clear();
+  }
+}
