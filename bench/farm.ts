@@ -9,6 +9,7 @@ import { ReleaseReceiver } from '../src/transport/release-datagrams.js';
 import type { WireIdentity } from '../src/transport/authentication.js';
 import { keepSessionAlive } from '../src/transport/heartbeat.js';
 import { DEFAULTS } from '../src/barrier/options.js';
+import { Deadline } from '../src/time/deadline.js';
 
 const [first, last, size, port, job, coordinatorAddress, arrive] = process.argv.slice(2);
 const from = Number(first);
@@ -54,7 +55,7 @@ if (arrive === 'arrive') {
           // Each simulated pod speaks from its own address, as real pods do.
           const socket = connect({ host: coordinatorAddress as string, port: listenPort, localAddress: peerAddress(index) });
           await once(socket, 'connect');
-          const session = await handshake(socket, coordinatorAddress as string, 0, { own: identity(index), secret: undefined, role: 'member', expectIndex: 0, timeoutMs: 20_000, signal, maxFrameBytes: 64 * 1024 }, signal);
+          const session = await handshake(socket, coordinatorAddress as string, 0, { own: identity(index), secret: undefined, role: 'member', expectIndex: 0, deadline: Deadline.in(20_000), signal, maxFrameBytes: 64 * 1024 }, signal);
           // As a real member does, it takes the release by session or by datagram, whichever comes first.
           let released = () => {};
           const done = new Promise<void>((resolve) => (released = resolve));

@@ -1,4 +1,5 @@
 import type { NameResolver } from '../discovery/resolve.js';
+import type { Deadline } from '../time/deadline.js';
 import type { WireIdentity } from '../transport/authentication.js';
 import { dialPeer } from '../transport/handshake.js';
 import { MAX_FRAME_BYTES } from '../transport/wire-format.js';
@@ -13,7 +14,10 @@ export interface DialerOptions {
   names: PeerNames;
 }
 
-/** Handshakes with a peer's rollcall: a probe that proves it is there, or a member session with index 0. */
+/**
+ * Handshakes with a peer's rollcall: a probe that proves it is there, or a member session with index 0.
+ * Resolving the name and dialing share the attempt's one deadline.
+ */
 export class Dialer {
   constructor(private readonly options: DialerOptions) {}
 
@@ -22,24 +26,24 @@ export class Dialer {
    * dual-stack or replaced pod would leave the coordinator holding the loser. With several addresses, a
    * probe handshake picks the live one first.
    */
-  async session(index: number, signal: AbortSignal, timeoutMs: number) {
-    let addresses = await this.options.resolver.resolve(this.options.names.lookup(index), signal, timeoutMs);
+  async session(index: number, signal: AbortSignal, deadline: Deadline) {
+    let addresses = await this.options.resolver.resolve(this.options.names.lookup(index), signal, deadline);
     if (addresses.length > 1) {
-      const probe = await this.dial(index, addresses, 'probe', signal, timeoutMs);
+      const probe = await this.dial(index, addresses, 'probe', signal, deadline);
       probe.channel.end();
       addresses = [probe.address];
     }
-    return this.dial(index, addresses, 'member', signal, timeoutMs);
+    return this.dial(index, addresses, 'member', signal, deadline);
   }
 
   /** A probe handshake on all of `addresses` at once: the first that answers as `index` wins. */
-  async probe(index: number, addresses: string[], signal: AbortSignal, timeoutMs: number): Promise<{ address: string; rttMs: number }> {
-    const dialed = await this.dial(index, addresses, 'probe', signal, timeoutMs);
+  async probe(index: number, addresses: string[], signal: AbortSignal, deadline: Deadline): Promise<{ address: string; rttMs: number }> {
+    const dialed = await this.dial(index, addresses, 'probe', signal, deadline);
     dialed.channel.end();
     return { address: dialed.address, rttMs: dialed.rttMs };
   }
 
-  private dial(index: number, addresses: string[], role: 'probe' | 'member', signal: AbortSignal, timeoutMs: number) {
+  private dial(index: number, addresses: string[], role: 'probe' | 'member', signal: AbortSignal, deadline: Deadline) {
     const { port, own, secret } = this.options;
     return dialPeer({
       addresses,
@@ -49,7 +53,7 @@ export class Dialer {
       role,
       expectIndex: index,
       ...(index === own.index ? { expectGen: own.gen } : {}),
-      timeoutMs,
+      deadline,
       signal,
       // Only the coordinator's release may carry the roster; every other frame stays small.
       maxFrameBytes: role === 'member' ? MAX_FRAME_BYTES + 64 * Math.min(own.size, ROSTER_LIMIT) * 8 : MAX_FRAME_BYTES,

@@ -120,13 +120,13 @@ export class PeerChecks {
       schedule: isSelf ? { ...schedule, minDelayMs: Math.min(schedule.minDelayMs, OWN_NAME_MAX_DELAY_MS / 4), maxDelayMs: Math.min(schedule.maxDelayMs, OWN_NAME_MAX_DELAY_MS) } : schedule,
       limiter: this.options.limiter,
       clock: this.options.clock,
-      attempt: async (signal, timeoutMs) => {
-        const addresses = await resolver.resolve(names.lookup(index), signal, timeoutMs, this.options.speculatesAbout(index));
+      attempt: async (signal, deadline) => {
+        const addresses = await resolver.resolve(names.lookup(index), signal, deadline, this.options.speculatesAbout(index));
         if (isSelf && podIps.length > 0 && !addresses.some((address) => podIps.includes(address))) {
           throw new AttemptError('not-this-pod', `${addresses.join(',')} is not ${podIps.join(',')}`);
         }
         if (probe !== undefined) return { addresses, ...(await probe({ index, name: names.lookup(index), addresses }, signal)) };
-        return { addresses, ...(await dialer.probe(index, addresses, signal, timeoutMs)) };
+        return { addresses, ...(await dialer.probe(index, addresses, signal, deadline)) };
       },
     });
   }

@@ -49,7 +49,7 @@ export function chooseRole(wiring: RoleWiring): BarrierRole {
       new PeerCheck<Session>({
         index: 0,
         name: names.short(0),
-        attempt: async (signal, timeoutMs) => (await dialer.session(0, signal, timeoutMs)).channel,
+        attempt: async (signal, deadline) => (await dialer.session(0, signal, deadline)).channel,
         dispose: (session) => session.destroy(),
         schedule,
         limiter,

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import type { WorkloadOutcome } from '../lifecycle/outcome.js';
+import { systemClock } from '../time/clock.js';
 import type { Logger } from './logger.js';
 
 export const FORWARDED: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP'];
@@ -42,12 +43,12 @@ export function runWorkload(command: readonly string[], options: WorkloadOptions
       }
     };
     let stopped = false;
-    let killTimer: NodeJS.Timeout | undefined;
+    let cancelKill = () => {};
     const onStop = () => {
       stopped = true;
       logger.line(`stopping the workload: SIGTERM, then SIGKILL after ${graceMs} ms`, { event: 'stopping', graceMs });
       signalGroup('SIGTERM');
-      killTimer = setTimeout(() => signalGroup('SIGKILL'), graceMs);
+      cancelKill = systemClock.after(graceMs, () => signalGroup('SIGKILL'));
     };
     const forward = (signal: NodeJS.Signals) => signalGroup(signal);
     for (const signal of FORWARDED) process.on(signal, forward);
@@ -56,7 +57,7 @@ export function runWorkload(command: readonly string[], options: WorkloadOptions
     const done = (exitCode: number | null, signal: string | null) => {
       for (const signal of FORWARDED) process.off(signal, forward);
       stop.removeEventListener('abort', onStop);
-      clearTimeout(killTimer);
+      cancelKill();
       const outcome = { exitCode, signal, runMs: performance.now() - startedAt };
       if (stopped || exitCode !== 0 || signal !== null) signalGroup('SIGKILL');
       resolve({ outcome, stopped });

@@ -1,6 +1,6 @@
 import { connect, type Socket } from 'node:net';
 import { AttemptError, mostTelling, type MissingReasonCode } from '../errors.js';
-import { withDeadline } from '../time/deadline.js';
+import type { Deadline } from '../time/deadline.js';
 
 export interface Connected {
   socket: Socket;
@@ -25,7 +25,7 @@ export const CONNECTION_FAILURE_RANK: MissingReasonCode[] = ['refused-by-peer', 
  * Connects to every address at once and keeps the first that answers: during a pod's replacement a
  * name can carry a dead address beside the live one, and trying them in turn would wait out the dead.
  */
-export async function connectAny(addresses: readonly string[], port: number, timeoutMs: number, signal: AbortSignal): Promise<Connected> {
+export async function connectAny(addresses: readonly string[], port: number, deadline: Deadline, signal: AbortSignal): Promise<Connected> {
   if (addresses.length === 0) throw new AttemptError('no-address');
   const started = performance.now();
   let decided = false;
@@ -47,7 +47,7 @@ export async function connectAny(addresses: readonly string[], port: number, tim
     }
   });
   try {
-    return await withDeadline(first, timeoutMs, () => new AttemptError('timeout', `${addresses.join(',')}:${port} after ${timeoutMs}ms`), signal);
+    return await deadline.bound(first, () => new AttemptError('timeout', `${addresses.join(',')}:${port} within the attempt's deadline`), signal);
   } finally {
     // Whichever way it was decided, the connections still under way are not wanted.
     decided = true;

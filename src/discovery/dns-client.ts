@@ -4,7 +4,7 @@ import { getServers } from 'node:dns';
 import dnsPacket from 'dns-packet';
 import { AttemptError } from '../errors.js';
 import { systemClock, type Clock } from '../time/clock.js';
-import { withDeadline } from '../time/deadline.js';
+import type { Deadline } from '../time/deadline.js';
 
 /**
  * One cache entry's worth of question: CoreDNS keys its cache by name, type and the DO and CD bits, so
@@ -62,7 +62,7 @@ export class DnsClient {
   }
 
   /** Asks `name` for `key`; rejects with AttemptError on a timeout or a failure no answer explains. */
-  async query(name: string, key: QueryKey, timeoutMs: number, signal?: AbortSignal): Promise<DnsAnswer> {
+  async query(name: string, key: QueryKey, deadline: Deadline, signal?: AbortSignal): Promise<DnsAnswer> {
     signal?.throwIfAborted();
     if (this.servers.length === 0) throw new AttemptError('dns-failure', 'no nameserver: resolv.conf names none and ROLLCALL_DNS_SERVERS is unset');
     const id = this.allocateId();
@@ -76,12 +76,13 @@ export class DnsClient {
     const answered = new Promise<dnsPacket.Packet>((resolve) => this.pending.set(id, { resolve, name }));
     // Two sends within the deadline, the second to the next nameserver when there is one: one lost
     // datagram costs a third of the deadline, not all of it.
-    const cancelResend = this.clock.after(Math.max(1, Math.floor(timeoutMs / 3)), () => this.send(message, this.servers[1 % this.servers.length] as Server));
+    const cancelResend = this.clock.after(Math.max(1, Math.floor(deadline.remainingMs / 3)), () => this.send(message, this.servers[1 % this.servers.length] as Server));
     try {
       this.send(message, this.servers[0] as Server);
-      let packet = await withDeadline(answered, timeoutMs, () => new AttemptError('dns-timeout', name), signal, this.clock);
+      let packet = await deadline.bound(answered, () => new AttemptError('dns-timeout', name), signal);
       if (((packet.flags ?? 0) & dnsPacket.TRUNCATED_RESPONSE) !== 0) {
-        packet = await withDeadline(queryTcp(message, this.servers[0] as Server), timeoutMs, () => new AttemptError('dns-timeout', name), signal, this.clock);
+        // Over TCP with what is left of the same deadline: a truncated answer does not earn a second one.
+        packet = await queryTcp(message, this.servers[0] as Server, deadline, name, signal);
       }
       return interpret(packet, key.type, name);
     } finally {
@@ -150,11 +151,10 @@ function interpret(packet: dnsPacket.Packet, type: QueryKey['type'], name: strin
   };
 }
 
-async function queryTcp(message: Buffer, server: Server): Promise<dnsPacket.Packet> {
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host: server.host, port: server.port });
-    // The caller's deadline settles the promise; this ends the socket too.
-    socket.setTimeout(30_000, () => socket.destroy());
+/** One question over TCP, by what is left of the attempt's deadline; the socket goes with it either way. */
+async function queryTcp(message: Buffer, server: Server, deadline: Deadline, name: string, signal: AbortSignal | undefined): Promise<dnsPacket.Packet> {
+  const socket = connect({ host: server.host, port: server.port });
+  const answer = new Promise<dnsPacket.Packet>((resolve, reject) => {
     let buffered = Buffer.alloc(0);
     socket.on('connect', () => {
       const framed = Buffer.alloc(2 + message.length);
@@ -175,6 +175,7 @@ async function queryTcp(message: Buffer, server: Server): Promise<dnsPacket.Pack
     socket.on('error', (error) => reject(new AttemptError('dns-failure', error.message, { cause: error })));
     socket.on('close', () => reject(new AttemptError('dns-failure', 'the nameserver closed the TCP connection without an answer')));
   });
+  return deadline.bound(answer, () => new AttemptError('dns-timeout', name), signal).finally(() => socket.destroy());
 }
 
 /** `host`, `host:port` or `[v6]:port`, as getServers() and ROLLCALL_DNS_SERVERS write them. */

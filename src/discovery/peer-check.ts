@@ -1,6 +1,7 @@
 import { AttemptError, type MissingReasonCode } from '../errors.js';
 import type { Limiter } from './limiter.js';
 import { systemClock, type Clock } from '../time/clock.js';
+import { Deadline } from '../time/deadline.js';
 
 export interface Backoff {
   minDelayMs: number;
@@ -23,8 +24,8 @@ const TIMEOUTS: readonly MissingReasonCode[] = ['timeout', 'dns-timeout'];
 export interface PeerCheckOptions<T> {
   index: number;
   name: string;
-  /** One attempt: resolves with what the check yields, or throws an AttemptError saying why not yet. */
-  attempt(signal: AbortSignal, timeoutMs: number): Promise<T>;
+  /** One attempt, by `deadline`: resolves with what the check yields, or throws an AttemptError saying why not yet. */
+  attempt(signal: AbortSignal, deadline: Deadline): Promise<T>;
   schedule: Schedule;
   limiter: Limiter;
   /** Frees a result that arrived after an abort made it moot (an open session, say). */
@@ -87,7 +88,7 @@ export class PeerCheck<T> {
       try {
         const result = await this.limiter.run(() => {
           signal.throwIfAborted();
-          return this.attempt(signal, this.deadlineMs());
+          return this.attempt(signal, Deadline.in(this.deadlineMs(), this.clock));
         });
         // An attempt that lands after the abort must not leak what it holds.
         if (signal.aborted) {

@@ -1,7 +1,7 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { AttemptError, ConfigError, mostTelling, type MissingReasonCode } from '../errors.js';
-import { withDeadline } from '../time/deadline.js';
+import { Deadline } from '../time/deadline.js';
 import { DnsClient } from './dns-client.js';
 import { NameLookup, plainKeys, type IpFamily, type NegativeCaching } from './name-lookup.js';
 
@@ -23,11 +23,11 @@ export interface NameResolverOptions {
 }
 
 /**
- * One attempt at resolving `name`, within `timeoutMs` (the attempt timeout unless given); throws
+ * One attempt at resolving `name`, by `deadline` (the attempt timeout from now unless given); throws
  * AttemptError ("not yet") when the name has no address yet. `speculative` when there is no reason yet
  * to expect the name (its pod may not have started): such lookups use a question of their own.
  */
-export type ResolveName = (name: string, signal?: AbortSignal, timeoutMs?: number, speculative?: boolean) => Promise<string[]>;
+export type ResolveName = (name: string, signal?: AbortSignal, deadline?: Deadline, speculative?: boolean) => Promise<string[]>;
 
 /** Resolves peers' names; what it learns about a name (and the cache in front of it) lasts the run. */
 export interface NameResolver {
@@ -63,14 +63,14 @@ function createDirectResolver({ servers, families, attemptTimeoutMs }: NameResol
       retryAfterMs < 1000 ? name : caching.state === 'yes' ? `${name}; the cluster DNS's cache repeats that for ${seconds} s more` : `${name}; asked again in ${seconds} s, when a cache would let it go`;
     return new AttemptError(reason, detail, { retryAfterMs });
   };
-  const resolve: ResolveName = async (name, signal, timeoutMs = attemptTimeoutMs, speculative = false) => {
+  const resolve: ResolveName = async (name, signal, deadline = Deadline.in(attemptTimeoutMs), speculative = false) => {
     const lookup = lookupOf(name, speculative);
     // A probe question first while the name may not exist yet; the plain ones once it does.
     for (let asked = 0; asked < 2; asked++) {
       const step = lookup.next(performance.now());
       if ('waitMs' in step) throw notYet(name, lookup);
       if (step.ask === 'probe') {
-        const answer = await client.query(name, step.key, timeoutMs, signal).catch((error: unknown) => {
+        const answer = await client.query(name, step.key, deadline, signal).catch((error: unknown) => {
           if (error instanceof AttemptError && /^(FORMERR|NOTIMP) /.test(error.detail ?? '')) lookup.probesUnsupported();
           throw error;
         });
@@ -79,7 +79,7 @@ function createDirectResolver({ servers, families, attemptTimeoutMs }: NameResol
         continue;
       }
       const keys = plainKeys(families);
-      const results = await Promise.allSettled(keys.map((key) => client.query(name, key, timeoutMs, signal)));
+      const results = await Promise.allSettled(keys.map((key) => client.query(name, key, deadline, signal)));
       const addresses: string[] = [];
       results.forEach((result, position) => {
         if (result.status !== 'fulfilled') return;
@@ -97,9 +97,9 @@ function createDirectResolver({ servers, families, attemptTimeoutMs }: NameResol
 
 function createSystemResolver({ families, attemptTimeoutMs }: NameResolverOptions): ResolveName {
   const family = families.length === 1 ? families[0] : 0;
-  return async (name, signal, timeoutMs = attemptTimeoutMs) => {
+  return async (name, signal, deadline = Deadline.in(attemptTimeoutMs)) => {
     const attempt = lookup(name, { all: true, family, order: 'verbatim' });
-    const found = await withDeadline(attempt, timeoutMs, () => new AttemptError('dns-timeout', name), signal).catch((error: unknown) => {
+    const found = await deadline.bound(attempt, () => new AttemptError('dns-timeout', name), signal).catch((error: unknown) => {
       throw error instanceof AttemptError ? error : dnsFailure(error);
     });
     const addresses = [...new Set(found.map((entry) => entry.address))];

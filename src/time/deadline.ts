@@ -27,3 +27,28 @@ export function withDeadline<T>(work: Promise<T>, ms: number, onTimeout: () => E
     );
   });
 }
+
+/**
+ * A point on a clock by which something must be done, handed down as a value: each layer (a DNS query, a
+ * connection, a handshake) takes what is left of it, so that their sum never outlasts the whole.
+ */
+export class Deadline {
+  private constructor(
+    readonly at: number,
+    readonly clock: Clock,
+  ) {}
+
+  static in(ms: number, clock: Clock = systemClock): Deadline {
+    return new Deadline(clock.now() + ms, clock);
+  }
+
+  /** What is left of it, in milliseconds; 0 once it has passed. */
+  get remainingMs(): number {
+    return Math.max(0, this.at - this.clock.now());
+  }
+
+  /** `work`, bounded by what is left (see withDeadline). */
+  bound<T>(work: Promise<T>, onTimeout: () => Error, signal?: AbortSignal): Promise<T> {
+    return withDeadline(work, this.remainingMs, onTimeout, signal, this.clock);
+  }
+}

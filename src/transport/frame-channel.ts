@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import { withDeadline } from '../time/deadline.js';
+import type { Deadline } from '../time/deadline.js';
 import type { Session } from './session.js';
 import { MAX_FRAME_BYTES, parseFrame, type Frame } from './wire-format.js';
 
@@ -66,7 +66,7 @@ export class FrameChannel implements Session {
   }
 
   /** The next frame, or rejection when the socket closes or `timeoutMs` passes first. */
-  next(timeoutMs: number): Promise<Frame> {
+  next(deadline: Deadline): Promise<Frame> {
     let onClose = () => {};
     let taker: ((frame: Frame) => void) | undefined;
     const frame = new Promise<Frame>((resolve, reject) => {
@@ -80,7 +80,7 @@ export class FrameChannel implements Session {
       };
       this.onFrame(taker);
     });
-    return withDeadline(frame, timeoutMs, () => new Error('timed out waiting for a frame')).finally(() => {
+    return deadline.bound(frame, () => new Error('timed out waiting for a frame')).finally(() => {
       this.socket.off('close', onClose);
       if (this.handler === taker) this.handler = undefined;
     });

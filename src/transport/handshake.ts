@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import { AttemptError, mostTelling } from '../errors.js';
 import { CONNECTION_FAILURE_RANK, connectAny } from '../discovery/connect.js';
+import type { Deadline } from '../time/deadline.js';
 import { FrameChannel } from './frame-channel.js';
 import { MAX_FRAME_BYTES, PROTOCOL_VERSION, type Role } from './wire-format.js';
 import { newNonce, proof, proofMatches, type WireIdentity } from './authentication.js';
@@ -15,7 +16,8 @@ export interface DialOptions {
   expectIndex: number;
   /** For the self check: the record must lead to this very process, not a predecessor. */
   expectGen?: string;
-  timeoutMs: number;
+  /** The connection and its handshake together, on every address at once, end by this. */
+  deadline: Deadline;
   signal: AbortSignal;
   maxFrameBytes?: number;
 }
@@ -50,16 +52,14 @@ export async function dialPeer(options: DialOptions): Promise<Dialed> {
 
 /** One deadline for the connection and its handshake together: the attempt's, as documented. */
 async function handshakeAt(address: string, options: DialOptions, signal: AbortSignal): Promise<Dialed> {
-  const started = performance.now();
-  const { socket, rttMs } = await connectAny([address], options.port, options.timeoutMs, signal);
-  return handshake(socket, address, rttMs, { ...options, timeoutMs: Math.max(1, options.timeoutMs - (performance.now() - started)) }, signal);
+  const { socket, rttMs } = await connectAny([address], options.port, options.deadline, signal);
+  return handshake(socket, address, rttMs, options, signal);
 }
 
-/** The client's side of the handshake on a socket already connected to `address`, within `timeoutMs`. */
+/** The client's side of the handshake on a socket already connected to `address`, by what is left of the deadline. */
 export async function handshake(socket: Socket, address: string, rttMs: number, options: Omit<DialOptions, 'addresses' | 'port'>, signal: AbortSignal): Promise<Dialed> {
   const channel = new FrameChannel(socket, options.maxFrameBytes ?? MAX_FRAME_BYTES);
-  const deadline = performance.now() + options.timeoutMs;
-  const next = () => channel.next(Math.max(1, deadline - performance.now())).catch(failed);
+  const next = () => channel.next(options.deadline).catch(failed);
   const onAbort = () => socket.destroy();
   signal.addEventListener('abort', onAbort, { once: true });
   try {

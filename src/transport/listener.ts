@@ -1,5 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { ConfigError } from '../errors.js';
+import { Deadline } from '../time/deadline.js';
 import { FrameChannel } from './frame-channel.js';
 import { PROTOCOL_VERSION, type Hello, type Role } from './wire-format.js';
 import { newNonce, proof, refusal, type WireIdentity } from './authentication.js';
@@ -101,13 +102,12 @@ async function listen(server: Server, { host, port, maxConnections }: ListenerOp
 
 async function greet(socket: Socket, options: ListenerOptions, greeted: () => void): Promise<void> {
   const remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
-  socket.setTimeout(options.handshakeTimeoutMs, () => socket.destroy());
   const channel = new FrameChannel(socket);
   const nonce = newNonce();
   channel.send({ t: 'challenge', v: PROTOCOL_VERSION, nonce });
   let hello: Hello;
   try {
-    const frame = await channel.next(options.handshakeTimeoutMs);
+    const frame = await channel.next(Deadline.in(options.handshakeTimeoutMs));
     if (frame.t !== 'hello') return void socket.destroy();
     hello = frame;
   } catch {
@@ -130,6 +130,5 @@ async function greet(socket: Socket, options: ListenerOptions, greeted: () => vo
     socket.end();
     return;
   }
-  socket.setTimeout(0);
   session(channel, hello);
 }

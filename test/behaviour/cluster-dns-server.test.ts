@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, test } from 'vitest';
+import { Deadline } from '../../src/time/deadline.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,13 +37,13 @@ describe('the cluster DNS of the simulated cluster', () => {
 
   test('answers "no such name" with an SOA whose minimum is the TTL, and keeps it: a record published later stays unseen for that question', async () => {
     const { server, client } = await start();
-    expect(await client.query(NAME, plainA, 1000)).toEqual({ rcode: 'NXDOMAIN', addresses: [], negativeTtlS: 5, negativeMinimumS: 5 });
+    expect(await client.query(NAME, plainA, Deadline.in(1000))).toEqual({ rcode: 'NXDOMAIN', addresses: [], negativeTtlS: 5, negativeMinimumS: 5 });
     server.set('pod-1', NAME, ['10.0.0.1']);
-    expect((await client.query(NAME, plainA, 1000)).rcode).toBe('NXDOMAIN');
+    expect((await client.query(NAME, plainA, Deadline.in(1000))).rcode).toBe('NXDOMAIN');
     // CoreDNS keys its cache by the DO and CD bits too: the question with DO set was never asked, so it sees the record.
-    expect((await client.query(NAME, withDo, 1000)).addresses).toEqual(['10.0.0.1']);
+    expect((await client.query(NAME, withDo, Deadline.in(1000))).addresses).toEqual(['10.0.0.1']);
     // The other type of an existing name: no data, also with an SOA.
-    expect(await client.query(NAME, aaaa, 1000)).toMatchObject({ rcode: 'NOERROR', addresses: [], negativeMinimumS: 5 });
+    expect(await client.query(NAME, aaaa, Deadline.in(1000))).toMatchObject({ rcode: 'NOERROR', addresses: [], negativeMinimumS: 5 });
   });
 
   test('a cached answer counts its TTL down in whole seconds, as CoreDNS does', async () => {
@@ -61,17 +62,17 @@ describe('the cluster DNS of the simulated cluster', () => {
 
   test('per name (dnsmasq): "no such name" for one type holds for every type and bit', async () => {
     const { server, client } = await start({ cache: { positiveS: 30, negativeS: 30, keying: 'dnsmasq' } });
-    expect((await client.query(NAME, withDo, 1000)).rcode).toBe('NXDOMAIN');
+    expect((await client.query(NAME, withDo, Deadline.in(1000))).rcode).toBe('NXDOMAIN');
     server.set('pod-1', NAME, ['10.0.0.1']);
-    expect((await client.query(NAME, plainA, 1000)).rcode).toBe('NXDOMAIN');
-    expect((await client.query(NAME, aaaa, 1000)).rcode).toBe('NXDOMAIN');
+    expect((await client.query(NAME, plainA, Deadline.in(1000))).rcode).toBe('NXDOMAIN');
+    expect((await client.query(NAME, aaaa, Deadline.in(1000))).rcode).toBe('NXDOMAIN');
   });
 
   test('without a cache, a record is seen the moment it is published', async () => {
     const { server, client } = await start({ cache: undefined });
-    expect((await client.query(NAME, plainA, 1000)).rcode).toBe('NXDOMAIN');
+    expect((await client.query(NAME, plainA, Deadline.in(1000))).rcode).toBe('NXDOMAIN');
     server.set('pod-1', NAME, ['10.0.0.1']);
-    expect((await client.query(NAME, plainA, 1000)).addresses).toEqual(['10.0.0.1']);
+    expect((await client.query(NAME, plainA, Deadline.in(1000))).addresses).toEqual(['10.0.0.1']);
   });
 
   test('each flow sticks to one replica: two clients may see two caches, one client always the same', async () => {

@@ -1,6 +1,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { DnsClient } from '../../src/discovery/dns-client.js';
+import { Deadline } from '../../src/time/deadline.js';
 import { AttemptError } from '../../src/errors.js';
 import { waitUntil } from '../../harness/cluster/wait.js';
 import { FakeClock } from '../support/fake-clock.js';
@@ -33,7 +34,7 @@ describe('DnsClient against a nameserver that never answers', () => {
 
   test.each([1000, 2000])('with a %i ms deadline: asked again at a third of it, a dns-timeout at the deadline and not before', async (deadline) => {
     let outcome: unknown;
-    const query = client.query('x.svc.ns.svc.cluster.local', { type: 'A', dnssecOk: false, checkingDisabled: false }, deadline).catch((error: unknown) => (outcome = error));
+    const query = client.query('x.svc.ns.svc.cluster.local', { type: 'A', dnssecOk: false, checkingDisabled: false }, Deadline.in(deadline, clock)).catch((error: unknown) => (outcome = error));
     await waitUntil('the first question to arrive', () => received === 1, { timeoutMs: 5000 });
     clock.advance(Math.floor(deadline / 3));
     await waitUntil('the second question to arrive', () => received === 2, { timeoutMs: 5000 });

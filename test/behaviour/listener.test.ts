@@ -1,6 +1,7 @@
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { Deadline } from '../../src/time/deadline.js';
 import { dialPeer } from '../../src/transport/handshake.js';
 import { MAX_PENDING_PER_ADDRESS, startListener, type Listener, type ListenerOptions } from '../../src/transport/listener.js';
 import { MAX_FRAME_BYTES, PROTOCOL_VERSION } from '../../src/transport/wire-format.js';
@@ -45,7 +46,7 @@ describe('the listener under hostile input', () => {
   afterAll(() => listener.close());
 
   const legitimateProbe = async () => {
-    const dialed = await dialPeer({ addresses: [HOST], port: listener.port, own: peer, secret: SECRET, role: 'probe', expectIndex: 0, timeoutMs: 2000, signal: new AbortController().signal });
+    const dialed = await dialPeer({ addresses: [HOST], port: listener.port, own: peer, secret: SECRET, role: 'probe', expectIndex: 0, deadline: Deadline.in(2000), signal: new AbortController().signal });
     dialed.channel.socket.destroy();
     return dialed.peerGen;
   };
@@ -152,7 +153,7 @@ describe('the handshake without a secret', () => {
     const hello = { t: 'hello', v: PROTOCOL_VERSION, ...peer, role: 'probe', nonce: newNonce(), mac: '' };
     const { received } = await exchange(listener.port, `${JSON.stringify(hello)}\n`, HOST, 1500);
     expect(received.trim().split('\n').map((line) => (JSON.parse(line) as { t: string }).t)).toEqual(['challenge', 'welcome']);
-    const dialed = await dialPeer({ addresses: [HOST], port: listener.port, own: peer, secret: undefined, role: 'probe', expectIndex: 0, timeoutMs: 2000, signal: new AbortController().signal });
+    const dialed = await dialPeer({ addresses: [HOST], port: listener.port, own: peer, secret: undefined, role: 'probe', expectIndex: 0, deadline: Deadline.in(2000), signal: new AbortController().signal });
     dialed.channel.socket.destroy();
     expect(dialed.peerGen).toBe(own.gen);
   });
@@ -164,7 +165,7 @@ describe('the handshake without a secret', () => {
     await new Promise<void>((resolve) => mute.listen(0, HOST, resolve));
     try {
       const port = (mute.address() as AddressInfo).port;
-      const dialing = dialPeer({ addresses: [HOST], port, own: peer, secret: undefined, role: 'probe', expectIndex: 0, timeoutMs: 1000, signal: new AbortController().signal });
+      const dialing = dialPeer({ addresses: [HOST], port, own: peer, secret: undefined, role: 'probe', expectIndex: 0, deadline: Deadline.in(1000), signal: new AbortController().signal });
       await expect(dialing).rejects.toMatchObject({ reason: 'timeout' });
       expect(JSON.parse(heard.join('').split('\n')[0] ?? '')).toMatchObject({ t: 'hello', index: peer.index, mac: '' });
     } finally {
@@ -175,7 +176,7 @@ describe('the handshake without a secret', () => {
   test('a pod without the secret, at a listener that has one, is refused for it', async () => {
     const guarded = await listen(SECRET);
     try {
-      const dialing = dialPeer({ addresses: [HOST], port: guarded.port, own: peer, secret: undefined, role: 'probe', expectIndex: 0, timeoutMs: 2000, signal: new AbortController().signal });
+      const dialing = dialPeer({ addresses: [HOST], port: guarded.port, own: peer, secret: undefined, role: 'probe', expectIndex: 0, deadline: Deadline.in(2000), signal: new AbortController().signal });
       await expect(dialing).rejects.toMatchObject({ reason: 'refused-by-peer', detail: expect.stringContaining('secret') });
     } finally {
       await guarded.close();

@@ -6,6 +6,7 @@ import { Limiter } from '../../../src/discovery/limiter.js';
 import type { NameResolver } from '../../../src/discovery/resolve.js';
 import { AttemptError } from '../../../src/errors.js';
 import { AbortFanout } from '../../../src/time/abort-fanout.js';
+import type { Deadline } from '../../../src/time/deadline.js';
 import { FakeClock } from '../../support/fake-clock.js';
 
 const identity = { index: 0, count: 4, jobName: 'job', subdomain: 'svc', namespace: 'ns', clusterDomain: 'cluster.local', hostname: 'job-0', podIps: ['10.0.0.1'] };
@@ -45,6 +46,23 @@ function setUp(records: Record<string, string[]>) {
 }
 
 const fqdn = (index: number) => `job-${index}.svc.ns.svc.cluster.local`;
+
+/** Index 0's own check on fake time: its DNS answer takes `resolveTakesMs` of the clock. */
+function setUpWithClock() {
+  const clock = new FakeClock();
+  const options = { resolveTakesMs: 0, onProbe: (_deadline: Deadline) => {} };
+  const resolver: NameResolver = {
+    resolve: async () => {
+      clock.advance(options.resolveTakesMs);
+      return ['10.0.0.1'];
+    },
+    markExists: () => {},
+    close: () => {},
+  };
+  const dialer = { probe: async (_index: number, addresses: string[], _signal: AbortSignal, deadline: Deadline) => (options.onProbe(deadline), { address: addresses[0] as string, rttMs: 1 }) } as unknown as Dialer;
+  const checks = new PeerChecks({ self: 0, podIps: [], names: new PeerNames(identity), resolver, dialer, probe: undefined, limiter: new Limiter(8), schedule: { minDelayMs: 100, maxDelayMs: 1000, attemptTimeoutMs: 2000 }, clock, speculatesAbout: () => false });
+  return { clock, checks, options };
+}
 
 describe('PeerChecks', () => {
   test("a pod's own name must lead to its own address; then it is probed, and its result kept", async () => {
@@ -94,6 +112,16 @@ describe('PeerChecks', () => {
     clock.advance(0);
     await expect(running).resolves.toMatchObject({ addresses: ['10.0.0.3'] });
     expect(asked).toHaveLength(2);
+  });
+
+  test("resolving and dialing share the attempt's one deadline: the dial gets what the DNS left", async () => {
+    const { clock, checks, options } = setUpWithClock();
+    const left: number[] = [];
+    options.resolveTakesMs = 700;
+    options.onProbe = (deadline) => left.push(deadline.remainingMs);
+    await checks.run(0, new AbortController().signal);
+    expect(left).toEqual([2000 - 700]);
+    expect(clock.now()).toBe(700);
   });
 
   test('a peer awaiting news says so until it is checked', () => {

@@ -14,8 +14,9 @@ function scripted(reasons: MissingReasonCode[]) {
     name: 'job-1.svc',
     schedule,
     limiter: new Limiter(1),
-    attempt: async (_signal, timeoutMs) => {
-      deadlines.push(timeoutMs);
+    attempt: async (_signal, deadline) => {
+      // Read at once: what is left is the whole of it, less the microseconds since it was made.
+      deadlines.push(Math.round(deadline.remainingMs));
       const reason = reasons[deadlines.length - 1];
       if (reason !== undefined) throw new AttemptError(reason, 'scripted');
       return 'ok';

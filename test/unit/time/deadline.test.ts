@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { withDeadline } from '../../../src/time/deadline.js';
+import { Deadline, withDeadline } from '../../../src/time/deadline.js';
 import { FakeClock } from '../../support/fake-clock.js';
 
 const never = new Promise<never>(() => {});
@@ -33,5 +33,25 @@ describe('withDeadline', () => {
     await expect(waiting).rejects.toBe(reason);
     expect(clock.pending).toBe(0);
     await expect(withDeadline(Promise.resolve(1), 1000, () => new Error('late'), controller.signal, clock)).rejects.toBe(reason);
+  });
+});
+
+describe('Deadline, a point on the clock handed down', () => {
+  test('each layer gets what is left of it, and the work is cut off at the point, not before', async () => {
+    const clock = new FakeClock();
+    const deadline = Deadline.in(1000, clock);
+    expect(deadline.remainingMs).toBe(1000);
+    clock.advance(600);
+    expect(deadline.remainingMs).toBe(400);
+    let outcome: unknown;
+    const bounded = deadline.bound(new Promise<never>(() => {}), () => new Error('late')).catch((error: unknown) => (outcome = error));
+    clock.advance(399);
+    await Promise.resolve();
+    expect(outcome).toBeUndefined();
+    clock.advance(1);
+    await bounded;
+    expect(outcome).toEqual(new Error('late'));
+    clock.advance(5000);
+    expect(deadline.remainingMs).toBe(0);
   });
 });
