@@ -22,7 +22,7 @@ export const GROUP_FLAGS = {
   probe: { env: 'ROLLCALL_PROBE', arg: 'P', help: 'tcp | tcp:<port> | icmp | dns (tcp)' },
   topology: { env: 'ROLLCALL_TOPOLOGY', arg: 'T', help: 'mesh | star | auto (auto: star; mesh with a probe other than tcp)' },
   timeout: { env: 'ROLLCALL_TIMEOUT', arg: 'D', help: '300, 90s, 5m (5m)' },
-  'attempt-timeout': { env: 'ROLLCALL_ATTEMPT_TIMEOUT', arg: 'D', help: 'one DNS query or connection (2s)' },
+  'attempt-timeout': { env: 'ROLLCALL_ATTEMPT_TIMEOUT', arg: 'D', help: 'one attempt at a peer: DNS, connection, handshake (2s)' },
   'close-timeout': { env: 'ROLLCALL_CLOSE_TIMEOUT', arg: 'D', help: "wait for peers' release acks on exit (10s)" },
   'session-timeout': { env: 'ROLLCALL_SESSION_TIMEOUT', arg: 'D', help: 'silence after which index 0 or a member counts as gone (10s)' },
   'dns-servers': { env: 'ROLLCALL_DNS_SERVERS', arg: 'LIST', help: 'host[:port],… (default: resolv.conf)' },
