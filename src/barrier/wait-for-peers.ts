@@ -19,6 +19,7 @@ import { DEFAULTS, resolveConfig, type Config, type WaitForPeersOptions } from '
 import { PeerChecks } from './peer-checks.js';
 import { PeerNames } from './peer-names.js';
 import { ProgressReport } from './progress.js';
+import { checkIn } from './check-in.js';
 import { chooseRole } from './role-choice.js';
 import { newGeneration, type BarrierRole } from './role.js';
 import { joinWrapper } from './wrapped-group.js';
@@ -95,7 +96,6 @@ class Run {
 
   async start(): Promise<Group> {
     const { identity, topology, timeoutMs } = this.config;
-    const self = identity.index;
     this.listener = await startListener({
       host: this.config.listenHost,
       port: this.config.port,
@@ -104,40 +104,18 @@ class Run {
       handshakeTimeoutMs: DEFAULTS.handshakeTimeoutMs,
       // Each peer holds at most a session and a probe; the rest is headroom for late joiners and refusals.
       maxConnections: identity.count * 2 + 256,
-      onHello: (hello) => {
-        this.checks.present(hello.index);
-        this.role.heardFrom(hello.index);
-      },
+      onHello: ({ index }) => (this.checks.present(index), this.role.heardFrom(index)),
       sessions: this.role.sessions,
       onRefused: (reason, remote) => this.refusals.note(reason, remote),
     });
     this.stopWatching = this.progress.watch('start');
-    const deadline = AbortSignal.any([this.stop.signal, ...(this.config.signal === undefined ? [] : [this.config.signal])]);
-    const fanout = new AbortFanout(deadline);
-    // In a mesh a member asks for a peer's name only once that peer is known to be up (index 0 saw it
-    // join): N² names on a blind schedule would be the cluster DNS's whole load.
-    const peers = topology === 'mesh' ? Array.from({ length: identity.count }, (_, index) => index).filter((index) => index !== self) : [];
-    for (const index of peers.filter((peer) => this.role.waitsForNewsOf(peer))) this.checks.awaitNews(index);
-    let checksMs = 0;
-    const released = (async () => {
-      // Nobody dials anyone before its own name resolves, so a pod that has joined index 0 or sent a
-      // hello has a name that resolves: the plain question for it is safe to ask.
-      const own = await fanout.run((signal) => this.checks.run(self, signal));
-      this.role.start(deadline);
-      this.checks.callOut(this.role.callsOutTo(), fanout);
-      await Promise.all(peers.map((index) => fanout.run(async (signal) => {
-        if (this.role.waitsForNewsOf(index)) await withDeadline(this.checks.up(index), timeoutMs, () => signal.reason, signal, this.clock);
-        return this.checks.run(index, signal);
-      })));
-      checksMs = this.clock.now() - this.startedAt;
-      this.role.arrive('start', own.addresses.slice(0, 8));
-      return this.role.released('start');
-    })();
+    const signal = AbortSignal.any([this.stop.signal, ...(this.config.signal === undefined ? [] : [this.config.signal])]);
+    const checkingIn = checkIn({ self: identity.index, size: identity.count, topology, checks: this.checks, role: this.role, fanout: new AbortFanout(signal), signal, timeoutMs, clock: this.clock });
     // Settled by the deadline or the signal instead, it has nothing more to say.
-    released.catch(() => {});
-    let release;
+    checkingIn.catch(() => {});
+    let checkedIn;
     try {
-      release = await withDeadline(released, timeoutMs, () => new PeersTimeoutError(timeoutMs, this.progress.progress('start')), this.config.signal, this.clock);
+      checkedIn = await withDeadline(checkingIn, timeoutMs, () => new PeersTimeoutError(timeoutMs, this.progress.progress('start')), this.config.signal, this.clock);
     } catch (error) {
       // Stops every check still running; on a timeout, with the error that names who was missing.
       this.stop.abort(error);
@@ -148,7 +126,7 @@ class Run {
     this.checks.stopCallouts();
     this.rounds.begin(0);
     this.progress.report('start');
-    return this.handle.build(release.roster, { checksMs, releaseMs: this.clock.now() - this.startedAt });
+    return this.handle.build(checkedIn.release.roster, { checksMs: checkedIn.checkedAt - this.startedAt, releaseMs: this.clock.now() - this.startedAt });
   }
 
   /** Stops everything this run started; the coordinator first waits (bounded) for the release acks. */
