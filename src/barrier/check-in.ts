@@ -30,7 +30,7 @@ export async function checkIn({ self, size, topology, checks, role, fanout, sign
   const peers = topology === 'mesh' ? Array.from({ length: size }, (_, index) => index).filter((index) => index !== self) : [];
   for (const index of peers.filter((peer) => role.waitsForNewsOf(peer))) checks.awaitNews(index);
   const own = await fanout.run((aborted) => checks.run(self, aborted));
-  role.start(signal);
+  role.start?.(signal);
   checks.callOut(role.callsOutTo(), fanout);
   await Promise.all(
     peers.map((index) =>

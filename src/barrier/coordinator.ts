@@ -13,7 +13,7 @@ import { stopToFrame, type Stop, type WorkloadOutcome } from '../lifecycle/outco
 import { isFinishBarrier, roundStartedBy } from '../lifecycle/round-names.js';
 import { BarrierTally } from './barrier-tally.js';
 import { MemberSessions, type MemberSession } from './member-sessions.js';
-import { entryOf, type BarrierRole, type BarrierView, type MissingLink, type Release } from './role.js';
+import { entryOf, type BarrierRole, type BarrierView, type Release } from './role.js';
 
 /** Above this size the release frame leaves the roster out: N frames of N addresses each would be O(N²) bytes. */
 export const ROSTER_LIMIT = 256;
@@ -110,11 +110,6 @@ export class Coordinator implements BarrierRole {
     this.referee.reported(0, round, outcome);
   }
 
-  // Nothing runs on its own here (members call in, the progress ticks from the constructor on), index 0
-  // waits on no one peer's handshake, and it needs no session of its own: it is the other end of everyone's.
-  start(): void {}
-  heardFrom(): void {}
-  missingLinks = (): MissingLink[] => [];
 
   addMember(channel: Session, hello: Hello): void {
     const admitted = this.members.admit(channel, hello, this.clock.now());

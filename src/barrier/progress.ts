@@ -67,7 +67,7 @@ export class ProgressReport {
     };
     if (barrier === 'start') {
       for (const check of this.options.checks.own()) if (!check.passed) add(check.index, check.reason, check.detail);
-      for (const link of this.options.role.missingLinks()) add(link.index, link.reason, link.detail);
+      for (const link of this.options.role.missingLinks?.() ?? []) add(link.index, link.reason, link.detail);
     }
     for (const [index, reason] of this.options.role.view(barrier)?.missing ?? []) add(index, reason);
     return [...found.values()].sort((a, b) => a.index - b.index);

@@ -25,12 +25,13 @@ export interface MissingLink {
 /** Index 0 plays the coordinator; every other index a member. Both look the same to waitForPeers. */
 export interface BarrierRole {
   /** Starts whatever runs on its own (a member's connection to index 0) until close() or the signal. */
-  start(signal: AbortSignal): void;
-  /** A peer's handshake reached this pod's listener: it is up. */
-  heardFrom(index: number): void;
+  start?(signal: AbortSignal): void;
+  /** A peer's handshake reached this pod's listener: it is up (a member waiting on index 0 retries at once). */
+  heardFrom?(index: number): void;
   /** The sessions this role takes from peers, by the role their hello names: index 0 takes members'. */
   readonly sessions: { member?: (session: Session, hello: Hello) => void };
-  missingLinks(): MissingLink[];
+  /** The peers this pod needs a session with and has none (a member's index 0). */
+  missingLinks?(): MissingLink[];
   arrive(barrier: string, addrs: string[]): void;
   released(barrier: string): Promise<Release>;
   view(barrier: string): BarrierView | undefined;

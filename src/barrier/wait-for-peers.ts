@@ -104,7 +104,7 @@ class Run {
       handshakeTimeoutMs: DEFAULTS.handshakeTimeoutMs,
       // Each peer holds at most a session and a probe; the rest is headroom for late joiners and refusals.
       maxConnections: identity.count * 2 + 256,
-      onHello: ({ index }) => (this.checks.present(index), this.role.heardFrom(index)),
+      onHello: ({ index }) => (this.checks.present(index), this.role.heardFrom?.(index)),
       sessions: this.role.sessions,
       onRefused: (reason, remote) => this.refusals.note(reason, remote),
     });
