@@ -53,6 +53,13 @@ describe('dialPeer', () => {
     expect(await reasonOf(dial({ addresses: [] }))).toMatchObject({ reason: 'no-address' });
   });
 
+  test('an abort mid-handshake rejects with its reason', async () => {
+    const controller = new AbortController();
+    const reason = new Error('stopped');
+    controller.abort(reason);
+    await expect(dial({ signal: controller.signal })).rejects.toBe(reason);
+  });
+
   test('of several addresses the one that passes wins, a dead one beside it notwithstanding', async () => {
     const dialed = await dial({ addresses: ['127.0.0.254', HOST] });
     expect(dialed.address).toBe(HOST);

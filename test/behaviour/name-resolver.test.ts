@@ -6,6 +6,7 @@ import { ClusterDnsServer } from '../../harness/cluster/cluster-dns-server.js';
 import { createNameResolver } from '../../src/discovery/resolve.js';
 import type { IpFamily } from '../../src/discovery/resolve.js';
 import { AttemptError } from '../../src/errors.js';
+import { Deadline } from '../../src/time/deadline.js';
 import { freeUdpPort } from './loopback.js';
 
 const NAME = 'job-1.svc.ns.svc.cluster.local';
@@ -87,5 +88,15 @@ describe('the name resolver against a cluster DNS', () => {
     const other = await start();
     await reasonOf(other.resolver.resolve(NAME));
     expect(questions()[0]).not.toBe(other.questions()[0]);
+  });
+
+  test('a nameserver that does not answer is a dns-timeout by the deadline given; without an FQDN the system resolver answers from /etc/hosts', async () => {
+    const port = await freeUdpPort();
+    const silent = createNameResolver({ servers: [`127.0.0.1:${port}`], families: [4], attemptTimeoutMs: 1000, absolute: true });
+    cleanups.push(() => silent.close());
+    expect((await reasonOf(silent.resolve(NAME, undefined, Deadline.in(30)))).reason).toBe('dns-timeout');
+    // getaddrinfo finds localhost in /etc/hosts: no nameserver is asked.
+    const system = createNameResolver({ servers: [], families: [4], attemptTimeoutMs: 1000, absolute: false });
+    expect(await system.resolve('localhost')).toEqual(['127.0.0.1']);
   });
 });

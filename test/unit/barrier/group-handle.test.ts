@@ -40,8 +40,9 @@ function setUp() {
   const stopped = new AbortController();
   const shutdowns: number[] = [];
   const lines: string[] = [];
+  const fieldsLogged: Record<string, unknown>[] = [];
   const handle = new GroupHandle({
-    config: { identity, topology: 'star', timeoutMs: 60_000, exitTimeoutMs: 300_000, closeTimeoutMs: 10_000, log: (line) => lines.push(line) },
+    config: { identity, topology: 'star', timeoutMs: 60_000, exitTimeoutMs: 300_000, closeTimeoutMs: 10_000, log: (line, fields) => (lines.push(line), fieldsLogged.push(fields ?? {})) },
     role: role as unknown as BarrierRole,
     rounds,
     progress: { watch: () => () => {}, progress: (barrier) => ({ barrier, ready: 2, size: 3, missing: [{ index: 0, name: 'job-0.svc', code: 'not-at-barrier', reason: 'not at this barrier yet' }] }) },
@@ -55,7 +56,7 @@ function setUp() {
   });
   rounds.begin(0);
   const group = handle.build([['10.0.0.1'], ['10.0.0.9'], ['10.0.0.3']], { checksMs: 1, releaseMs: 2 });
-  return { clock, role, rounds, stopped, shutdowns, lines, handle, group };
+  return { clock, role, rounds, stopped, shutdowns, lines, fieldsLogged, handle, group };
 }
 
 describe('GroupHandle', () => {
@@ -129,6 +130,51 @@ describe('GroupHandle', () => {
     await expect(next).resolves.toBe(1);
     expect(group.round).toBe(1);
     expect(group.signal.aborted).toBe(false);
+  });
+});
+
+describe('GroupHandle, the rest of the group\'s life', () => {
+  test('without a roster, a peer this pod never checked has no addresses', () => {
+    const { handle } = setUp();
+    const group = handle.build(undefined, { checksMs: 0, releaseMs: 0 });
+    expect(group.peers[0]?.addresses).toEqual([]);
+    expect(group.peers[1]?.addresses).toEqual(['10.0.0.2']);
+  });
+
+  test("a run's time is counted from its round's start on the clock", () => {
+    const { clock, role, rounds, group } = setUp();
+    clock.advance(2000);
+    rounds.begin(1);
+    clock.advance(300);
+    group.report({ exitCode: 0 });
+    expect(role.reports).toEqual([[1, { exitCode: 0, signal: null, runMs: 300 }]]);
+  });
+
+  test('the exit barrier: true once everyone has finished; at its timeout, false and said', async () => {
+    const passing = setUp();
+    const opened = passing.group.exitBarrier(1000);
+    passing.role.open('finish-0');
+    expect(await opened).toBe(true);
+    const { clock, group, lines } = setUp();
+    let outcome: boolean | undefined;
+    // No timeout given: the configured one (5 min).
+    const waiting = group.exitBarrier().then((passed) => (outcome = passed));
+    clock.advance(299_999);
+    await settle();
+    expect(outcome).toBeUndefined();
+    clock.advance(1);
+    await waiting;
+    expect(outcome).toBe(false);
+    expect(lines.at(-1)).toBe('exit barrier: finish-0 barrier timed out after 5.0m: 2/3 confirmed; missing job-0.svc (not at this barrier yet); leaving without them');
+  });
+
+  test('index 0 logs each index\'s code and time when all have finished, at most 16 of them', () => {
+    const { handle, lines, fieldsLogged } = setUp();
+    handle.logAllFinished(0, [{ exitCode: 0, signal: null, runMs: 1500 }, { exitCode: 0, signal: null, runMs: 90_000 }]);
+    expect(lines.at(-1)).toBe('all 2 workloads finished: 0: exit 0 (1.5s), 1: exit 0 (90s)');
+    handle.logAllFinished(2, Array.from({ length: 18 }, () => ({ exitCode: 0, signal: null, runMs: 1000 })));
+    expect(lines.at(-1)).toMatch(/^all 18 workloads finished in restart round 2: 0: exit 0 \(1s\), .*15: exit 0 \(1s\), and 2 more$/);
+    expect(fieldsLogged.at(-1)).toMatchObject({ event: 'all-finished', round: 2, outcomes: expect.arrayContaining([{ index: 17, exitCode: 0, runMs: 1000 }]) });
   });
 });
 

@@ -75,3 +75,98 @@ describe('waiting between attempts', () => {
     expect(attempts).toEqual([0, 5000, 5000, 5010]);
   });
 });
+
+describe('a check on a fake clock', () => {
+  const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+  function failing(clock: FakeClock, { minDelayMs = 100, maxDelayMs = 10_000, fail = (_n: number): Error | undefined => new AttemptError('no-such-name', 'not yet') } = {}) {
+    const attempts: number[] = [];
+    const check = new PeerCheck({
+      index: 1,
+      name: 'job-1.svc',
+      schedule: { minDelayMs, maxDelayMs, attemptTimeoutMs: 100 },
+      limiter: new Limiter(1),
+      clock,
+      attempt: async () => {
+        attempts.push(clock.now());
+        const error = fail(attempts.length);
+        if (error !== undefined) throw error;
+        return 'ok';
+      },
+    });
+    return { check, attempts };
+  }
+
+  test('the backoff doubles from the minimum with up to as much again of jitter, up to the maximum; the reason is kept', async () => {
+    const clock = new FakeClock();
+    const { check, attempts } = failing(clock, { maxDelayMs: 500, fail: (n) => (n < 6 ? new AttemptError('no-such-name', `try ${n}`) : undefined) });
+    expect(check.passed).toBe(false);
+    expect(check.reason).toBe('not-checked');
+    const result = check.run(new AbortController().signal);
+    for (let step = 0; step < 5000 && attempts.length < 6; step++) {
+      await settle();
+      clock.advance(1);
+    }
+    await expect(result).resolves.toBe('ok');
+    expect(check.passed).toBe(true);
+    const gaps = attempts.slice(1).map((at, index) => at - (attempts[index] as number));
+    // 100–200, 200–400, 400–800 capped at 500, then the cap itself (the loop advances 1 ms a turn).
+    const within = (gap: number | undefined, low: number, high: number) => expect(gap !== undefined && gap >= low && gap <= high + 1, `${gap} in ${low}–${high}`).toBe(true);
+    within(gaps[0], 100, 200);
+    within(gaps[1], 200, 400);
+    within(gaps[2], 400, 500);
+    for (const gap of gaps.slice(3)) within(gap, 500, 500);
+    expect(check.reason).toBe('no-such-name');
+    expect(check.detail).toBe('try 5');
+  });
+
+  test('an error no retry can fix fails the check at once; an abort stops it with its reason', async () => {
+    const clock = new FakeClock();
+    const broken = failing(clock, { fail: () => new TypeError('no probe here') });
+    await expect(broken.check.run(new AbortController().signal)).rejects.toThrow('no probe here');
+    expect(broken.attempts).toHaveLength(1);
+    const waiting = failing(clock);
+    const controller = new AbortController();
+    const run = waiting.check.run(controller.signal);
+    await settle();
+    controller.abort(new Error('gave up'));
+    await expect(run).rejects.toThrow('gave up');
+    expect(waiting.attempts).toHaveLength(1);
+  });
+
+  test('a result that lands after the abort is disposed of, not kept', async () => {
+    const disposed: string[] = [];
+    const controller = new AbortController();
+    const check = new PeerCheck({
+      index: 1,
+      name: 'job-1.svc',
+      schedule,
+      limiter: new Limiter(1),
+      attempt: async () => {
+        controller.abort(new Error('too late'));
+        return 'session';
+      },
+      dispose: (result) => disposed.push(result),
+    });
+    await expect(check.run(controller.signal)).rejects.toThrow('too late');
+    expect(disposed).toEqual(['session']);
+    expect(check.passed).toBe(false);
+  });
+
+  test('a kick to a check that passed changes nothing; a kick during an attempt skips the wait after it', async () => {
+    const clock = new FakeClock();
+    let kickDuring = false;
+    const { check, attempts } = failing(clock, {
+      fail: (n) => {
+        if (n === 1 && kickDuring) check.kick();
+        return n < 2 ? new AttemptError('no-such-name') : undefined;
+      },
+    });
+    kickDuring = true;
+    await expect(check.run(new AbortController().signal)).resolves.toBe('ok');
+    // The second attempt came at once, not after the 100 ms backoff.
+    expect(attempts).toEqual([0, 0]);
+    check.kick();
+    expect(check.passed).toBe(true);
+  });
+});
