@@ -53,6 +53,12 @@ describe('dialPeer', () => {
     expect(await reasonOf(dial({ addresses: [] }))).toMatchObject({ reason: 'no-address' });
   });
 
+  test('when every address fails, the most telling failure is reported: who refused us says the most', async () => {
+    // 127.0.0.254 refuses the connection; the listener refuses the wrong secret, which is what is said.
+    expect(await reasonOf(dial({ addresses: ['127.0.0.254', HOST], secret: 'wrong' }))).toMatchObject({ reason: 'refused-by-peer' });
+    expect(await reasonOf(dial({ addresses: ['127.0.0.254', '127.0.0.253'] }))).toMatchObject({ reason: 'connection-refused' });
+  });
+
   test('an abort mid-handshake rejects with its reason', async () => {
     const controller = new AbortController();
     const reason = new Error('stopped');
