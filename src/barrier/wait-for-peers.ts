@@ -72,7 +72,7 @@ class Run {
     this.names = new PeerNames(identity);
     const limiter = new Limiter(config.concurrency);
     const schedule = { ...config.backoff, attemptTimeoutMs: config.attemptTimeoutMs };
-    this.resolver = createNameResolver({ servers: config.dnsServers, families: config.families, attemptTimeoutMs: config.attemptTimeoutMs, absolute: this.names.absolute });
+    this.resolver = createNameResolver({ servers: config.dnsServers, families: config.families, attemptTimeoutMs: config.attemptTimeoutMs, absolute: this.names.absolute, clock });
     this.probe = config.probe === 'tcp' ? undefined : buildProbe(config.probe, config.attemptTimeoutMs);
     const dialer = new Dialer({ port: config.port, own, secret: config.secret, resolver: this.resolver, names: this.names });
     this.checks = new PeerChecks({ self: identity.index, podIps: identity.podIps, names: this.names, resolver: this.resolver, dialer, probe: this.probe?.probe, limiter, schedule, clock, speculatesAbout: (index) => this.role.speculatesAbout(index) });

@@ -1,8 +1,10 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import { AttemptError, ConfigError, mostTelling, type MissingReasonCode } from '../errors.js';
+import { AttemptError, ConfigError, mostTelling } from '../errors.js';
+import { systemClock, type Clock } from '../time/clock.js';
 import { Deadline } from '../time/deadline.js';
 import { DnsClient } from './dns-client.js';
+import { DNS_FAILURE_RANK, dnsFailure, notYetError } from './dns-failures.js';
 import { NameLookup, plainKeys, type IpFamily, type NegativeCaching } from './name-lookup.js';
 
 export type { IpFamily };
@@ -20,6 +22,8 @@ export interface NameResolverOptions {
    * search list and /etc/hosts.
    */
   absolute: boolean;
+  /** What the resolver learns a negative answer's lifetime on (the system's at the edges). */
+  clock?: Clock;
 }
 
 /**
@@ -41,8 +45,8 @@ export function createNameResolver(options: NameResolverOptions): NameResolver {
   return options.absolute ? createDirectResolver(options) : { resolve: createSystemResolver(options), markExists: () => {}, close: () => {} };
 }
 
-function createDirectResolver({ servers, families, attemptTimeoutMs }: NameResolverOptions): NameResolver {
-  const client = new DnsClient(servers);
+function createDirectResolver({ servers, families, attemptTimeoutMs, clock = systemClock }: NameResolverOptions): NameResolver {
+  const client = new DnsClient(servers, clock);
   const caching: NegativeCaching = { state: 'unknown' };
   const lookups = new Map<string, NameLookup>();
   const lookupOf = (name: string, speculative = false) => {
@@ -54,27 +58,21 @@ function createDirectResolver({ servers, families, attemptTimeoutMs }: NameResol
     return lookup;
   };
   const notYet = (name: string, lookup: NameLookup): AttemptError => {
-    const step = lookup.next(performance.now());
-    const retryAfterMs = 'waitMs' in step ? step.waitMs : 0;
-    const last = lookup.lastAnswer;
-    const reason = last?.rcode === 'NOERROR' ? 'no-address' : 'no-such-name';
-    const seconds = (retryAfterMs / 1000).toFixed(1);
-    const detail =
-      retryAfterMs < 1000 ? name : caching.state === 'yes' ? `${name}; the cluster DNS's cache repeats that for ${seconds} s more` : `${name}; asked again in ${seconds} s, when a cache would let it go`;
-    return new AttemptError(reason, detail, { retryAfterMs });
+    const step = lookup.next(clock.now());
+    return notYetError(name, 'waitMs' in step ? step.waitMs : 0, lookup.lastAnswer?.rcode === 'NOERROR', caching.state === 'yes');
   };
-  const resolve: ResolveName = async (name, signal, deadline = Deadline.in(attemptTimeoutMs), speculative = false) => {
+  const resolve: ResolveName = async (name, signal, deadline = Deadline.in(attemptTimeoutMs, clock), speculative = false) => {
     const lookup = lookupOf(name, speculative);
     // A probe question first while the name may not exist yet; the plain ones once it does.
     for (let asked = 0; asked < 2; asked++) {
-      const step = lookup.next(performance.now());
+      const step = lookup.next(clock.now());
       if ('waitMs' in step) throw notYet(name, lookup);
       if (step.ask === 'probe') {
         const answer = await client.query(name, step.key, deadline, signal).catch((error: unknown) => {
           if (error instanceof AttemptError && /^(FORMERR|NOTIMP) /.test(error.detail ?? '')) lookup.probesUnsupported();
           throw error;
         });
-        lookup.learn(step.key, answer, performance.now());
+        lookup.learn(step.key, answer, clock.now());
         if (!lookup.known) throw notYet(name, lookup);
         continue;
       }
@@ -83,7 +81,7 @@ function createDirectResolver({ servers, families, attemptTimeoutMs }: NameResol
       const addresses: string[] = [];
       results.forEach((result, position) => {
         if (result.status !== 'fulfilled') return;
-        lookup.learn(keys[position] as (typeof keys)[number], result.value, performance.now());
+        lookup.learn(keys[position] as (typeof keys)[number], result.value, clock.now());
         addresses.push(...result.value.addresses);
       });
       if (addresses.length > 0) return addresses;
@@ -95,9 +93,9 @@ function createDirectResolver({ servers, families, attemptTimeoutMs }: NameResol
   return { resolve, markExists: (name) => lookupOf(name).markExists(), close: () => client.close() };
 }
 
-function createSystemResolver({ families, attemptTimeoutMs }: NameResolverOptions): ResolveName {
+function createSystemResolver({ families, attemptTimeoutMs, clock = systemClock }: NameResolverOptions): ResolveName {
   const family = families.length === 1 ? families[0] : 0;
-  return async (name, signal, deadline = Deadline.in(attemptTimeoutMs)) => {
+  return async (name, signal, deadline = Deadline.in(attemptTimeoutMs, clock)) => {
     const attempt = lookup(name, { all: true, family, order: 'verbatim' });
     const found = await deadline.bound(attempt, () => new AttemptError('dns-timeout', name), signal).catch((error: unknown) => {
       throw error instanceof AttemptError ? error : dnsFailure(error);
@@ -108,26 +106,6 @@ function createSystemResolver({ families, attemptTimeoutMs }: NameResolverOption
   };
 }
 
-const REASON_BY_CODE: Record<string, MissingReasonCode> = {
-  ENOTFOUND: 'no-such-name',
-  ENODATA: 'no-address',
-  EAI_NODATA: 'no-address',
-  ETIMEOUT: 'dns-timeout',
-  EAI_AGAIN: 'dns-timeout',
-  ECANCELLED: 'dns-timeout',
-  ESERVFAIL: 'dns-failure',
-  EREFUSED: 'dns-refused',
-  ECONNREFUSED: 'dns-refused',
-};
-
-function dnsFailure(error: unknown): AttemptError {
-  if (error instanceof AttemptError) return error;
-  const code = (error as NodeJS.ErrnoException | undefined)?.code ?? 'unknown';
-  return new AttemptError(REASON_BY_CODE[code] ?? 'dns-failure', code, { cause: error });
-}
-
-/** "no such name" says more than "no address" for the other family, which says more than a timeout. */
-const DNS_FAILURE_RANK: MissingReasonCode[] = ['no-such-name', 'no-address', 'dns-refused', 'dns-failure', 'dns-timeout'];
 
 /** `host[:port],…` as ROLLCALL_DNS_SERVERS writes it; IPv6 with a port needs brackets. */
 export function parseDnsServers(variable: string, raw: string): string[] {
