@@ -1,7 +1,9 @@
+import { createSocket } from 'node:dgram';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
+import dnsPacket from 'dns-packet';
 import { ClusterDnsServer } from '../../harness/cluster/cluster-dns-server.js';
 import { createNameResolver } from '../../src/discovery/resolve.js';
 import type { IpFamily } from '../../src/discovery/resolve.js';
@@ -98,5 +100,56 @@ describe('the name resolver against a cluster DNS', () => {
     // getaddrinfo finds localhost in /etc/hosts: no nameserver is asked.
     const system = createNameResolver({ servers: [], families: [4], attemptTimeoutMs: 1000, absolute: false });
     expect(await system.resolve('localhost')).toEqual(['127.0.0.1']);
+  });
+
+  const RCODES: Record<string, number> = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, REFUSED: 5 };
+
+  /** A nameserver of the test's own on loopback: `answer` says, for each question, its rcode and addresses. */
+  async function scripted(answer: (question: { type: string; bits: string }) => { rcode: keyof typeof RCODES; addresses?: string[] }) {
+    const socket = createSocket('udp4');
+    const asked: string[] = [];
+    socket.on('message', (bytes, from) => {
+      const query = dnsPacket.decode(bytes);
+      const question = query.questions?.[0] as { type: string; name: string };
+      const opt = (query.additionals ?? []).find((record) => record.type === 'OPT') as { flags?: number } | undefined;
+      const bits = `${((opt?.flags ?? 0) & dnsPacket.DNSSEC_OK) !== 0 ? 1 : 0}${((query.flags ?? 0) & dnsPacket.CHECKING_DISABLED) !== 0 ? 1 : 0}`;
+      asked.push(`${question.type} ${bits}`);
+      const { rcode, addresses = [] } = answer({ type: question.type, bits });
+      const reply = dnsPacket.encode({
+        type: 'response',
+        id: query.id,
+        // dns-packet takes the rcode from the flags' low four bits.
+        flags: dnsPacket.RECURSION_DESIRED | dnsPacket.RECURSION_AVAILABLE | (RCODES[rcode] ?? 0),
+        questions: query.questions,
+        answers: addresses.map((data) => ({ type: 'A', name: question.name, ttl: 5, data })),
+      } as dnsPacket.Packet);
+      socket.send(reply, from.port, from.address);
+    });
+    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+    const resolver = createNameResolver({ servers: [`127.0.0.1:${socket.address().port}`], families: [4], attemptTimeoutMs: 1000, absolute: true });
+    cleanups.push(() => {
+      resolver.close();
+      socket.close();
+    });
+    return { resolver, asked };
+  }
+
+  test('a nameserver that refuses the probe questions (FORMERR) is asked the plain one, at once', async () => {
+    const { resolver, asked } = await scripted(({ bits }) => (bits === '00' ? { rcode: 'NOERROR', addresses: ['10.0.0.9'] } : { rcode: 'FORMERR' }));
+    // The probe question fails with FORMERR: that attempt fails, and the next asks the plain question at once.
+    expect((await reasonOf(resolver.resolve(NAME))).detail).toMatch(/^FORMERR /);
+    expect(await resolver.resolve(NAME)).toEqual(['10.0.0.9']);
+    expect(asked).toHaveLength(2);
+    expect(asked[0]).not.toBe('A 00');
+    expect(asked[1]).toBe('A 00');
+  });
+
+  test('when every plain question fails, the most telling failure is reported; one failing beside an empty answer is "not yet"', async () => {
+    const refusing = await scripted(() => ({ rcode: 'REFUSED' }));
+    refusing.resolver.markExists(NAME);
+    expect((await reasonOf(refusing.resolver.resolve(NAME))).reason).toBe('dns-refused');
+    const failing = await scripted(() => ({ rcode: 'SERVFAIL' }));
+    failing.resolver.markExists(NAME);
+    expect((await reasonOf(failing.resolver.resolve(NAME))).reason).toBe('dns-failure');
   });
 });
