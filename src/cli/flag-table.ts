@@ -52,6 +52,3 @@ export const WORKLOAD_FLAGS = {
 } as const satisfies Record<string, FlagSpec>;
 
 export const FLAGS: Record<string, FlagSpec> = { ...GROUP_FLAGS, ...LIFE_FLAGS, ...WORKLOAD_FLAGS };
-
-/** Every flag and its env twin: the CLI only turns flags into these variables and calls the library. */
-export const FLAG_ENV: Record<string, string> = Object.fromEntries(Object.entries(FLAGS).map(([flag, spec]) => [flag, spec.env]));

@@ -1,8 +1,6 @@
 import { parseArgs } from 'node:util';
 import { FLAGS, GROUP_FLAGS, LIFE_FLAGS, WORKLOAD_FLAGS, type FlagSpec } from './flag-table.js';
 
-export { FLAG_ENV } from './flag-table.js';
-
 export class UsageError extends Error {
   override name = 'UsageError';
 
