@@ -8,6 +8,7 @@
  *   transport  transport/                       frames, authentication, handshakes, sessions, datagrams
  *   lifecycle  lifecycle/                       the group's life as rules: outcomes, referee, rounds
  *   barrier    barrier/                         the roles, their options, waitForPeers and the Group
+ *   launch     launch/                          remote launch: the agent, the relay, the serving side
  *   cli        cli/                             the entrypoint over the library
  *   api        index.ts                         what the package exports
  */
@@ -18,6 +19,7 @@ const LAYERS = [
   ['transport', '^src/transport/'],
   ['lifecycle', '^src/lifecycle/'],
   ['barrier', '^src/barrier/'],
+  ['launch', '^src/launch/'],
   ['cli', '^src/cli/'],
   ['api', '^src/index\\.ts$'],
 ];

@@ -2,7 +2,7 @@ import type { NameResolver } from '../discovery/resolve.js';
 import type { Deadline } from '../time/deadline.js';
 import type { WireIdentity } from '../transport/authentication.js';
 import { dialPeer } from '../transport/handshake.js';
-import { MAX_FRAME_BYTES } from '../transport/wire-format.js';
+import { MAX_FRAME_BYTES, type Role } from '../transport/wire-format.js';
 import { ROSTER_LIMIT } from './coordinator.js';
 import type { PeerNames } from './peer-names.js';
 
@@ -15,25 +15,26 @@ export interface DialerOptions {
 }
 
 /**
- * Handshakes with a peer's rollcall: a probe that proves it is there, or a member session with index 0.
+ * Handshakes with a peer's rollcall: a probe that proves it is there, a member session with index 0, or
+ * a session for another part (a remote launch).
  * Resolving the name and dialing share the attempt's one deadline.
  */
 export class Dialer {
   constructor(private readonly options: DialerOptions) {}
 
   /**
-   * The session with the coordinator goes to one address only: racing a session to each address of a
+   * A session goes to one address only: racing a session to each address of a
    * dual-stack or replaced pod would leave the coordinator holding the loser. With several addresses, a
    * probe handshake picks the live one first.
    */
-  async session(index: number, signal: AbortSignal, deadline: Deadline) {
+  async session(index: number, signal: AbortSignal, deadline: Deadline, role: 'member' | 'launch' = 'member') {
     let addresses = await this.options.resolver.resolve(this.options.names.lookup(index), signal, deadline);
     if (addresses.length > 1) {
       const probe = await this.dial(index, addresses, 'probe', signal, deadline);
       probe.channel.end();
       addresses = [probe.address];
     }
-    return this.dial(index, addresses, 'member', signal, deadline);
+    return this.dial(index, addresses, role, signal, deadline);
   }
 
   /** A probe handshake on all of `addresses` at once: the first that answers as `index` wins. */
@@ -43,7 +44,7 @@ export class Dialer {
     return { address: dialed.address, rttMs: dialed.rttMs };
   }
 
-  private dial(index: number, addresses: string[], role: 'probe' | 'member', signal: AbortSignal, deadline: Deadline) {
+  private dial(index: number, addresses: string[], role: Role, signal: AbortSignal, deadline: Deadline) {
     const { port, own, secret } = this.options;
     return dialPeer({
       addresses,

@@ -24,6 +24,7 @@ export interface GroupHandleOptions {
   stopped: AbortSignal;
   /** Closes everything the run opened, waiting at most this long for release acks. */
   shutdown(closeTimeoutMs: number): Promise<void>;
+  connect(index: number, role: 'launch', signal: AbortSignal): ReturnType<Group['connect']>;
 }
 
 /**
@@ -67,6 +68,10 @@ export class GroupHandle {
       exitBarrier: (timeoutMs) => this.exitBarrier(timeoutMs ?? exitTimeoutMs),
       nextRound: () => this.nextRound(),
       close: (options) => this.close(options),
+      connect: (index, role, { signal } = {}) => {
+        if (!Number.isSafeInteger(index) || index < 0 || index >= identity.count) return Promise.reject(new RangeError(`Expected \`index\` to be an index of the group (0 to ${identity.count - 1}), got ${String(index)}`));
+        return this.options.connect(index, role, AbortSignal.any([this.options.stopped, ...(signal === undefined ? [] : [signal])]));
+      },
     };
   }
 

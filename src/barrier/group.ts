@@ -1,4 +1,4 @@
-import type { Topology } from './options.js';
+import type { PeerConnection, Topology } from './options.js';
 
 export interface Peer {
   index: number;
@@ -69,4 +69,10 @@ export interface Group {
    * the listener once every peer has confirmed its releases (bounded by closeTimeoutMs).
    */
   close(options?: CloseOptions): Promise<void>;
+  /**
+   * An authenticated connection to `index`'s rollcall for a part beside the barrier (a remote launch):
+   * its name resolved and dialed now, in one attempt (every pod of a released group is up), the lookup
+   * and the handshake bounded by the connection-attempt deadline each.
+   */
+  connect(index: number, role: 'launch', options?: { signal?: AbortSignal }): Promise<PeerConnection & { address: string }>;
 }

@@ -1,5 +1,5 @@
 import { networkInterfaces } from 'node:os';
-import { isIP } from 'node:net';
+import { isIP, type Socket } from 'node:net';
 import { ConfigError, type GroupCount } from '../errors.js';
 import { MAX_GROUP_SIZE, detectIdentity, type Identity, type IdentityOptions } from '../identity/identity.js';
 import { parseDnsServers, type IpFamily } from '../discovery/resolve.js';
@@ -62,8 +62,26 @@ export interface WaitForPeersOptions extends IdentityOptions {
   logIntervalMs?: number;
   /** The environment to read (process.env by default). */
   env?: Env;
+  /**
+   * Connections of other kinds this pod's listener takes from the group (a remote launch): each is handed
+   * over once the peer has proved it belongs to the group, for the part that serves it.
+   */
+  sessions?: ServedSessions;
   /** A dotenv file of ROLLCALL_* values; ROLLCALL_ENV_FILE names it by default. */
   envFile?: string;
+}
+
+/** A connection from (or to) a peer of the group, past its handshake: the socket and what came after it. */
+export interface PeerConnection {
+  socket: Socket;
+  /** Bytes that arrived with the handshake's last frame: the start of what the session speaks. */
+  rest: Buffer;
+  /** The peer's index. */
+  index: number;
+}
+
+export interface ServedSessions {
+  launch?: (connection: PeerConnection) => void;
 }
 
 export type LogFunction = (line: string, fields?: Record<string, unknown>) => void;
@@ -112,6 +130,7 @@ export interface Config {
   onProgress: ((progress: Progress) => void) | undefined;
   log: LogFunction;
   logIntervalMs: number;
+  sessions: ServedSessions;
 }
 
 /** Options first, then ROLLCALL_* variables, then the env file, then the defaults: all in this one place. */
@@ -158,6 +177,7 @@ export function resolveConfig(options: WaitForPeersOptions = {}): Config {
     onProgress: options.onProgress,
     log,
     logIntervalMs: options.logIntervalMs ?? fromEnv('ROLLCALL_LOG_INTERVAL', parseDuration) ?? DEFAULTS.logIntervalMs,
+    sessions: options.sessions ?? {},
   };
 }
 

@@ -7,7 +7,9 @@ import { PeersTimeoutError } from '../errors.js';
 import { Rounds } from '../lifecycle/rounds.js';
 import { AbortFanout } from '../time/abort-fanout.js';
 import { systemClock, type Clock } from '../time/clock.js';
-import { withDeadline } from '../time/deadline.js';
+import { Deadline, withDeadline } from '../time/deadline.js';
+import type { FrameChannel } from '../transport/frame-channel.js';
+import type { SessionRoutes } from '../transport/listener.js';
 import { startListener } from '../transport/listener.js';
 import { RefusalLog } from '../transport/refusal-log.js';
 import type { WireIdentity } from '../transport/authentication.js';
@@ -15,7 +17,7 @@ import { Dialer } from './dialer.js';
 import type { Group } from './group.js';
 import { GroupHandle } from './group-handle.js';
 import { GROUP_SOCKET_VARIABLE } from './group-link.js';
-import { DEFAULTS, resolveConfig, type Config, type WaitForPeersOptions } from './options.js';
+import { DEFAULTS, resolveConfig, type Config, type ServedSessions, type WaitForPeersOptions } from './options.js';
 import { PeerChecks } from './peer-checks.js';
 import { PeerNames } from './peer-names.js';
 import { ProgressReport } from './progress.js';
@@ -58,6 +60,7 @@ class Run {
   private readonly handle: GroupHandle;
   private readonly refusals: RefusalLog;
   private readonly startedAt: number;
+  private readonly dialer: Dialer;
   private listener: Awaited<ReturnType<typeof startListener>> | undefined;
   private stopWatching = () => {};
 
@@ -75,6 +78,7 @@ class Run {
     this.resolver = createNameResolver({ servers: config.dnsServers, families: config.families, attemptTimeoutMs: config.attemptTimeoutMs, absolute: this.names.absolute, clock });
     this.probe = config.probe === 'tcp' ? undefined : buildProbe(config.probe, config.attemptTimeoutMs);
     const dialer = new Dialer({ port: config.port, own, secret: config.secret, resolver: this.resolver, names: this.names });
+    this.dialer = dialer;
     this.checks = new PeerChecks({ self: identity.index, podIps: identity.podIps, names: this.names, resolver: this.resolver, dialer, probe: this.probe?.probe, limiter, schedule, clock, speculatesAbout: (index) => this.role.speculatesAbout(index) });
     this.rounds = new Rounds((index) => this.names.short(index), (error) => config.log(error.message, { event: 'peer-failed', round: error.round, next: error.next ?? null, failure: error.failure }), clock);
     this.role = chooseRole({
@@ -90,7 +94,7 @@ class Run {
       onAllFinished: (round, outcomes) => this.handle.logAllFinished(round, outcomes),
     });
     this.progress = new ProgressReport({ size: identity.count, names: this.names, checks: this.checks, role: this.role, clock, log: config.log, logIntervalMs: config.logIntervalMs, reportIntervalMs: DEFAULTS.progressIntervalMs, onProgress: config.onProgress });
-    this.handle = new GroupHandle({ config, role: this.role, rounds: this.rounds, progress: this.progress, names: this.names, checks: this.checks, clock, stopped: this.stop.signal, shutdown: (ms) => this.shutdown(ms) });
+    this.handle = new GroupHandle({ config, role: this.role, rounds: this.rounds, progress: this.progress, names: this.names, checks: this.checks, clock, stopped: this.stop.signal, shutdown: (ms) => this.shutdown(ms), connect: (index, role, signal) => this.connect(index, role, signal) });
     this.refusals = new RefusalLog(config.log, config.logIntervalMs);
   }
 
@@ -105,7 +109,7 @@ class Run {
       // Each peer holds at most a session and a probe; the rest is headroom for late joiners and refusals.
       maxConnections: identity.count * 2 + 256,
       onHello: ({ index }) => (this.checks.present(index), this.role.heardFrom?.(index)),
-      sessions: this.role.sessions,
+      sessions: { ...this.role.sessions, ...servedBy(this.config.sessions) },
       onRefused: (reason, remote) => this.refusals.note(reason, remote),
     });
     this.stopWatching = this.progress.watch('start');
@@ -129,6 +133,12 @@ class Run {
     return this.handle.build(checkedIn.release.roster, { checksMs: checkedIn.checkedAt - this.startedAt, releaseMs: this.clock.now() - this.startedAt });
   }
 
+  private async connect(index: number, role: 'launch', signal: AbortSignal) {
+    const deadline = Deadline.in(2 * this.config.attemptTimeoutMs, this.clock);
+    const { channel, address } = await this.dialer.session(index, AbortSignal.any([signal, this.stop.signal]), deadline, role);
+    return { ...channel.handOver(), index, address };
+  }
+
   /** Stops everything this run started; the coordinator first waits (bounded) for the release acks. */
   async shutdown(closeTimeoutMs: number): Promise<void> {
     this.stopWatching();
@@ -139,4 +149,10 @@ class Run {
     this.resolver.close();
     await this.listener?.close();
   }
+}
+
+/** The listener's routes for the parts beside the barrier: each gets its connection off frames. */
+function servedBy(sessions: ServedSessions): SessionRoutes {
+  const { launch } = sessions;
+  return launch === undefined ? {} : { launch: (channel: FrameChannel, hello) => launch({ ...channel.handOver(), index: hello.index }) };
 }

@@ -78,6 +78,7 @@ export async function joinWrapper(path: string, options: WaitForPeersOptions): P
     },
     exitBarrier: () => Promise.reject(wrapperOwns('The exit barrier')),
     nextRound: () => Promise.reject(wrapperOwns('The next round')),
+    connect: () => Promise.reject(wrapperOwns('A connection to a peer (use "rollcall exec" for a remote launch)')),
     async close() {
       closing = true;
       socket.end();

@@ -3,18 +3,21 @@ import { constants, tmpdir } from 'node:os';
 import { ConfigError, PeersTimeoutError, ProbeUnavailableError } from '../errors.js';
 import type { Group } from '../barrier/group.js';
 import { waitForPeers } from '../barrier/wait-for-peers.js';
-import type { Progress } from '../barrier/options.js';
+import { DEFAULTS, type Progress } from '../barrier/options.js';
 import { SettingSource, parseChoice, parseDuration, parseInteger } from '../settings.js';
 import { UsageError, helpText, parseCommandLine, type ParsedArgs } from './flags.js';
 import { GROUP_SOCKET_VARIABLE } from '../barrier/group-link.js';
-import { serveGroup } from './group-socket.js';
 import { InitContainerHint } from './hint.js';
 import { InstallError, install } from './install.js';
 import { Logger, type LogFormat } from './logger.js';
-import { versionLine } from './runtime.js';
+import { selfCommand, versionLine } from './runtime.js';
 import { superviseRounds } from './supervise.js';
-import { workloadEnv, type HostfileFormat, type Preset, type WorkloadHosts } from './workload-env.js';
-import { FORWARDED } from './workload.js';
+import { PRESETS, workloadEnv, type HostfileFormat, type Preset, type WorkloadHosts } from './workload-env.js';
+import { MPI_HOSTFILE_FORMAT, MPI_PRESETS, checkLauncher, type MpiPreset } from './mpi-presets.js';
+import { FORWARDED, runWorkload } from './workload.js';
+import { openPodSockets } from './pod-sockets.js';
+import { LaunchService } from '../launch/launch-service.js';
+import { launchStarter, serveRound } from './serve.js';
 
 const EXIT = { usage: 64, install: 73, config: 78, timeout: 124 } as const;
 /** SIGTERM to SIGKILL when the group stops a workload: well inside Kubernetes' default 30 s termination grace. */
@@ -38,21 +41,30 @@ function cliSettings(env: NodeJS.ProcessEnv): CliSettings {
     const raw = get(variable);
     return raw === undefined ? fallback : parseInteger(variable, raw, { min: 1, max });
   };
-  const preset = get('ROLLCALL_PRESET');
+  const rawPreset = get('ROLLCALL_PRESET');
+  const preset = rawPreset === undefined ? undefined : parseChoice<Preset>('ROLLCALL_PRESET', rawPreset, PRESETS, { noun: 'a preset' });
+  const mpiFormat = preset !== undefined && (MPI_PRESETS as readonly string[]).includes(preset) ? MPI_HOSTFILE_FORMAT[preset as MpiPreset] : undefined;
   const choice = <T extends string>(variable: string, allowed: readonly T[], noun: string, fallback: T): T => {
     const raw = get(variable);
     return raw === undefined ? fallback : parseChoice(variable, raw, allowed, { noun, fallback });
   };
   return {
     logFormat: choice('ROLLCALL_LOG_FORMAT', ['text', 'json'], 'a log format', 'text'),
-    hostfileFormat: choice('ROLLCALL_HOSTFILE_FORMAT', ['plain', 'openmpi', 'mpich'], 'a hostfile format', 'plain'),
+    hostfileFormat: hostfileFormat(choice('ROLLCALL_HOSTFILE_FORMAT', ['plain', 'openmpi', 'mpich', 'default'], 'a hostfile format', 'default'), preset, mpiFormat),
     slots: integer('ROLLCALL_SLOTS', 1, 1_000_000),
     masterPort: integer('ROLLCALL_MASTER_PORT', 29500, 65535),
-    preset: preset === undefined ? undefined : parseChoice<Preset>('ROLLCALL_PRESET', preset, ['torchrun', 'tf', 'jax'], { noun: 'a preset' }),
+    preset,
     workloadHosts: choice('ROLLCALL_WORKLOAD_HOSTS', ['names', 'addresses'], 'a way to name the pods', 'names'),
     terminationLog: get('ROLLCALL_TERMINATION_LOG') ?? '/dev/termination-log',
     graceMs: get('ROLLCALL_GRACE') === undefined ? DEFAULT_GRACE_MS : parseDuration('ROLLCALL_GRACE', get('ROLLCALL_GRACE') as string, { zero: true }),
   };
+}
+
+/** An MPI preset's launcher reads its own format; any other format given with it is a mistake. */
+function hostfileFormat(given: HostfileFormat | 'default', preset: Preset | undefined, mpiFormat: HostfileFormat | undefined): HostfileFormat {
+  if (mpiFormat === undefined) return given === 'default' ? 'plain' : given;
+  if (given === 'default' || given === mpiFormat) return mpiFormat;
+  throw new ConfigError('ROLLCALL_HOSTFILE_FORMAT', given, `does not go with preset "${String(preset)}", whose launcher reads the ${mpiFormat} format`, 'Leave it out: the preset picks it.');
 }
 
 /** Maps a failure to its exit code and writes the reason where `kubectl describe pod` shows it. */
@@ -93,6 +105,10 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       process.stdout.write(`${versionLine()}\n`);
       return 0;
     }
+    if (args.command === 'exec') {
+      const { runExec } = await import('./exec.js');
+      return await runExec(args.workload, env);
+    }
     if (args.command === 'install') {
       process.stdout.write(`${install(args.installDir as string)}\n`);
       return 0;
@@ -122,6 +138,10 @@ async function waitAndRun(args: ParsedArgs, env: NodeJS.ProcessEnv, settings: Cl
     received = signal;
     stop.abort(new Error(`received ${signal} while waiting`));
   };
+  // Every pod that stays with the group serves remote launches: mpirun's daemons, a person's `rollcall exec`.
+  const stays = args.command === 'run' || args.command === 'serve';
+  let named: Group | undefined;
+  const launches = stays ? launchService(env, logger, (index) => named?.peers[index]?.name ?? `index ${index}`) : undefined;
   for (const signal of FORWARDED) process.on(signal, onSignal);
   let group: Group;
   try {
@@ -133,37 +153,58 @@ async function waitAndRun(args: ParsedArgs, env: NodeJS.ProcessEnv, settings: Cl
         logger.progress(progress);
         hint.progress(progress.missing);
       },
+      ...(launches === undefined ? {} : { sessions: { launch: launches.accept } }),
     });
   } catch (error) {
+    launches?.close();
     if (received !== undefined) return 128 + constants.signals[received];
     if (error instanceof PeersTimeoutError) hint.timedOut(error.missing);
     throw error;
   } finally {
     for (const signal of FORWARDED) process.off(signal, onSignal);
   }
+  named = group;
   logger.line(`${group.size}/${group.size} ready; released as index ${group.index} (${group.topology})`, { event: 'released', index: group.index, size: group.size });
   try {
     if (args.command === 'peers') printPeers(group, args.json);
-    if (args.command !== 'run') return 0;
-    // A workload that calls waitForPeers() itself joins this group through the socket.
-    const link = await serveGroup(group);
-    const base = { ...env, ...workloadEnv(group, { ...settings, dir: tmpdir() }), ...link.env };
+    if (launches === undefined) return 0;
+    const sockets = await openPodSockets(group, selfCommand());
     try {
+      const agent = { command: [...selfCommand(), 'exec'].join(' '), script: sockets.agentScript };
+      const base = { ...env, ...workloadEnv(group, { ...settings, dir: tmpdir(), agent }), ...sockets.env };
+      const envFor = (round: number) => ({ ...base, ROLLCALL_RESTART_COUNT: String(round) });
+      launches.serve(launchStarter(group, envFor, settings.graceMs, logger));
+      const { graceMs } = settings;
+      const command = args.workload;
+      if (args.command === 'run' && settings.preset !== undefined && (MPI_PRESETS as readonly string[]).includes(settings.preset)) checkLauncher(settings.preset as MpiPreset, command, base);
       return await superviseRounds(group, {
-        command: args.workload,
-        envFor: (round) => ({ ...base, ROLLCALL_RESTART_COUNT: String(round) }),
-        graceMs: settings.graceMs,
+        describe: args.command === 'serve' ? 'serving remote launches until index 0 has finished' : `running ${command.join(' ')}`,
+        runRound: args.command === 'serve' ? serveRound(group, launches) : (round, stopped) => runWorkload(command, { env: envFor(round), stop: stopped, graceMs, logger }),
         logger,
         onGroupFailed: (error) => writeTerminationLog(settings.terminationLog, error.message),
       });
     } finally {
-      link.close();
+      launches.close();
+      sockets.close();
     }
   } finally {
     // The listener stays up while the workload runs, for late joiners and restarted peers. The outcome is
     // reported and the exit barrier passed by now; `wait` and `peers` leave at once, their part done.
     await group.close({ exitTimeoutMs: 0 });
   }
+}
+
+function launchService(env: NodeJS.ProcessEnv, logger: Logger, nameOf: (index: number) => string): LaunchService {
+  const settings = new SettingSource(env);
+  const timeout = settings.get('ROLLCALL_SESSION_TIMEOUT');
+  const sessionTimeoutMs = timeout === undefined ? DEFAULTS.sessionTimeoutMs : parseDuration(timeout.variable, timeout.value);
+  return new LaunchService({
+    secretSet: settings.get('ROLLCALL_SECRET') !== undefined,
+    sessionTimeoutMs,
+    requestTimeoutMs: DEFAULTS.timeoutMs,
+    nameOf,
+    log: (line, fields) => logger.line(line, fields),
+  });
 }
 
 function printPeers(group: Group, json: boolean): void {

@@ -13,7 +13,7 @@ export class UsageError extends Error {
   }
 }
 
-export type Command = 'run' | 'wait' | 'peers' | 'demo' | 'local' | 'install';
+export type Command = 'run' | 'serve' | 'exec' | 'wait' | 'peers' | 'demo' | 'local' | 'install';
 
 export interface ParsedArgs {
   command: Command | 'help' | 'version';
@@ -25,6 +25,7 @@ export interface ParsedArgs {
   flagOf: Record<string, string>;
   json: boolean;
   replicas: number | undefined;
+  /** The command after "--"; for `exec`, all its arguments (ssh's way). */
   workload: string[];
   /** Where `rollcall install` puts the executable. */
   installDir: string | undefined;
@@ -47,6 +48,16 @@ interface CommandSpec {
 
 const COMMANDS: Record<Command, CommandSpec> = {
   run: { usage: 'rollcall [flags] -- <command> [args…]', summary: "wait for the group, then run the command with the group's env", flags: [...group, ...life, ...workload] },
+  serve: {
+    usage: 'rollcall serve [flags]',
+    summary: "wait for the group, then run what its launchers send (mpirun's daemons) until index 0 has finished",
+    flags: [...group, ...life, ...workload],
+  },
+  exec: {
+    usage: 'rollcall exec HOST [--] <command> [args…]',
+    summary: "run a command in another pod of the group, as ssh would (MPI's remote agent); HOST is an index, a pod name or a hostfile name",
+    flags: [],
+  },
   wait: { usage: 'rollcall wait [flags]', summary: 'wait for the group, exit 0 (init containers, shell scripts)', flags: group },
   peers: { usage: 'rollcall peers [--json] [flags]', summary: 'wait, then print the group', flags: group, switches: { json: 'print the group as JSON' } },
   demo: { usage: 'rollcall demo [flags]', summary: "the Kubernetes task page's 3-pod job, on this machine", flags: ['port', 'timeout', 'log-format'] },
@@ -59,10 +70,15 @@ const COMMANDS: Record<Command, CommandSpec> = {
   install: { usage: 'rollcall install <dir>', summary: 'copy this executable (and its launcher) into <dir>, for an init container; then run <dir>/rollcall in any glibc image', flags: [] },
 };
 
-const SUBCOMMANDS = new Set<string>(['wait', 'peers', 'demo', 'local', 'install']);
+const SUBCOMMANDS = new Set<string>(['serve', 'exec', 'wait', 'peers', 'demo', 'local', 'install']);
 const EVERY_FLAG = [...Object.keys(FLAGS), 'json', 'replicas', 'help', 'version'];
 
 export function parseCommandLine(argv: readonly string[]): ParsedArgs {
+  // The agent's words are ssh's (-x, -o Opt=…, the host, the command): rollcall's flags do not apply.
+  if (argv[0] === 'exec') {
+    const help = argv.length === 2 && (argv[1] === '--help' || argv[1] === '-h');
+    return { command: help ? 'help' : 'exec', helpFor: help ? 'exec' : undefined, env: {}, flagOf: {}, json: false, replicas: undefined, workload: help ? [] : argv.slice(1), installDir: undefined };
+  }
   const separator = argv.indexOf('--');
   const own = separator === -1 ? [...argv] : argv.slice(0, separator);
   const workloadArgs = separator === -1 ? [] : argv.slice(separator + 1);
@@ -92,7 +108,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedArgs {
   if (options.some((option) => option.name === 'version')) return { command: 'version', helpFor: undefined, ...bare };
 
   if (first !== undefined && command === undefined) throw new UsageError(`unknown command "${first}"${suggestion(first, [...SUBCOMMANDS])}; put the workload after "--"`);
-  if (command === undefined) throw new UsageError('nothing to do: give a command after "--", or "wait", "peers", "demo", "local" or "install"');
+  if (command === undefined) throw new UsageError('nothing to do: give a command after "--", or "serve", "exec", "wait", "peers", "demo", "local" or "install"');
   const spec = COMMANDS[command];
   for (const option of options) {
     const takes = spec.flags.includes(option.name) || Object.hasOwn(spec.switches ?? {}, option.name);

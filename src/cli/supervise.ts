@@ -2,16 +2,16 @@ import type { Group } from '../barrier/group.js';
 import { PeerFailedError } from '../errors.js';
 import { succeeded, type WorkloadOutcome } from '../lifecycle/outcome.js';
 import type { Logger } from './logger.js';
-import { exitCodeOf, runWorkload } from './workload.js';
+import { exitCodeOf, type WorkloadRun } from './workload.js';
 
 /** A pod whose workload was stopped (or never started) because another pod failed exits with this (EX_TEMPFAIL). */
 export const PEER_FAILED_EXIT = 75;
 
 export interface SuperviseOptions {
-  command: readonly string[];
-  /** The workload's environment for a round. */
-  envFor(round: number): NodeJS.ProcessEnv;
-  graceMs: number;
+  /** What runs in each round, for the log: the command, or what `rollcall serve` does. */
+  describe: string;
+  /** Runs this pod's part of `round` until it ends on its own or `stop` aborts (the group stopped it). */
+  runRound(round: number, stop: AbortSignal): Promise<WorkloadRun>;
   logger: Logger;
   /** Where the first failure is written for `kubectl describe pod`. */
   onGroupFailed(error: PeerFailedError): void;
@@ -23,13 +23,13 @@ export interface SuperviseOptions {
  * calls, or ends. The pod whose failure came first exits with its workload's own code; every other with 75.
  */
 export async function superviseRounds(group: Group, options: SuperviseOptions): Promise<number> {
-  const { command, logger } = options;
+  const { logger } = options;
   for (;;) {
     const { round, signal } = group;
     let own: WorkloadOutcome | undefined;
     if (!signal.aborted) {
-      logger.line(`running ${command.join(' ')}${round > 0 ? ` (restart round ${round})` : ''}`, { event: 'running', round });
-      const run = await runWorkload(command, { env: options.envFor(round), stop: signal, graceMs: options.graceMs, logger });
+      logger.line(`${options.describe}${round > 0 ? ` (restart round ${round})` : ''}`, { event: 'running', round });
+      const run = await options.runRound(round, signal);
       if (!run.stopped) {
         own = run.outcome;
         group.report(own);

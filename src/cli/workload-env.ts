@@ -3,9 +3,11 @@ import { join } from 'node:path';
 import { isIP } from 'node:net';
 import type { Group, Peer } from '../barrier/group.js';
 import { ConfigError } from '../errors.js';
+import { MPI_PRESETS, mpiEnv, type MpiAgent, type MpiPreset } from './mpi-presets.js';
 
 export type HostfileFormat = 'plain' | 'openmpi' | 'mpich';
-export type Preset = 'torchrun' | 'tf' | 'jax';
+export type Preset = 'torchrun' | 'tf' | 'jax' | MpiPreset;
+export const PRESETS: readonly Preset[] = ['torchrun', 'tf', 'jax', ...MPI_PRESETS];
 /** How the workload's env names each pod: its DNS name, or its address where no resolver knows the names. */
 export type WorkloadHosts = 'names' | 'addresses';
 
@@ -17,6 +19,8 @@ export interface WorkloadEnvOptions {
   workloadHosts: WorkloadHosts;
   /** Where the hostfile is written. */
   dir: string;
+  /** `rollcall exec`, for the MPI presets. */
+  agent?: MpiAgent;
 }
 
 /** One env var above this size goes to a file instead: an oversized environment breaks exec (E2BIG). */
@@ -60,6 +64,8 @@ export function workloadEnv(group: Group, options: WorkloadEnvOptions): Record<s
       JAX_PROCESS_ID: String(group.index),
       JAX_NUM_PROCESSES: String(group.size),
     });
+  } else if (options.preset !== undefined && options.agent !== undefined) {
+    Object.assign(env, mpiEnv(options.preset, hostfile, options.agent, group.self));
   }
   return env;
 }

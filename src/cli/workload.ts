@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
 import type { WorkloadOutcome } from '../lifecycle/outcome.js';
 import { systemClock } from '../time/clock.js';
@@ -18,6 +18,11 @@ export interface WorkloadOptions {
   stop: AbortSignal;
   graceMs: number;
   logger: Logger;
+  /** 'pipe' for a launched command, whose streams go to its agent (given to `onSpawn`). */
+  stdio?: 'inherit' | 'pipe';
+  onSpawn?(child: ChildProcess): void;
+  /** What the log calls it. */
+  what?: string;
 }
 
 /**
@@ -27,13 +32,14 @@ export interface WorkloadOptions {
  * restarted round must never meet the old one's processes.
  */
 export function runWorkload(command: readonly string[], options: WorkloadOptions): Promise<WorkloadRun> {
-  const { env, stop, graceMs, logger } = options;
+  const { env, stop, graceMs, logger, stdio = 'inherit', what = 'the workload' } = options;
   const startedAt = performance.now();
   return new Promise((resolve) => {
     const [file, ...rest] = command as [string, ...string[]];
     // On a terminal the workload stays in rollcall's group, or reading the terminal would stop it (SIGTTIN).
-    const ownGroup = process.stdin.isTTY !== true;
-    const child = spawn(file, rest, { stdio: 'inherit', env, detached: ownGroup });
+    const ownGroup = stdio === 'pipe' || process.stdin.isTTY !== true;
+    const child = spawn(file, rest, { stdio, env, detached: ownGroup });
+    options.onSpawn?.(child);
     const signalGroup = (signal: NodeJS.Signals) => {
       try {
         if (ownGroup && child.pid !== undefined) process.kill(-child.pid, signal);
@@ -46,7 +52,7 @@ export function runWorkload(command: readonly string[], options: WorkloadOptions
     let cancelKill = () => {};
     const onStop = () => {
       stopped = true;
-      logger.line(`stopping the workload: SIGTERM, then SIGKILL after ${graceMs} ms`, { event: 'stopping', graceMs });
+      logger.line(`stopping ${what}: SIGTERM, then SIGKILL after ${graceMs} ms`, { event: 'stopping', graceMs });
       signalGroup('SIGTERM');
       cancelKill = systemClock.after(graceMs, () => signalGroup('SIGKILL'));
     };

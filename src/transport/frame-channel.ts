@@ -11,7 +11,8 @@ const QUEUE_BYTES = 64 * 1024;
  */
 export class FrameChannel implements Session {
   readonly socket: Socket;
-  private buffered = '';
+  /** Bytes after the last complete line: frames are split on the newline byte, decoded whole. */
+  private buffered: Buffer = Buffer.alloc(0);
   private readonly maxFrameBytes: number;
   private handler: ((frame: Frame) => void) | undefined;
   private readonly queue: Frame[] = [];
@@ -20,9 +21,22 @@ export class FrameChannel implements Session {
   constructor(socket: Socket, maxFrameBytes = MAX_FRAME_BYTES) {
     this.socket = socket;
     this.maxFrameBytes = maxFrameBytes;
-    socket.setEncoding('utf8');
-    socket.on('data', (chunk: string) => this.receive(chunk));
+    socket.on('data', this.onData);
     socket.on('error', () => socket.destroy());
+  }
+
+  private readonly onData = (chunk: Buffer) => this.receive(chunk);
+
+  /**
+   * Takes the socket off frames once a handshake is done, for a session that speaks something else on
+   * it (a remote launch's byte streams): what already arrived beyond the last frame comes with it.
+   */
+  handOver(): { socket: Socket; rest: Buffer } {
+    this.socket.off('data', this.onData);
+    this.handler = undefined;
+    const rest = this.buffered;
+    this.buffered = Buffer.alloc(0);
+    return { socket: this.socket, rest };
   }
 
   /** Frames that arrived before a handler was set are delivered to it first, in order. */
@@ -86,13 +100,13 @@ export class FrameChannel implements Session {
     });
   }
 
-  private receive(chunk: string): void {
-    this.buffered += chunk;
+  private receive(chunk: Buffer): void {
+    this.buffered = this.buffered.length === 0 ? chunk : Buffer.concat([this.buffered, chunk]);
     let newline: number;
-    while ((newline = this.buffered.indexOf('\n')) !== -1) {
-      const line = this.buffered.slice(0, newline);
-      this.buffered = this.buffered.slice(newline + 1);
-      const frame = line.length <= this.maxFrameBytes ? parseFrame(line) : undefined;
+    while ((newline = this.buffered.indexOf(0x0a)) !== -1) {
+      const line = this.buffered.subarray(0, newline);
+      this.buffered = this.buffered.subarray(newline + 1);
+      const frame = line.length <= this.maxFrameBytes ? parseFrame(line.toString('utf8')) : undefined;
       if (frame === undefined) return void this.socket.destroy();
       if (this.handler !== undefined) this.handler(frame);
       else {

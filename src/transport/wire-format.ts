@@ -8,7 +8,9 @@ import { isMissingReasonCode, type FailureHow, type MissingReasonCode } from '..
 export const PROTOCOL_VERSION = 3;
 export const MAX_FRAME_BYTES = 4096;
 
-export type Role = 'probe' | 'member';
+/** What a hello asks for: a probe is answered and ended; a member's session is index 0's; a launch runs a command. */
+export type Role = 'probe' | 'member' | 'launch';
+const ROLES: readonly unknown[] = ['probe', 'member', 'launch'] satisfies Role[];
 
 export interface Hello {
   t: 'hello';
@@ -118,7 +120,7 @@ const FRAME_KINDS: { [K in FrameKind]: (frame: Fields) => boolean } = {
     isInt(frame.size) &&
     isInt(frame.index) &&
     isStr(frame.gen, GEN) &&
-    (frame.role === 'probe' || frame.role === 'member') &&
+    ROLES.includes(frame.role) &&
     isStr(frame.nonce, NONCE) &&
     isStr(frame.mac, MAC),
   welcome: (frame) => isInt(frame.index) && isStr(frame.gen, GEN) && isStr(frame.mac, MAC),

@@ -41,6 +41,7 @@ function setUp() {
   const shutdowns: number[] = [];
   const lines: string[] = [];
   const fieldsLogged: Record<string, unknown>[] = [];
+  const connects: { index: number; role: string; signal: AbortSignal }[] = [];
   const handle = new GroupHandle({
     config: { identity, topology: 'star', timeoutMs: 60_000, exitTimeoutMs: 300_000, closeTimeoutMs: 10_000, log: (line, fields) => (lines.push(line), fieldsLogged.push(fields ?? {})) },
     role: role as unknown as BarrierRole,
@@ -53,10 +54,14 @@ function setUp() {
     shutdown: async (ms) => {
       shutdowns.push(ms);
     },
+    connect: async (index, role, signal) => {
+      connects.push({ index, role, signal });
+      return { socket: undefined as never, rest: Buffer.alloc(0), index, address: '10.0.0.9' };
+    },
   });
   rounds.begin(0);
   const group = handle.build([['10.0.0.1'], ['10.0.0.9'], ['10.0.0.3']], { checksMs: 1, releaseMs: 2 });
-  return { clock, role, rounds, stopped, shutdowns, lines, fieldsLogged, handle, group };
+  return { clock, role, rounds, stopped, shutdowns, lines, fieldsLogged, handle, group, connects };
 }
 
 describe('GroupHandle', () => {
@@ -175,6 +180,30 @@ describe('GroupHandle, the rest of the group\'s life', () => {
     handle.logAllFinished(2, Array.from({ length: 18 }, () => ({ exitCode: 0, signal: null, runMs: 1000 })));
     expect(lines.at(-1)).toMatch(/^all 18 workloads finished in restart round 2: 0: exit 0 \(1s\), .*15: exit 0 \(1s\), and 2 more$/);
     expect(fieldsLogged.at(-1)).toMatchObject({ event: 'all-finished', round: 2, outcomes: expect.arrayContaining([{ index: 17, exitCode: 0, runMs: 1000 }]) });
+  });
+});
+
+describe('GroupHandle.connect', () => {
+  test('an index of the group is dialed for the role asked, on a signal that ends with the run', async () => {
+    const { group, connects, stopped } = setUp();
+    const caller = new AbortController();
+    await expect(group.connect(2, 'launch', { signal: caller.signal })).resolves.toMatchObject({ index: 2, address: '10.0.0.9' });
+    expect(connects).toHaveLength(1);
+    expect(connects[0]).toMatchObject({ index: 2, role: 'launch' });
+    const { signal } = connects[0] as { signal: AbortSignal };
+    expect(signal.aborted).toBe(false);
+    stopped.abort(new Error('closed'));
+    expect(signal.aborted).toBe(true);
+  });
+
+  test("the caller's signal ends the attempt too; an index outside the group is a RangeError, nothing dialed", async () => {
+    const { group, connects } = setUp();
+    const caller = new AbortController();
+    await group.connect(1, 'launch', { signal: caller.signal });
+    caller.abort();
+    expect(connects[0]?.signal.aborted).toBe(true);
+    for (const index of [-1, 3, 1.5]) await expect(group.connect(index, 'launch')).rejects.toThrow(RangeError);
+    expect(connects).toHaveLength(1);
   });
 });
 

@@ -3,6 +3,7 @@ import { describe, expect, test } from 'vitest';
 import type { Group, OutcomeReport } from '../../../src/barrier/group.js';
 import { PEER_FAILED_EXIT, superviseRounds } from '../../../src/cli/supervise.js';
 import { Logger } from '../../../src/cli/logger.js';
+import { runWorkload } from '../../../src/cli/workload.js';
 import { PeerFailedError } from '../../../src/errors.js';
 
 /**
@@ -39,7 +40,8 @@ describe('the exit code a pod leaves with', () => {
     const logged: string[] = [];
     stream.on('data', (chunk) => logged.push(String(chunk)));
     const logger = new Logger('text', stream as unknown as NodeJS.WriteStream);
-    return superviseRounds(group, { command: ['sh', '-c', script], envFor: () => process.env, graceMs: 1000, logger, onGroupFailed: () => {} }).then((code) => ({ code, log: logged.join('') }));
+    const runRound = (_round: number, stop: AbortSignal) => runWorkload(['sh', '-c', script], { env: process.env, stop, graceMs: 1000, logger });
+    return superviseRounds(group, { describe: `running ${script}`, runRound, logger, onGroupFailed: () => {} }).then((code) => ({ code, log: logged.join('') }));
   };
 
   test('the first failure keeps its workload\'s own code', async () => {

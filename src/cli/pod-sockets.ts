@@ -1,0 +1,113 @@
+import { lstatSync, mkdirSync, mkdtempSync, readlinkSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Group } from '../barrier/group.js';
+import { GROUP_SOCKET_VARIABLE } from '../barrier/group-link.js';
+import { relayLaunch } from '../launch/launch-relay.js';
+import { serveGroupLink } from './group-socket.js';
+
+/** Where `rollcall exec` reaches its pod's rollcall, in the env of everything rollcall runs. */
+export const LAUNCH_SOCKET_VARIABLE = 'ROLLCALL_LAUNCH_SOCKET';
+
+export interface PodSockets {
+  /** The env entries that name the sockets, for the workload and launched commands. */
+  env: Record<string, string>;
+  /** Where `rollcall exec` lives as one word (a launcher that takes no arguments with its agent, such as Hydra). */
+  agentScript: string;
+  close(): void;
+}
+
+/**
+ * The pod's own Unix sockets, in a directory only this user can enter (0700): `group.sock`, where a
+ * workload's `waitForPeers()` joins the group, and `launch.sock`, where `rollcall exec` asks for a remote
+ * launch. A link named after the pod's network namespace leads to the directory, so that a process
+ * rollcall did not start (`kubectl exec … -- rollcall exec`) finds it too.
+ */
+export async function openPodSockets(group: Group, selfCommand: readonly string[]): Promise<PodSockets> {
+  const dir = mkdtempSync(join(tmpdir(), 'rollcall-'));
+  const servers: Server[] = [];
+  const connections = new Set<Socket>();
+  const serve = async (name: string, handle: (socket: Socket) => void) => {
+    const server = createServer((socket) => {
+      connections.add(socket);
+      socket.once('close', () => connections.delete(socket));
+      handle(socket);
+    });
+    servers.push(server);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(join(dir, name), () => resolve());
+    });
+  };
+  await serve('group.sock', (socket) => serveGroupLink(socket, group));
+  await serve('launch.sock', (socket) => relayLaunch(socket, group));
+  const agentScript = join(dir, 'rollcall-exec');
+  writeFileSync(agentScript, `#!/bin/sh\nexec ${selfCommand.map(shellQuote).join(' ')} exec "$@"\n`, { mode: 0o755 });
+  const alias = linkNamespace(dir);
+  return {
+    env: { [GROUP_SOCKET_VARIABLE]: join(dir, 'group.sock'), [LAUNCH_SOCKET_VARIABLE]: join(dir, 'launch.sock') },
+    agentScript,
+    close() {
+      for (const socket of connections) socket.destroy();
+      for (const server of servers) server.close();
+      if (alias !== undefined) removeIfOurs(alias, dir);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The launch socket of the rollcall that serves this pod: named in the env, else found by the namespace's link. */
+export function findLaunchSocket(env: NodeJS.ProcessEnv): { path: string; how: string } | undefined {
+  const named = env[LAUNCH_SOCKET_VARIABLE];
+  if (named !== undefined && named !== '') return { path: named, how: LAUNCH_SOCKET_VARIABLE };
+  const alias = namespaceLink();
+  return alias === undefined ? undefined : { path: join(alias, 'launch.sock'), how: alias };
+}
+
+/** `<tmp>/rollcall-<uid>/net-<inode>`: one per network namespace, which every container of a pod shares. */
+function namespaceLink(): string | undefined {
+  try {
+    const inode = /\[(\d+)\]/.exec(readlinkSync('/proc/self/ns/net'))?.[1];
+    return inode === undefined ? undefined : join(tmpdir(), `rollcall-${process.getuid?.() ?? 'user'}`, `net-${inode}`);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Points this namespace's link at `dir`, unless a live rollcall's already holds it (replicas of
+ * `rollcall local` share one namespace: the first keeps it). A link whose directory is gone is stale.
+ */
+function linkNamespace(dir: string): string | undefined {
+  const link = namespaceLink();
+  if (link === undefined) return undefined;
+  try {
+    const parent = join(link, '..');
+    mkdirSync(parent, { recursive: true, mode: 0o700 });
+    const owner = lstatSync(parent);
+    // Another user's directory, or one others may write to, could lead exec to a socket not ours.
+    if (!owner.isDirectory() || owner.uid !== process.getuid?.() || (owner.mode & 0o077) !== 0) return undefined;
+    try {
+      const target = readlinkSync(link);
+      if (lstatSync(target, { throwIfNoEntry: false }) !== undefined) return undefined;
+      unlinkSync(link);
+    } catch {
+      // No link yet.
+    }
+    symlinkSync(dir, link);
+    return link;
+  } catch {
+    return undefined;
+  }
+}
+
+function removeIfOurs(link: string, dir: string): void {
+  try {
+    if (readlinkSync(link) === dir) unlinkSync(link);
+  } catch {
+    // Already gone.
+  }
+}
+
+const shellQuote = (word: string) => `'${word.replace(/'/g, "'\\''")}'`;

@@ -1,0 +1,64 @@
+import type { Socket } from 'node:net';
+import type { Group } from '../barrier/group.js';
+import { StreamReader, jsonPayload, sendJson } from '../transport/stream-frames.js';
+import { targetIndex } from './launch-target.js';
+
+/** How many hosts an unknown-host message lists. */
+const NAMES_SHOWN = 3;
+
+/**
+ * The pod-local end of `rollcall exec`: takes the agent's request on the pod's launch socket, dials the
+ * target pod's rollcall over an authenticated launch session, and from then on passes bytes through
+ * both ways untouched (the frames are the agent's and the serving pod's). The group's secret stays in
+ * this process; the agent needs only the socket, which only this pod's user can reach.
+ */
+export function relayLaunch(local: Socket, group: Pick<Group, 'peers' | 'jobName' | 'connect'>): void {
+  local.on('error', () => local.destroy());
+  const reader = new StreamReader(
+    (kind, payload) => {
+      local.pause();
+      local.off('data', onData);
+      const request = kind === 'start' ? jsonPayload(payload) : undefined;
+      const rest = reader.takeRest();
+      if (typeof request?.host !== 'string' || typeof request.command !== 'string') return void local.destroy();
+      void connect(local, group, request.host, request.command, rest);
+    },
+    () => local.destroy(),
+  );
+  const onData = (chunk: Buffer) => reader.push(chunk);
+  local.on('data', onData);
+}
+
+async function connect(local: Socket, group: Pick<Group, 'peers' | 'jobName' | 'connect'>, host: string, command: string, rest: Buffer): Promise<void> {
+  const refuse = (reason: string) => {
+    sendJson(local, 'refused', { reason });
+    local.end();
+  };
+  const index = targetIndex(host, group.peers);
+  if (index === undefined) {
+    const examples = group.peers.slice(0, NAMES_SHOWN).map((peer) => peer.name);
+    return refuse(`no pod of job "${group.jobName}" is called "${host}" (give an index from 0 to ${group.peers.length - 1}, a pod name, or a name from the hostfile, such as ${examples.join(', ')})`);
+  }
+  const gone = new AbortController();
+  const onGone = () => gone.abort(new Error('the agent went away'));
+  local.once('close', onGone);
+  let remote: Socket;
+  try {
+    const connection = await group.connect(index, 'launch', { signal: gone.signal });
+    remote = connection.socket;
+    if (connection.rest.length > 0) local.write(connection.rest);
+  } catch (error) {
+    return refuse(`cannot reach ${group.peers[index]?.name ?? host}: ${error instanceof Error ? error.message : String(error)}`);
+  } finally {
+    local.off('close', onGone);
+  }
+  if (local.destroyed) return void remote.destroy();
+  remote.on('error', () => remote.destroy());
+  sendJson(remote, 'start', { command });
+  if (rest.length > 0) remote.write(rest);
+  local.pipe(remote);
+  remote.pipe(local);
+  local.once('close', () => remote.destroy());
+  remote.once('close', () => local.end());
+  local.resume();
+}
