@@ -35,6 +35,14 @@ const REQUIREMENTS = {
     present: () => existsSync('/bin/busybox') && existsSync('/lib/ld-musl-x86_64.so.1'),
     missing: `a static busybox and musl's loader, to stand in for an Alpine image (${aptGet('busybox-static musl')})`,
   },
+  openmpi: {
+    present: () => hasCommand('mpirun.openmpi') && hasCommand('mpicc.openmpi'),
+    missing: `Open MPI 4's launcher and compiler (${aptGet('openmpi-bin libopenmpi-dev gcc libc6-dev')})`,
+  },
+  mpich: {
+    present: () => hasCommand('mpiexec.hydra') && hasCommand('mpicc.mpich'),
+    missing: `MPICH's Hydra launcher and compiler (${aptGet('mpich libmpich-dev gcc libc6-dev')})`,
+  },
   tini: { present: () => existsSync('/usr/bin/tini-static'), missing: `a static tini, for the rollcall image's entrypoint (${aptGet('tini')})` },
   torch: {
     present: () => {

@@ -12,6 +12,9 @@ import type { PeerNames } from './peer-names.js';
 import type { ProgressReport } from './progress.js';
 import type { BarrierRole } from './role.js';
 
+/** The longest a timer can wait: an exit barrier given this waits for as long as the round runs (`rollcall serve`). */
+export const WHOLE_ROUND_MS = 2 ** 31 - 1;
+
 export interface GroupHandleOptions {
   config: Pick<Config, 'identity' | 'topology' | 'timeoutMs' | 'exitTimeoutMs' | 'closeTimeoutMs' | 'log'>;
   role: BarrierRole;
@@ -102,7 +105,8 @@ export class GroupHandle {
   private async exitBarrier(timeoutMs: number): Promise<boolean> {
     const { rounds, role, config } = this.options;
     if (timeoutMs === 0 || rounds.signal.aborted || !role.refereed) return false;
-    config.log(`workload finished; waiting up to ${formatDuration(timeoutMs)} until every pod's has (exit barrier)`, { event: 'exit-barrier', round: rounds.round });
+    const bound = timeoutMs >= WHOLE_ROUND_MS ? 'for as long as the round runs' : `up to ${formatDuration(timeoutMs)}`;
+    config.log(`workload finished; waiting ${bound} until every pod's has (exit barrier)`, { event: 'exit-barrier', round: rounds.round });
     try {
       await this.barrier(finishBarrier(rounds.round), { timeoutMs, signal: rounds.signal });
       return true;

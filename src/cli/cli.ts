@@ -140,8 +140,7 @@ async function waitAndRun(args: ParsedArgs, env: NodeJS.ProcessEnv, settings: Cl
   };
   // Every pod that stays with the group serves remote launches: mpirun's daemons, a person's `rollcall exec`.
   const stays = args.command === 'run' || args.command === 'serve';
-  let named: Group | undefined;
-  const launches = stays ? launchService(env, logger, (index) => named?.peers[index]?.name ?? `index ${index}`) : undefined;
+  const launches = stays ? launchService(env, logger) : undefined;
   for (const signal of FORWARDED) process.on(signal, onSignal);
   let group: Group;
   try {
@@ -163,17 +162,16 @@ async function waitAndRun(args: ParsedArgs, env: NodeJS.ProcessEnv, settings: Cl
   } finally {
     for (const signal of FORWARDED) process.off(signal, onSignal);
   }
-  named = group;
   logger.line(`${group.size}/${group.size} ready; released as index ${group.index} (${group.topology})`, { event: 'released', index: group.index, size: group.size });
   try {
     if (args.command === 'peers') printPeers(group, args.json);
     if (launches === undefined) return 0;
-    const sockets = await openPodSockets(group, selfCommand());
+    const sockets = await openPodSockets(group, selfCommand(), new SettingSource(env).get('ROLLCALL_SECRET') !== undefined);
     try {
       const agent = { command: [...selfCommand(), 'exec'].join(' '), script: sockets.agentScript };
       const base = { ...env, ...workloadEnv(group, { ...settings, dir: tmpdir(), agent }), ...sockets.env };
       const envFor = (round: number) => ({ ...base, ROLLCALL_RESTART_COUNT: String(round) });
-      launches.serve(launchStarter(group, envFor, settings.graceMs, logger));
+      launches.serve(launchStarter(group, envFor, settings.graceMs, logger), (index) => group.peers[index]?.name ?? `index ${index}`);
       const { graceMs } = settings;
       const command = args.workload;
       if (args.command === 'run' && settings.preset !== undefined && (MPI_PRESETS as readonly string[]).includes(settings.preset)) checkLauncher(settings.preset as MpiPreset, command, base);
@@ -194,7 +192,7 @@ async function waitAndRun(args: ParsedArgs, env: NodeJS.ProcessEnv, settings: Cl
   }
 }
 
-function launchService(env: NodeJS.ProcessEnv, logger: Logger, nameOf: (index: number) => string): LaunchService {
+function launchService(env: NodeJS.ProcessEnv, logger: Logger): LaunchService {
   const settings = new SettingSource(env);
   const timeout = settings.get('ROLLCALL_SESSION_TIMEOUT');
   const sessionTimeoutMs = timeout === undefined ? DEFAULTS.sessionTimeoutMs : parseDuration(timeout.variable, timeout.value);
@@ -202,7 +200,6 @@ function launchService(env: NodeJS.ProcessEnv, logger: Logger, nameOf: (index: n
     secretSet: settings.get('ROLLCALL_SECRET') !== undefined,
     sessionTimeoutMs,
     requestTimeoutMs: DEFAULTS.timeoutMs,
-    nameOf,
     log: (line, fields) => logger.line(line, fields),
   });
 }

@@ -24,7 +24,7 @@ export interface PodSockets {
  * launch. A link named after the pod's network namespace leads to the directory, so that a process
  * rollcall did not start (`kubectl exec … -- rollcall exec`) finds it too.
  */
-export async function openPodSockets(group: Group, selfCommand: readonly string[]): Promise<PodSockets> {
+export async function openPodSockets(group: Group, selfCommand: readonly string[], secretSet: boolean): Promise<PodSockets> {
   const dir = mkdtempSync(join(tmpdir(), 'rollcall-'));
   const servers: Server[] = [];
   const connections = new Set<Socket>();
@@ -41,7 +41,7 @@ export async function openPodSockets(group: Group, selfCommand: readonly string[
     });
   };
   await serve('group.sock', (socket) => serveGroupLink(socket, group));
-  await serve('launch.sock', (socket) => relayLaunch(socket, group));
+  await serve('launch.sock', (socket) => relayLaunch(socket, group, secretSet));
   const agentScript = join(dir, 'rollcall-exec');
   writeFileSync(agentScript, `#!/bin/sh\nexec ${selfCommand.map(shellQuote).join(' ')} exec "$@"\n`, { mode: 0o755 });
   const alias = linkNamespace(dir);

@@ -1,11 +1,10 @@
 import type { ChildProcess } from 'node:child_process';
 import type { Group } from '../barrier/group.js';
+import { WHOLE_ROUND_MS } from '../barrier/group-handle.js';
 import type { CommandStarter, LaunchService } from '../launch/launch-service.js';
 import type { Logger } from './logger.js';
 import { runWorkload, type WorkloadRun } from './workload.js';
 
-/** The longest a timer can wait: `rollcall serve` waits at the exit barrier for as long as its round runs. */
-const WHOLE_ROUND_MS = 2 ** 31 - 1;
 
 /**
  * Starts a launched command as a workload is started: `sh -c` with the pod's workload env for the

@@ -3,6 +3,7 @@ import { constants } from 'node:os';
 import type { WorkloadOutcome } from '../lifecycle/outcome.js';
 import { systemClock } from '../time/clock.js';
 import type { Logger } from './logger.js';
+import { sessionMembers } from './process-session.js';
 
 export const FORWARDED: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP'];
 
@@ -26,9 +27,10 @@ export interface WorkloadOptions {
 }
 
 /**
- * Runs one round's workload with stdio inherited, in a process group of its own so that a stop reaches
- * everything it started (torchrun's workers, mpirun's ranks), and forwards the signals rollcall gets.
- * Whatever is left of the group once the leader has exited after a failure or a stop is killed: a
+ * Runs one round's workload with stdio inherited, in a session of its own so that a stop reaches
+ * everything it started (torchrun's workers, mpirun's ranks, each in a process group of its own), and
+ * forwards the signals rollcall gets.
+ * Whatever is left of the session once the leader has exited after a failure or a stop is killed: a
  * restarted round must never meet the old one's processes.
  */
 export function runWorkload(command: readonly string[], options: WorkloadOptions): Promise<WorkloadRun> {
@@ -40,12 +42,15 @@ export function runWorkload(command: readonly string[], options: WorkloadOptions
     const ownGroup = stdio === 'pipe' || process.stdin.isTTY !== true;
     const child = spawn(file, rest, { stdio, env, detached: ownGroup });
     options.onSpawn?.(child);
-    const signalGroup = (signal: NodeJS.Signals) => {
-      try {
-        if (ownGroup && child.pid !== undefined) process.kill(-child.pid, signal);
-        else child.kill(signal);
-      } catch {
-        // Nobody left in the group.
+    const signalSession = (signal: NodeJS.Signals) => {
+      const { pid } = child;
+      if (!ownGroup || pid === undefined) return void child.kill(signal);
+      for (const member of new Set([pid, ...sessionMembers(pid)])) {
+        try {
+          process.kill(member, signal);
+        } catch {
+          // Gone already.
+        }
       }
     };
     let stopped = false;
@@ -53,10 +58,10 @@ export function runWorkload(command: readonly string[], options: WorkloadOptions
     const onStop = () => {
       stopped = true;
       logger.line(`stopping ${what}: SIGTERM, then SIGKILL after ${graceMs} ms`, { event: 'stopping', graceMs });
-      signalGroup('SIGTERM');
-      cancelKill = systemClock.after(graceMs, () => signalGroup('SIGKILL'));
+      signalSession('SIGTERM');
+      cancelKill = systemClock.after(graceMs, () => signalSession('SIGKILL'));
     };
-    const forward = (signal: NodeJS.Signals) => signalGroup(signal);
+    const forward = (signal: NodeJS.Signals) => signalSession(signal);
     for (const signal of FORWARDED) process.on(signal, forward);
     if (stop.aborted) onStop();
     else stop.addEventListener('abort', onStop, { once: true });
@@ -65,7 +70,7 @@ export function runWorkload(command: readonly string[], options: WorkloadOptions
       stop.removeEventListener('abort', onStop);
       cancelKill();
       const outcome = { exitCode, signal, runMs: performance.now() - startedAt };
-      if (stopped || exitCode !== 0 || signal !== null) signalGroup('SIGKILL');
+      if (stopped || exitCode !== 0 || signal !== null) signalSession('SIGKILL');
       resolve({ outcome, stopped });
     };
     child.once('error', (error: NodeJS.ErrnoException) => {

@@ -1,7 +1,13 @@
 import type { Socket } from 'node:net';
 import type { Group } from '../barrier/group.js';
 import { StreamReader, jsonPayload, sendJson } from '../transport/stream-frames.js';
+import { NO_SECRET_REASON } from './launch-service.js';
 import { targetIndex } from './launch-target.js';
+
+function refuse(local: Socket, reason: string): void {
+  sendJson(local, 'refused', { reason });
+  local.end();
+}
 
 /** How many hosts an unknown-host message lists. */
 const NAMES_SHOWN = 3;
@@ -12,7 +18,7 @@ const NAMES_SHOWN = 3;
  * both ways untouched (the frames are the agent's and the serving pod's). The group's secret stays in
  * this process; the agent needs only the socket, which only this pod's user can reach.
  */
-export function relayLaunch(local: Socket, group: Pick<Group, 'peers' | 'jobName' | 'connect'>): void {
+export function relayLaunch(local: Socket, group: Pick<Group, 'peers' | 'jobName' | 'connect'>, secretSet: boolean): void {
   local.on('error', () => local.destroy());
   const reader = new StreamReader(
     (kind, payload) => {
@@ -21,6 +27,7 @@ export function relayLaunch(local: Socket, group: Pick<Group, 'peers' | 'jobName
       const request = kind === 'start' ? jsonPayload(payload) : undefined;
       const rest = reader.takeRest();
       if (typeof request?.host !== 'string' || typeof request.command !== 'string') return void local.destroy();
+      if (!secretSet) return refuse(local, NO_SECRET_REASON);
       void connect(local, group, request.host, request.command, rest);
     },
     () => local.destroy(),
@@ -30,14 +37,10 @@ export function relayLaunch(local: Socket, group: Pick<Group, 'peers' | 'jobName
 }
 
 async function connect(local: Socket, group: Pick<Group, 'peers' | 'jobName' | 'connect'>, host: string, command: string, rest: Buffer): Promise<void> {
-  const refuse = (reason: string) => {
-    sendJson(local, 'refused', { reason });
-    local.end();
-  };
   const index = targetIndex(host, group.peers);
   if (index === undefined) {
     const examples = group.peers.slice(0, NAMES_SHOWN).map((peer) => peer.name);
-    return refuse(`no pod of job "${group.jobName}" is called "${host}" (give an index from 0 to ${group.peers.length - 1}, a pod name, or a name from the hostfile, such as ${examples.join(', ')})`);
+    return refuse(local, `no pod of job "${group.jobName}" is called "${host}" (give an index from 0 to ${group.peers.length - 1}, a pod name, or a name from the hostfile, such as ${examples.join(', ')})`);
   }
   const gone = new AbortController();
   const onGone = () => gone.abort(new Error('the agent went away'));
@@ -48,7 +51,7 @@ async function connect(local: Socket, group: Pick<Group, 'peers' | 'jobName' | '
     remote = connection.socket;
     if (connection.rest.length > 0) local.write(connection.rest);
   } catch (error) {
-    return refuse(`cannot reach ${group.peers[index]?.name ?? host}: ${error instanceof Error ? error.message : String(error)}`);
+    return refuse(local, `cannot reach ${group.peers[index]?.name ?? host}: ${error instanceof Error ? error.message : String(error)}`);
   } finally {
     local.off('close', onGone);
   }

@@ -37,8 +37,6 @@ export interface LaunchServiceOptions {
   sessionTimeoutMs: number;
   /** How long a launch may take to say what to run, or wait for this pod to be ready to run it. */
   requestTimeoutMs: number;
-  /** The name of an index, for the log. */
-  nameOf(index: number): string;
   log(line: string, fields: Record<string, unknown>): void;
   clock?: Clock;
 }
@@ -54,6 +52,7 @@ export const NO_SECRET_REASON =
  */
 export class LaunchService {
   private starter: CommandStarter | undefined;
+  private nameOf = (index: number) => `index ${index}`;
   private readonly ready: Array<() => void> = [];
   private readonly closed = new AbortController();
   private readonly clock: Clock;
@@ -62,9 +61,13 @@ export class LaunchService {
     this.clock = options.clock ?? systemClock;
   }
 
-  /** From now on launches run with `starter`; those that arrived before the pod was ready run now. */
-  serve(starter: CommandStarter): void {
+  /**
+   * From now on launches run with `starter`, and the log names peers with `nameOf`; those that arrived
+   * before the pod was ready run now.
+   */
+  serve(starter: CommandStarter, nameOf: (index: number) => string): void {
     this.starter = starter;
+    this.nameOf = nameOf;
     for (const go of this.ready.splice(0)) go();
   }
 
@@ -82,7 +85,7 @@ export class LaunchService {
   private async handle({ socket, rest, index }: PeerConnection): Promise<void> {
     socket.on('error', () => socket.destroy());
     const refuse = (reason: string) => {
-      this.options.log(`refused a launch from ${this.options.nameOf(index)}: ${reason}`, { event: 'launch-refused', from: index, reason });
+      this.options.log(`refused a launch from ${this.nameOf(index)}: ${reason}`, { event: 'launch-refused', from: index, reason });
       sendJson(socket, 'refused', { reason });
       socket.end();
     };
@@ -123,7 +126,8 @@ export class LaunchService {
   }
 
   private run(socket: Socket, from: number, command: string, pending: Buffer, start: CommandStarter): void {
-    const { log, nameOf } = this.options;
+    const { log } = this.options;
+    const { nameOf } = this;
     const startedAt = this.clock.now();
     const stop = new AbortController();
     const onClosed = () => stop.abort(this.closed.signal.reason);

@@ -1,0 +1,185 @@
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { ROLLCALL } from '../../harness/built.js';
+import type { Cluster, Pod, PodReport } from '../../harness/cluster/cluster.js';
+import { waitUntil } from '../../harness/cluster/wait.js';
+import { describeWith } from '../../harness/requirements.js';
+import { CLUSTER_NEEDS, describeReport, finishAll, startRollcallPod, useClusters } from './support.js';
+
+const SOURCE = join(dirname(fileURLToPath(import.meta.url)), 'fixtures/allreduce.c');
+const COUNT = 4;
+const SLOTS = 2;
+const RANKS = COUNT * SLOTS;
+/** 1 + 2 + … + 8: what every rank's all-reduce must give. */
+const SUM = (RANKS * (RANKS + 1)) / 2;
+
+/**
+ * A directory for the tests' files: the program, built with the launcher's own compiler, and an `ssh`
+ * and `rsh` first on every pod's PATH that record being called and fail, as a machine without them
+ * would: the launchers must start every rank through rollcall.
+ */
+function workspace(compiler: string) {
+  const dir = mkdtempSync(join(tmpdir(), 'rollcall-mpi-'));
+  execFileSync(compiler, ['-o', join(dir, 'allreduce'), SOURCE]);
+  for (const name of ['ssh', 'rsh']) {
+    writeFileSync(join(dir, name), `#!/bin/sh\necho "$0 $*" >> ${join(dir, 'ssh-called')}\nexit 255\n`);
+    chmodSync(join(dir, name), 0o755);
+  }
+  return { dir, program: join(dir, 'allreduce'), sshCalled: () => existsSync(join(dir, 'ssh-called')), path: `${dir}:${process.env.PATH ?? '/usr/bin:/bin'}` };
+}
+
+type Workspace = ReturnType<typeof workspace>;
+
+/** Index 0 runs the launcher under `rollcall --preset P`; every other pod runs `rollcall serve`. */
+async function startMpiJob(cluster: Cluster, space: Workspace, preset: string, launcher: string[], env: Record<string, string> = {}) {
+  const all = { ROLLCALL_SECRET: 'mpi-test', ROLLCALL_TIMEOUT: '60s', ROLLCALL_SLOTS: String(SLOTS), PATH: space.path, OMPI_ALLOW_RUN_AS_ROOT: '1', OMPI_ALLOW_RUN_AS_ROOT_CONFIRM: '1', ...env };
+  const launcherPod = startRollcallPod(cluster, 0, { count: COUNT, args: ['--preset', preset], workload: launcher, env: all });
+  const servers = Array.from({ length: COUNT - 1 }, (_, i) => startRollcallPod(cluster, i + 1, { count: COUNT, args: ['serve'], workload: [], env: all }));
+  return Promise.all([launcherPod, ...servers]);
+}
+
+/** The rank lines of a run: each rank's host and sum. */
+function ranksOf(stdout: string): Map<number, { host: string; sum: number }> {
+  const ranks = new Map<number, { host: string; sum: number }>();
+  for (const match of stdout.matchAll(/^rank (\d+) of (\d+) on (\S+) sum (\d+)$/gm)) ranks.set(Number(match[1]), { host: match[3] as string, sum: Number(match[4]) });
+  return ranks;
+}
+
+const exitCode = (report: PodReport, code: number) => expect(report.exitCode, describeReport(report)).toBe(code);
+
+/** The commands of the processes in a pod's network namespace, rollcall's own left out. */
+function podProcesses(pod: Pod): string[] {
+  let pids: string[];
+  try {
+    pids = execFileSync('ip', ['netns', 'pids', pod.name], { encoding: 'utf8' }).split('\n').filter(Boolean);
+  } catch {
+    return [];
+  }
+  return pids
+    .map((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').trim();
+      } catch {
+        return '';
+      }
+    })
+    .filter((command) => command !== '' && !command.includes(ROLLCALL) && !command.startsWith('ip netns') && !command.startsWith('unshare'));
+}
+
+function launchersOf(pod: Pod, host: string): number[] {
+  const pids = execFileSync('ip', ['netns', 'pids', pod.name], { encoding: 'utf8' }).split('\n').filter(Boolean);
+  return pids.map(Number).filter((pid) => {
+    try {
+      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      return argv.includes('exec') && argv.includes(host);
+    } catch {
+      return false;
+    }
+  });
+}
+
+function expectAllReduced(reports: PodReport[], space: Workspace): void {
+  for (const report of reports) exitCode(report, 0);
+  const ranks = ranksOf(reports[0]?.stdout ?? '');
+  expect([...ranks.keys()].sort((a, b) => a - b), describeReport(reports[0] as PodReport)).toEqual(Array.from({ length: RANKS }, (_, rank) => rank));
+  for (const { sum } of ranks.values()) expect(sum).toBe(SUM);
+  // Two ranks on each pod: every pod's slots were used, so the daemons ran where the hostfile said.
+  const perHost = new Map<string, number>();
+  for (const { host } of ranks.values()) perHost.set(host, (perHost.get(host) ?? 0) + 1);
+  expect(Object.fromEntries(perHost)).toEqual(Object.fromEntries(Array.from({ length: COUNT }, (_, index) => [`example-job-${index}`, SLOTS])));
+  expect(space.sshCalled()).toBe(false);
+}
+
+/**
+ * A rank's failure is the launcher's: it ends with a non-zero code, index 0's pod with it, and every
+ * serving pod stops its daemons and exits 75, all naming index 0 (the launcher's own output names the rank).
+ */
+function expectLauncherFailed(reports: PodReport[], rankLine: string): void {
+  const [launcher, ...servers] = reports as [PodReport, ...PodReport[]];
+  expect(launcher.stdout, describeReport(launcher)).toContain(rankLine);
+  expect(launcher.exitCode, describeReport(launcher)).not.toBe(0);
+  for (const report of reports) expect(report.stderr, describeReport(report)).toMatch(new RegExp(`example-job-0\\.headless-svc failed \\(exit ${launcher.exitCode}\\) after`));
+  for (const report of servers) exitCode(report, 75);
+}
+
+describeWith([...CLUSTER_NEEDS, 'openmpi'], 'Open MPI 4.1 (mpirun.openmpi) with rollcall as its remote agent, 4 pods × 2 slots, no ssh', () => {
+  const createCluster = useClusters();
+  let space: Workspace;
+  beforeAll(() => void (space = workspace('mpicc.openmpi')));
+  afterAll(() => rmSync(space.dir, { recursive: true, force: true }));
+  const mpirun = (...args: string[]) => ['mpirun.openmpi', '-np', String(RANKS), ...args];
+
+  test('an unchanged "mpirun -np 8 prog" on index 0: every rank all-reduces the right sum, two on each pod, every pod exits 0', async () => {
+    const reports = await finishAll(await startMpiJob(await createCluster(), space, 'openmpi', mpirun(space.program)));
+    expectAllReduced(reports, space);
+    for (const report of reports.slice(1)) expect(report.stderr).toMatch(/launch from example-job-0\.headless-svc: .*orted/);
+  });
+
+  test("tree spawn (radix 1): the daemons launch each other through their own pods' rollcall", async () => {
+    const reports = await finishAll(await startMpiJob(await createCluster(), space, 'openmpi', mpirun('--mca', 'routed_radix', '1', space.program)));
+    expectAllReduced(reports, space);
+    const launchers = reports.slice(1).map((report) => /launch from (example-job-\d)\.headless-svc: .*orted/.exec(report.stderr)?.[1]);
+    expect(launchers.filter((from) => from !== 'example-job-0').length, launchers.join(', ')).toBeGreaterThan(0);
+  });
+
+  test("rank 5 exits 1 while the others block in the all-reduce: mpirun's failure ends every pod, each naming index 0", async () => {
+    const reports = await finishAll(await startMpiJob(await createCluster(), space, 'openmpi', mpirun(space.program), { ALLREDUCE_FAIL_RANK: '5' }));
+    expectLauncherFailed(reports, 'rank 5 of 8 on example-job-2 fails');
+  });
+
+  test('the agent killed mid-run: the daemon and its ranks in the remote pod are gone within the grace period', async () => {
+    const pods = await startMpiJob(await createCluster(), space, 'openmpi', mpirun('sh', '-c', 'sleep 60'), { ROLLCALL_GRACE: '2s' });
+    const [launcher, , target] = pods as [Pod, Pod, Pod];
+    await waitUntil('ranks sleeping in pod 2', () => podProcesses(target).some((command) => command.includes('sleep 60')), { timeoutMs: 20_000 });
+    const agents = launchersOf(launcher, 'example-job-2.headless-svc');
+    expect(agents.length).toBeGreaterThan(0);
+    for (const pid of agents) process.kill(pid, 'SIGKILL');
+    await waitUntil('nothing left in pod 2 but rollcall', () => podProcesses(target).length === 0, { timeoutMs: 10_000 }).catch((error: Error) => {
+      throw new Error(`${error.message}; left: ${podProcesses(target).join('; ')}\n${describeReport(target.report)}`);
+    });
+    for (const pod of pods) await pod.kill();
+  });
+
+  test('a pod that vanishes mid-run: mpirun loses its daemon, and every other pod ends non-zero naming a failure', async () => {
+    const pods = await startMpiJob(await createCluster(), space, 'openmpi', mpirun('sh', '-c', 'sleep 60'), { ROLLCALL_SESSION_TIMEOUT: '3s', ROLLCALL_GRACE: '2s' });
+    const [, , gone] = pods as [Pod, Pod, Pod];
+    await waitUntil('ranks sleeping in pod 2', () => podProcesses(gone).some((command) => command.includes('sleep 60')), { timeoutMs: 20_000 });
+    await gone.kill();
+    const reports = await finishAll(pods.filter((pod) => pod !== gone), 40_000);
+    for (const report of reports) {
+      expect(report.exitCode, describeReport(report)).not.toBe(0);
+      expect(report.stderr, describeReport(report)).toMatch(/example-job-\d\.headless-svc (failed|vanished|was replaced)/);
+    }
+  });
+
+  test("without ROLLCALL_SECRET no launch runs: index 0's rollcall refuses, saying how to set it, and mpirun fails", async () => {
+    const pods = await startMpiJob(await createCluster(), space, 'openmpi', mpirun(space.program), { ROLLCALL_SECRET: '' });
+    const reports = await finishAll(pods);
+    expect(reports[0]?.exitCode, describeReport(reports[0] as PodReport)).not.toBe(0);
+    expect(reports[0]?.stderr).toMatch(/rollcall exec: example-job-\d\.headless-svc: remote launch needs ROLLCALL_SECRET: set the same secret in every pod/);
+    for (const report of reports.slice(1)) expect(report.stderr).not.toMatch(/launch from/);
+    expect(ranksOf(reports[0]?.stdout ?? '').size).toBe(0);
+  });
+});
+
+describeWith([...CLUSTER_NEEDS, 'mpich'], "MPICH 4.0 (Hydra's mpiexec) with rollcall as its remote agent, 4 pods × 2 slots, no ssh", () => {
+  const createCluster = useClusters();
+  let space: Workspace;
+  beforeAll(() => void (space = workspace('mpicc.mpich')));
+  afterAll(() => rmSync(space.dir, { recursive: true, force: true }));
+
+  test('an unchanged "mpiexec -n 8 prog" on index 0: every rank all-reduces the right sum, two on each pod, every pod exits 0', async () => {
+    const reports = await finishAll(await startMpiJob(await createCluster(), space, 'mpich', ['mpiexec.hydra', '-n', String(RANKS), space.program]));
+    expectAllReduced(reports, space);
+    for (const report of reports.slice(1)) expect(report.stderr).toMatch(/launch from example-job-0\.headless-svc: .*hydra_pmi_proxy/);
+  });
+
+  test("rank 5 exits 1: mpiexec's failure ends every pod, each naming index 0", async () => {
+    const reports = await finishAll(await startMpiJob(await createCluster(), space, 'mpich', ['mpiexec.hydra', '-n', String(RANKS), space.program], { ALLREDUCE_FAIL_RANK: '5' }));
+    expectLauncherFailed(reports, 'rank 5 of 8 on example-job-2 fails');
+  });
+});
