@@ -73,9 +73,21 @@ export function runAgent(options: AgentOptions): Promise<number> {
       signal.removeEventListener('abort', onAbort);
       options.stdin.destroy();
       if (status === undefined) fail('the launch link was lost before the command ended');
-      resolve(status as number);
+      // The process exits right after: what a slow reader has not taken yet would be lost.
+      void Promise.all([flushed(stdout), flushed(stderr)]).then(() => resolve(status as number));
     });
     if (signal.aborted) onAbort();
     else signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** Settles once everything written to `stream` has gone out, or it can take no more (its reader went away). */
+function flushed(stream: Writable): Promise<void> {
+  if (stream.writableLength === 0) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => resolve();
+    stream.once('drain', done);
+    stream.once('error', done);
+    stream.once('close', done);
   });
 }

@@ -1,0 +1,197 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { ROLLCALL } from '../../harness/built.js';
+import { LaunchService, type CommandStarter, type LaunchRecord } from '../../src/launch/launch-service.js';
+import { AttemptError } from '../../src/errors.js';
+import type { WireIdentity } from '../../src/transport/authentication.js';
+import { dialPeer } from '../../src/transport/handshake.js';
+import { startListener, type Listener } from '../../src/transport/listener.js';
+import { StreamReader, jsonPayload, sendJson, sendStream, type StreamKind } from '../../src/transport/stream-frames.js';
+import { Deadline } from '../../src/time/deadline.js';
+import { spawn } from 'node:child_process';
+import { assertBuilt } from '../integration/support.js';
+import { runProcess } from '../support/process.js';
+
+const BIG = 100_000_000;
+
+/**
+ * `rollcall exec` between two replicas of `rollcall local` (each its own rollcall, on its own loopback
+ * address): index 0's workload runs the agent against index 1 as a launcher would, and prints what it saw.
+ */
+describe('rollcall exec between two pods (local replicas)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rollcall-exec-'));
+  const blob = join(dir, 'blob');
+  let digest: string;
+  let run: { code: number | null; stdout: string; stderr: string };
+
+  beforeAll(async () => {
+    assertBuilt();
+    // 100 MB that no compression or pattern could fake: what comes back must be these very bytes.
+    const hash = createHash('sha256');
+    const out = createWriteStream(blob);
+    for (let written = 0; written < BIG; written += 1_000_000) {
+      const chunk = randomBytes(1_000_000);
+      hash.update(chunk);
+      if (!out.write(chunk)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
+    }
+    await new Promise<void>((resolve) => out.end(() => resolve()));
+    digest = hash.digest('hex');
+    const rc = `${process.execPath} ${ROLLCALL}`;
+    /** Starts a remote command that writes its pids to a file, does `act`, then counts those still alive (bounded: 5 s). */
+    const gone = (name: string, start: string, act: string) => [
+      start,
+      `n=0; until [ -s ${dir}/${name} ] || [ $n -ge 100 ]; do n=$((n+1)); sleep 0.05; done; sleep 0.2`,
+      act,
+      `alive() { c=0; for p in $(cat ${dir}/${name}); do kill -0 $p 2>/dev/null && c=$((c+1)); done; echo $c; }`,
+      'n=0; while [ "$(alive)" != 0 ] && [ $n -lt 100 ]; do n=$((n+1)); sleep 0.05; done',
+      `echo "${name} left $(alive) of $(wc -l < ${dir}/${name})"`,
+    ];
+    const script = [
+      'if [ "$ROLLCALL_INDEX" != 0 ]; then exit 0; fi',
+      `echo "big $(${rc} exec 1 cat ${blob} | sha256sum | cut -d' ' -f1)"`,
+      `echo "stdin $(head -c 5000000 ${blob} | ${rc} exec 1 sha256sum | cut -d' ' -f1) $(head -c 5000000 ${blob} | sha256sum | cut -d' ' -f1)"`,
+      `${rc} exec 1 exit 7; echo "code $?"`,
+      `${rc} exec 1 'kill -USR1 $$'; echo "signalled $?"`,
+      `${rc} exec 1 'echo out; echo err >&2' 2>${dir}/err; echo "streams $(cat ${dir}/err)"`,
+      `for host in 1 local-job-1 local-job-1.local-svc local-job-1.local-svc.default.svc.cluster.local 127.0.0.11; do echo "host $host $(${rc} exec $host 'echo $ROLLCALL_INDEX')"; done`,
+      `echo "ssh-options $(${rc} exec -x -T -o ConnectionAttempts=10 -p 22 local-job-1 -- echo ok)"`,
+      `${rc} exec nosuchpod true 2>${dir}/unknown; echo "unknown $? $(cat ${dir}/unknown)"`,
+      // The agent killed: the remote command and its own children (their pids in a file) must be gone within the grace period.
+      ...gone('agent-killed', `${rc} exec 1 'echo $$ >> ${dir}/agent-killed; sleep 30 & echo $! >> ${dir}/agent-killed; wait' & agent=$!`, 'kill -9 $agent'),
+      // The launcher gone without killing its agent: the agent notices within a second and drops the launch.
+      // (the launcher lives a second after starting it, then exits: the agent is left to init).
+      ...gone('launcher-gone', `sh -c '${rc} exec 1 "echo \\$\\$ >> ${dir}/launcher-gone; exec sleep 30" & sleep 1'`, ':'),
+    ].join('\n');
+    run = await runProcess([process.execPath, ROLLCALL, 'local', '-n', '2', '--grace', '1s', '--', 'sh', '-c', script], { ROLLCALL_SECRET: 'exec-test' }, { timeoutMs: 90_000 });
+  }, 120_000);
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  const said = (what: string) => new RegExp(`^\\[local-job-0\\] ${what} (.*)$`, 'm').exec(run.stdout)?.[1];
+
+  test('100 MB of output come back byte for byte', () => {
+    expect(said('big'), run.stderr).toBe(digest);
+  });
+
+  test('stdin is forwarded: the remote command reads what the agent was given', () => {
+    const [remote, local] = (said('stdin') ?? '').split(' ');
+    expect(remote).toBe(local);
+    expect(remote).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  test("the exit status is the command's, 128 + n for a signal; stderr stays stderr", () => {
+    expect(said('code')).toBe('7');
+    expect(said('signalled')).toBe('138');
+    expect(said('streams')).toBe('err');
+    expect(run.stdout).toContain('[local-job-0] out\n');
+  });
+
+  test("every form of host a hostfile or a person uses reaches index 1, whose command runs with that pod's workload env", () => {
+    for (const host of ['1', 'local-job-1', 'local-job-1.local-svc', 'local-job-1.local-svc.default.svc.cluster.local', '127.0.0.11']) expect(said(`host ${host}`)).toBe('1');
+    expect(said('ssh-options')).toBe('ok');
+  });
+
+  test('an unknown host exits 255, as ssh does, naming it and what would have worked', () => {
+    expect(said('unknown')).toMatch(/^255 rollcall exec: nosuchpod: no pod of job "local-job" is called "nosuchpod" \(give an index from 0 to 1, a pod name, or a name from the hostfile, such as local-job-0\.local-svc, local-job-1\.local-svc\)$/);
+  });
+
+  test("the agent killed, or its launcher gone: nothing of the command is left in the remote pod", () => {
+    expect(said('agent-killed left')).toBe('0 of 2');
+    expect(said('launcher-gone left')).toBe('0 of 1');
+  });
+
+  test('every launch is logged where it runs: who, what, and how it ended; and the group ends well', () => {
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toContain('[local-job-1] rollcall: launch from local-job-0.local-svc: exit 7\n');
+    expect(run.stderr).toContain('[local-job-1] rollcall: launch from local-job-0.local-svc ended: exit 7: exit 7\n');
+    expect(run.stderr).toMatch(/\[local-job-1\] rollcall: launch from local-job-0\.local-svc ended: SIGTERM \(stopped\): echo \$\$ >> \S+agent-killed; sleep 30/);
+  });
+
+  test('outside a pod that rollcall serves, the agent says so and exits 255', async () => {
+    const { code, stderr } = await runProcess([process.execPath, ROLLCALL, 'exec', '3', 'true'], { ROLLCALL_LAUNCH_SOCKET: join(dir, 'no.sock') });
+    expect(code).toBe(255);
+    expect(stderr).toContain(`rollcall exec: 3: cannot reach this pod's rollcall at ${join(dir, 'no.sock')} (ENOENT)`);
+  });
+});
+
+/** The serving side on a real listener: what a peer of the group may launch, and what nobody else may. */
+describe('a launch session at the listener', () => {
+  const own: WireIdentity = { job: 'job', uid: '', size: 2, index: 1, gen: 'g1-aaaa' };
+  const peer: WireIdentity = { ...own, index: 0, gen: 'g0-bbbb' };
+  const listeners: Listener[] = [];
+  afterAll(async () => Promise.all(listeners.map((listener) => listener.close())));
+
+  const serving = async (secret: string | undefined, ended: LaunchRecord[] = []) => {
+    const service = new LaunchService({ secretSet: secret !== undefined, sessionTimeoutMs: 5000, requestTimeoutMs: 2000, log: () => {} });
+    const start: CommandStarter = (command, stop) => {
+      const child = spawn('/bin/sh', ['-c', command], { stdio: 'pipe' });
+      stop.addEventListener('abort', () => child.kill('SIGKILL'), { once: true });
+      return { stdin: child.stdin, stdout: child.stdout, stderr: child.stderr, ended: new Promise((resolve) => child.once('close', (exitCode, signal) => resolve({ exitCode, signal, stopped: stop.aborted }))) };
+    };
+    service.serve(start, (index) => `pod-${index}`);
+    service.onEnded = (record) => ended.push(record);
+    const listener = await startListener({ host: '127.0.0.1', port: 0, own, secret, handshakeTimeoutMs: 2000, maxConnections: 16, onHello: () => {}, sessions: { launch: (channel, hello) => service.accept({ ...channel.handOver(), index: hello.index }) }, onRefused: () => {} });
+    listeners.push(listener);
+    return listener.port;
+  };
+
+  /** Dials as index 0 with `secret`, asks for `command`, and collects every frame until the end. */
+  const launch = async (port: number, secret: string | undefined, command: string) => {
+    const { channel } = await dialPeer({ addresses: ['127.0.0.1'], port, own: peer, secret, role: 'launch', expectIndex: 1, deadline: Deadline.in(2000), signal: new AbortController().signal });
+    const { socket, rest } = channel.handOver();
+    const frames: [StreamKind, string][] = [];
+    const reader = new StreamReader((kind, payload) => frames.push([kind, payload.toString('utf8')]), () => {});
+    reader.push(rest);
+    socket.on('data', (chunk: Buffer) => reader.push(chunk));
+    sendJson(socket, 'start', { command });
+    sendStream(socket, 'stdin', Buffer.from('from the agent\n'));
+    sendStream(socket, 'stdin');
+    await new Promise((resolve) => socket.once('close', resolve));
+    return frames.filter(([kind]) => kind !== 'beat');
+  };
+
+  test('with the secret: the command runs, stdin in, stdout and stderr out, the exit status last', async () => {
+    const ended: LaunchRecord[] = [];
+    const port = await serving('s3cret', ended);
+    const frames = await launch(port, 's3cret', 'cat; echo oops >&2; exit 3');
+    expect(frames).toContainEqual(['stdout', 'from the agent\n']);
+    expect(frames).toContainEqual(['stderr', 'oops\n']);
+    expect(frames.at(-1)?.[0]).toBe('exit');
+    expect(jsonPayload(Buffer.from(frames.at(-1)?.[1] ?? ''))).toEqual({ code: 3, signal: null });
+    expect(ended).toEqual([expect.objectContaining({ from: 0, command: 'cat; echo oops >&2; exit 3', exitCode: 3, stopped: false })]);
+  });
+
+  test('a pod without ROLLCALL_SECRET refuses every launch, saying how to set it; nothing runs', async () => {
+    const ended: LaunchRecord[] = [];
+    const port = await serving(undefined, ended);
+    const frames = await launch(port, undefined, 'echo ran');
+    expect(frames).toEqual([['refused', JSON.stringify({ reason: 'remote launch needs ROLLCALL_SECRET: set the same secret in every pod (from a Kubernetes Secret), so that only the group can run commands here' })]]);
+    expect(ended).toEqual([]);
+  });
+
+  test('a launcher with the wrong secret, or none, is refused at the handshake', async () => {
+    const port = await serving('s3cret');
+    await expect(launch(port, 'wrong', 'echo ran')).rejects.toThrow(AttemptError);
+    await expect(launch(port, undefined, 'echo ran')).rejects.toThrow(AttemptError);
+  });
+
+  test('a pod that serves no launches refuses the role at the handshake', async () => {
+    const listener = await startListener({ host: '127.0.0.1', port: 0, own, secret: 'x', handshakeTimeoutMs: 2000, maxConnections: 16, onHello: () => {}, sessions: {}, onRefused: () => {} });
+    listeners.push(listener);
+    await expect(launch(listener.port, 'x', 'true')).rejects.toThrow(/index 1 takes no launch sessions/);
+  });
+
+  test('the connection dropped mid-command: the command is stopped', async () => {
+    const ended: LaunchRecord[] = [];
+    const port = await serving('s3cret', ended);
+    const { channel } = await dialPeer({ addresses: ['127.0.0.1'], port, own: peer, secret: 's3cret', role: 'launch', expectIndex: 1, deadline: Deadline.in(2000), signal: new AbortController().signal });
+    const { socket } = channel.handOver();
+    const started = new Promise((resolve) => socket.once('data', resolve));
+    sendJson(socket, 'start', { command: 'echo started; exec sleep 30' });
+    await started;
+    socket.destroy();
+    await expect.poll(() => ended, { timeout: 5000 }).toEqual([expect.objectContaining({ command: 'echo started; exec sleep 30', stopped: true })]);
+  });
+});
