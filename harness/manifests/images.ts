@@ -61,6 +61,13 @@ const IMAGES: Record<string, ImageFacts> = {
     shims: { python: PYTHON_SHIM, torchrun: TORCHRUN_SHIM },
     standIn: "this machine's root, Debian's python3-torch 1.13 (CPU, gloo) for PyTorch 2.5.1, its torchrun with --redirects 1 --tee 1",
   },
+  // The MPI Operator's build/base: Debian with openssh (never started here) and openmpi-bin; no ENTRYPOINT, root.
+  'mpioperator/openmpi:v0.6.0': {
+    ...HOST,
+    commands: [...SHELL, 'mpirun', 'mpiexec', 'orted', 'ssh', 'sshd'],
+    shims: { mpirun: 'exec /usr/bin/mpirun.openmpi "$@"', mpiexec: 'exec /usr/bin/mpirun.openmpi "$@"' },
+    standIn: "this machine's root, Debian's openmpi-bin (Open MPI 4.1) as mpirun",
+  },
 };
 
 /** The image's facts, or undefined for an image not described here (which is itself a finding). */

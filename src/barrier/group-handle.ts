@@ -37,6 +37,8 @@ export interface GroupHandleOptions {
 export class GroupHandle {
   /** The last round this pod reported an outcome for. */
   private reportedRound = -1;
+  /** The last round whose exit barrier this pod passed: passing it again is at once. */
+  private passedExit = -1;
 
   constructor(private readonly options: GroupHandleOptions) {}
 
@@ -105,10 +107,12 @@ export class GroupHandle {
   private async exitBarrier(timeoutMs: number): Promise<boolean> {
     const { rounds, role, config } = this.options;
     if (timeoutMs === 0 || rounds.signal.aborted || !role.refereed) return false;
-    const bound = timeoutMs >= WHOLE_ROUND_MS ? 'for as long as the round runs' : `up to ${formatDuration(timeoutMs)}`;
-    config.log(`workload finished; waiting ${bound} until every pod's has (exit barrier)`, { event: 'exit-barrier', round: rounds.round });
+    if (this.passedExit === rounds.round) return true;
+    // A pod that waits there for the whole round (`rollcall serve`) has said so already.
+    if (timeoutMs < WHOLE_ROUND_MS) config.log(`workload finished; waiting up to ${formatDuration(timeoutMs)} until every pod's has (exit barrier)`, { event: 'exit-barrier', round: rounds.round });
     try {
       await this.barrier(finishBarrier(rounds.round), { timeoutMs, signal: rounds.signal });
+      this.passedExit = rounds.round;
       return true;
     } catch (error) {
       if (error instanceof PeersTimeoutError) config.log(`exit barrier: ${error.message}; leaving without them`, { event: 'exit-barrier-timeout', missing: error.missing });

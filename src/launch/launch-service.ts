@@ -174,4 +174,11 @@ export class LaunchService {
   onEnded: ((record: LaunchRecord) => void) | undefined;
 }
 
-const shorten = (command: string) => (command.length > 200 ? `${command.slice(0, 200)}…` : command);
+/**
+ * The command as the log shows it: the environment a launcher sets up first (`PATH=… ; export PATH ;`)
+ * left out, spaces collapsed, at most 200 characters.
+ */
+function shorten(command: string): string {
+  const shown = command.replace(/^(\s*\w+=\S*\s*;\s*export\s+\w+\s*;)+/, '… ').replace(/\s+/g, ' ').trim();
+  return shown.length > 200 ? `${shown.slice(0, 200)}…` : shown;
+}

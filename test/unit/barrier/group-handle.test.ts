@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { GroupHandle, normalizeOutcome } from '../../../src/barrier/group-handle.js';
+import { GroupHandle, WHOLE_ROUND_MS, normalizeOutcome } from '../../../src/barrier/group-handle.js';
 import { PeerNames } from '../../../src/barrier/peer-names.js';
 import { Deferred, entryOf, type BarrierRole, type Release } from '../../../src/barrier/role.js';
 import { PeerFailedError, PeersTimeoutError } from '../../../src/errors.js';
@@ -153,6 +153,18 @@ describe('GroupHandle, the rest of the group\'s life', () => {
     clock.advance(300);
     group.report({ exitCode: 0 });
     expect(role.reports).toEqual([[1, { exitCode: 0, signal: null, runMs: 300 }]]);
+  });
+
+  test('a pod waiting there for the whole round (rollcall serve) logs nothing; passing it again is at once', async () => {
+    const { group, role, lines } = setUp();
+    const opened = group.exitBarrier(WHOLE_ROUND_MS);
+    expect(lines.filter((line) => line.includes('exit barrier'))).toEqual([]);
+    role.open('finish-0');
+    expect(await opened).toBe(true);
+    const arrivals = role.arrived.length;
+    expect(await group.exitBarrier()).toBe(true);
+    expect(role.arrived).toHaveLength(arrivals);
+    expect(lines.filter((line) => line.includes('exit barrier'))).toEqual([]);
   });
 
   test('the exit barrier: true once everyone has finished; at its timeout, false and said', async () => {
