@@ -2,7 +2,7 @@
 // table, writes bench/results.json and bench/release-lag.svg with the machine noted. `--quick` is the
 // reduced run CI makes so that the suite cannot rot; it writes to --out (a temp file) instead.
 // `--only startup` measures start-up alone (the npm CLI and the single executable), `--only life` the group's life
-// alone; either writes only to --out.
+// alone, `--only launch` remote launch (mpirun over rollcall exec and over ssh); each writes only to --out.
 import { existsSync, writeFileSync } from 'node:fs';
 import { cpus, release, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -15,6 +15,7 @@ import { runScale, type ScaleResult } from './scale.js';
 import { runLife, type LifeResult } from './life.js';
 import { runLargestGroup, type LargestGroupResult } from './largest-group.js';
 import { runStartup, type StartupResult } from './startup.js';
+import { runLaunch, type LaunchResult } from './launch.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const PING_LOOP = resolve(HERE, '../../shared/reference/ping-loop.sh');
@@ -23,13 +24,14 @@ const DEFAULT_GONE_DELAY_MS = 1000;
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean' }, out: { type: 'string' }, 'gone-delay-ms': { type: 'string' }, only: { type: 'string' } } });
 const quick = values.quick === true;
-if (values.only !== undefined && values.only !== 'startup' && values.only !== 'life') throw new TypeError(`--only takes "startup" or "life", got "${values.only}"`);
-const startupOnly = values.only === 'startup';
-const lifeOnly = values.only === 'life';
+if (values.only !== undefined && !['startup', 'life', 'launch'].includes(values.only)) throw new TypeError(`--only takes "startup", "life" or "launch", got "${values.only}"`);
+/** Anything but the one part asked for is skipped. */
+const onlyOther = (part: string) => values.only !== undefined && values.only !== part;
 const GONE_DELAY_MS = values['gone-delay-ms'] === undefined ? DEFAULT_GONE_DELAY_MS : Number(values['gone-delay-ms']);
 const plan = quick
-  ? { ns: [8], peers: 1000, arrivals: 1000, startupRuns: 5, strandedAfterMs: 30_000, settings: [DNS_SETTINGS.noCache, DNS_SETTINGS.cached5] }
+  ? { ns: [8], peers: 1000, arrivals: 1000, startupRuns: 5, strandedAfterMs: 30_000, settings: [DNS_SETTINGS.noCache, DNS_SETTINGS.cached5], launch: { n: 4, runs: 2, bytes: 100e6 } }
   : {
+      launch: { n: 16, runs: 5, bytes: 1e9 },
       ns: [16, 64],
       peers: 10_000,
       arrivals: 10_000,
@@ -40,7 +42,7 @@ const plan = quick
 /** What `topology: auto` picks at these sizes with the default probe, decided from this matrix. */
 const DEFAULT_TOPOLOGY: Contender = 'rollcall star';
 
-const missing = missingRequirements(['root', 'dnsmasq', 'ip', 'nft', 'unshare', 'ping']);
+const missing = missingRequirements(['root', 'dnsmasq', 'ip', 'nft', 'unshare', 'ping', ...(onlyOther('launch') ? [] : (['openmpi', 'sshd'] as const))]);
 if (missing.length > 0) {
   process.stderr.write(`bench: needs ${missing.join(', ')}\n`);
   process.exit(1);
@@ -59,7 +61,7 @@ const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
 log(machine);
 
 const lag: LagResult[] = [];
-const lagNs = startupOnly || lifeOnly ? [] : plan.ns;
+const lagNs = values.only !== undefined ? [] : plan.ns;
 const contenders: Contender[] = ['rollcall star', 'rollcall mesh', ...(withBaseline ? (['ping loop'] as const) : [])];
 for (const setting of lagNs.length === 0 ? [] : plan.settings) {
   for (const n of lagNs) {
@@ -71,7 +73,7 @@ for (const setting of lagNs.length === 0 ? [] : plan.settings) {
 }
 
 const scale: ScaleResult[] = [];
-if (!startupOnly && !lifeOnly) {
+if (values.only === undefined) {
   log(`one pod verifying ${plan.peers} peers (mesh)`);
   scale.push(await runScale(plan.peers, 'mesh', 15353));
   log(`a star coordinator taking ${plan.arrivals} arrivals`);
@@ -79,18 +81,25 @@ if (!startupOnly && !lifeOnly) {
 }
 
 let largest: LargestGroupResult | undefined;
-if (!startupOnly && !lifeOnly && !quick) {
+if (values.only === undefined && !quick) {
   log('the largest group Kubernetes allows: memory of index 0 and of a member at 100,000, waiting 20 s');
   largest = await runLargestGroup(20_000);
 }
 
 const life: LifeResult[] = [];
-for (const n of startupOnly ? [] : plan.ns) {
+for (const n of onlyOther('life') ? [] : plan.ns) {
   log(`the group's life: a failure, a restart round, the exit barrier and a silent pod, N=${n}`);
   life.push(await runLife(n));
 }
 
-const startup: StartupResult | undefined = lifeOnly ? undefined : (log(`CLI start-up, ${plan.startupRuns} runs`), await runStartup(plan.startupRuns));
+const startup: StartupResult | undefined = onlyOther('startup') ? undefined : (log(`CLI start-up, ${plan.startupRuns} runs`), await runStartup(plan.startupRuns));
+
+let launch: LaunchResult | undefined;
+if (!onlyOther('launch')) {
+  const { n, runs, bytes } = plan.launch;
+  log(`remote launch: mpirun -np ${n} hostname over ${n} pods, rollcall exec vs ssh, ${runs} runs each; ${bytes / 1e6} MB relayed by each`);
+  launch = await runLaunch(n, runs, bytes);
+}
 
 // The targets of the benchmark issues, each with its figure.
 const byKey = (setting: string, contender: Contender, n: number) => lag.find((result) => result.setting === setting && result.contender === contender && result.n === n);
@@ -144,7 +153,11 @@ for (const result of life) {
 }
 if (startup !== undefined) targets.push({ target: 'CLI start-up ≤ 60 ms over bare node', met: startup.overheadMs <= 60, figure: `${startup.overheadMs.toFixed(0)} ms (${startup.rollcallMedianMs.toFixed(0)} vs ${startup.bareNodeMedianMs.toFixed(0)} ms)` });
 const exe = startup?.executable;
-if (startup === undefined) log('start-up is not measured with --only life');
+if (launch !== undefined) {
+  targets.push({ target: `mpirun -np ${launch.n} hostname over ${launch.n} pods: rollcall as the agent ≤ ssh's time`, met: launch.rollcallLaunchMs <= launch.sshLaunchMs, figure: `${launch.rollcallLaunchMs} vs ${launch.sshLaunchMs} ms (median of ${launch.runs})` });
+  targets.push({ target: `rollcall exec relays ${launch.bytes / 1e6} MB at ≥ 0.8× ssh's throughput`, met: launch.rollcallMBps >= 0.8 * launch.sshMBps, figure: `${launch.rollcallMBps.toFixed(0)} vs ${launch.sshMBps.toFixed(0)} MB/s (${ratio(launch.rollcallMBps, launch.sshMBps)})` });
+}
+if (startup === undefined) log('start-up is not measured with --only life or launch');
 else if (exe === undefined) log('the single executable is not built (npm run build:exe): its start-up and size are not measured');
 else {
   targets.push({ target: 'single executable start-up ≤ 25 ms over its bare Node', met: exe.overheadMs <= 25, figure: `${exe.overheadMs.toFixed(0)} ms (${exe.medianMs.toFixed(0)} vs ${exe.bareNodeMedianMs.toFixed(0)} ms, Node ${exe.node})` });
@@ -164,6 +177,15 @@ const table = [
   '| --- | --- | --- | --- | --- | --- | --- | --- |',
   ...life.map((l) => `| | ${l.n} | ${ms(l.failureKnownMs)} | ${ms(l.stoppedAfterKnownMs)} | ${ms(l.restartMs)} | ${ms(l.exitAfterLastMs)} | ${l.indexZeroLast ? 'yes' : 'no'} | ${ms(l.vanishedKnownMs)} |`),
   '',
+  ...(launch === undefined
+    ? []
+    : [
+        `| remote launch, ${launch.n} pods | rollcall exec | ssh (OpenSSH, key auth) |`,
+        '| --- | --- | --- |',
+        `| \`mpirun -np ${launch.n} hostname\` (median of ${launch.runs}) | ${launch.rollcallLaunchMs} ms | ${launch.sshLaunchMs} ms |`,
+        `| ${launch.bytes / 1e6} MB from another pod's /dev/zero | ${launch.rollcallMBps.toFixed(0)} MB/s | ${launch.sshMBps.toFixed(0)} MB/s |`,
+        '',
+      ]),
   ...(startup === undefined ? [] : [`CLI start-up (median of ${startup.runs}): \`rollcall -- true\` ${startup.rollcallMedianMs.toFixed(0)} ms, \`node -e 0\` ${startup.bareNodeMedianMs.toFixed(0)} ms: +${startup.overheadMs.toFixed(0)} ms`]),
   ...(startup === undefined || exe === undefined ? [] : [`Single executable (median of ${startup.runs}): \`rollcall-linux-x64 -- true\` ${exe.medianMs.toFixed(0)} ms, its Node ${exe.node} \`-e 0\` ${exe.bareNodeMedianMs.toFixed(0)} ms: +${exe.overheadMs.toFixed(0)} ms`]),
   '',
@@ -174,8 +196,8 @@ const table = [
 const setting = `Pods start over 1 s, the last 3 s later; a record appears as the cluster DNS setting says (two CoreDNS-like replicas, each with its own cache, behind one address) and goes ${GONE_DELAY_MS} ms after its pod exits; release lag counts from the moment the last pod's record appeared; a pod not released ${plan.strandedAfterMs / 1000} s after the last one started counts as stranded.`;
 process.stdout.write(`\nMeasured on ${machine}, ${new Date().toISOString().slice(0, 10)}${quick ? ' (quick run)' : ''}. ${setting}\n\n${table}\n`);
 
-const results = { date: new Date().toISOString(), machine, quick, lag, scale, largest, life, startup, targets };
-const partial = quick || startupOnly || lifeOnly;
+const results = { date: new Date().toISOString(), machine, quick, lag, scale, largest, life, startup, launch, targets };
+const partial = quick || values.only !== undefined;
 const out = values.out ?? (partial ? undefined : join(HERE, 'results.json'));
 if (out !== undefined) writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
 if (!partial) {

@@ -43,6 +43,10 @@ const REQUIREMENTS = {
     present: () => hasCommand('mpiexec.hydra') && hasCommand('mpicc.mpich'),
     missing: `MPICH's Hydra launcher and compiler (${aptGet('mpich libmpich-dev gcc libc6-dev')})`,
   },
+  sshd: {
+    present: () => existsSync('/usr/sbin/sshd') && hasCommand('ssh') && hasCommand('ssh-keygen'),
+    missing: `OpenSSH's server and client, the benchmark's baseline agent (${aptGet('openssh-server openssh-client')})`,
+  },
   tini: { present: () => existsSync('/usr/bin/tini-static'), missing: `a static tini, for the rollcall image's entrypoint (${aptGet('tini')})` },
   torch: {
     present: () => {

@@ -47,7 +47,7 @@ export const WORKLOAD_FLAGS = {
   'hostfile-format': { env: 'ROLLCALL_HOSTFILE_FORMAT', arg: 'F', help: 'plain | openmpi | mpich (plain)' },
   slots: { env: 'ROLLCALL_SLOTS', arg: 'N', help: 'slots per host in the hostfile (1)' },
   'master-port': { env: 'ROLLCALL_MASTER_PORT', arg: 'N', help: 'MASTER_PORT for the workload (29500)' },
-  preset: { env: 'ROLLCALL_PRESET', arg: 'P', help: 'torchrun | tf | jax' },
+  preset: { env: 'ROLLCALL_PRESET', arg: 'P', help: 'torchrun | tf | jax | openmpi | openmpi5 | mpich (MPI:', more: ['mpirun starts its daemons through rollcall exec)'] },
   'workload-hosts': { env: 'ROLLCALL_WORKLOAD_HOSTS', arg: 'H', help: 'names | addresses: what MASTER_ADDR, the hostfile and', more: ['the presets name each pod by (names; local: addresses)'] },
 } as const satisfies Record<string, FlagSpec>;
 

@@ -55,7 +55,8 @@ const COMMANDS: Record<Command, CommandSpec> = {
   },
   exec: {
     usage: 'rollcall exec HOST [--] <command> [args…]',
-    summary: "run a command in another pod of the group, as ssh would (MPI's remote agent); HOST is an index, a pod name or a hostfile name",
+    summary:
+      "run a command in another pod of the group, as ssh would (MPI's remote agent). HOST: an index, a pod name, a hostfile name, the FQDN or an address; ssh's options before it are ignored",
     flags: [],
   },
   wait: { usage: 'rollcall wait [flags]', summary: 'wait for the group, exit 0 (init containers, shell scripts)', flags: group },
@@ -179,7 +180,8 @@ function editDistance(a: string, b: string): number {
 const FOOTER = `ROLLCALL_SECRET is env only, never a flag: argv is visible to every process.
 
 Exit codes: the command's own, or 128+signal; 75 stopped because another pod failed; 124 timed out;
-78 configuration error; 64 usage error; 73 install failed; 126 (from the launcher) this image has no glibc.
+78 configuration error; 64 usage error; 73 install failed; 126 (from the launcher) this image has no glibc;
+255 from "rollcall exec" when the command could not run at all (as ssh).
 `;
 
 function flagLines(names: string[]): string {
