@@ -59,6 +59,9 @@ describe('rollcall exec between two pods (local replicas)', () => {
       `for host in 1 local-job-1 local-job-1.local-svc local-job-1.local-svc.default.svc.cluster.local 127.0.0.11; do echo "host $host $(${rc} exec $host 'echo $ROLLCALL_INDEX')"; done`,
       `echo "ssh-options $(${rc} exec -x -T -o ConnectionAttempts=10 -p 22 local-job-1 -- echo ok)"`,
       `${rc} exec nosuchpod true 2>${dir}/unknown; echo "unknown $? $(cat ${dir}/unknown)"`,
+      // As many launches at once as Open MPI makes by default (plm_rsh_num_concurrent), all to one pod.
+      `mkdir ${dir}/many; for i in $(seq 128); do ${rc} exec 1 "echo launched $i" > ${dir}/many/$i 2>&1 & done; wait`,
+      `echo "concurrent $(cat ${dir}/many/* | grep -c '^launched [0-9]*$') of $(ls ${dir}/many | wc -l)"`,
       // The agent killed: the remote command and its own children (their pids in a file) must be gone within the grace period.
       ...gone('agent-killed', `${rc} exec 1 'echo $$ >> ${dir}/agent-killed; sleep 30 & echo $! >> ${dir}/agent-killed; wait' & agent=$!`, 'kill -9 $agent'),
       // The launcher gone without killing its agent: the agent notices within a second and drops the launch.
@@ -91,6 +94,10 @@ describe('rollcall exec between two pods (local replicas)', () => {
   test("every form of host a hostfile or a person uses reaches index 1, whose command runs with that pod's workload env", () => {
     for (const host of ['1', 'local-job-1', 'local-job-1.local-svc', 'local-job-1.local-svc.default.svc.cluster.local', '127.0.0.11']) expect(said(`host ${host}`)).toBe('1');
     expect(said('ssh-options')).toBe('ok');
+  });
+
+  test('128 launches at once into one pod all run', () => {
+    expect(said('concurrent')).toBe('128 of 128');
   });
 
   test('an unknown host exits 255, as ssh does, naming it and what would have worked', () => {

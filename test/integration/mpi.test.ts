@@ -150,6 +150,8 @@ describeWith([...CLUSTER_NEEDS, 'openmpi'], 'Open MPI 4.1 (mpirun.openmpi) with 
     await waitUntil('ranks sleeping in pod 2', () => podProcesses(gone).some((command) => command.includes('sleep 60')), { timeoutMs: 20_000 });
     await gone.kill();
     const reports = await finishAll(pods.filter((pod) => pod !== gone), 40_000);
+    // The agent that launched pod 2's daemon exits as ssh would, naming the host.
+    expect(reports[0]?.stderr, describeReport(reports[0] as PodReport)).toMatch(/rollcall exec: example-job-2\.headless-svc: the launch link was lost before the command ended/);
     for (const report of reports) {
       expect(report.exitCode, describeReport(report)).not.toBe(0);
       expect(report.stderr, describeReport(report)).toMatch(/example-job-\d\.headless-svc (failed|vanished|was replaced)/);
