@@ -8,6 +8,7 @@ import { ROLLCALL } from '../../harness/built.js';
 import type { Cluster, Pod, PodReport } from '../../harness/cluster/cluster.js';
 import { waitUntil } from '../../harness/cluster/wait.js';
 import { describeWith } from '../../harness/requirements.js';
+import { runProcess } from '../support/process.js';
 import { CLUSTER_NEEDS, describeReport, finishAll, startRollcallPod, useClusters } from './support.js';
 
 const SOURCE = join(dirname(fileURLToPath(import.meta.url)), 'fixtures/allreduce.c');
@@ -165,6 +166,22 @@ describeWith([...CLUSTER_NEEDS, 'openmpi'], 'Open MPI 4.1 (mpirun.openmpi) with 
     expect(reports[0]?.stderr).toMatch(/rollcall exec: example-job-\d\.headless-svc: remote launch needs ROLLCALL_SECRET: set the same secret in every pod/);
     for (const report of reports.slice(1)) expect(report.stderr).not.toMatch(/launch from/);
     expect(ranksOf(reports[0]?.stdout ?? '').size).toBe(0);
+  });
+});
+
+describeWith(CLUSTER_NEEDS, 'rollcall exec from a process rollcall did not start (kubectl exec into a pod)', () => {
+  const createCluster = useClusters();
+
+  test("it finds its pod's rollcall by the network namespace's link, and runs the command in another pod", async () => {
+    const cluster = await createCluster();
+    const env = { ROLLCALL_SECRET: 'exec-test', ROLLCALL_TIMEOUT: '60s' };
+    const pods = await Promise.all([0, 1, 2].map((index) => startRollcallPod(cluster, index, { count: 3, args: index === 0 ? [] : ['serve'], workload: index === 0 ? ['sleep', '30'] : [], env })));
+    await waitUntil('index 0 running its workload', () => /running sleep 30/.test(pods[0]?.report.stderr ?? ''), { timeoutMs: 20_000 });
+    // As kubectl exec starts it: in the pod's namespaces, with none of the workload's env.
+    const { stdout, stderr, code } = await runProcess(['ip', 'netns', 'exec', (pods[0] as Pod).name, process.execPath, ROLLCALL, 'exec', '2', 'echo "on $(hostname) as index $ROLLCALL_INDEX"'], {});
+    expect(code, stderr).toBe(0);
+    expect(stdout).toBe('on example-job-2 as index 2\n');
+    for (const pod of pods) await pod.kill();
   });
 });
 
