@@ -199,7 +199,8 @@ function launchService(env: NodeJS.ProcessEnv, logger: Logger): LaunchService {
   return new LaunchService({
     secretSet: settings.get('ROLLCALL_SECRET') !== undefined,
     sessionTimeoutMs,
-    requestTimeoutMs: DEFAULTS.timeoutMs,
+    requestTimeoutMs: DEFAULTS.handshakeTimeoutMs,
+    readyTimeoutMs: DEFAULTS.timeoutMs,
     log: (line, fields) => logger.line(line, fields),
   });
 }

@@ -1,11 +1,14 @@
 import { lstatSync, mkdirSync, mkdtempSync, readlinkSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
-import { createServer, type Server, type Socket } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Group } from '../barrier/group.js';
 import { GROUP_SOCKET_VARIABLE } from '../barrier/group-link.js';
-import { relayLaunch } from '../launch/launch-relay.js';
+import { LaunchDials, relayLaunch } from '../launch/launch-relay.js';
 import { serveGroupLink } from './group-socket.js';
+
+/** A live rollcall answers on its own pod's socket at once; this is only for one that does not. */
+const LIVENESS_TIMEOUT_MS = 1000;
 
 /** Where `rollcall exec` reaches its pod's rollcall, in the env of everything rollcall runs. */
 export const LAUNCH_SOCKET_VARIABLE = 'ROLLCALL_LAUNCH_SOCKET';
@@ -41,10 +44,11 @@ export async function openPodSockets(group: Group, selfCommand: readonly string[
     });
   };
   await serve('group.sock', (socket) => serveGroupLink(socket, group));
-  await serve('launch.sock', (socket) => relayLaunch(socket, group, secretSet));
+  const dials = new LaunchDials();
+  await serve('launch.sock', (socket) => relayLaunch(socket, group, secretSet, dials));
   const agentScript = join(dir, 'rollcall-exec');
   writeFileSync(agentScript, `#!/bin/sh\nexec ${selfCommand.map(shellQuote).join(' ')} exec "$@"\n`, { mode: 0o755 });
-  const alias = linkNamespace(dir);
+  const alias = await linkNamespace(dir);
   return {
     env: { [GROUP_SOCKET_VARIABLE]: join(dir, 'group.sock'), [LAUNCH_SOCKET_VARIABLE]: join(dir, 'launch.sock') },
     agentScript,
@@ -77,9 +81,10 @@ function namespaceLink(): string | undefined {
 
 /**
  * Points this namespace's link at `dir`, unless a live rollcall's already holds it (replicas of
- * `rollcall local` share one namespace: the first keeps it). A link whose directory is gone is stale.
+ * `rollcall local` share one namespace: the first keeps it). A link whose rollcall does not answer is
+ * stale (killed outright, or a namespace gone whose number the kernel gave again) and is replaced.
  */
-function linkNamespace(dir: string): string | undefined {
+async function linkNamespace(dir: string): Promise<string | undefined> {
   const link = namespaceLink();
   if (link === undefined) return undefined;
   try {
@@ -88,18 +93,29 @@ function linkNamespace(dir: string): string | undefined {
     const owner = lstatSync(parent);
     // Another user's directory, or one others may write to, could lead exec to a socket not ours.
     if (!owner.isDirectory() || owner.uid !== process.getuid?.() || (owner.mode & 0o077) !== 0) return undefined;
-    try {
-      const target = readlinkSync(link);
-      if (lstatSync(target, { throwIfNoEntry: false }) !== undefined) return undefined;
+    if (lstatSync(link, { throwIfNoEntry: false }) !== undefined) {
+      if (await answers(join(link, 'launch.sock'))) return undefined;
       unlinkSync(link);
-    } catch {
-      // No link yet.
     }
     symlinkSync(dir, link);
     return link;
   } catch {
     return undefined;
   }
+}
+
+/** Whether a Unix socket takes a connection within a moment. */
+function answers(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(path);
+    const done = (live: boolean) => {
+      socket.destroy();
+      resolve(live);
+    };
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+    socket.setTimeout(LIVENESS_TIMEOUT_MS, () => done(false));
+  });
 }
 
 function removeIfOurs(link: string, dir: string): void {

@@ -1,5 +1,7 @@
 import type { Socket } from 'node:net';
 import type { Group } from '../barrier/group.js';
+import { entryOf } from '../barrier/role.js';
+import { Limiter } from '../discovery/limiter.js';
 import { StreamReader, jsonPayload, sendJson } from '../transport/stream-frames.js';
 import { NO_SECRET_REASON } from './launch-service.js';
 import { targetIndex } from './launch-target.js';
@@ -18,7 +20,22 @@ const NAMES_SHOWN = 3;
  * both ways untouched (the frames are the agent's and the serving pod's). The group's secret stays in
  * this process; the agent needs only the socket, which only this pod's user can reach.
  */
-export function relayLaunch(local: Socket, group: Pick<Group, 'peers' | 'jobName' | 'connect'>, secretSet: boolean): void {
+/**
+ * Handshakes under way to one pod at once, from this one: a listener cuts an address with more pending
+ * than a pod needs for itself (MAX_PENDING_PER_ADDRESS), and a launcher may start 128 launches together.
+ */
+const DIALS_PER_TARGET = 4;
+
+/** The relay's state across the pod's launches: how many handshakes are under way to each target. */
+export class LaunchDials {
+  private readonly limiters = new Map<number, Limiter>();
+
+  to(index: number): Limiter {
+    return entryOf(this.limiters, index, () => new Limiter(DIALS_PER_TARGET));
+  }
+}
+
+export function relayLaunch(local: Socket, group: Pick<Group, 'peers' | 'jobName' | 'connect'>, secretSet: boolean, dials: LaunchDials): void {
   local.on('error', () => local.destroy());
   const reader = new StreamReader(
     (kind, payload) => {
@@ -28,7 +45,7 @@ export function relayLaunch(local: Socket, group: Pick<Group, 'peers' | 'jobName
       const rest = reader.takeRest();
       if (typeof request?.host !== 'string' || typeof request.command !== 'string') return void local.destroy();
       if (!secretSet) return refuse(local, NO_SECRET_REASON);
-      void connect(local, group, request.host, request.command, rest);
+      void connect(local, group, request.host, request.command, rest, dials);
     },
     () => local.destroy(),
   );
@@ -36,7 +53,7 @@ export function relayLaunch(local: Socket, group: Pick<Group, 'peers' | 'jobName
   local.on('data', onData);
 }
 
-async function connect(local: Socket, group: Pick<Group, 'peers' | 'jobName' | 'connect'>, host: string, command: string, rest: Buffer): Promise<void> {
+async function connect(local: Socket, group: Pick<Group, 'peers' | 'jobName' | 'connect'>, host: string, command: string, rest: Buffer, dials: LaunchDials): Promise<void> {
   const index = targetIndex(host, group.peers);
   if (index === undefined) {
     const examples = group.peers.slice(0, NAMES_SHOWN).map((peer) => peer.name);
@@ -47,7 +64,7 @@ async function connect(local: Socket, group: Pick<Group, 'peers' | 'jobName' | '
   local.once('close', onGone);
   let remote: Socket;
   try {
-    const connection = await group.connect(index, 'launch', { signal: gone.signal });
+    const connection = await dials.to(index).run(() => group.connect(index, 'launch', { signal: gone.signal }));
     remote = connection.socket;
     if (connection.rest.length > 0) local.write(connection.rest);
   } catch (error) {

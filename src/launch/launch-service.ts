@@ -35,8 +35,10 @@ export interface LaunchServiceOptions {
   secretSet: boolean;
   /** Silence after which a launch's connection counts as gone (both ends beat at a sixth of it). */
   sessionTimeoutMs: number;
-  /** How long a launch may take to say what to run, or wait for this pod to be ready to run it. */
+  /** How long a launch may take to say what to run, once its handshake is done. */
   requestTimeoutMs: number;
+  /** How long a launch that came before this pod's release may wait for it. */
+  readyTimeoutMs: number;
   log(line: string, fields: Record<string, unknown>): void;
   clock?: Clock;
 }
@@ -90,10 +92,9 @@ export class LaunchService {
       socket.end();
     };
     if (!this.options.secretSet) return refuse(NO_SECRET_REASON);
-    const deadline = Deadline.in(this.options.requestTimeoutMs, this.clock);
-    const command = await deadline.bound(this.request(socket, rest), () => new Error('no request in time'));
+    const command = await Deadline.in(this.options.requestTimeoutMs, this.clock).bound(this.request(socket, rest), () => new Error('no request in time'));
     if (command === undefined) return void socket.destroy();
-    if (this.starter === undefined) await deadline.bound(new Promise<void>((resolve) => this.ready.push(resolve)), () => new Error('not ready in time'));
+    if (this.starter === undefined) await Deadline.in(this.options.readyTimeoutMs, this.clock).bound(new Promise<void>((resolve) => this.ready.push(resolve)), () => new Error('not ready in time'));
     if (this.closed.signal.aborted || this.starter === undefined) return refuse(this.closed.signal.aborted ? 'this pod is leaving' : 'this pod is not serving launches yet');
     this.run(socket, index, command.command, command.rest, this.starter);
   }

@@ -131,7 +131,7 @@ describe('a launch session at the listener', () => {
   afterAll(async () => Promise.all(listeners.map((listener) => listener.close())));
 
   const serving = async (secret: string | undefined, ended: LaunchRecord[] = []) => {
-    const service = new LaunchService({ secretSet: secret !== undefined, sessionTimeoutMs: 5000, requestTimeoutMs: 2000, log: () => {} });
+    const service = new LaunchService({ secretSet: secret !== undefined, sessionTimeoutMs: 5000, requestTimeoutMs: 2000, readyTimeoutMs: 2000, log: () => {} });
     const start: CommandStarter = (command, stop) => {
       const child = spawn('/bin/sh', ['-c', command], { stdio: 'pipe' });
       stop.addEventListener('abort', () => child.kill('SIGKILL'), { once: true });
