@@ -97,7 +97,8 @@ describeWith(['dnsmasq'], 'waitForPeers on loopback with a real DNS server', () 
     job.publish(0);
     job.publish(1, [job.address(0)]);
     const progress: Progress[] = [];
-    const result = await Promise.allSettled([job.start(0, { timeoutMs: 2000, onProgress: (p) => progress.push(p) }), job.start(1, { timeoutMs: 2000 })]);
+    // The deadline leaves index 0 time to call out to index 1 under a loaded machine's scheduling (2 s did not).
+    const result = await Promise.allSettled([job.start(0, { timeoutMs: 6000, onProgress: (p) => progress.push(p) }), job.start(1, { timeoutMs: 6000 })]);
     expect(result.map((r) => r.status)).toEqual(['rejected', 'rejected']);
     const error = (result[0] as PromiseRejectedResult).reason as PeersTimeoutError;
     expect(error.missing.find((peer) => peer.index === 1)?.reason).toBe('address is not this pod');

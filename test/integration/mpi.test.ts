@@ -191,14 +191,18 @@ describeWith([...CLUSTER_NEEDS, 'mpich'], "MPICH 4.0 (Hydra's mpiexec) with roll
   beforeAll(() => void (space = workspace('mpicc.mpich')));
   afterAll(() => rmSync(space.dir, { recursive: true, force: true }));
 
+  // Debian's MPICH talks through UCX, which takes the simulated pods (one kernel, one /dev/shm) for one host
+  // and would pass messages between them through shared memory; its TCP transport alone crosses the pod network.
+  const network = { UCX_TLS: 'tcp,self' };
+
   test('an unchanged "mpiexec -n 8 prog" on index 0: every rank all-reduces the right sum, two on each pod, every pod exits 0', async () => {
-    const reports = await finishAll(await startMpiJob(await createCluster(), space, 'mpich', ['mpiexec.hydra', '-n', String(RANKS), space.program]));
+    const reports = await finishAll(await startMpiJob(await createCluster(), space, 'mpich', ['mpiexec.hydra', '-n', String(RANKS), space.program], network));
     expectAllReduced(reports, space);
     for (const report of reports.slice(1)) expect(report.stderr).toMatch(/launch from example-job-0\.headless-svc: .*hydra_pmi_proxy/);
   });
 
   test("rank 5 exits 1: mpiexec's failure ends every pod, each naming index 0", async () => {
-    const reports = await finishAll(await startMpiJob(await createCluster(), space, 'mpich', ['mpiexec.hydra', '-n', String(RANKS), space.program], { ALLREDUCE_FAIL_RANK: '5' }));
+    const reports = await finishAll(await startMpiJob(await createCluster(), space, 'mpich', ['mpiexec.hydra', '-n', String(RANKS), space.program], { ...network, ALLREDUCE_FAIL_RANK: '5' }));
     expectLauncherFailed(reports, 'rank 5 of 8 on example-job-2 fails');
   });
 });
