@@ -17,6 +17,27 @@ describe('the agent command line, read as ssh reads it', () => {
     expect(parseAgentArgs(['job-1', '--', '-v'])).toEqual({ host: 'job-1', command: '-v' });
   });
 
+  test('a lone "-" is a word, not an option (ssh takes it as the host)', () => {
+    expect(parseAgentArgs(['-', 'true'])).toEqual({ host: '-', command: 'true' });
+  });
+
+  test('each usage error says what is missing', () => {
+    const message = (argv: string[]) => {
+      try {
+        parseAgentArgs(argv);
+      } catch (error) {
+        expect((error as Error).name).toBe('AgentUsageError');
+        return (error as Error).message;
+      }
+      return 'no error';
+    };
+    expect(message(['-p'])).toBe('option -p needs a value');
+    expect(message(['-x', '-o'])).toBe('option -o needs a value');
+    expect(message(['-p', '22'])).toBe('needs a host and a command: rollcall exec HOST [--] COMMAND [ARGS…]');
+    expect(message(['', 'true'])).toBe('needs a host and a command: rollcall exec HOST [--] COMMAND [ARGS…]');
+    expect(message(['-p', '22', 'job-1', 'true'])).toBe('no error');
+  });
+
   test('a missing host or command, an option missing its value, or an option ssh does not have is a usage error', () => {
     for (const argv of [[], ['-x'], ['job-1'], ['job-1', '  '], ['-o'], ['-Z', 'job-1', 'true']]) expect(() => parseAgentArgs(argv), argv.join(' ')).toThrow(AgentUsageError);
     expect(() => parseAgentArgs(['job-1'])).toThrow('needs a command to run on job-1: rollcall exec opens no interactive shell');

@@ -11,6 +11,12 @@ describe('the index a host word means', () => {
     }
   });
 
+  test('an index of more than one digit', () => {
+    const many = Array.from({ length: 13 }, (_, index) => ({ index, name: `job-${index}.svc`, fqdn: undefined, addresses: [] }));
+    expect(targetIndex('12', many)).toBe(12);
+    expect(targetIndex('13', many)).toBeUndefined();
+  });
+
   test('no match across a label boundary or a longer index; an index past the group; a stranger', () => {
     for (const host of ['job-1.sv', 'job-1.svc.n', 'job', 'job-', 'svc', '3', 'other-1', '10.0.0.9', 'job-1x']) expect(targetIndex(host, withIndexes), host).toBeUndefined();
     expect(targetIndex('job-10', withIndexes)).toBe(2);
