@@ -191,8 +191,18 @@ export function mostTelling(failures: readonly AttemptError[], ranking: readonly
   return failures.reduce<AttemptError | undefined>((best, failure) => (best === undefined || rank(failure) < rank(best) ? failure : best), undefined);
 }
 
-/** How a pod failed: its workload exited non-zero or on a signal, or the pod vanished or was replaced. */
-export type FailureHow = 'exit' | 'signal' | 'vanished' | 'replaced';
+/**
+ * How a pod failed: its workload exited non-zero or on a signal, the pod vanished or was replaced, or its
+ * workload still ran but reported no progress for the stall timeout.
+ */
+export type FailureHow = 'exit' | 'signal' | 'vanished' | 'replaced' | 'stalled';
+
+/** A pod whose workload has reported no progress for `silentMs`. */
+export interface StalledPod {
+  index: number;
+  name: string;
+  silentMs: number;
+}
 
 /** The first failure of a round: which pod, how, and how long into the round. */
 export interface GroupFailure {
@@ -202,12 +212,14 @@ export interface GroupFailure {
   how: FailureHow;
   exitCode: number | null;
   signal: string | null;
-  /** For an exit or a signal, how long the workload ran; for a vanished or replaced pod, how long into the round it went. */
+  /** For an exit or a signal, how long the workload ran; for a vanished, replaced or stalled pod, how long into the round it went. */
   afterMs: number;
+  /** For a stall: every pod stalled at that moment, the longest silent first (this failure's own pod). */
+  stalled?: StalledPod[];
 }
 
-/** "exit 1", "SIGKILL", "vanished", "replaced by a newer pod". */
-export function describeHow(failure: Pick<GroupFailure, 'how' | 'exitCode' | 'signal'>): string {
+/** "exit 1", "SIGKILL", "vanished", "replaced by a newer pod", "stalled: no progress for 12s; also …". */
+export function describeHow(failure: Pick<GroupFailure, 'how' | 'exitCode' | 'signal' | 'stalled'>): string {
   switch (failure.how) {
     case 'exit':
       return `exit ${failure.exitCode ?? '?'}`;
@@ -217,6 +229,11 @@ export function describeHow(failure: Pick<GroupFailure, 'how' | 'exitCode' | 'si
       return 'vanished';
     case 'replaced':
       return 'replaced by a newer pod';
+    case 'stalled': {
+      const [first, ...others] = failure.stalled ?? [];
+      const also = others.length === 0 ? '' : `; also stalled: ${others.map((pod) => `${pod.name} for ${formatDuration(pod.silentMs)}`).join(', ')}`;
+      return `stalled: no progress for ${first === undefined ? 'the stall timeout' : formatDuration(first.silentMs)}${also}`;
+    }
   }
 }
 

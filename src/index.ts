@@ -4,5 +4,5 @@ export type { WorkloadOutcome } from './lifecycle/outcome.js';
 export { DEFAULTS, type WaitForPeersOptions, type Progress, type Topology, type IpFamilySetting, type LogFunction } from './barrier/options.js';
 export { readIdentity, type Identity, type IdentityOptions, type PodFiles } from './identity/identity.js';
 export { isDnsLabel, peerShortName, peerFqdn, podHostname } from './identity/names.js';
-export { RollcallError, ConfigError, PeersTimeoutError, PeerFailedError, ProbeUnavailableError, type GroupFailure, type FailureHow, type MissingPeer, type MissingReason, type MissingReasonCode } from './errors.js';
+export { RollcallError, ConfigError, PeersTimeoutError, PeerFailedError, ProbeUnavailableError, type GroupFailure, type FailureHow, type StalledPod, type MissingPeer, type MissingReason, type MissingReasonCode } from './errors.js';
 export type { ProbeTarget, ProbeFunction, ProbeSpec } from './discovery/probes/types.js';

@@ -36,6 +36,8 @@ export interface CoordinatorOptions {
   restarts: number;
   /** Exit codes that end the group at once. */
   fatalExitCodes: ReadonlySet<number>;
+  /** A workload silent this long after reporting progress is stalled (index 0's setting counts); 0: off. */
+  stallTimeoutMs: number;
   /** A round is over: index 0's own workload must stop too. Every member has been told. */
   onStop(stop: Stop): void;
   /** Every workload of `round` succeeded: each index's outcome. */
@@ -74,6 +76,7 @@ export class Coordinator implements BarrierRole {
       restarts: options.restarts,
       fatalExitCodes: options.fatalExitCodes,
       vanishAfterMs: this.sessionTimeoutMs,
+      stallTimeoutMs: options.stallTimeoutMs,
       clock: this.clock,
       onStop: (stop) => {
         this.members.broadcast(stopToFrame(stop));
@@ -97,6 +100,7 @@ export class Coordinator implements BarrierRole {
     },
     // A pod can report its own outcome, and nobody else's.
     outcome: (frame, { index }) => this.referee.reported(index, frame.round, { exitCode: frame.exit, signal: frame.signal, runMs: frame.ms }),
+    alive: (frame, { index }) => this.referee.progressed(index, frame.round),
     beat: () => {},
   };
 
@@ -108,6 +112,11 @@ export class Coordinator implements BarrierRole {
   /** Index 0's own workload ended. */
   report(round: number, outcome: WorkloadOutcome): void {
     this.referee.reported(0, round, outcome);
+  }
+
+  /** Index 0's own workload reported progress. */
+  progressed(round: number): void {
+    this.referee.progressed(0, round);
   }
 
 

@@ -70,6 +70,9 @@ export class GroupHandle {
         return rounds.signal;
       },
       report: (outcome) => this.report(outcome),
+      progress: () => {
+        if (!rounds.signal.aborted && this.reportedRound < rounds.round) this.options.role.progressed(rounds.round);
+      },
       exitBarrier: (timeoutMs) => this.exitBarrier(timeoutMs ?? exitTimeoutMs),
       nextRound: () => this.nextRound(),
       close: (options) => this.close(options),

@@ -37,7 +37,7 @@ export function unlinkError(linked: LinkedError): Error {
   return new RollcallError('ERR_ROLLCALL_WRAPPER', linked.message);
 }
 
-export type WorkloadMessage = { t: 'barrier'; id: number; name: string; timeoutMs?: number };
+export type WorkloadMessage = { t: 'barrier'; id: number; name: string; timeoutMs?: number } | { t: 'progress' };
 
 export function snapshotOf(group: Group): GroupSnapshot {
   const { index, size, jobName, topology, self, peers, timings, round } = group;

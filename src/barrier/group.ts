@@ -54,6 +54,12 @@ export interface Group {
   /** Tells the group how this pod's workload ended this round; a failure stops every other pod's. Once a round. */
   report(outcome?: OutcomeReport): void;
   /**
+   * This pod's workload is making progress (a training step done). With a stall timeout set, a pod that
+   * has said so once in a round and then not for the timeout, while its workload runs, is stalled: a
+   * failure that stops the round. Cheap enough to call every step.
+   */
+  progress(): void;
+  /**
    * The exit barrier: after this pod's workload succeeded, resolves true once every pod's has (index 0,
    * and what it hosts, outlives them all), false when it timed out or the round was stopped first.
    */

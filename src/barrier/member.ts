@@ -8,6 +8,11 @@ import { VanishTimers } from '../lifecycle/vanish-timers.js';
 import { Deferred, entryOf, type BarrierRole, type BarrierView, type MissingLink, type Release } from './role.js';
 
 const RESEND_MS = 1000;
+/**
+ * Progress goes to index 0 at most this often: a training loop may report every step, and a thousand pods
+ * doing so must not flood index 0. Index 0's view lags the truth by less than this.
+ */
+export const PROGRESS_EVERY_MS = 500;
 
 /** One series of attempts to reach index 0 (a PeerCheck at the edge): retried until a session is made. */
 export interface Connection {
@@ -66,6 +71,8 @@ export class Member implements BarrierRole {
   /** This pod's latest outcome, told again to every new session until the coordinator has judged it. */
   private outcome: { round: number; outcome: WorkloadOutcome } | undefined;
   private readonly vanish: VanishTimers;
+  /** When this pod last told index 0 of progress, and in which round. */
+  private progressSent: { round: number; at: number } | undefined;
 
   constructor(private readonly options: MemberOptions) {
     this.clock = options.clock ?? systemClock;
@@ -152,6 +159,13 @@ export class Member implements BarrierRole {
   report(round: number, outcome: WorkloadOutcome): void {
     this.outcome = { round, outcome };
     this.current?.send(outcomeFrame(round, outcome));
+  }
+
+  progressed(round: number): void {
+    const now = this.clock.now();
+    if (this.current === undefined || (this.progressSent !== undefined && this.progressSent.round === round && now - this.progressSent.at < PROGRESS_EVERY_MS)) return;
+    this.progressSent = { round, at: now };
+    this.current.send({ t: 'alive', round });
   }
 
   async close(): Promise<void> {

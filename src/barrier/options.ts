@@ -43,6 +43,12 @@ export interface WaitForPeersOptions extends IdentityOptions {
   /** Exit codes that end the group at once without using a restart (ROLLCALL_FATAL_EXIT_CODES). */
   fatalExitCodes?: number[];
   /**
+   * Stall detection (ROLLCALL_STALL_TIMEOUT, off by default): a workload that has reported progress
+   * (`group.progress()`, or touching ROLLCALL_PROGRESS_FILE under the CLI) and then reports none for this
+   * long while it still runs is stalled, a failure of its pod. Index 0's setting counts for the group.
+   */
+  stallTimeoutMs?: number;
+  /**
    * How long close() keeps a pod whose workload succeeded in the group, until every workload has
    * finished (ROLLCALL_EXIT_TIMEOUT, default 5 min); 0 turns the exit barrier off.
    */
@@ -121,6 +127,7 @@ export interface Config {
   sessionTimeoutMs: number;
   restarts: number;
   fatalExitCodes: ReadonlySet<number>;
+  stallTimeoutMs: number;
   exitTimeoutMs: number;
   dnsServers: string[];
   families: IpFamily[];
@@ -168,6 +175,7 @@ export function resolveConfig(options: WaitForPeersOptions = {}): Config {
     sessionTimeoutMs: options.sessionTimeoutMs ?? fromEnv('ROLLCALL_SESSION_TIMEOUT', parseDuration) ?? DEFAULTS.sessionTimeoutMs,
     restarts: options.restarts ?? fromEnv('ROLLCALL_RESTARTS', (variable, raw) => parseInteger(variable, raw, { min: 0, max: MAX_RESTARTS })) ?? DEFAULTS.restarts,
     fatalExitCodes: new Set(options.fatalExitCodes ?? fromEnv('ROLLCALL_FATAL_EXIT_CODES', parseExitCodes) ?? []),
+    stallTimeoutMs: options.stallTimeoutMs ?? fromEnv('ROLLCALL_STALL_TIMEOUT', (variable, raw) => parseDuration(variable, raw, { zero: true })) ?? 0,
     exitTimeoutMs: options.exitTimeoutMs ?? fromEnv('ROLLCALL_EXIT_TIMEOUT', (variable, raw) => parseDuration(variable, raw, { zero: true })) ?? DEFAULTS.exitTimeoutMs,
     dnsServers: options.dnsServers ?? fromEnv('ROLLCALL_DNS_SERVERS', parseDnsServers) ?? [],
     families: familiesFor(ipFamily, identity.podIps),
@@ -237,6 +245,7 @@ function checkOptionTypes(options: WaitForPeersOptions): void {
   integer('concurrency', 1);
   integer('restarts', 0, MAX_RESTARTS);
   integer('exitTimeoutMs', 0);
+  integer('stallTimeoutMs', 0);
   if (options.fatalExitCodes !== undefined && (!Array.isArray(options.fatalExitCodes) || !options.fatalExitCodes.every((code) => Number.isSafeInteger(code) && code >= 1 && code <= 255))) {
     throw new TypeError(`Expected \`fatalExitCodes\` to be an array of integers from 1 to 255, got ${JSON.stringify(options.fatalExitCodes)}`);
   }

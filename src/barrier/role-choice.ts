@@ -39,6 +39,7 @@ export function chooseRole(wiring: RoleWiring): BarrierRole {
       onSeen: (index) => checks.seen(index),
       restarts: config.restarts,
       fatalExitCodes: config.fatalExitCodes,
+      stallTimeoutMs: config.stallTimeoutMs,
       onStop: wiring.onStop,
       onAllFinished: wiring.onAllFinished,
       clock,

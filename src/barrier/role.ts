@@ -45,6 +45,8 @@ export interface BarrierRole {
   readonly refereed: boolean;
   /** This pod's workload ended in `round`: index 0 judges it. */
   report(round: number, outcome: WorkloadOutcome): void;
+  /** This pod's workload reported progress in `round`: index 0 watches for stalls. */
+  progressed(round: number): void;
   close(timeoutMs: number): Promise<void>;
 }
 

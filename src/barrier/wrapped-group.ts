@@ -2,6 +2,8 @@ import { connect } from 'node:net';
 import { ConfigError, PeerFailedError, RollcallError } from '../errors.js';
 import { DEFAULTS, type WaitForPeersOptions } from './options.js';
 import { withDeadline } from '../time/deadline.js';
+import { systemClock } from '../time/clock.js';
+import { PROGRESS_EVERY_MS } from './member.js';
 import { assertCallerBarrierName } from '../lifecycle/round-names.js';
 import type { BarrierOptions, Group } from './group.js';
 import { GROUP_SOCKET_VARIABLE, onLines, sendLine, unlinkError, type GroupSnapshot, type WrapperMessage } from './group-link.js';
@@ -26,6 +28,7 @@ export async function joinWrapper(path: string, options: WaitForPeersOptions): P
   const pending = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
   let closing = false;
   let nextId = 1;
+  let progressSentAt = Number.NEGATIVE_INFINITY;
   let snapshot: (value: GroupSnapshot) => void = () => {};
   const first = new Promise<GroupSnapshot>((resolve, reject) => {
     snapshot = resolve;
@@ -75,6 +78,13 @@ export async function joinWrapper(path: string, options: WaitForPeersOptions): P
     },
     report() {
       throw wrapperOwns('report()');
+    },
+    progress() {
+      // Called every training step, perhaps: the wrapper hears of it no more often than index 0 would.
+      const now = systemClock.now();
+      if (now - progressSentAt < PROGRESS_EVERY_MS) return;
+      progressSentAt = now;
+      sendLine(socket, { t: 'progress' });
     },
     exitBarrier: () => Promise.reject(wrapperOwns('The exit barrier')),
     nextRound: () => Promise.reject(wrapperOwns('The next round')),

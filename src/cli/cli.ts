@@ -16,6 +16,7 @@ import { PRESETS, workloadEnv, type HostfileFormat, type Preset, type WorkloadHo
 import { MPI_HOSTFILE_FORMAT, MPI_PRESETS, checkLauncher, type MpiPreset } from './mpi-presets.js';
 import { FORWARDED, runWorkload } from './workload.js';
 import { openPodSockets } from './pod-sockets.js';
+import { watchProgressFile } from './progress-file.js';
 import { LaunchService } from '../launch/launch-service.js';
 import { launchStarter, serveRound } from './serve.js';
 
@@ -175,9 +176,17 @@ async function waitAndRun(args: ParsedArgs, env: NodeJS.ProcessEnv, settings: Cl
       const { graceMs } = settings;
       const command = args.workload;
       if (args.command === 'run' && settings.preset !== undefined && (MPI_PRESETS as readonly string[]).includes(settings.preset)) checkLauncher(settings.preset as MpiPreset, command, base);
+      const runRound = args.command === 'serve' ? serveRound(group, launches) : (round: number, stopped: AbortSignal) => runWorkload(command, { env: envFor(round), stop: stopped, graceMs, logger });
       return await superviseRounds(group, {
         describe: args.command === 'serve' ? 'serving remote launches until index 0 has finished' : `running ${command.join(' ')}`,
-        runRound: args.command === 'serve' ? serveRound(group, launches) : (round, stopped) => runWorkload(command, { env: envFor(round), stop: stopped, graceMs, logger }),
+        runRound: async (round, stopped) => {
+          const stopWatching = watchProgressFile(sockets.progressFile, () => group.progress());
+          try {
+            return await runRound(round, stopped);
+          } finally {
+            stopWatching();
+          }
+        },
         logger,
         onGroupFailed: (error) => writeTerminationLog(settings.terminationLog, error.message),
       });

@@ -40,6 +40,12 @@ export const LIFE_FLAGS = {
   'fatal-exit-codes': { env: 'ROLLCALL_FATAL_EXIT_CODES', arg: 'L', help: 'exit codes that end the group without a restart (e.g. 78)' },
   'exit-timeout': { env: 'ROLLCALL_EXIT_TIMEOUT', arg: 'D', help: 'after success, wait this long for every pod to finish;', more: ['index 0 leaves last (5m; 0 turns the exit barrier off)'] },
   grace: { env: 'ROLLCALL_GRACE', arg: 'D', help: 'SIGTERM to SIGKILL when the group stops a workload (10s)' },
+  'stall-timeout': {
+    env: 'ROLLCALL_STALL_TIMEOUT',
+    arg: 'D',
+    help: 'a workload that touched $ROLLCALL_PROGRESS_FILE once and then',
+    more: ['not for this long, while it runs, is stalled: a failure (off)'],
+  },
 } as const satisfies Record<string, FlagSpec>;
 
 /** The env the workload gets. */

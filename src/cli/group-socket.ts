@@ -25,6 +25,7 @@ export function serveGroupLink(socket: Socket, group: Group): void {
   else signal.addEventListener('abort', onStop, { once: true });
   onLines(socket, (message) => {
     const request = message as WorkloadMessage;
+    if (request.t === 'progress') return group.progress();
     if (request.t !== 'barrier' || !Number.isSafeInteger(request.id) || typeof request.name !== 'string') throw new Error('not a request');
     const options = { signal: gone.signal, ...(typeof request.timeoutMs === 'number' ? { timeoutMs: request.timeoutMs } : {}) };
     group.barrier(request.name, options).then(

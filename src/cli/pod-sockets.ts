@@ -6,6 +6,7 @@ import type { Group } from '../barrier/group.js';
 import { GROUP_SOCKET_VARIABLE } from '../barrier/group-link.js';
 import { LaunchDials, relayLaunch } from '../launch/launch-relay.js';
 import { serveGroupLink } from './group-socket.js';
+import { PROGRESS_FILE_VARIABLE } from './progress-file.js';
 
 /** A live rollcall answers on its own pod's socket at once; this is only for one that does not. */
 const LIVENESS_TIMEOUT_MS = 1000;
@@ -18,13 +19,15 @@ export interface PodSockets {
   env: Record<string, string>;
   /** Where `rollcall exec` lives as one word (a launcher that takes no arguments with its agent, such as Hydra). */
   agentScript: string;
+  /** The file the workload touches to report progress (ROLLCALL_PROGRESS_FILE). */
+  progressFile: string;
   close(): void;
 }
 
 /**
  * The pod's own Unix sockets, in a directory only this user can enter (0700): `group.sock`, where a
  * workload's `waitForPeers()` joins the group, and `launch.sock`, where `rollcall exec` asks for a remote
- * launch. A link named after the pod's network namespace leads to the directory, so that a process
+ * launch; and the `progress` file the workload touches. A link named after the pod's network namespace leads to the directory, so that a process
  * rollcall did not start (`kubectl exec … -- rollcall exec`) finds it too.
  */
 export async function openPodSockets(group: Group, selfCommand: readonly string[], secretSet: boolean): Promise<PodSockets> {
@@ -50,8 +53,9 @@ export async function openPodSockets(group: Group, selfCommand: readonly string[
   writeFileSync(agentScript, `#!/bin/sh\nexec ${selfCommand.map(shellQuote).join(' ')} exec "$@"\n`, { mode: 0o755 });
   const alias = await linkNamespace(dir);
   return {
-    env: { [GROUP_SOCKET_VARIABLE]: join(dir, 'group.sock'), [LAUNCH_SOCKET_VARIABLE]: join(dir, 'launch.sock') },
+    env: { [GROUP_SOCKET_VARIABLE]: join(dir, 'group.sock'), [LAUNCH_SOCKET_VARIABLE]: join(dir, 'launch.sock'), [PROGRESS_FILE_VARIABLE]: join(dir, 'progress') },
     agentScript,
+    progressFile: join(dir, 'progress'),
     close() {
       for (const socket of connections) socket.destroy();
       for (const server of servers) server.close();

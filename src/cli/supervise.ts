@@ -6,6 +6,8 @@ import { exitCodeOf, type WorkloadRun } from './workload.js';
 
 /** A pod whose workload was stopped (or never started) because another pod failed exits with this (EX_TEMPFAIL). */
 export const PEER_FAILED_EXIT = 75;
+/** The pod whose stall stopped the round (no progress for the stall timeout) exits with this, as timeout(1) does. */
+export const STALLED_EXIT = 124;
 
 export interface SuperviseOptions {
   /** What runs in each round, for the log: the command, or what `rollcall serve` does. */
@@ -57,10 +59,16 @@ export async function superviseRounds(group: Group, options: SuperviseOptions): 
       } catch (error) {
         logger.line(`restart round ${stop.next} did not start: ${error instanceof Error ? error.message : String(error)}`, { event: 'restart-failed', round: stop.next }, 'error');
         options.onGroupFailed(error instanceof PeerFailedError ? error : stop);
-        return failedHere ? exitCodeOf(own as WorkloadOutcome) : PEER_FAILED_EXIT;
+        return failedHere ? exitCodeOf(own as WorkloadOutcome) : stalledHere(stop, group.index) ? STALLED_EXIT : PEER_FAILED_EXIT;
       }
     }
     options.onGroupFailed(stop);
-    return failedHere ? exitCodeOf(own as WorkloadOutcome) : PEER_FAILED_EXIT;
+    return failedHere ? exitCodeOf(own as WorkloadOutcome) : stalledHere(stop, group.index) ? STALLED_EXIT : PEER_FAILED_EXIT;
   }
 }
+
+/**
+ * Whether this pod's stall stopped the round: the one silent longest. Others stalled with it are named
+ * too, but a pod blocked in a collective that the first never joined is a consequence, and exits 75.
+ */
+const stalledHere = (stop: PeerFailedError, index: number) => stop.failure.how === 'stalled' && stop.failure.index === index;

@@ -1,6 +1,6 @@
 import { systemClock, type Clock } from '../time/clock.js';
-import type { GroupFailure } from '../errors.js';
-import { succeeded, type Stop, type WorkloadOutcome } from './outcome.js';
+import { succeeded, type Failure, type Stop, type WorkloadOutcome } from './outcome.js';
+import { StallWatch } from './stall-watch.js';
 import { VanishTimers } from './vanish-timers.js';
 
 export interface RefereeOptions {
@@ -11,6 +11,8 @@ export interface RefereeOptions {
   fatalExitCodes: ReadonlySet<number>;
   /** Nothing heard from a pod for this long after its session closed: it vanished. */
   vanishAfterMs: number;
+  /** A running workload that reported progress once and then none for this long is stalled; 0: never. */
+  stallTimeoutMs?: number;
   clock?: Clock;
   /** The round is over; every pod (index 0 included) must hear it. */
   onStop(stop: Stop): void;
@@ -36,11 +38,14 @@ export class Referee {
   /** Pods that succeeded and then left (no exit barrier): a restart could never assemble without them. */
   private readonly departed = new Set<number>();
   private readonly vanish: VanishTimers;
+  private readonly stalls: StallWatch | undefined;
   private readonly clock: Clock;
 
   constructor(private readonly options: RefereeOptions) {
     this.clock = options.clock ?? systemClock;
     this.vanish = new VanishTimers(options.vanishAfterMs, this.clock, (index) => this.vanished(index));
+    const stallTimeoutMs = options.stallTimeoutMs ?? 0;
+    this.stalls = stallTimeoutMs > 0 ? new StallWatch(stallTimeoutMs, this.clock, (stalled) => this.stalled(stalled)) : undefined;
   }
 
   /** The verdict a pod joining now must hear: the round is over, and what comes next. */
@@ -56,12 +61,19 @@ export class Referee {
     this.verdict = undefined;
     this.outcomes.clear();
     this.vanish.clear();
+    this.stalls?.begin();
     this.roundStartedAt = this.clock.now();
+  }
+
+  /** `index`'s workload reported progress in `round`. */
+  progressed(index: number, round: number): void {
+    if (this.phase === 'running' && round === this.round && !this.outcomes.has(index)) this.stalls?.progressed(index);
   }
 
   reported(index: number, round: number, outcome: WorkloadOutcome): void {
     if (this.phase !== 'running' || round !== this.round || this.outcomes.has(index)) return;
     this.outcomes.set(index, outcome);
+    this.stalls?.done(index);
     if (!succeeded(outcome)) {
       const failure = { index, how: outcome.signal === null ? ('exit' as const) : ('signal' as const), exitCode: outcome.exitCode, signal: outcome.signal, afterMs: outcome.runMs };
       this.fail(failure, outcome.exitCode !== null && this.options.fatalExitCodes.has(outcome.exitCode));
@@ -93,21 +105,28 @@ export class Referee {
   close(): void {
     this.phase = 'closed';
     this.vanish.clear();
+    this.stalls?.end();
   }
 
   private vanished(index: number): void {
     if (this.phase === 'running' && !this.outcomes.has(index)) this.fail({ index, how: 'vanished', ...this.noOutcome() }, false);
   }
 
+  private stalled(stalled: { index: number; silentMs: number }[]): void {
+    if (this.phase !== 'running') return;
+    this.fail({ index: (stalled[0] as { index: number }).index, how: 'stalled', ...this.noOutcome(), stalled }, false);
+  }
+
   private noOutcome() {
     return { exitCode: null, signal: null, afterMs: this.clock.now() - this.roundStartedAt };
   }
 
-  private fail(failure: Omit<GroupFailure, 'name'>, fatal: boolean): void {
+  private fail(failure: Failure, fatal: boolean): void {
     const restart = !fatal && this.restartsUsed < this.options.restarts && this.departed.size === 0;
     if (restart) this.restartsUsed++;
     this.phase = 'stopped';
     this.vanish.clear();
+    this.stalls?.end();
     this.verdict = { round: this.round, next: restart ? this.round + 1 : undefined, failure };
     this.options.onStop(this.verdict);
   }

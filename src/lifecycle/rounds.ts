@@ -1,6 +1,6 @@
 import { PeerFailedError } from '../errors.js';
 import { systemClock, type Clock } from '../time/clock.js';
-import type { Stop } from './outcome.js';
+import { namedFailure, type Stop } from './outcome.js';
 
 /**
  * One pod's view of the group's rounds: which round it runs, and a signal per round that aborts, with a
@@ -63,7 +63,7 @@ export class Rounds {
     if (stop.round > this.current) this.begin(stop.round);
     if (this.controller.signal.aborted) return;
     this.verdict = stop;
-    this.abort(new PeerFailedError({ ...stop.failure, name: this.nameOf(stop.failure.index) }, stop.round, stop.next));
+    this.abort(new PeerFailedError(namedFailure(stop.failure, this.nameOf), stop.round, stop.next));
   }
 
   /** Index 0 was gone for the session timeout: nobody is left to judge, so the group is over for this pod. */

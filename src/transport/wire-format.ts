@@ -38,6 +38,7 @@ export type Frame =
   | { t: 'beat' }
   | { t: 'ack'; barrier: string }
   | { t: 'nudge'; port: number; token: string }
+  | { t: 'alive'; round: number }
   | OutcomeFrame
   | StopFrame;
 
@@ -60,9 +61,13 @@ export interface StopFrame {
   exit: number | null;
   signal: string | null;
   ms: number;
+  /** For a stall: each stalled pod's index and how long it has been silent, the longest first. */
+  stalled?: [number, number][];
 }
 
-const FAILURE_HOWS: readonly unknown[] = ['exit', 'signal', 'vanished', 'replaced'] satisfies FailureHow[];
+const FAILURE_HOWS: readonly unknown[] = ['exit', 'signal', 'vanished', 'replaced', 'stalled'] satisfies FailureHow[];
+/** Stalled pods named in one stop frame: enough to say who, small enough for one frame. */
+export const MAX_STALLED = 32;
 
 /**
  * Datagrams beside a member's session. TCP delivers in order, so a release queued behind one lost
@@ -135,7 +140,15 @@ const FRAME_KINDS: { [K in FrameKind]: (frame: Fields) => boolean } = {
   release: (frame) => isRelease(frame),
   nudge: (frame) => isInt(frame.port, 65_535) && frame.port > 0 && isStr(frame.token, TOKEN),
   outcome: (frame) => isInt(frame.round) && isEnding(frame),
-  stop: (frame) => isInt(frame.round) && (frame.next === null || isInt(frame.next)) && isInt(frame.index) && FAILURE_HOWS.includes(frame.how) && isEnding(frame),
+  stop: (frame) =>
+    isInt(frame.round) &&
+    (frame.next === null || isInt(frame.next)) &&
+    isInt(frame.index) &&
+    FAILURE_HOWS.includes(frame.how) &&
+    isEnding(frame) &&
+    (frame.stalled === undefined ||
+      (Array.isArray(frame.stalled) && frame.stalled.length <= MAX_STALLED && frame.stalled.every((entry) => Array.isArray(entry) && entry.length === 2 && isInt(entry[0]) && isInt(entry[1], Number.MAX_SAFE_INTEGER)))),
+  alive: (frame) => isInt(frame.round),
 };
 
 /** Parses one frame, or returns undefined for anything that is not exactly a known message. */

@@ -247,6 +247,28 @@ describe('the rollcall CLI', () => {
   });
 
   describe('the group\'s life (local replicas, each its own rollcall)', () => {
+    test('--stall-timeout: a workload that stops touching its progress file while it runs is stalled; the group stops, naming it', async () => {
+      // Rank 0 touches for the whole run, rank 1 for a second and then never again (still running), rank 2
+      // never (it is never called stalled). Each marks the wall clock of its last touch.
+      const marks = mkdtempSync(join(dir, 'stall-'));
+      const script = [
+        'i=0',
+        'while :; do',
+        '  if [ "$RANK" = 0 ] || { [ "$RANK" = 1 ] && [ $i -lt 10 ]; }; then touch "$ROLLCALL_PROGRESS_FILE"; date +%s%3N > ' + marks + '/$RANK; fi',
+        '  i=$((i+1)); sleep 0.1',
+        'done',
+      ].join('\n');
+      const { code, stderr } = await rollcall(['local', '-n', '3', '--stall-timeout', '2s', '--grace', '1s', '--', 'sh', '-c', script], {}, { timeoutMs: 30_000 });
+      const outAt = Date.now();
+      expect(code, stderr).toBe(124);
+      expect(stderr).toContain('exit codes: 0: 75, 1: 124, 2: 75');
+      for (const replica of [0, 1, 2]) expect(stderr).toMatch(new RegExp(`\\[local-job-${replica}\\] rollcall: local-job-1\\.local-svc failed \\(stalled: no progress for [23]\\.\\ds\\) after [\\d.]+s; the group stops`));
+      expect(stderr).not.toContain('also stalled');
+      // Named, and everyone out, within the stall timeout and a few seconds of rank 1's last touch.
+      const lastTouch = Number(readFileSync(join(marks, '1'), 'utf8'));
+      expect(outAt - lastTouch).toBeLessThan(2000 + 3000);
+    });
+
     test('one workload fails: the others are stopped and exit 75, the failed one with its own code, all naming it', async () => {
       const { code, stderr } = await rollcall(['local', '-n', '3', '--', 'sh', '-c', '[ "$RANK" = 1 ] && exit 3; sleep 30'], {}, { timeoutMs: 20_000 });
       expect(code).toBe(3);

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { AttemptError, ConfigError, PeersTimeoutError, ProbeUnavailableError, RollcallError, describeCount, describeMissing, isMissingReasonCode, mostTelling, type MissingReasonCode } from '../../src/errors.js';
+import { AttemptError, ConfigError, PeerFailedError, PeersTimeoutError, ProbeUnavailableError, RollcallError, describeCount, describeMissing, isMissingReasonCode, mostTelling, type MissingReasonCode } from '../../src/errors.js';
 
 describe('errors carry a fixed name, a stable code and the facts', () => {
   test('PeersTimeoutError lists who is missing and why', () => {
@@ -66,5 +66,15 @@ describe('mostTelling', () => {
     expect(mostTelling([first, second, failure('timeout')], ['timeout'])?.reason).toBe('timeout');
     expect(mostTelling([first, second], ['timeout'])).toBe(first);
     expect(mostTelling([], ['timeout'])).toBeUndefined();
+  });
+});
+
+describe('a stalled failure, in words', () => {
+  const stalled = (pods: { index: number; silentMs: number }[]) =>
+    new PeerFailedError({ index: pods[0]?.index ?? 0, name: `job-${pods[0]?.index ?? 0}.svc`, how: 'stalled', exitCode: null, signal: null, afterMs: 40_000, stalled: pods.map((pod) => ({ ...pod, name: `job-${pod.index}.svc` })) }, 0, undefined);
+
+  test('names the pod and how long it has been silent, then every other stalled pod, in order', () => {
+    expect(stalled([{ index: 2, silentMs: 12_000 }]).message).toBe('job-2.svc failed (stalled: no progress for 12s) after 40s; the group stops');
+    expect(stalled([{ index: 2, silentMs: 12_000 }, { index: 5, silentMs: 11_500 }]).message).toBe('job-2.svc failed (stalled: no progress for 12s; also stalled: job-5.svc for 11.5s) after 40s; the group stops');
   });
 });

@@ -18,7 +18,7 @@ function hello(index: number, generation = gen(1000 + index), size = 3): Hello {
 }
 
 /** Index 0 of a group, on fake time, with its datagrams recorded and the members' sessions in the test's hands. */
-function setUp(size = 3, topology: Topology = 'star', restarts = 0) {
+function setUp(size = 3, topology: Topology = 'star', restarts = 0, stallTimeoutMs = 0) {
   const clock = new FakeClock();
   const datagrams = { sent: [] as { address: string; port: number; datagram: Datagram }[], closed: false };
   let ackByDatagram: (token: string, barrier: string) => void = () => {};
@@ -34,6 +34,7 @@ function setUp(size = 3, topology: Topology = 'star', restarts = 0) {
     onSeen: (index) => seen.push(index),
     restarts,
     fatalExitCodes: new Set([78]),
+    stallTimeoutMs,
     onStop: (stop) => stops.push(stop),
     onAllFinished: (round, outcomes) => finished.push({ round, outcomes }),
     clock,
@@ -391,8 +392,8 @@ describe('news of joins', () => {
 
 describe('the group\'s life', () => {
   /** A group of three, released: every member arrived at the start barrier. */
-  function running(restarts = 0) {
-    const setup = setUp(3, 'star', restarts);
+  function running(restarts = 0, stallTimeoutMs = 0) {
+    const setup = setUp(3, 'star', restarts, stallTimeoutMs);
     const members = [setup.join(1), setup.join(2)];
     for (const session of members) session.receive({ t: 'arrive', barrier: 'start', addrs: [] });
     setup.role.arrive('start', []);
@@ -406,6 +407,25 @@ describe('the group\'s life', () => {
     const frame = { t: 'stop', round: 0, next: null, index: 2, how: 'exit', exit: 3, signal: null, ms: 2500 };
     for (const session of members) expect(session.sentOf('stop')).toEqual([frame]);
     expect(stops).toEqual([{ round: 0, next: undefined, failure: { index: 2, how: 'exit', exitCode: 3, signal: null, afterMs: 2500 } }]);
+  });
+
+  test("a member's progress comes on its own session; one that stops making it is stalled, and every member hears whom", () => {
+    const { role, members, stops, clock } = running(0, 5000);
+    members[1]?.receive({ t: 'alive', round: 0 });
+    clock.advance(300);
+    members[0]?.receive({ t: 'alive', round: 0 });
+    role.progressed(0);
+    for (let step = 0; step < 10; step++) {
+      clock.advance(500);
+      members[0]?.receive({ t: 'alive', round: 0 });
+      role.progressed(0);
+    }
+    expect(stops).toEqual([]);
+    clock.advance(500);
+    const frame = members[0]?.sentOf('stop')[0];
+    expect(frame).toMatchObject({ t: 'stop', round: 0, next: null, index: 2, how: 'stalled', exit: null, signal: null });
+    expect(frame?.stalled?.map(([index]) => index)).toEqual([2]);
+    expect(stops[0]?.failure.stalled).toEqual([{ index: 2, silentMs: frame?.stalled?.[0]?.[1] }]);
   });
 
   test('a pod can only report its own outcome: an index in the frame is not read, the session says whose it is', () => {

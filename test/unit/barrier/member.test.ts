@@ -201,6 +201,24 @@ describe('arrivals and releases', () => {
   });
 });
 
+describe('progress', () => {
+  test('goes to index 0 as "alive" at most every 500 ms a round, and not at all without a session', async () => {
+    const { role, clock, connect } = setUp();
+    role.progressed(0);
+    const session = await connect();
+    role.progressed(0);
+    role.progressed(0);
+    clock.advance(499);
+    role.progressed(0);
+    expect(session.sentOf('alive')).toEqual([{ t: 'alive', round: 0 }]);
+    clock.advance(1);
+    role.progressed(0);
+    // A new round's first progress goes at once.
+    role.progressed(1);
+    expect(session.sentOf('alive')).toEqual([{ t: 'alive', round: 0 }, { t: 'alive', round: 0 }, { t: 'alive', round: 1 }]);
+  });
+});
+
 describe('the datagram ear', () => {
   test('each session gets one, and index 0 is told where it is and what token to carry', async () => {
     const { ears, connect } = setUp();

@@ -7,7 +7,7 @@ const VANISH_MS = 10_000;
 const ok = (runMs = 1000): WorkloadOutcome => ({ exitCode: 0, signal: null, runMs });
 const exit = (exitCode: number, runMs = 1000): WorkloadOutcome => ({ exitCode, signal: null, runMs });
 
-function setUp({ size = 4, restarts = 0, fatal = [78] }: { size?: number; restarts?: number; fatal?: number[] } = {}) {
+function setUp({ size = 4, restarts = 0, fatal = [78], stallTimeoutMs = 0 }: { size?: number; restarts?: number; fatal?: number[]; stallTimeoutMs?: number } = {}) {
   const clock = new FakeClock();
   const stops: Stop[] = [];
   const finished: { round: number; outcomes: WorkloadOutcome[] }[] = [];
@@ -16,6 +16,7 @@ function setUp({ size = 4, restarts = 0, fatal = [78] }: { size?: number; restar
     restarts,
     fatalExitCodes: new Set(fatal),
     vanishAfterMs: VANISH_MS,
+    stallTimeoutMs,
     clock,
     onStop: (stop) => stops.push(stop),
     onAllFinished: (round, outcomes) => finished.push({ round, outcomes }),
@@ -160,4 +161,90 @@ test('once closed, nothing is judged and no timer is left', () => {
   referee.reported(3, 1, exit(1));
   expect(stops).toEqual([]);
   expect(clock.pending).toBe(0);
+});
+
+describe('stalls: a running workload that reported progress, then none for the stall timeout', () => {
+  const STALL_MS = 5000;
+
+  test('is a failure naming every pod stalled at that moment, the longest silent first, within the timeout and half a second', () => {
+    const { referee, clock, stops } = setUp({ stallTimeoutMs: STALL_MS });
+    referee.begin(0);
+    clock.advance(1000);
+    referee.progressed(2, 0);
+    clock.advance(100);
+    referee.progressed(1, 0);
+    referee.progressed(3, 0);
+    // Index 3 keeps going; 1 and 2 fall silent. At 6 s, index 2 has been silent for exactly the timeout.
+    for (let step = 0; step < 49; step++) {
+      clock.advance(100);
+      referee.progressed(3, 0);
+    }
+    expect(clock.now()).toBe(6000);
+    expect(stops).toEqual([]);
+    clock.advance(500);
+    expect(stops).toHaveLength(1);
+    const { failure } = stops[0] as Stop;
+    expect(failure).toMatchObject({ index: 2, how: 'stalled', exitCode: null, signal: null });
+    expect(failure.stalled?.map((pod) => pod.index)).toEqual([2, 1]);
+    expect(failure.stalled?.[0]?.silentMs).toBeGreaterThan(STALL_MS);
+    expect(failure.stalled?.[0]?.silentMs).toBeLessThanOrEqual(STALL_MS + 500);
+    expect(failure.afterMs).toBe(clock.now());
+  });
+
+  test('a pod that never reported progress, or whose workload has ended, is never stalled', () => {
+    const { referee, clock, stops } = setUp({ stallTimeoutMs: STALL_MS });
+    referee.begin(0);
+    referee.progressed(1, 0);
+    referee.reported(1, 0, ok());
+    clock.advance(60_000);
+    expect(stops).toEqual([]);
+  });
+
+  test("progress from another round, or after the pod's outcome, counts for nothing", () => {
+    const { referee, clock, stops } = setUp({ stallTimeoutMs: STALL_MS });
+    referee.begin(1);
+    referee.progressed(2, 0);
+    referee.reported(3, 1, ok());
+    referee.progressed(3, 1);
+    clock.advance(60_000);
+    expect(stops).toEqual([]);
+  });
+
+  test('off (0): nobody is ever stalled', () => {
+    const { referee, clock, stops } = setUp();
+    referee.begin(0);
+    referee.progressed(1, 0);
+    clock.advance(3_600_000);
+    expect(stops).toEqual([]);
+  });
+
+  test('under --restarts a stall starts the next round, whose watch starts afresh', () => {
+    const { referee, clock, stops } = setUp({ restarts: 1, stallTimeoutMs: STALL_MS });
+    referee.begin(0);
+    referee.progressed(1, 0);
+    clock.advance(STALL_MS + 500);
+    expect(stops.map((stop) => [stop.round, stop.next, stop.failure.how])).toEqual([[0, 1, 'stalled']]);
+    referee.begin(1);
+    clock.advance(60_000);
+    expect(stops).toHaveLength(1);
+    referee.progressed(1, 1);
+    clock.advance(STALL_MS + 500);
+    expect(stops.map((stop) => [stop.round, stop.next, stop.failure.how])).toEqual([[0, 1, 'stalled'], [1, undefined, 'stalled']]);
+  });
+
+  test('once the round is stopped or the referee closed, no stall is judged', () => {
+    const { referee, clock, stops } = setUp({ stallTimeoutMs: STALL_MS });
+    referee.begin(0);
+    referee.progressed(1, 0);
+    referee.reported(2, 0, exit(1));
+    clock.advance(60_000);
+    expect(stops).toHaveLength(1);
+    const closed = setUp({ stallTimeoutMs: STALL_MS });
+    closed.referee.begin(0);
+    closed.referee.progressed(1, 0);
+    closed.referee.close();
+    closed.clock.advance(60_000);
+    expect(closed.stops).toEqual([]);
+    expect(closed.clock.pending).toBe(0);
+  });
 });

@@ -104,6 +104,11 @@ const KINDS: [Frame, Record<string, unknown>[]][] = [
     [{ next: -1 }, { next: undefined }, { index: -1 }, { how: 'crashed' }, { how: undefined }, { round: null }, { exit: 300 }, { ms: null }],
   ],
   [{ t: 'stop', round: 0, next: null, index: 0, how: 'vanished', exit: null, signal: null, ms: 15_000 }, [{ how: 'Vanished' }]],
+  [
+    { t: 'stop', round: 0, next: null, index: 2, how: 'stalled', exit: null, signal: null, ms: 40_000, stalled: [[2, 12_000], [5, 11_000]] },
+    [{ stalled: [[2]] }, { stalled: [[2, 1, 3]] }, { stalled: [[-1, 5]] }, { stalled: [[2, 'long']] }, { stalled: 'x' }, { stalled: Array.from({ length: 33 }, (_, i) => [i, 1]) }, { stalled: [2, 12_000] }],
+  ],
+  [{ t: 'alive', round: 3 }, [{ round: -1 }, { round: undefined }, { round: '3' }]],
 ];
 
 describe('every kind of frame', () => {

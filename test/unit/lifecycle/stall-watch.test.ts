@@ -1,0 +1,50 @@
+import { describe, expect, test } from 'vitest';
+import { StallWatch } from '../../../src/lifecycle/stall-watch.js';
+import { FakeClock } from '../../support/fake-clock.js';
+
+function setUp(timeoutMs = 4000) {
+  const clock = new FakeClock();
+  const stalls: { index: number; silentMs: number }[][] = [];
+  const watch = new StallWatch(timeoutMs, clock, (stalled) => stalls.push(stalled));
+  return { clock, stalls, watch };
+}
+
+describe('StallWatch', () => {
+  test('looks every 500 ms (a quarter of a short timeout), names the silent ones once, and stops looking', () => {
+    const { clock, stalls, watch } = setUp();
+    watch.begin();
+    watch.progressed(4);
+    clock.advance(4000);
+    expect(stalls).toEqual([]);
+    clock.advance(500);
+    expect(stalls).toEqual([[{ index: 4, silentMs: 4500 }]]);
+    expect(clock.pending).toBe(0);
+    const short = setUp(800);
+    short.watch.begin();
+    short.watch.progressed(1);
+    short.clock.advance(1000);
+    expect(short.stalls).toEqual([[{ index: 1, silentMs: 1000 }]]);
+  });
+
+  test('progress before the round begins, or from a pod that is done, is not watched', () => {
+    const { clock, stalls, watch } = setUp();
+    watch.progressed(1);
+    watch.begin();
+    watch.progressed(2);
+    watch.done(2);
+    clock.advance(60_000);
+    expect(stalls).toEqual([]);
+  });
+
+  test('a new round forgets the last one; ending stops the timer', () => {
+    const { clock, stalls, watch } = setUp();
+    watch.begin();
+    watch.progressed(1);
+    clock.advance(3000);
+    watch.begin();
+    clock.advance(60_000);
+    expect(stalls).toEqual([]);
+    watch.end();
+    expect(clock.pending).toBe(0);
+  });
+});
