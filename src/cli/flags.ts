@@ -179,7 +179,7 @@ function editDistance(a: string, b: string): number {
 
 const FOOTER = `ROLLCALL_SECRET is env only, never a flag: argv is visible to every process.
 
-Exit codes: the command's own, or 128+signal; 75 stopped because another pod failed; 124 timed out;
+Exit codes: the command's own, or 128+signal; 75 stopped because another pod failed; 124 timed out or stalled;
 78 configuration error; 64 usage error; 73 install failed; 126 (from the launcher) this image has no glibc;
 255 from "rollcall exec" when the command could not run at all (as ssh).
 `;
