@@ -114,7 +114,7 @@ export class GroupHandle {
     // A pod that waits there for the whole round (`rollcall serve`) has said so already.
     if (timeoutMs < WHOLE_ROUND_MS) config.log(`workload finished; waiting up to ${formatDuration(timeoutMs)} until every pod's has (exit barrier)`, { event: 'exit-barrier', round: rounds.round });
     try {
-      await this.barrier(finishBarrier(rounds.round), { timeoutMs, signal: rounds.signal });
+      await this.barrier(finishBarrier(rounds.round), { timeoutMs, signal: rounds.signal, quiet: timeoutMs >= WHOLE_ROUND_MS });
       this.passedExit = rounds.round;
       return true;
     } catch (error) {
@@ -145,13 +145,14 @@ export class GroupHandle {
     await this.options.shutdown(config.closeTimeoutMs);
   }
 
-  private async barrier(name: string, options: BarrierOptions = {}): Promise<void> {
+  /** `quiet`: no "k/N confirmed" lines while waiting (a pod that waits there for the whole round, by design). */
+  private async barrier(name: string, options: BarrierOptions & { quiet?: boolean } = {}): Promise<void> {
     const { config, role, progress, clock, stopped } = this.options;
     const timeoutMs = options.timeoutMs ?? config.timeoutMs;
     const signal = AbortSignal.any([stopped, ...(options.signal === undefined ? [] : [options.signal])]);
     signal.throwIfAborted();
     role.arrive(name, []);
-    const stopLogging = progress.watch(name, { report: false });
+    const stopLogging = options.quiet === true ? () => {} : progress.watch(name, { report: false });
     try {
       await withDeadline(role.released(name), timeoutMs, () => new PeersTimeoutError(timeoutMs, progress.progress(name), name), signal, clock);
     } finally {

@@ -50,6 +50,16 @@ function ranksOf(stdout: string): Map<number, { host: string; sum: number }> {
   return ranks;
 }
 
+/** Every pod's end; when one does not end in time, what every pod said (a launcher hangs across pods). */
+async function finishMpi(pods: Pod[], timeoutMs = 90_000): Promise<PodReport[]> {
+  try {
+    return await finishAll(pods, timeoutMs);
+  } catch (error) {
+    const each = pods.map((pod) => `${describeReport(pod.report)}\n--- processes\n${podProcesses(pod).join('\n')}`);
+    throw new Error(`${(error as Error).message.split('\n')[0]}\n${each.join('\n')}`);
+  }
+}
+
 const exitCode = (report: PodReport, code: number) => expect(report.exitCode, describeReport(report)).toBe(code);
 
 /** The commands of the processes in a pod's network namespace, rollcall's own left out. */
@@ -96,15 +106,23 @@ function expectAllReduced(reports: PodReport[], space: Workspace): void {
 }
 
 /**
- * A rank's failure is the launcher's: it ends with a non-zero code, index 0's pod with it, and every
- * serving pod stops its daemons and exits 75, all naming index 0 (the launcher's own output names the rank).
+ * A rank's failure ends the group, and every pod names the same first failure: the launcher's exit on
+ * index 0, or a serving pod's daemon that failed on its own (Hydra's proxy exits with its rank's code,
+ * and can be heard before mpiexec is). That pod exits with its code, every other with 75; the launcher's
+ * output names the rank.
  */
-function expectLauncherFailed(reports: PodReport[], rankLine: string): void {
-  const [launcher, ...servers] = reports as [PodReport, ...PodReport[]];
+function expectOneFailureNamed(reports: PodReport[], rankLine: string): void {
+  const [launcher] = reports as [PodReport];
   expect(launcher.stdout, describeReport(launcher)).toContain(rankLine);
-  expect(launcher.exitCode, describeReport(launcher)).not.toBe(0);
-  for (const report of reports) expect(report.stderr, describeReport(report)).toMatch(new RegExp(`example-job-0\\.headless-svc failed \\(exit ${launcher.exitCode}\\) after`));
-  for (const report of servers) exitCode(report, 75);
+  const named = /(example-job-(\d))\.headless-svc failed \(exit (\d+)\) after [\d.]+m?s; the group stops/.exec(launcher.stderr);
+  expect(named, describeReport(launcher)).not.toBeNull();
+  const [line, , index, code] = named as unknown as [string, string, string, string];
+  for (const report of reports) {
+    expect(report.stderr, describeReport(report)).toContain(line);
+    exitCode(report, report.index === Number(index) ? Number(code) : 75);
+  }
+  if (index !== '0') expect(reports[Number(index)]?.stderr).toMatch(new RegExp(`launch from example-job-0\\.headless-svc ended: exit ${code}:`));
+  expect(Number(code)).not.toBe(0);
 }
 
 describeWith([...CLUSTER_NEEDS, 'openmpi'], 'Open MPI 4.1 (mpirun.openmpi) with rollcall as its remote agent, 4 pods × 2 slots, no ssh', () => {
@@ -115,21 +133,21 @@ describeWith([...CLUSTER_NEEDS, 'openmpi'], 'Open MPI 4.1 (mpirun.openmpi) with 
   const mpirun = (...args: string[]) => ['mpirun.openmpi', '-np', String(RANKS), ...args];
 
   test('an unchanged "mpirun -np 8 prog" on index 0: every rank all-reduces the right sum, two on each pod, every pod exits 0', async () => {
-    const reports = await finishAll(await startMpiJob(await createCluster(), space, 'openmpi', mpirun(space.program)));
+    const reports = await finishMpi(await startMpiJob(await createCluster(), space, 'openmpi', mpirun(space.program)));
     expectAllReduced(reports, space);
     for (const report of reports.slice(1)) expect(report.stderr).toMatch(/launch from example-job-0\.headless-svc: .*orted/);
   });
 
   test("tree spawn (radix 1): the daemons launch each other through their own pods' rollcall", async () => {
-    const reports = await finishAll(await startMpiJob(await createCluster(), space, 'openmpi', mpirun('--mca', 'routed_radix', '1', space.program)));
+    const reports = await finishMpi(await startMpiJob(await createCluster(), space, 'openmpi', mpirun('--mca', 'routed_radix', '1', space.program)));
     expectAllReduced(reports, space);
     const launchers = reports.slice(1).map((report) => /launch from (example-job-\d)\.headless-svc: .*orted/.exec(report.stderr)?.[1]);
     expect(launchers.filter((from) => from !== 'example-job-0').length, launchers.join(', ')).toBeGreaterThan(0);
   });
 
-  test("rank 5 exits 1 while the others block in the all-reduce: mpirun's failure ends every pod, each naming index 0", async () => {
-    const reports = await finishAll(await startMpiJob(await createCluster(), space, 'openmpi', mpirun(space.program), { ALLREDUCE_FAIL_RANK: '5' }));
-    expectLauncherFailed(reports, 'rank 5 of 8 on example-job-2 fails');
+  test('rank 5 exits 1 while the others block in the all-reduce: every pod ends, all naming the same first failure', async () => {
+    const reports = await finishMpi(await startMpiJob(await createCluster(), space, 'openmpi', mpirun(space.program), { ALLREDUCE_FAIL_RANK: '5' }));
+    expectOneFailureNamed(reports, 'rank 5 of 8 on example-job-2 fails');
   });
 
   test('the agent killed mid-run: the daemon and its ranks in the remote pod are gone within the grace period', async () => {
@@ -195,14 +213,20 @@ describeWith([...CLUSTER_NEEDS, 'mpich'], "MPICH 4.0 (Hydra's mpiexec) with roll
   // and would pass messages between them through shared memory; its TCP transport alone crosses the pod network.
   const network = { UCX_TLS: 'tcp,self' };
 
-  test('an unchanged "mpiexec -n 8 prog" on index 0: every rank all-reduces the right sum, two on each pod, every pod exits 0', async () => {
-    const reports = await finishAll(await startMpiJob(await createCluster(), space, 'mpich', ['mpiexec.hydra', '-n', String(RANKS), space.program], network));
+  // One retry each, for MPICH itself: with both cores saturated (the whole suite at once, or two busy loops
+  // beside the test), about one run in five hangs with nothing of rollcall in the path. After every rank
+  // has printed the right sum, one rank spins in UCX's progress in the final MPI_Barrier while the others
+  // wait in MPI_Finalize's PMI barrier; or, rank 5 and its pod's proxy gone, mpiexec polls on while the
+  // other ranks spin in the all-reduce (every proxy in poll, none blocked writing to its agent). Their
+  // traffic is UCX's TCP and Hydra's control port, not rollcall's. Each attempt asserts everything.
+  test('an unchanged "mpiexec -n 8 prog" on index 0: every rank all-reduces the right sum, two on each pod, every pod exits 0', { retry: 1 }, async () => {
+    const reports = await finishMpi(await startMpiJob(await createCluster(), space, 'mpich', ['mpiexec.hydra', '-n', String(RANKS), space.program], network), 30_000);
     expectAllReduced(reports, space);
     for (const report of reports.slice(1)) expect(report.stderr).toMatch(/launch from example-job-0\.headless-svc: .*hydra_pmi_proxy/);
   });
 
-  test("rank 5 exits 1: mpiexec's failure ends every pod, each naming index 0", async () => {
-    const reports = await finishAll(await startMpiJob(await createCluster(), space, 'mpich', ['mpiexec.hydra', '-n', String(RANKS), space.program], { ...network, ALLREDUCE_FAIL_RANK: '5' }));
-    expectLauncherFailed(reports, 'rank 5 of 8 on example-job-2 fails');
+  test('rank 5 exits 1: every pod ends, all naming the same first failure (mpiexec, or the proxy of a pod whose rank died)', { retry: 1 }, async () => {
+    const reports = await finishMpi(await startMpiJob(await createCluster(), space, 'mpich', ['mpiexec.hydra', '-n', String(RANKS), space.program], { ...network, ALLREDUCE_FAIL_RANK: '5' }), 30_000);
+    expectOneFailureNamed(reports, 'rank 5 of 8 on example-job-2 fails');
   });
 });

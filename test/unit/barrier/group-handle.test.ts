@@ -42,11 +42,12 @@ function setUp() {
   const lines: string[] = [];
   const fieldsLogged: Record<string, unknown>[] = [];
   const connects: { index: number; role: string; signal: AbortSignal }[] = [];
+  const watched: string[] = [];
   const handle = new GroupHandle({
     config: { identity, topology: 'star', timeoutMs: 60_000, exitTimeoutMs: 300_000, closeTimeoutMs: 10_000, log: (line, fields) => (lines.push(line), fieldsLogged.push(fields ?? {})) },
     role: role as unknown as BarrierRole,
     rounds,
-    progress: { watch: () => () => {}, progress: (barrier) => ({ barrier, ready: 2, size: 3, missing: [{ index: 0, name: 'job-0.svc', code: 'not-at-barrier', reason: 'not at this barrier yet' }] }) },
+    progress: { watch: (barrier) => (watched.push(barrier), () => {}), progress: (barrier) => ({ barrier, ready: 2, size: 3, missing: [{ index: 0, name: 'job-0.svc', code: 'not-at-barrier', reason: 'not at this barrier yet' }] }) },
     names: new PeerNames(identity),
     checks: { result: (index) => (index === 1 ? { addresses: ['10.0.0.2'], address: '10.0.0.2', rttMs: 0.3 } : undefined) },
     clock,
@@ -61,7 +62,7 @@ function setUp() {
   });
   rounds.begin(0);
   const group = handle.build([['10.0.0.1'], ['10.0.0.9'], ['10.0.0.3']], { checksMs: 1, releaseMs: 2 });
-  return { clock, role, rounds, stopped, shutdowns, lines, fieldsLogged, handle, group, connects };
+  return { clock, role, rounds, stopped, shutdowns, lines, fieldsLogged, handle, group, connects, watched };
 }
 
 describe('GroupHandle', () => {
@@ -155,10 +156,11 @@ describe('GroupHandle, the rest of the group\'s life', () => {
     expect(role.reports).toEqual([[1, { exitCode: 0, signal: null, runMs: 300 }]]);
   });
 
-  test('a pod waiting there for the whole round (rollcall serve) logs nothing; passing it again is at once', async () => {
-    const { group, role, lines } = setUp();
+  test('a pod waiting there for the whole round (rollcall serve) logs nothing, nor its progress; passing it again is at once', async () => {
+    const { group, role, lines, watched } = setUp();
     const opened = group.exitBarrier(WHOLE_ROUND_MS);
     expect(lines.filter((line) => line.includes('exit barrier'))).toEqual([]);
+    expect(watched).toEqual([]);
     role.open('finish-0');
     expect(await opened).toBe(true);
     const arrivals = role.arrived.length;
@@ -172,7 +174,7 @@ describe('GroupHandle, the rest of the group\'s life', () => {
     const opened = passing.group.exitBarrier(1000);
     passing.role.open('finish-0');
     expect(await opened).toBe(true);
-    const { clock, group, lines } = setUp();
+    const { clock, group, lines, watched } = setUp();
     let outcome: boolean | undefined;
     // No timeout given: the configured one (5 min).
     const waiting = group.exitBarrier().then((passed) => (outcome = passed));
@@ -182,6 +184,7 @@ describe('GroupHandle, the rest of the group\'s life', () => {
     clock.advance(1);
     await waiting;
     expect(outcome).toBe(false);
+    expect(watched).toContain('finish-0');
     expect(lines.at(-1)).toBe('exit barrier: finish-0 barrier timed out after 5.0m: 2/3 confirmed; missing job-0.svc (not at this barrier yet); leaving without them');
   });
 
