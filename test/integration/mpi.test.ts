@@ -56,7 +56,7 @@ async function finishMpi(pods: Pod[], timeoutMs = 90_000): Promise<PodReport[]> 
     return await finishAll(pods, timeoutMs);
   } catch (error) {
     const each = pods.map((pod) => `${describeReport(pod.report)}\n--- processes\n${podProcesses(pod).join('\n')}`);
-    throw new Error(`${(error as Error).message.split('\n')[0]}\n${each.join('\n')}`);
+    throw new Error(`${(error as Error).message.split('\n')[0]}\n${each.join('\n')}`, { cause: error });
   }
 }
 
