@@ -21,14 +21,14 @@ export interface LifeResult {
 }
 
 /** Wall-clock ms of the first stdout line "<WORD> [round] <ns>". */
-function marked(report: PodReport, word: string, round?: number): number | undefined {
+export function marked(report: PodReport, word: string, round?: number): number | undefined {
   const pattern = new RegExp(`^${word}${round === undefined ? '' : ` ${round}`} (\\d+)$`, 'm');
   const match = pattern.exec(report.stdout);
   return match === null ? undefined : Number(BigInt(match[1] as string) / 1000n) / 1000;
 }
 
 /** Wall-clock ms of the first JSON log event of a kind (rollcall logs in ms). */
-function logged(report: PodReport, event: string): number | undefined {
+export function logged(report: PodReport, event: string): number | undefined {
   for (const line of report.stderr.split('\n')) {
     if (!line.startsWith('{')) continue;
     const entry = JSON.parse(line) as { time: string; event?: string };
@@ -37,7 +37,7 @@ function logged(report: PodReport, event: string): number | undefined {
   return undefined;
 }
 
-const max = (values: (number | undefined)[]) => Math.max(...values.map((value) => value ?? Number.POSITIVE_INFINITY));
+export const max = (values: (number | undefined)[]) => Math.max(...values.map((value) => value ?? Number.POSITIVE_INFINITY));
 
 // Round 0: rank 2 fails after a second, the others run until stopped (their TERM trap marks when).
 // Round 1: everyone ends at once but the last rank, a second later: the exit barrier's case.

@@ -2,7 +2,8 @@
 // table, writes bench/results.json and bench/release-lag.svg with the machine noted. `--quick` is the
 // reduced run CI makes so that the suite cannot rot; it writes to --out (a temp file) instead.
 // `--only startup` measures start-up alone (the npm CLI and the single executable), `--only life` the group's life
-// alone, `--only launch` remote launch (mpirun over rollcall exec and over ssh); each writes only to --out.
+// alone, `--only launch` remote launch (mpirun over rollcall exec and over ssh), `--only stall` a stall named;
+// each writes only to --out.
 import { existsSync, writeFileSync } from 'node:fs';
 import { cpus, release, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -16,6 +17,7 @@ import { runLife, type LifeResult } from './life.js';
 import { runLargestGroup, type LargestGroupResult } from './largest-group.js';
 import { runStartup, type StartupResult } from './startup.js';
 import { runLaunch, type LaunchResult } from './launch.js';
+import { runStall, type StallResult } from './stall.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const PING_LOOP = resolve(HERE, '../../shared/reference/ping-loop.sh');
@@ -24,7 +26,7 @@ const DEFAULT_GONE_DELAY_MS = 1000;
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean' }, out: { type: 'string' }, 'gone-delay-ms': { type: 'string' }, only: { type: 'string' } } });
 const quick = values.quick === true;
-if (values.only !== undefined && !['startup', 'life', 'launch'].includes(values.only)) throw new TypeError(`--only takes "startup", "life" or "launch", got "${values.only}"`);
+if (values.only !== undefined && !['startup', 'life', 'launch', 'stall'].includes(values.only)) throw new TypeError(`--only takes "startup", "life", "launch" or "stall", got "${values.only}"`);
 /** Anything but the one part asked for is skipped. */
 const onlyOther = (part: string) => values.only !== undefined && values.only !== part;
 const GONE_DELAY_MS = values['gone-delay-ms'] === undefined ? DEFAULT_GONE_DELAY_MS : Number(values['gone-delay-ms']);
@@ -94,6 +96,12 @@ for (const n of onlyOther('life') ? [] : plan.ns) {
 
 const startup: StartupResult | undefined = onlyOther('startup') ? undefined : (log(`CLI start-up, ${plan.startupRuns} runs`), await runStartup(plan.startupRuns));
 
+const stalls: StallResult[] = [];
+for (const n of onlyOther('stall') ? [] : plan.ns) {
+  log(`a stall: one workload stops reporting progress, --stall-timeout 3s, N=${n}`);
+  stalls.push(await runStall(n));
+}
+
 let launch: LaunchResult | undefined;
 if (!onlyOther('launch')) {
   const { n, runs, bytes } = plan.launch;
@@ -153,6 +161,9 @@ for (const result of life) {
 }
 if (startup !== undefined) targets.push({ target: 'CLI start-up ≤ 60 ms over bare node', met: startup.overheadMs <= 60, figure: `${startup.overheadMs.toFixed(0)} ms (${startup.rollcallMedianMs.toFixed(0)} vs ${startup.bareNodeMedianMs.toFixed(0)} ms)` });
 const exe = startup?.executable;
+for (const stall of stalls) {
+  targets.push({ target: `N=${stall.n}: a stall named to every pod ≤ stall timeout + 1 s`, met: stall.allNamedIt && stall.namedMs <= stall.stallTimeoutMs + 1000, figure: `${ms(stall.namedMs)} after the last progress (timeout ${stall.stallTimeoutMs / 1000} s)${stall.allNamedIt ? '' : '; not every pod named it'}` });
+}
 if (launch !== undefined) {
   targets.push({ target: `mpirun -np ${launch.n} hostname over ${launch.n} pods: rollcall as the agent ≤ ssh's time`, met: launch.rollcallLaunchMs <= launch.sshLaunchMs, figure: `${launch.rollcallLaunchMs} vs ${launch.sshLaunchMs} ms (median of ${launch.runs})` });
   targets.push({ target: `rollcall exec relays ${launch.bytes / 1e6} MB at ≥ 0.8× ssh's throughput`, met: launch.rollcallMBps >= 0.8 * launch.sshMBps, figure: `${launch.rollcallMBps.toFixed(0)} vs ${launch.sshMBps.toFixed(0)} MB/s (${ratio(launch.rollcallMBps, launch.sshMBps)})` });
@@ -196,7 +207,7 @@ const table = [
 const setting = `Pods start over 1 s, the last 3 s later; a record appears as the cluster DNS setting says (two CoreDNS-like replicas, each with its own cache, behind one address) and goes ${GONE_DELAY_MS} ms after its pod exits; release lag counts from the moment the last pod's record appeared; a pod not released ${plan.strandedAfterMs / 1000} s after the last one started counts as stranded.`;
 process.stdout.write(`\nMeasured on ${machine}, ${new Date().toISOString().slice(0, 10)}${quick ? ' (quick run)' : ''}. ${setting}\n\n${table}\n`);
 
-const results = { date: new Date().toISOString(), machine, quick, lag, scale, largest, life, startup, launch, targets };
+const results = { date: new Date().toISOString(), machine, quick, lag, scale, largest, life, stalls, startup, launch, targets };
 const partial = quick || values.only !== undefined;
 const out = values.out ?? (partial ? undefined : join(HERE, 'results.json'));
 if (out !== undefined) writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);

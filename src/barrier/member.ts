@@ -1,5 +1,6 @@
 import type { MissingReasonCode } from '../errors.js';
 import { systemClock, type Clock } from '../time/clock.js';
+import { throttle } from '../time/throttle.js';
 import { keepSessionAlive } from '../transport/heartbeat.js';
 import type { OnRelease } from '../transport/release-datagrams.js';
 import { routeFrames, type FrameRoutes, type Session } from '../transport/session.js';
@@ -10,9 +11,9 @@ import { Deferred, entryOf, type BarrierRole, type BarrierView, type MissingLink
 const RESEND_MS = 1000;
 /**
  * Progress goes to index 0 at most this often: a training loop may report every step, and a thousand pods
- * doing so must not flood index 0. Index 0's view lags the truth by less than this.
+ * doing so must not flood index 0. Index 0's view lags the truth by at most this, and never runs ahead.
  */
-export const PROGRESS_EVERY_MS = 500;
+export const PROGRESS_EVERY_MS = 250;
 
 /** One series of attempts to reach index 0 (a PeerCheck at the edge): retried until a session is made. */
 export interface Connection {
@@ -71,13 +72,14 @@ export class Member implements BarrierRole {
   /** This pod's latest outcome, told again to every new session until the coordinator has judged it. */
   private outcome: { round: number; outcome: WorkloadOutcome } | undefined;
   private readonly vanish: VanishTimers;
-  /** When this pod last told index 0 of progress, and in which round. */
-  private progressSent: { round: number; at: number } | undefined;
+  /** Progress to index 0, at most every PROGRESS_EVERY_MS, the latest never dropped. */
+  private readonly alive: ReturnType<typeof throttle<number>>;
 
   constructor(private readonly options: MemberOptions) {
     this.clock = options.clock ?? systemClock;
     this.connecting = options.connection();
     this.vanish = new VanishTimers(options.sessionTimeoutMs, this.clock, () => options.onCoordinatorVanished());
+    this.alive = throttle(this.clock, PROGRESS_EVERY_MS, (round: number) => this.current?.send({ t: 'alive', round }));
   }
 
   /** Runs until close(); failures to connect are retried, never thrown. */
@@ -162,13 +164,11 @@ export class Member implements BarrierRole {
   }
 
   progressed(round: number): void {
-    const now = this.clock.now();
-    if (this.current === undefined || (this.progressSent !== undefined && this.progressSent.round === round && now - this.progressSent.at < PROGRESS_EVERY_MS)) return;
-    this.progressSent = { round, at: now };
-    this.current.send({ t: 'alive', round });
+    this.alive.call(round);
   }
 
   async close(): Promise<void> {
+    this.alive.cancel();
     this.closed.abort();
     this.vanish.clear();
     this.current?.end();

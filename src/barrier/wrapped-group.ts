@@ -3,6 +3,7 @@ import { ConfigError, PeerFailedError, RollcallError } from '../errors.js';
 import { DEFAULTS, type WaitForPeersOptions } from './options.js';
 import { withDeadline } from '../time/deadline.js';
 import { systemClock } from '../time/clock.js';
+import { throttle } from '../time/throttle.js';
 import { PROGRESS_EVERY_MS } from './member.js';
 import { assertCallerBarrierName } from '../lifecycle/round-names.js';
 import type { BarrierOptions, Group } from './group.js';
@@ -28,7 +29,8 @@ export async function joinWrapper(path: string, options: WaitForPeersOptions): P
   const pending = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
   let closing = false;
   let nextId = 1;
-  let progressSentAt = Number.NEGATIVE_INFINITY;
+  // Called every training step, perhaps: the wrapper hears of it no more often than index 0 would.
+  const progress = throttle(systemClock, PROGRESS_EVERY_MS, () => sendLine(socket, { t: 'progress' }));
   let snapshot: (value: GroupSnapshot) => void = () => {};
   const first = new Promise<GroupSnapshot>((resolve, reject) => {
     snapshot = resolve;
@@ -80,16 +82,13 @@ export async function joinWrapper(path: string, options: WaitForPeersOptions): P
       throw wrapperOwns('report()');
     },
     progress() {
-      // Called every training step, perhaps: the wrapper hears of it no more often than index 0 would.
-      const now = systemClock.now();
-      if (now - progressSentAt < PROGRESS_EVERY_MS) return;
-      progressSentAt = now;
-      sendLine(socket, { t: 'progress' });
+      progress.call(undefined);
     },
     exitBarrier: () => Promise.reject(wrapperOwns('The exit barrier')),
     nextRound: () => Promise.reject(wrapperOwns('The next round')),
     connect: () => Promise.reject(wrapperOwns('A connection to a peer (use "rollcall exec" for a remote launch)')),
     async close() {
+      progress.cancel();
       closing = true;
       socket.end();
     },

@@ -1,7 +1,11 @@
 import type { Cancel, Clock } from '../time/clock.js';
 
-/** How often index 0 looks: with a member's progress at most 500 ms old, a stall is named within the timeout and a second. */
-const LOOK_EVERY_MS = 500;
+/**
+ * How often index 0 looks. A member's progress reaches it at most 250 ms after rollcall found it in the
+ * file, itself at most 250 ms late, and never early: a stall is named within the timeout and 750 ms,
+ * never before the timeout.
+ */
+const LOOK_EVERY_MS = 250;
 
 /**
  * Index 0's watch over the workloads' progress in the running round. A pod counts only once it has

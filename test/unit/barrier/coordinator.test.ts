@@ -415,7 +415,7 @@ describe('the group\'s life', () => {
     clock.advance(300);
     members[0]?.receive({ t: 'alive', round: 0 });
     role.progressed(0);
-    for (let step = 0; step < 10; step++) {
+    for (let step = 0; step < 9; step++) {
       clock.advance(500);
       members[0]?.receive({ t: 'alive', round: 0 });
       role.progressed(0);

@@ -202,20 +202,27 @@ describe('arrivals and releases', () => {
 });
 
 describe('progress', () => {
-  test('goes to index 0 as "alive" at most every 500 ms a round, and not at all without a session', async () => {
+  test('goes to index 0 as "alive" at most every 250 ms, the latest in a window sent as it ends, never dropped', async () => {
     const { role, clock, connect } = setUp();
     role.progressed(0);
     const session = await connect();
+    // The first call went nowhere (no session yet) and opened a window: these wait for its end.
     role.progressed(0);
     role.progressed(0);
-    clock.advance(499);
-    role.progressed(0);
+    expect(session.sentOf('alive')).toEqual([]);
+    clock.advance(250);
     expect(session.sentOf('alive')).toEqual([{ t: 'alive', round: 0 }]);
-    clock.advance(1);
+    clock.advance(300);
     role.progressed(0);
-    // A new round's first progress goes at once.
+    expect(session.sentOf('alive')).toHaveLength(2);
+    // Inside the window, a new round's progress goes at its end, as the latest.
+    role.progressed(0);
     role.progressed(1);
-    expect(session.sentOf('alive')).toEqual([{ t: 'alive', round: 0 }, { t: 'alive', round: 0 }, { t: 'alive', round: 1 }]);
+    clock.advance(249);
+    expect(session.sentOf('alive')).toHaveLength(2);
+    clock.advance(1);
+    expect(session.sentOf('alive').at(-1)).toEqual({ t: 'alive', round: 1 });
+    expect(session.sentOf('alive')).toHaveLength(3);
   });
 });
 

@@ -10,14 +10,14 @@ function setUp(timeoutMs = 4000) {
 }
 
 describe('StallWatch', () => {
-  test('looks every 500 ms (a quarter of a short timeout), names the silent ones once, and stops looking', () => {
+  test('looks every 250 ms (a quarter of a short timeout), names the silent ones once, and stops looking', () => {
     const { clock, stalls, watch } = setUp();
     watch.begin();
     watch.progressed(4);
     clock.advance(4000);
     expect(stalls).toEqual([]);
-    clock.advance(500);
-    expect(stalls).toEqual([[{ index: 4, silentMs: 4500 }]]);
+    clock.advance(250);
+    expect(stalls).toEqual([[{ index: 4, silentMs: 4250 }]]);
     expect(clock.pending).toBe(0);
     const short = setUp(800);
     short.watch.begin();
