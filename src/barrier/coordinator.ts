@@ -119,7 +119,6 @@ export class Coordinator implements BarrierRole {
     this.referee.progressed(0, round);
   }
 
-
   addMember(channel: Session, hello: Hello): void {
     const admitted = this.members.admit(channel, hello, this.clock.now());
     if (admitted === undefined) return;

@@ -16,6 +16,7 @@ import { PRESETS, workloadEnv, type HostfileFormat, type Preset, type WorkloadHo
 import { MPI_HOSTFILE_FORMAT, MPI_PRESETS, checkLauncher, type MpiPreset } from './mpi-presets.js';
 import { FORWARDED, runWorkload } from './workload.js';
 import { openPodSockets } from './pod-sockets.js';
+import { launchSettings, type LaunchSettings } from './launch-settings.js';
 import { watchProgressFile } from './progress-file.js';
 import { LaunchService } from '../launch/launch-service.js';
 import { launchStarter, serveRound } from './serve.js';
@@ -141,7 +142,8 @@ async function waitAndRun(args: ParsedArgs, env: NodeJS.ProcessEnv, settings: Cl
   };
   // Every pod that stays with the group serves remote launches: mpirun's daemons, a person's `rollcall exec`.
   const stays = args.command === 'run' || args.command === 'serve';
-  const launches = stays ? launchService(env, logger) : undefined;
+  const launching = stays ? launchSettings(env) : undefined;
+  const launches = launching === undefined ? undefined : launchService(launching, logger);
   for (const signal of FORWARDED) process.on(signal, onSignal);
   let group: Group;
   try {
@@ -166,8 +168,8 @@ async function waitAndRun(args: ParsedArgs, env: NodeJS.ProcessEnv, settings: Cl
   logger.line(`${group.size}/${group.size} ready; released as index ${group.index} (${group.topology})`, { event: 'released', index: group.index, size: group.size });
   try {
     if (args.command === 'peers') printPeers(group, args.json);
-    if (launches === undefined) return 0;
-    const sockets = await openPodSockets(group, selfCommand(), new SettingSource(env).get('ROLLCALL_SECRET') !== undefined);
+    if (launches === undefined || launching === undefined) return 0;
+    const sockets = await openPodSockets(group, selfCommand(), launching.secretSet);
     try {
       const agent = { command: [...selfCommand(), 'exec'].join(' '), script: sockets.agentScript };
       const base = { ...env, ...workloadEnv(group, { ...settings, dir: tmpdir(), agent }), ...sockets.env };
@@ -201,12 +203,9 @@ async function waitAndRun(args: ParsedArgs, env: NodeJS.ProcessEnv, settings: Cl
   }
 }
 
-function launchService(env: NodeJS.ProcessEnv, logger: Logger): LaunchService {
-  const settings = new SettingSource(env);
-  const timeout = settings.get('ROLLCALL_SESSION_TIMEOUT');
-  const sessionTimeoutMs = timeout === undefined ? DEFAULTS.sessionTimeoutMs : parseDuration(timeout.variable, timeout.value);
+function launchService({ secretSet, sessionTimeoutMs }: LaunchSettings, logger: Logger): LaunchService {
   return new LaunchService({
-    secretSet: settings.get('ROLLCALL_SECRET') !== undefined,
+    secretSet,
     sessionTimeoutMs,
     requestTimeoutMs: DEFAULTS.handshakeTimeoutMs,
     readyTimeoutMs: DEFAULTS.timeoutMs,

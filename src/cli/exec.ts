@@ -1,8 +1,7 @@
 import { constants } from 'node:os';
-import { DEFAULTS } from '../barrier/options.js';
 import { AGENT_FAILED, runAgent } from '../launch/agent.js';
 import { AgentUsageError, parseAgentArgs, type AgentRequest } from '../launch/agent-args.js';
-import { SettingSource, parseDuration } from '../settings.js';
+import { launchSettings } from './launch-settings.js';
 import { systemClock } from '../time/clock.js';
 import { findLaunchSocket, LAUNCH_SOCKET_VARIABLE } from './pod-sockets.js';
 import { FORWARDED } from './workload.js';
@@ -30,8 +29,7 @@ export async function runExec(argv: readonly string[], env: NodeJS.ProcessEnv): 
     process.stderr.write(`rollcall exec: ${request.host}: no rollcall serves this pod (${LAUNCH_SOCKET_VARIABLE} is unset, and none is linked for this network namespace): run it in a pod whose rollcall runs "rollcall -- <command>" or "rollcall serve"\n`);
     return AGENT_FAILED;
   }
-  const timeout = new SettingSource(env).get('ROLLCALL_SESSION_TIMEOUT');
-  const sessionTimeoutMs = timeout === undefined ? DEFAULTS.sessionTimeoutMs : parseDuration(timeout.variable, timeout.value);
+  const { sessionTimeoutMs } = launchSettings(env);
 
   const drop = new AbortController();
   let received: NodeJS.Signals | undefined;

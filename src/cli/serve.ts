@@ -5,7 +5,6 @@ import type { CommandStarter, LaunchService } from '../launch/launch-service.js'
 import type { Logger } from './logger.js';
 import { runWorkload, type WorkloadRun } from './workload.js';
 
-
 /**
  * Starts a launched command as a workload is started: `sh -c` with the pod's workload env for the
  * current round, in its own process group, stopped (grace, then SIGKILL) when its launch ends or the
