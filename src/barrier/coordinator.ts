@@ -9,7 +9,7 @@ import { ReleaseNudges, type Unacked } from './release-nudges.js';
 import { routeFrames, type FrameRoutes, type Session } from '../transport/session.js';
 import type { Hello } from '../transport/wire-format.js';
 import { Referee } from '../lifecycle/referee.js';
-import { stopToFrame, type Stop, type WorkloadOutcome } from '../lifecycle/outcome.js';
+import { stopFromFrame, stopToFrame, type Stop, type WorkloadOutcome } from '../lifecycle/outcome.js';
 import { isFinishBarrier, roundStartedBy } from '../lifecycle/round-names.js';
 import { BarrierTally } from './barrier-tally.js';
 import { MemberSessions, type MemberSession } from './member-sessions.js';
@@ -101,6 +101,8 @@ export class Coordinator implements BarrierRole {
     // A pod can report its own outcome, and nobody else's.
     outcome: (frame, { index }) => this.referee.reported(index, frame.round, { exitCode: frame.exit, signal: frame.signal, runMs: frame.ms }),
     alive: (frame, { index }) => this.referee.progressed(index, frame.round),
+    // The verdict a member holds from before this index 0 was up: a new index 0 learns the round from it.
+    stop: (frame) => this.referee.adopt(stopFromFrame(frame)),
     beat: () => {},
   };
 

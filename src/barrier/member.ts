@@ -4,9 +4,9 @@ import { throttle } from '../time/throttle.js';
 import { keepSessionAlive } from '../transport/heartbeat.js';
 import type { OnRelease } from '../transport/release-datagrams.js';
 import { routeFrames, type FrameRoutes, type Session } from '../transport/session.js';
-import { stopFromFrame, type Stop, type WorkloadOutcome } from '../lifecycle/outcome.js';
+import { stopFromFrame, stopToFrame, type Stop, type WorkloadOutcome } from '../lifecycle/outcome.js';
 import { VanishTimers } from '../lifecycle/vanish-timers.js';
-import { Deferred, entryOf, type BarrierRole, type BarrierView, type MissingLink, type Release } from './role.js';
+import { Deferred, entryOf, generationTime, type BarrierRole, type BarrierView, type MissingLink, type Release } from './role.js';
 
 const RESEND_MS = 1000;
 /**
@@ -15,10 +15,16 @@ const RESEND_MS = 1000;
  */
 export const PROGRESS_EVERY_MS = 250;
 
+/** A session to index 0, and which pod of index 0 it is with. */
+export interface CoordinatorSession {
+  session: Session;
+  gen: string;
+}
+
 /** One series of attempts to reach index 0 (a PeerCheck at the edge): retried until a session is made. */
 export interface Connection {
   /** Resolves with a session to index 0; rejects only when `signal` aborts. */
-  run(signal: AbortSignal): Promise<Session>;
+  run(signal: AbortSignal): Promise<CoordinatorSession>;
   /** Index 0 just showed up: cut the backoff short. */
   kick(): void;
   /** Why there is no session yet. */
@@ -44,8 +50,10 @@ export interface MemberOptions {
   onSeen(index: number): void;
   /** Index 0's verdict: a round is over. */
   onStop(stop: Stop): void;
-  /** Nothing heard from index 0 for the session timeout, and no session back: it is gone. */
-  onCoordinatorVanished(): void;
+  /** Nothing heard from index 0 for the session timeout and no session back, or a new pod in its place. */
+  onCoordinatorLost(how: 'vanished' | 'replaced'): void;
+  /** The verdict this pod holds on its current round, if it is stopped: a new index 0 learns the round from it. */
+  verdict(): Stop | undefined;
   clock?: Clock;
 }
 
@@ -56,6 +64,8 @@ export interface MemberOptions {
 export class Member implements BarrierRole {
   private connecting: Connection;
   private current: Session | undefined;
+  /** The generation of the index 0 pod of the last session: a different one is its replacement. */
+  private coordinatorGen: string | undefined;
   /** It was connected once and lost the session: that it left says more than the reconnect's errors. */
   private lost = false;
   /**
@@ -78,7 +88,7 @@ export class Member implements BarrierRole {
   constructor(private readonly options: MemberOptions) {
     this.clock = options.clock ?? systemClock;
     this.connecting = options.connection();
-    this.vanish = new VanishTimers(options.sessionTimeoutMs, this.clock, () => options.onCoordinatorVanished());
+    this.vanish = new VanishTimers(options.sessionTimeoutMs, this.clock, () => options.onCoordinatorLost('vanished'));
     this.alive = throttle(this.clock, PROGRESS_EVERY_MS, (round: number) => this.current?.send({ t: 'alive', round }));
   }
 
@@ -89,8 +99,8 @@ export class Member implements BarrierRole {
       while (!stop.aborted) {
         try {
           if (this.dormant) await this.woken(stop);
-          const session = await this.connecting.run(stop);
-          this.attach(session);
+          const { session, gen } = await this.connecting.run(stop);
+          this.attach(session, gen);
           await new Promise<void>((resolve) => session.onClose(resolve));
         } catch {
           // Only an abort ends run() or woken(); the loop condition sees it.
@@ -102,9 +112,13 @@ export class Member implements BarrierRole {
     })();
   }
 
-  /** Index 0 dialled us: it just showed up. Stop waiting out the backoff, or wake up. */
-  heardFrom(index: number): void {
+  /**
+   * Index 0 dialled us: it just showed up. Stop waiting out the backoff, or wake up. A newer pod than
+   * the one this session is with has replaced it: the session is with a dead pod (half-open), so drop it.
+   */
+  heardFrom(index: number, gen: string): void {
     if (index !== 0) return;
+    if (this.coordinatorGen !== undefined && generationTime(gen) > generationTime(this.coordinatorGen)) this.current?.destroy();
     this.dormant = false;
     this.wake?.();
     this.connecting.kick();
@@ -186,9 +200,13 @@ export class Member implements BarrierRole {
     });
   }
 
-  private attach(session: Session): void {
+  private attach(session: Session, gen: string): void {
+    const replaced = this.coordinatorGen !== undefined && gen !== this.coordinatorGen;
+    this.coordinatorGen = gen;
     this.current = session;
     this.vanish.back(0);
+    // Judged before anything is told: the new index 0 hears the verdict first, then the arrivals it explains.
+    if (replaced) this.options.onCoordinatorLost('replaced');
     let heardAt = this.clock.now();
     session.onActivity(() => (heardAt = this.clock.now()));
     // After a goodbye, or once this pod is closing, index 0's silence means nothing.
@@ -207,6 +225,8 @@ export class Member implements BarrierRole {
     };
     routeFrames(session, this.routes, released);
     // A new coordinator (or the old one after a blip) knows nothing: tell it everything again.
+    const verdict = this.options.verdict();
+    if (verdict !== undefined) session.send(stopToFrame(verdict));
     for (const [barrier, addrs] of this.arrivals) session.send({ t: 'arrive', barrier, addrs });
     if (this.outcome !== undefined) session.send(outcomeFrame(this.outcome.round, this.outcome.outcome));
     void this.listenForDatagrams(session, released);

@@ -2,11 +2,10 @@ import type { Limiter } from '../discovery/limiter.js';
 import { PeerCheck, type Schedule } from '../discovery/peer-check.js';
 import type { Stop, WorkloadOutcome } from '../lifecycle/outcome.js';
 import { ReleaseReceiver } from '../transport/release-datagrams.js';
-import type { Session } from '../transport/session.js';
 import type { Clock } from '../time/clock.js';
 import { Coordinator } from './coordinator.js';
 import type { Dialer } from './dialer.js';
-import { Member } from './member.js';
+import { Member, type CoordinatorSession } from './member.js';
 import { DEFAULTS, type Config } from './options.js';
 import type { PeerChecks } from './peer-checks.js';
 import type { PeerNames } from './peer-names.js';
@@ -21,7 +20,8 @@ export interface RoleWiring {
   schedule: Schedule;
   clock: Clock;
   onStop(stop: Stop): void;
-  onCoordinatorVanished(): void;
+  onCoordinatorLost(how: 'vanished' | 'replaced'): void;
+  verdict(): Stop | undefined;
   onAllFinished(round: number, outcomes: WorkloadOutcome[]): void;
 }
 
@@ -47,11 +47,14 @@ export function chooseRole(wiring: RoleWiring): BarrierRole {
   }
   return new Member({
     connection: () =>
-      new PeerCheck<Session>({
+      new PeerCheck<CoordinatorSession>({
         index: 0,
         name: names.short(0),
-        attempt: async (signal, deadline) => (await dialer.session(0, signal, deadline)).channel,
-        dispose: (session) => session.destroy(),
+        attempt: async (signal, deadline) => {
+          const { channel, peerGen } = await dialer.session(0, signal, deadline);
+          return { session: channel, gen: peerGen };
+        },
+        dispose: ({ session }) => session.destroy(),
         schedule,
         limiter,
         clock,
@@ -61,7 +64,8 @@ export function chooseRole(wiring: RoleWiring): BarrierRole {
     openDatagramEar: (session, onRelease) => ReleaseReceiver.open(session.localAddress, config.port, onRelease),
     onSeen: (index) => checks.present(index),
     onStop: wiring.onStop,
-    onCoordinatorVanished: wiring.onCoordinatorVanished,
+    onCoordinatorLost: wiring.onCoordinatorLost,
+    verdict: wiring.verdict,
     clock,
   });
 }

@@ -27,7 +27,7 @@ export interface BarrierRole {
   /** Starts whatever runs on its own (a member's connection to index 0) until close() or the signal. */
   start?(signal: AbortSignal): void;
   /** A peer's handshake reached this pod's listener: it is up (a member waiting on index 0 retries at once). */
-  heardFrom?(index: number): void;
+  heardFrom?(index: number, gen: string): void;
   /** The sessions this role takes from peers, by the role their hello names: index 0 takes members'. */
   readonly sessions: { member?: (session: Session, hello: Hello) => void };
   /** The peers this pod needs a session with and has none (a member's index 0). */

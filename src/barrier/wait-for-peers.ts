@@ -80,7 +80,7 @@ class Run {
     const dialer = new Dialer({ port: config.port, own, secret: config.secret, resolver: this.resolver, names: this.names });
     this.dialer = dialer;
     this.checks = new PeerChecks({ self: identity.index, podIps: identity.podIps, names: this.names, resolver: this.resolver, dialer, probe: this.probe?.probe, limiter, schedule, clock, speculatesAbout: (index) => this.role.speculatesAbout(index) });
-    this.rounds = new Rounds((index) => this.names.short(index), (error) => config.log(error.message, { event: 'peer-failed', round: error.round, next: error.next ?? null, failure: error.failure }), clock);
+    this.rounds = new Rounds((index) => this.names.short(index), (error) => config.log(error.message, { event: 'peer-failed', round: error.round, next: error.next ?? null, failure: error.failure }), config.restarts, clock);
     this.role = chooseRole({
       config,
       names: this.names,
@@ -90,7 +90,8 @@ class Run {
       schedule,
       clock,
       onStop: (stop) => this.rounds.stopped(stop),
-      onCoordinatorVanished: () => this.rounds.coordinatorVanished(),
+      onCoordinatorLost: (how) => this.rounds.coordinatorLost(how),
+      verdict: () => this.rounds.verdict,
       onAllFinished: (round, outcomes) => this.handle.logAllFinished(round, outcomes),
     });
     this.progress = new ProgressReport({ size: identity.count, names: this.names, checks: this.checks, role: this.role, clock, log: config.log, logIntervalMs: config.logIntervalMs, reportIntervalMs: DEFAULTS.progressIntervalMs, onProgress: config.onProgress });
@@ -108,7 +109,7 @@ class Run {
       handshakeTimeoutMs: DEFAULTS.handshakeTimeoutMs,
       // Each peer holds at most a session and a probe; the rest is headroom for late joiners and refusals.
       maxConnections: identity.count * 2 + 256,
-      onHello: ({ index }) => (this.checks.present(index), this.role.heardFrom?.(index)),
+      onHello: ({ index, gen }) => (this.checks.present(index), this.role.heardFrom?.(index, gen)),
       sessions: { ...this.role.sessions, ...servedBy(this.config.sessions) },
       onRefused: (reason, remote) => this.refusals.note(reason, remote),
     });

@@ -49,7 +49,8 @@ export async function superviseRounds(group: Group, options: SuperviseOptions): 
     // when the first pod went) is a consequence, and exits 75 like the ones that were stopped.
     const failedHere = own !== undefined && !succeeded(own) && stop.failure.index === group.index;
     if (own !== undefined && !succeeded(own) && !failedHere) {
-      logger.line(`this workload ended with ${exitCodeOf(own)} after ${stop.failure.name} had failed: exiting ${PEER_FAILED_EXIT}`, { event: 'failed-after-peer', exitCode: exitCodeOf(own) });
+      const then = stop.next === undefined ? `exiting ${PEER_FAILED_EXIT}` : `restart round ${stop.next} follows`;
+      logger.line(`this workload ended with ${exitCodeOf(own)} after ${stop.failure.name} had failed: ${then}`, { event: 'failed-after-peer', exitCode: exitCodeOf(own) });
     }
     if (stop.next !== undefined) {
       logger.line(`restart round ${stop.next}: this pod's workload is gone; waiting for every other pod's`, { event: 'restart-round', round: stop.next });

@@ -33,6 +33,8 @@ export class Referee {
   private phase: Phase = 'assembling';
   private verdict: Stop | undefined;
   private restartsUsed = 0;
+  /** This index 0 has released a round itself: what members tell of earlier rounds is history. */
+  private begun = false;
   private roundStartedAt = 0;
   private readonly outcomes = new Map<number, WorkloadOutcome>();
   /** Pods that succeeded and then left (no exit barrier): a restart could never assemble without them. */
@@ -57,12 +59,26 @@ export class Referee {
   begin(round: number): void {
     if (this.phase === 'closed' || (this.phase !== 'assembling' && round <= this.round)) return;
     this.round = round;
+    this.begun = true;
     this.phase = 'running';
     this.verdict = undefined;
     this.outcomes.clear();
     this.vanish.clear();
     this.stalls?.begin();
     this.roundStartedAt = this.clock.now();
+  }
+
+  /**
+   * A member tells of a round stopped before this index 0 could judge it: its predecessor's verdict, or
+   * the member's own on losing index 0. A new index 0 takes the group's round and the restarts used from
+   * it (round k has used k), so that every pod goes on into the same restart round with the same budget.
+   * The latest round told wins; an index 0 that has judged rounds itself knows better than any member.
+   */
+  adopt(stop: Stop): void {
+    if (this.phase === 'closed' || this.begun || (this.verdict !== undefined && stop.round <= this.verdict.round)) return;
+    this.round = stop.round;
+    this.restartsUsed = stop.next ?? stop.round;
+    this.settle(stop);
   }
 
   /** `index`'s workload reported progress in `round`. */
@@ -124,10 +140,14 @@ export class Referee {
   private fail(failure: Failure, fatal: boolean): void {
     const restart = !fatal && this.restartsUsed < this.options.restarts && this.departed.size === 0;
     if (restart) this.restartsUsed++;
+    this.settle({ round: this.round, next: restart ? this.round + 1 : undefined, failure });
+  }
+
+  private settle(verdict: Stop): void {
     this.phase = 'stopped';
     this.vanish.clear();
     this.stalls?.end();
-    this.verdict = { round: this.round, next: restart ? this.round + 1 : undefined, failure };
-    this.options.onStop(this.verdict);
+    this.verdict = verdict;
+    this.options.onStop(verdict);
   }
 }

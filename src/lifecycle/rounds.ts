@@ -4,14 +4,14 @@ import { namedFailure, type Stop } from './outcome.js';
 
 /**
  * One pod's view of the group's rounds: which round it runs, and a signal per round that aborts, with a
- * PeerFailedError naming the first failure, when index 0 stops that round (or index 0 itself vanishes).
+ * PeerFailedError naming the first failure, when index 0 stops that round (or index 0 itself is lost).
  * `over` aborts when no round follows: the group is finished with failure.
  */
 export class Rounds {
   private current = 0;
   private controller = new AbortController();
   private readonly ended = new AbortController();
-  private verdict: Stop | undefined;
+  private judged: Stop | undefined;
   private begun = false;
   private roundStartedAt = 0;
   private readonly clock: Clock;
@@ -20,6 +20,8 @@ export class Rounds {
     private readonly nameOf: (index: number) => string,
     /** Once per stopped round, and once more if the group ends while a restart was pending. */
     private readonly onStopped: (error: PeerFailedError) => void,
+    /** This pod's own restart budget: what it goes by only when index 0 is lost and cannot judge. */
+    private readonly restarts: number,
     clock?: Clock,
   ) {
     this.clock = clock ?? systemClock;
@@ -42,9 +44,14 @@ export class Rounds {
     return this.ended.signal;
   }
 
+  /** The verdict on the current round, once it is stopped: what a new index 0 learns from this pod. */
+  get verdict(): Stop | undefined {
+    return this.controller.signal.aborted ? this.judged : undefined;
+  }
+
   /** The restart round that follows the stopped one, if any. */
   get next(): number | undefined {
-    return this.controller.signal.aborted ? this.verdict?.next : undefined;
+    return this.verdict?.next;
   }
 
   /** `round` is running (its barrier released). A pod that joined late may already be past it. */
@@ -54,7 +61,7 @@ export class Rounds {
     if (round <= this.current) return;
     this.current = round;
     this.controller = new AbortController();
-    this.verdict = undefined;
+    this.judged = undefined;
   }
 
   /** Index 0's verdict. A pod that joined mid-run adopts the round it names; an old round's verdict is stale. */
@@ -62,15 +69,20 @@ export class Rounds {
     if (stop.round < this.current) return;
     if (stop.round > this.current) this.begin(stop.round);
     if (this.controller.signal.aborted) return;
-    this.verdict = stop;
+    this.judged = stop;
     this.abort(new PeerFailedError(namedFailure(stop.failure, this.nameOf), stop.round, stop.next));
   }
 
-  /** Index 0 was gone for the session timeout: nobody is left to judge, so the group is over for this pod. */
-  coordinatorVanished(): void {
-    if (!this.begun || this.ended.signal.aborted) return;
-    const failure = { index: 0, name: this.nameOf(0), how: 'vanished' as const, exitCode: null, signal: null, afterMs: this.clock.now() - this.roundStartedAt };
-    this.abort(new PeerFailedError(failure, this.current, undefined));
+  /**
+   * Index 0 was silent for the session timeout, or a new pod took its place: nobody judged this round's
+   * end, so this pod judges as index 0 would have. With restarts left (round k has used k of them) a
+   * restart round follows, which a new index 0 learns from the members; without, the group is over here.
+   */
+  coordinatorLost(how: 'vanished' | 'replaced'): void {
+    // Before the start release nothing runs; once a round is stopped, its verdict already says what follows.
+    if (!this.begun || this.controller.signal.aborted) return;
+    const next = this.current < this.restarts ? this.current + 1 : undefined;
+    this.stopped({ round: this.current, next, failure: { index: 0, how, exitCode: null, signal: null, afterMs: this.clock.now() - this.roundStartedAt } });
   }
 
   private abort(error: PeerFailedError): void {

@@ -5,7 +5,7 @@ import { isMissingReasonCode, type FailureHow, type MissingReasonCode } from '..
  * What goes on the wire, and the only way in: newline-delimited JSON frames on a session, and datagrams
  * beside it. Every inbound message is bounded and validated field by field; anything else is dropped.
  */
-export const PROTOCOL_VERSION = 4;
+export const PROTOCOL_VERSION = 5;
 export const MAX_FRAME_BYTES = 4096;
 
 /** What a hello asks for: a probe is answered and ended; a member's session is index 0's; a launch runs a command. */

@@ -1,7 +1,7 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect, test } from 'vitest';
-import type { Pod, PodReport } from '../../harness/cluster/cluster.js';
+import type { Cluster, Pod, PodReport } from '../../harness/cluster/cluster.js';
 import { waitUntil } from '../../harness/cluster/wait.js';
 import { describeWith } from '../../harness/requirements.js';
 import { CLUSTER_NEEDS, describeReport, finishAll, startRollcallPod, useClusters } from './support.js';
@@ -15,11 +15,12 @@ const SUM = (COUNT * (COUNT + 1)) / 2;
 describeWith([...CLUSTER_NEEDS, 'torch'], 'PyTorch (gloo) on the simulated cluster, 4 pods', () => {
   const createCluster = useClusters();
 
-  const startJob = async (env: Record<string, string>, { workload = PYTHON, args = [] as string[] } = {}) => {
-    const cluster = await createCluster();
-    // A secret, as the examples set: outcomes and verdicts stop workloads, so only the group may send them.
-    const all = { ROLLCALL_SECRET: 'torch-test', ROLLCALL_TIMEOUT: '60s', ...env };
-    return Promise.all(Array.from({ length: COUNT }, (_, index) => startRollcallPod(cluster, index, { count: COUNT, workload, args, env: all })));
+  // A secret, as the examples set: outcomes and verdicts stop workloads, so only the group may send them.
+  const startPod = (cluster: Cluster, index: number, env: Record<string, string>, { workload = PYTHON, args = [] as string[] } = {}) =>
+    startRollcallPod(cluster, index, { count: COUNT, workload, args, env: { ROLLCALL_SECRET: 'torch-test', ROLLCALL_TIMEOUT: '60s', ...env } });
+  const startJob = async (env: Record<string, string>, options: { workload?: string[]; args?: string[] } = {}, cluster?: Cluster) => {
+    const on = cluster ?? (await createCluster());
+    return Promise.all(Array.from({ length: COUNT }, (_, index) => startPod(on, index, env, options)));
   };
   const exitCode = (report: PodReport, code: number) => expect(report.exitCode, describeReport(report)).toBe(code);
   const stdoutHas = (pods: Pod[], text: string) => () => pods.every((pod) => pod.report.stdout.includes(text));
@@ -78,6 +79,25 @@ describeWith([...CLUSTER_NEEDS, 'torch'], 'PyTorch (gloo) on the simulated clust
       expect(report.stdout).toContain(`rank ${rank} of ${COUNT} round 1 sum ${SUM}`);
       expect(report.stderr).toMatch(/restart round 1 follows/);
     }
+    expect(reports[0]?.stderr).toMatch(/all 4 workloads finished in restart round 1/);
+  });
+
+  test('--restarts 1, index 0\'s pod killed mid-run and replaced (new IP): the members keep their round, and round 1 all-reduces in all four pods', async () => {
+    const cluster = await createCluster();
+    const env = { ROLLCALL_RESTARTS: '1', ROLLCALL_SESSION_TIMEOUT: '3s', TRAIN_HOLD_SECONDS: '1', TRAIN_HOLD_ROUND: '0', TRAIN_AWAY_RANK: '0' };
+    const pods = await startJob(env, {}, cluster);
+    await waitUntil('every rank in the collective', stdoutHas(pods, 'waiting in a collective'), { timeoutMs: 60_000 });
+    await (pods[0] as Pod).kill();
+    const replacement = await startPod(cluster, 0, env);
+    const reports = await finishAll([replacement, ...pods.slice(1)]);
+    console.log(reports.map(describeReport).join('\n======\n'));
+    for (const [rank, report] of reports.entries()) {
+      exitCode(report, 0);
+      expect(report.stdout, report.name).toContain(`rank ${rank} of ${COUNT} round 1 sum ${SUM}`);
+      expect(report.stderr, report.name).toMatch(/example-job-0\.headless-svc failed \((vanished|replaced by a newer pod)\) after [\d.]+m?s; restart round 1 follows/);
+    }
+    // The new index 0 went straight to the members' round: it never ran round 0, and counted one restart.
+    expect(reports[0]?.stdout).not.toMatch(/round 0/);
     expect(reports[0]?.stderr).toMatch(/all 4 workloads finished in restart round 1/);
   });
 

@@ -471,6 +471,25 @@ describe('the group\'s life', () => {
     ]);
   });
 
+  test('a new index 0: the members\' verdict (told before their arrivals) sets the round; start releases, then the restart round runs and is judged', () => {
+    const { role, join, stops } = setUp(3, 'star', 1);
+    const verdict = { t: 'stop' as const, round: 0, next: 1, index: 0, how: 'vanished' as const, exit: null, signal: null, ms: 4000 };
+    const members = [join(1), join(2)];
+    for (const [offset, session] of members.entries()) {
+      session.receive(verdict);
+      session.receive({ t: 'arrive', barrier: 'start', addrs: [`10.0.0.${11 + offset}`] });
+    }
+    role.arrive('start', ['10.0.0.10']);
+    expect(stops).toEqual([{ round: 0, next: 1, failure: { index: 0, how: 'vanished', exitCode: null, signal: null, afterMs: 4000 } }]);
+    // The round was stopped before this index 0 came: an outcome of it is history.
+    members[0]?.receive({ t: 'outcome', round: 0, exit: 3, signal: null, ms: 10 });
+    expect(stops).toHaveLength(1);
+    for (const session of members) session.receive({ t: 'arrive', barrier: 'round-1', addrs: [] });
+    role.arrive('round-1', []);
+    members[1]?.receive({ t: 'outcome', round: 1, exit: 2, signal: null, ms: 10 });
+    expect(stops.at(-1)).toMatchObject({ round: 1, next: undefined, failure: { index: 2, exitCode: 2 } });
+  });
+
   test('a member whose session drops and is not back within the session timeout vanished', () => {
     const { clock, members, stops } = running();
     members[0]?.drop();

@@ -36,7 +36,7 @@ class FakeRole implements Partial<BarrierRole> {
 function setUp() {
   const clock = new FakeClock();
   const role = new FakeRole();
-  const rounds = new Rounds((index) => `job-${index}.svc`, () => {}, clock);
+  const rounds = new Rounds((index) => `job-${index}.svc`, () => {}, 0, clock);
   const stopped = new AbortController();
   const shutdowns: number[] = [];
   const lines: string[] = [];

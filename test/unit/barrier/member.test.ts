@@ -1,14 +1,16 @@
 import { describe, expect, test } from 'vitest';
-import { Member, type Connection } from '../../../src/barrier/member.js';
+import { Member, type Connection, type CoordinatorSession } from '../../../src/barrier/member.js';
 import type { MissingReasonCode } from '../../../src/errors.js';
 import type { OnRelease } from '../../../src/transport/release-datagrams.js';
-import type { Session } from '../../../src/transport/session.js';
 import type { Stop } from '../../../src/lifecycle/outcome.js';
 import { FakeClock } from '../../support/fake-clock.js';
 import { FakeSession } from '../../support/fake-session.js';
 
 const SESSION_TIMEOUT_MS = 30_000;
 const TOKEN = 'c'.repeat(32);
+/** Index 0's pods by generation: the second started later, as its replacement. */
+const FIRST_GEN = 'lz0-aaaa';
+const SECOND_GEN = 'lz9-bbbb';
 
 /** One series of attempts to reach index 0, that succeeds when the test says. */
 class FakeConnection implements Connection {
@@ -16,9 +18,9 @@ class FakeConnection implements Connection {
   detail: string | undefined = 'NXDOMAIN';
   kicks = 0;
   running = false;
-  private succeed: (session: Session) => void = () => {};
+  private succeed: (connected: CoordinatorSession) => void = () => {};
 
-  run(signal: AbortSignal): Promise<Session> {
+  run(signal: AbortSignal): Promise<CoordinatorSession> {
     this.running = true;
     return new Promise((resolve, reject) => {
       this.succeed = resolve;
@@ -30,10 +32,10 @@ class FakeConnection implements Connection {
     this.kicks += 1;
   }
 
-  /** The attempt gets through: here is the session. */
-  connect(session = new FakeSession()): FakeSession {
-    this.succeed(session);
-    return session as FakeSession;
+  /** The attempt gets through: here is the session, with the index 0 pod of generation `gen`. */
+  connect(session = new FakeSession(), gen = FIRST_GEN): FakeSession {
+    this.succeed({ session, gen });
+    return session;
   }
 }
 
@@ -55,6 +57,8 @@ function setUp() {
   const seen: number[] = [];
   const stops: Stop[] = [];
   const vanished = { count: 0 };
+  const lost: string[] = [];
+  const held: { verdict: Stop | undefined } = { verdict: undefined };
   const role = new Member({
     connection: () => {
       const connection = new FakeConnection();
@@ -69,14 +73,18 @@ function setUp() {
     },
     onSeen: (index) => seen.push(index),
     onStop: (stop) => stops.push(stop),
-    onCoordinatorVanished: () => void vanished.count++,
+    onCoordinatorLost: (how) => {
+      lost.push(how);
+      if (how === 'vanished') vanished.count++;
+    },
+    verdict: () => held.verdict,
     clock,
   });
   const stop = new AbortController();
   role.start(stop.signal);
   const latest = () => connections.at(-1) as FakeConnection;
-  const connect = async () => {
-    const session = latest().connect();
+  const connect = async (gen = FIRST_GEN) => {
+    const session = latest().connect(new FakeSession(), gen);
     await flush();
     return session;
   };
@@ -85,7 +93,7 @@ function setUp() {
     void role.released(barrier).then(() => (flag.settled = true));
     return flag;
   };
-  return { role, clock, connections, ears, seen, stops, vanished, latest, connect, settledFlag, stop };
+  return { role, clock, connections, ears, seen, stops, vanished, lost, held, latest, connect, settledFlag, stop };
 }
 
 describe('the session to index 0', () => {
@@ -107,9 +115,9 @@ describe('the session to index 0', () => {
 
   test('a handshake from index 0 cuts the backoff short; from anyone else it does not', () => {
     const { role, latest } = setUp();
-    role.heardFrom(3);
+    role.heardFrom(3, FIRST_GEN);
     expect(latest().kicks).toBe(0);
-    role.heardFrom(0);
+    role.heardFrom(0, FIRST_GEN);
     expect(latest().kicks).toBe(1);
   });
 
@@ -121,7 +129,7 @@ describe('the session to index 0', () => {
     await flush();
     expect(connections).toHaveLength(2);
     expect(connections[1]?.running).toBe(false);
-    role.heardFrom(0);
+    role.heardFrom(0, FIRST_GEN);
     await flush();
     expect(connections[1]?.running).toBe(true);
   });
@@ -305,5 +313,34 @@ describe('the group\'s life', () => {
     await other.role.close();
     other.clock.advance(SESSION_TIMEOUT_MS * 2);
     expect(other.vanished.count).toBe(0);
+  });
+
+  test('a session with a different index 0 pod: it was replaced, judged before anything is sent, and the verdict told first', async () => {
+    const { connect, lost, held, role } = setUp();
+    role.arrive('start', ['10.0.0.2']);
+    role.report(1, { exitCode: null, signal: 'SIGTERM', runMs: 50 });
+    const first = await connect();
+    first.drop();
+    await flush();
+    // Back to the same pod after a blip: nothing was lost.
+    const again = await connect(FIRST_GEN);
+    expect(lost).toEqual([]);
+    expect(again.sentOf('stop')).toEqual([]);
+    again.drop();
+    await flush();
+    held.verdict = { round: 1, next: 2, failure: { index: 0, how: 'replaced', exitCode: null, signal: null, afterMs: 900 } };
+    const replacement = await connect(SECOND_GEN);
+    expect(lost).toEqual(['replaced']);
+    expect(replacement.sent.map((frame) => frame.t).slice(0, 3)).toEqual(['stop', 'arrive', 'outcome']);
+    expect(replacement.sentOf('stop')).toEqual([{ t: 'stop', round: 1, next: 2, index: 0, how: 'replaced', exit: null, signal: null, ms: 900 }]);
+  });
+
+  test('a handshake from a newer index 0 pod drops the session with the old one (half-open after a kill); from the same pod it does not', async () => {
+    const { role, connect } = setUp();
+    const session = await connect(FIRST_GEN);
+    role.heardFrom(0, FIRST_GEN);
+    expect(session.closed).toBe(false);
+    role.heardFrom(0, SECOND_GEN);
+    expect(session.closed).toBe(true);
   });
 });

@@ -163,6 +163,47 @@ test('once closed, nothing is judged and no timer is left', () => {
   expect(clock.pending).toBe(0);
 });
 
+describe('a new index 0, taking over a group its predecessor judged', () => {
+  const lostZero = (round: number, next: number | undefined): Stop => ({ round, next, failure: { index: 0, how: 'vanished', exitCode: null, signal: null, afterMs: 5000 } });
+
+  test('adopts the round and the restarts used from a member\'s verdict, says it once, and runs the restart round with the budget left', () => {
+    const { referee, stops } = setUp({ restarts: 2 });
+    referee.adopt(lostZero(1, 2));
+    // Every member tells the same; the start release of this index 0 changes nothing.
+    referee.adopt(lostZero(1, 2));
+    referee.begin(0);
+    expect(stops).toEqual([lostZero(1, 2)]);
+    expect(referee.current).toEqual(lostZero(1, 2));
+    referee.begin(2);
+    expect(referee.current).toBeUndefined();
+    // Two of two restarts are used: the next failure ends the group.
+    referee.reported(3, 2, exit(1));
+    expect(stops.at(-1)).toMatchObject({ round: 2, next: undefined, failure: { index: 3 } });
+  });
+
+  test('the latest round told wins over an earlier one (a member that missed a release)', () => {
+    const { referee, stops } = setUp({ restarts: 3 });
+    referee.adopt(lostZero(1, 2));
+    referee.adopt(lostZero(0, 1));
+    referee.adopt(lostZero(2, 3));
+    expect(stops.map((stop) => stop.round)).toEqual([1, 2]);
+    expect(referee.current).toEqual(lostZero(2, 3));
+  });
+
+  test('an index 0 that has released a round itself takes no member\'s word for it', () => {
+    const { referee, stops } = setUp({ restarts: 1 });
+    referee.begin(0);
+    referee.adopt(lostZero(0, 1));
+    referee.adopt(lostZero(4, 5));
+    expect(stops).toEqual([]);
+    referee.close();
+    const closed = setUp();
+    closed.referee.close();
+    closed.referee.adopt(lostZero(0, undefined));
+    expect(closed.stops).toEqual([]);
+  });
+});
+
 describe('stalls: a running workload that reported progress, then none for the stall timeout', () => {
   const STALL_MS = 5000;
 

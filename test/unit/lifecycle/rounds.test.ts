@@ -7,10 +7,10 @@ import { FakeClock } from '../../support/fake-clock.js';
 const failure = (index: number) => ({ index, how: 'exit' as const, exitCode: 1, signal: null, afterMs: 1500 });
 const stop = (round: number, next: number | undefined, index = 2): Stop => ({ round, next, failure: failure(index) });
 
-function setUp() {
+function setUp(restarts = 0) {
   const clock = new FakeClock();
   const said: PeerFailedError[] = [];
-  const rounds = new Rounds((index) => `job-${index}.svc`, (error) => said.push(error), clock);
+  const rounds = new Rounds((index) => `job-${index}.svc`, (error) => said.push(error), restarts, clock);
   return { rounds, clock, said };
 }
 
@@ -69,25 +69,53 @@ describe('a round\'s signal', () => {
   });
 });
 
-describe('index 0 vanishing', () => {
-  test('ends the group for this pod, timed from the round\'s start; not before the start release', () => {
+describe('index 0 lost', () => {
+  test('without restarts, it ends the group for this pod, timed from the round\'s start; not before the start release', () => {
     const { rounds, clock } = setUp();
-    rounds.coordinatorVanished();
+    rounds.coordinatorLost('vanished');
     expect(rounds.signal.aborted).toBe(false);
     clock.advance(3000);
     rounds.begin(0);
     clock.advance(12_000);
-    rounds.coordinatorVanished();
+    rounds.coordinatorLost('vanished');
     expect(rounds.over.aborted).toBe(true);
     expect((rounds.signal.reason as PeerFailedError).failure).toEqual({ index: 0, name: 'job-0.svc', how: 'vanished', exitCode: null, signal: null, afterMs: 12_000 });
+    expect(rounds.verdict).toMatchObject({ round: 0, next: undefined, failure: { index: 0, how: 'vanished' } });
   });
 
-  test('while a restart was pending, the restart is off: `over` aborts, the round keeps its verdict', () => {
-    const { rounds } = setUp();
+  test('with restarts left (round k has used k), the pod judges a restart round, as index 0 would have', () => {
+    const { rounds, said } = setUp(2);
     rounds.begin(0);
     rounds.stopped(stop(0, 1));
-    rounds.coordinatorVanished();
+    rounds.begin(1);
+    rounds.coordinatorLost('replaced');
+    expect(rounds.over.aborted).toBe(false);
+    expect(rounds.next).toBe(2);
+    expect(rounds.verdict).toMatchObject({ round: 1, next: 2, failure: { index: 0, how: 'replaced' } });
+    expect(said.at(-1)?.message).toMatch(/^job-0\.svc failed \(replaced by a newer pod\) after 0ms in restart round 1; restart round 2 follows$/);
+    rounds.begin(2);
+    rounds.coordinatorLost('vanished');
+    expect(rounds.next).toBeUndefined();
     expect(rounds.over.aborted).toBe(true);
-    expect((rounds.signal.reason as PeerFailedError).next).toBe(1);
+  });
+
+  test('while a restart is pending, the pending restart stands: a new index 0 takes it from the members', () => {
+    const { rounds, said } = setUp(1);
+    rounds.begin(0);
+    rounds.stopped(stop(0, 1));
+    rounds.coordinatorLost('vanished');
+    expect(rounds.over.aborted).toBe(false);
+    expect(rounds.next).toBe(1);
+    expect(rounds.verdict).toEqual(stop(0, 1));
+    expect(said).toHaveLength(1);
+  });
+
+  test('the verdict is there only while the current round is stopped', () => {
+    const { rounds } = setUp(1);
+    rounds.begin(0);
+    expect(rounds.verdict).toBeUndefined();
+    rounds.stopped(stop(0, 1));
+    rounds.begin(1);
+    expect(rounds.verdict).toBeUndefined();
   });
 });
