@@ -101,6 +101,7 @@ export class Coordinator implements BarrierRole {
     // A pod can report its own outcome, and nobody else's.
     outcome: (frame, { index }) => this.referee.reported(index, frame.round, { exitCode: frame.exit, signal: frame.signal, runMs: frame.ms }),
     alive: (frame, { index }) => this.referee.progressed(index, frame.round),
+    leaving: (frame, { index }) => this.referee.signalled(index, frame.round, frame.signal),
     // The verdict a member holds from before this index 0 was up: a new index 0 learns the round from it.
     stop: (frame) => this.referee.adopt(stopFromFrame(frame)),
     beat: () => {},
@@ -119,6 +120,11 @@ export class Coordinator implements BarrierRole {
   /** Index 0's own workload reported progress. */
   progressed(round: number): void {
     this.referee.progressed(0, round);
+  }
+
+  /** Index 0 itself is leaving on a signal: everyone hears the verdict now, not after the session timeout. */
+  leaving(round: number, signal: string): void {
+    this.referee.signalled(0, round, signal);
   }
 
   addMember(channel: Session, hello: Hello): void {

@@ -39,6 +39,8 @@ export class GroupHandle {
   private reportedRound = -1;
   /** The last round whose exit barrier this pod passed: passing it again is at once. */
   private passedExit = -1;
+  /** Closing happens once: a pod that leaves on a signal and then closes as usual is closed already. */
+  private closing: Promise<void> | undefined;
 
   constructor(private readonly options: GroupHandleOptions) {}
 
@@ -75,7 +77,13 @@ export class GroupHandle {
       },
       exitBarrier: (timeoutMs) => this.exitBarrier(timeoutMs ?? exitTimeoutMs),
       nextRound: () => this.nextRound(),
-      close: (options) => this.close(options),
+      close: (options) => (this.closing ??= this.close(options)),
+      leave: (signal) => {
+        if (typeof signal !== 'string' || !/^SIG[A-Z0-9]{1,12}$/.test(signal)) throw new TypeError(`Expected \`signal\` to be a signal name such as "SIGTERM", got ${JSON.stringify(signal)}`);
+        if (this.closing === undefined && !this.options.stopped.aborted) this.options.role.leaving(rounds.round, signal);
+        // No report and no exit barrier: what this pod's workload did, it reported; it is gone now.
+        return (this.closing ??= this.options.shutdown(this.options.config.closeTimeoutMs));
+      },
       connect: (index, role, { signal } = {}) => {
         if (!Number.isSafeInteger(index) || index < 0 || index >= identity.count) return Promise.reject(new RangeError(`Expected \`index\` to be an index of the group (0 to ${identity.count - 1}), got ${String(index)}`));
         return this.options.connect(index, role, AbortSignal.any([this.options.stopped, ...(signal === undefined ? [] : [signal])]));

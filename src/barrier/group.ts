@@ -76,6 +76,13 @@ export interface Group {
    */
   close(options?: CloseOptions): Promise<void>;
   /**
+   * This pod is leaving on a signal (the kubelet's SIGTERM when its pod is deleted or its node drained):
+   * tells index 0, which stops the round naming this pod (`how: 'signal'`) unless every workload has
+   * finished (between rounds nothing changes: its replacement joins the restart round), then closes
+   * without waiting at the exit barrier. Report the workload's outcome first, if it has one.
+   */
+  leave(signal: string): Promise<void>;
+  /**
    * An authenticated connection to `index`'s rollcall for a part beside the barrier (a remote launch):
    * its name resolved and dialed now, in one attempt (every pod of a released group is up), the lookup
    * and the handshake bounded by the connection-attempt deadline each.

@@ -181,6 +181,11 @@ export class Member implements BarrierRole {
     this.alive.call(round);
   }
 
+  /** Said once, on the session there is: a pod that is leaving does not wait for a new one. */
+  leaving(round: number, signal: string): void {
+    this.current?.send({ t: 'leaving', round, signal });
+  }
+
   async close(): Promise<void> {
     this.alive.cancel();
     this.closed.abort();

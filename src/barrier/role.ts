@@ -47,6 +47,8 @@ export interface BarrierRole {
   report(round: number, outcome: WorkloadOutcome): void;
   /** This pod's workload reported progress in `round`: index 0 watches for stalls. */
   progressed(round: number): void;
+  /** This pod got `signal` and is leaving the group while in `round`: index 0 judges it. */
+  leaving(round: number, signal: string): void;
   close(timeoutMs: number): Promise<void>;
 }
 

@@ -67,6 +67,11 @@ export async function joinWrapper(path: string, options: WaitForPeersOptions): P
     throw error;
   }
 
+  const hangUp = async () => {
+    progress.cancel();
+    closing = true;
+    socket.end();
+  };
   return {
     ...group,
     signal: stopped.signal,
@@ -87,10 +92,8 @@ export async function joinWrapper(path: string, options: WaitForPeersOptions): P
     exitBarrier: () => Promise.reject(wrapperOwns('The exit barrier')),
     nextRound: () => Promise.reject(wrapperOwns('The next round')),
     connect: () => Promise.reject(wrapperOwns('A connection to a peer (use "rollcall exec" for a remote launch)')),
-    async close() {
-      progress.cancel();
-      closing = true;
-      socket.end();
-    },
+    close: hangUp,
+    // The wrapper got the same signal (the kubelet signals the container's first process) and tells the group.
+    leave: hangUp,
   };
 }

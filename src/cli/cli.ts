@@ -159,13 +159,23 @@ async function waitAndRun(args: ParsedArgs, env: NodeJS.ProcessEnv, settings: Cl
     });
   } catch (error) {
     launches?.close();
-    if (received !== undefined) return 128 + constants.signals[received];
+    if (received !== undefined) {
+      const message = `received ${received} while waiting for the group: leaving`;
+      logger.line(message, { event: 'leaving', signal: received });
+      writeTerminationLog(settings.terminationLog, message);
+      return 128 + constants.signals[received];
+    }
     if (error instanceof PeersTimeoutError) hint.timedOut(error.missing);
     throw error;
   } finally {
     for (const signal of FORWARDED) process.off(signal, onSignal);
   }
   logger.line(`${group.size}/${group.size} ready; released as index ${group.index} (${group.topology})`, { event: 'released', index: group.index, size: group.size });
+  // From here a signal is not the end of the process: the workload gets it too, and rollcall leaves the
+  // group once it has ended, telling index 0, rather than by Node's default (143, and a silent vanish).
+  const leave = new AbortController();
+  const onLeave = (signal: NodeJS.Signals) => leave.abort(signal);
+  for (const signal of FORWARDED) process.on(signal, onLeave);
   try {
     if (args.command === 'peers') printPeers(group, args.json);
     if (launches === undefined || launching === undefined) return 0;
@@ -178,7 +188,12 @@ async function waitAndRun(args: ParsedArgs, env: NodeJS.ProcessEnv, settings: Cl
       const { graceMs } = settings;
       const command = args.workload;
       if (args.command === 'run' && settings.preset !== undefined && (MPI_PRESETS as readonly string[]).includes(settings.preset)) checkLauncher(settings.preset as MpiPreset, command, base);
-      const runRound = args.command === 'serve' ? serveRound(group, launches) : (round: number, stopped: AbortSignal) => runWorkload(command, { env: envFor(round), stop: stopped, graceMs, logger });
+      const serving = serveRound(group, launches);
+      // Serving has no workload of its own to hear the signal: a signal ends it (and what it launched) at once.
+      const runRound =
+        args.command === 'serve'
+          ? (round: number, stopped: AbortSignal) => serving(round, AbortSignal.any([stopped, leave.signal]))
+          : (round: number, stopped: AbortSignal) => runWorkload(command, { env: envFor(round), stop: stopped, graceMs, logger });
       return await superviseRounds(group, {
         describe: args.command === 'serve' ? 'serving remote launches until index 0 has finished' : `running ${command.join(' ')}`,
         runRound: async (round, stopped) => {
@@ -189,8 +204,9 @@ async function waitAndRun(args: ParsedArgs, env: NodeJS.ProcessEnv, settings: Cl
             stopWatching();
           }
         },
+        leave: leave.signal,
         logger,
-        onGroupFailed: (error) => writeTerminationLog(settings.terminationLog, error.message),
+        onGroupFailed: (message) => writeTerminationLog(settings.terminationLog, message),
       });
     } finally {
       launches.close();
@@ -200,6 +216,7 @@ async function waitAndRun(args: ParsedArgs, env: NodeJS.ProcessEnv, settings: Cl
     // The listener stays up while the workload runs, for late joiners and restarted peers. The outcome is
     // reported and the exit barrier passed by now; `wait` and `peers` leave at once, their part done.
     await group.close({ exitTimeoutMs: 0 });
+    for (const signal of FORWARDED) process.off(signal, onLeave);
   }
 }
 

@@ -1,3 +1,4 @@
+import { constants } from 'node:os';
 import type { Group } from '../barrier/group.js';
 import { PeerFailedError } from '../errors.js';
 import { succeeded, type WorkloadOutcome } from '../lifecycle/outcome.js';
@@ -14,22 +15,34 @@ export interface SuperviseOptions {
   describe: string;
   /** Runs this pod's part of `round` until it ends on its own or `stop` aborts (the group stopped it). */
   runRound(round: number, stop: AbortSignal): Promise<WorkloadRun>;
+  /**
+   * Aborts, with the signal's name as its reason, when this pod got a signal (its pod deleted, its node
+   * drained): it starts nothing more, waits for nothing more, and leaves once its workload has ended.
+   */
+  leave: AbortSignal;
   logger: Logger;
-  /** Where the first failure is written for `kubectl describe pod`. */
-  onGroupFailed(error: PeerFailedError): void;
+  /** Where the first failure, or why this pod left, is written for `kubectl describe pod`. */
+  onGroupFailed(message: string): void;
 }
 
 /**
  * Carries one pod through the group's rounds: runs the workload, reports how it ended, waits at the
  * exit barrier after a success, and on a failure anywhere stops it and joins the restart round index 0
  * calls, or ends. The pod whose failure came first exits with its workload's own code; every other with 75.
+ * A pod that got a signal leaves as soon as its workload has ended (the workload got the signal too),
+ * telling index 0, with the code its workload had.
  */
 export async function superviseRounds(group: Group, options: SuperviseOptions): Promise<number> {
-  const { logger } = options;
+  const { logger, leave } = options;
+  const orLeave = <T>(work: Promise<T>): Promise<T | undefined> => {
+    // Abandoned when the pod leaves: however it ends then, nobody waits for it.
+    work.catch(() => {});
+    return Promise.race([work, aborted(leave).then(() => undefined)]);
+  };
   for (;;) {
     const { round, signal } = group;
     let own: WorkloadOutcome | undefined;
-    if (!signal.aborted) {
+    if (!signal.aborted && !leave.aborted) {
       logger.line(`${options.describe}${round > 0 ? ` (restart round ${round})` : ''}`, { event: 'running', round });
       const run = await options.runRound(round, signal);
       if (!run.stopped) {
@@ -38,12 +51,13 @@ export async function superviseRounds(group: Group, options: SuperviseOptions): 
       }
     }
     if (own !== undefined && succeeded(own)) {
-      await group.exitBarrier();
-      if (!signal.aborted) return 0;
+      await orLeave(group.exitBarrier());
+      if (!signal.aborted && !leave.aborted) return 0;
     } else if (own !== undefined) {
       // Index 0 judges at once; a member that lost index 0 learns of it within the session timeout.
-      await new Promise((resolve) => (signal.aborted ? resolve(undefined) : signal.addEventListener('abort', resolve, { once: true })));
+      await orLeave(aborted(signal));
     }
+    if (leave.aborted) return leaving(group, own, options);
     const stop = signal.reason as PeerFailedError;
     // Only the first failure keeps its own code: a workload that failed after it (its collective broke
     // when the first pod went) is a consequence, and exits 75 like the ones that were stopped.
@@ -55,18 +69,42 @@ export async function superviseRounds(group: Group, options: SuperviseOptions): 
     if (stop.next !== undefined) {
       logger.line(`restart round ${stop.next}: this pod's workload is gone; waiting for every other pod's`, { event: 'restart-round', round: stop.next });
       try {
-        await group.nextRound();
+        await orLeave(group.nextRound());
+        if (leave.aborted) return leaving(group, own, options);
         continue;
       } catch (error) {
         logger.line(`restart round ${stop.next} did not start: ${error instanceof Error ? error.message : String(error)}`, { event: 'restart-failed', round: stop.next }, 'error');
-        options.onGroupFailed(error instanceof PeerFailedError ? error : stop);
-        return failedHere ? exitCodeOf(own as WorkloadOutcome) : stalledHere(stop, group.index) ? STALLED_EXIT : PEER_FAILED_EXIT;
+        options.onGroupFailed((error instanceof PeerFailedError ? error : stop).message);
+        return groupEndCode(stop, own, group.index);
       }
     }
-    options.onGroupFailed(stop);
-    return failedHere ? exitCodeOf(own as WorkloadOutcome) : stalledHere(stop, group.index) ? STALLED_EXIT : PEER_FAILED_EXIT;
+    options.onGroupFailed(stop.message);
+    return groupEndCode(stop, own, group.index);
   }
 }
+
+/**
+ * This pod leaves on a signal, with the code it would have had anyway: the group's verdict when the round
+ * was stopped, else its workload's own (0 at the exit barrier), else the shell's 128 + the signal.
+ */
+async function leaving(group: Group, own: WorkloadOutcome | undefined, { leave, logger, onGroupFailed }: SuperviseOptions): Promise<number> {
+  const signal = leave.reason as NodeJS.Signals;
+  const stop = group.signal.aborted ? (group.signal.reason as PeerFailedError) : undefined;
+  const code = stop !== undefined ? groupEndCode(stop, own, group.index) : own !== undefined ? exitCodeOf(own) : 128 + constants.signals[signal];
+  const message = `received ${signal}: leaving the group${own === undefined ? '' : ` (this workload ended with ${exitCodeOf(own)})`}, exiting ${code}`;
+  logger.line(message, { event: 'leaving', signal, exitCode: code });
+  onGroupFailed(message);
+  await group.leave(signal);
+  return code;
+}
+
+/** The code a pod exits with when the group ends on `stop`: the first failure its own, a stall 124, the rest 75. */
+function groupEndCode(stop: PeerFailedError, own: WorkloadOutcome | undefined, index: number): number {
+  if (own !== undefined && !succeeded(own) && stop.failure.index === index) return exitCodeOf(own);
+  return stalledHere(stop, index) ? STALLED_EXIT : PEER_FAILED_EXIT;
+}
+
+const aborted = (signal: AbortSignal) => new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
 
 /**
  * Whether this pod's stall stopped the round: the one silent longest. Others stalled with it are named

@@ -20,7 +20,7 @@ export interface RefereeOptions {
   onAllFinished(round: number, outcomes: WorkloadOutcome[]): void;
 }
 
-type Phase = 'assembling' | 'running' | 'stopped' | 'closed';
+type Phase = 'assembling' | 'running' | 'finished' | 'stopped' | 'closed';
 
 /**
  * Index 0's judgement of the group's life. While a round runs it hears every pod's outcome and notices
@@ -94,8 +94,20 @@ export class Referee {
       const failure = { index, how: outcome.signal === null ? ('exit' as const) : ('signal' as const), exitCode: outcome.exitCode, signal: outcome.signal, afterMs: outcome.runMs };
       this.fail(failure, outcome.exitCode !== null && this.options.fatalExitCodes.has(outcome.exitCode));
     } else if (this.outcomes.size === this.options.size) {
+      this.phase = 'finished';
       this.options.onAllFinished(round, Array.from({ length: this.options.size }, (_, i) => this.outcomes.get(i) as WorkloadOutcome));
     }
+  }
+
+  /**
+   * `index` got a signal and is leaving (its pod deleted, its node drained) after its workload ended, or
+   * at the exit barrier: the round cannot finish without it, so it is a failure, unless every workload
+   * has finished already. Between rounds it changes nothing: its replacement joins the restart round.
+   */
+  signalled(index: number, round: number, signal: string): void {
+    if (this.phase !== 'running' || round !== this.round) return;
+    const outcome = this.outcomes.get(index);
+    this.fail({ index, how: 'signal', exitCode: outcome?.exitCode ?? null, signal, afterMs: outcome?.runMs ?? this.noOutcome().afterMs }, false);
   }
 
   /** A session with `index` is up: a pod back from a blip, or, when `replaced`, a newer pod in its place. */

@@ -39,6 +39,7 @@ export type Frame =
   | { t: 'ack'; barrier: string }
   | { t: 'nudge'; port: number; token: string }
   | { t: 'alive'; round: number }
+  | { t: 'leaving'; round: number; signal: string }
   | OutcomeFrame
   | StopFrame;
 
@@ -149,6 +150,7 @@ const FRAME_KINDS: { [K in FrameKind]: (frame: Fields) => boolean } = {
     (frame.stalled === undefined ||
       (Array.isArray(frame.stalled) && frame.stalled.length <= MAX_STALLED && frame.stalled.every((entry) => Array.isArray(entry) && entry.length === 2 && isInt(entry[0]) && isInt(entry[1], Number.MAX_SAFE_INTEGER)))),
   alive: (frame) => isInt(frame.round),
+  leaving: (frame) => isInt(frame.round) && isStr(frame.signal, SIGNAL),
 };
 
 /** Parses one frame, or returns undefined for anything that is not exactly a known message. */

@@ -81,6 +81,29 @@ describeWith([...CLUSTER_NEEDS], 'a true barrier on the simulated cluster', () =
     }
   });
 
+  test.each([1, 0])('SIGTERM to pod %i at the exit barrier (its workload done): it tells index 0 and leaves with its 0; the others stop at once, naming it', async (leaving) => {
+    const cluster = await createCluster();
+    // Far longer than the test takes: the others must hear of it from the pod, not from its silence.
+    const env = { ROLLCALL_SESSION_TIMEOUT: '60s', ROLLCALL_TIMEOUT: '30s' };
+    const workload = ['sh', '-c', `[ "$RANK" = ${leaving} ] && exit 0; echo RUNNING; sleep 60`];
+    const pods = await Promise.all([0, 1, 2].map((index) => startRollcallPod(cluster, index, { count: 3, workload, env })));
+    const others = pods.filter((_, index) => index !== leaving);
+    const pod = pods[leaving] as Pod;
+    await waitUntil('the others running, and the pod at the exit barrier', () => others.every((each) => each.report.stdout.includes('RUNNING')) && pod.report.stderr.includes('exit barrier'), { timeoutMs: 20_000 });
+    pod.signal('SIGTERM');
+    const signalledAt = Date.now();
+    const left = await pod.finished(20_000);
+    expect(left.exitCode, describeReport(left)).toBe(0);
+    expect(left.stderr).toMatch(/received SIGTERM: leaving the group \(this workload ended with 0\), exiting 0/);
+    for (const report of await finishAll(others, 20_000)) {
+      expect(report.exitCode, describeReport(report)).toBe(75);
+      expect(report.stderr).toMatch(new RegExp(`example-job-${leaving}\\.headless-svc failed \\(SIGTERM\\) after [\\d.]+m?s; the group stops`));
+      expect(report.stderr).toMatch(/stopping the workload/);
+      // Told, not found out: well inside the session timeout, a sh and a sleep stopped in the meantime.
+      expect((report.exitedAt as number) - signalledAt).toBeLessThan(5000);
+    }
+  });
+
   test('a pod of an older job with the same name and a pod with the wrong secret are refused while the real group releases', async () => {
     const cluster = await createCluster();
     const real = { ROLLCALL_JOB_UID: 'uid-new', ROLLCALL_SECRET: 'right', ROLLCALL_TIMEOUT: '20s' };

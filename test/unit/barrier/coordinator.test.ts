@@ -428,6 +428,17 @@ describe('the group\'s life', () => {
     expect(stops[0]?.failure.stalled).toEqual([{ index: 2, silentMs: frame?.stalled?.[0]?.[1] }]);
   });
 
+  test('a member leaving on a signal after its success stops everyone, naming it; index 0 leaving does too', () => {
+    const { members, stops } = running();
+    members[0]?.receive({ t: 'outcome', round: 0, exit: 0, signal: null, ms: 900 });
+    members[0]?.receive({ t: 'leaving', round: 0, signal: 'SIGTERM' });
+    expect(members[1]?.sentOf('stop')).toEqual([{ t: 'stop', round: 0, next: null, index: 1, how: 'signal', exit: 0, signal: 'SIGTERM', ms: 900 }]);
+    const zero = running();
+    zero.role.leaving(0, 'SIGTERM');
+    expect(zero.members[0]?.sentOf('stop')).toEqual([expect.objectContaining({ index: 0, how: 'signal', signal: 'SIGTERM' })]);
+    expect(stops).toHaveLength(1);
+  });
+
   test('a pod can only report its own outcome: an index in the frame is not read, the session says whose it is', () => {
     const { members, stops } = running();
     members[0]?.receive({ ...failed, index: 2 } as never);

@@ -31,6 +31,10 @@ class FakeRole implements Partial<BarrierRole> {
   report(round: number, outcome: WorkloadOutcome): void {
     this.reports.push([round, outcome]);
   }
+  readonly leavings: [number, string][] = [];
+  leaving(round: number, signal: string): void {
+    this.leavings.push([round, signal]);
+  }
 }
 
 function setUp() {
@@ -122,6 +126,16 @@ describe('GroupHandle', () => {
     const { role, group, shutdowns } = setUp();
     expect(await group.exitBarrier(0)).toBe(false);
     await group.close({ exitCode: 1 });
+    expect(role.arrived).toEqual([]);
+    expect(shutdowns).toEqual([10_000]);
+  });
+
+  test('leave tells index 0 once, reports nothing, waits at no barrier, and shuts down once; close after it is the same close', async () => {
+    const { role, group, shutdowns } = setUp();
+    expect(() => group.leave('TERM')).toThrowError(TypeError);
+    await Promise.all([group.leave('SIGTERM'), group.leave('SIGINT'), group.close()]);
+    expect(role.leavings).toEqual([[0, 'SIGTERM']]);
+    expect(role.reports).toEqual([]);
     expect(role.arrived).toEqual([]);
     expect(shutdowns).toEqual([10_000]);
   });

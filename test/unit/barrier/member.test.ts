@@ -343,4 +343,15 @@ describe('the group\'s life', () => {
     role.heardFrom(0, SECOND_GEN);
     expect(session.closed).toBe(true);
   });
+
+  test('leaving is told once, on the session there is, and not again on a new one', async () => {
+    const { role, connect } = setUp();
+    const first = await connect();
+    role.leaving(2, 'SIGTERM');
+    expect(first.sentOf('leaving')).toEqual([{ t: 'leaving', round: 2, signal: 'SIGTERM' }]);
+    first.drop();
+    await flush();
+    const second = await connect();
+    expect(second.sentOf('leaving')).toEqual([]);
+  });
 });

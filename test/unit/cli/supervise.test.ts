@@ -10,9 +10,14 @@ import { PeerFailedError } from '../../../src/errors.js';
  * A group of which only the lifecycle is played: the test decides the verdict a report brings. The
  * workloads are real processes.
  */
-function fakeGroup(index: number, verdict: (reported: { exitCode: number | null }) => PeerFailedError | undefined): Group & { reports: unknown[]; stop(error: PeerFailedError): void } {
+function fakeGroup(
+  index: number,
+  verdict: (reported: { exitCode: number | null }) => PeerFailedError | undefined,
+  { exitBarrier = async () => true, nextRound }: { exitBarrier?: () => Promise<boolean>; nextRound?: () => Promise<number> } = {},
+): Group & { reports: unknown[]; left: string[]; stop(error: PeerFailedError): void } {
   const controller = new AbortController();
   const reports: unknown[] = [];
+  const left: string[] = [];
   return {
     index,
     round: 0,
@@ -26,24 +31,31 @@ function fakeGroup(index: number, verdict: (reported: { exitCode: number | null 
       const error = verdict({ exitCode: outcome.exitCode ?? null });
       if (error !== undefined) controller.abort(error);
     },
-    exitBarrier: async () => true,
-    nextRound: async () => {
-      throw controller.signal.reason;
-    },
-  } as unknown as Group & { reports: unknown[]; stop(error: PeerFailedError): void };
+    exitBarrier,
+    nextRound:
+      nextRound ??
+      (async () => {
+        throw controller.signal.reason;
+      }),
+    left,
+    leave: async (signal: string) => void left.push(signal),
+  } as unknown as Group & { reports: unknown[]; left: string[]; stop(error: PeerFailedError): void };
 }
 
 const failure = (index: number) => new PeerFailedError({ index, name: `job-${index}.svc`, how: 'exit', exitCode: 3, signal: null, afterMs: 10 }, 0, undefined);
 
+/** Supervises `script` as the workload of every round, with a real process and a log to read. */
+const run = (group: Group, script: string, leave = new AbortController().signal) => {
+  const stream = new PassThrough();
+  const logged: string[] = [];
+  stream.on('data', (chunk) => logged.push(String(chunk)));
+  const logger = new Logger('text', stream as unknown as NodeJS.WriteStream);
+  const runRound = (_round: number, stop: AbortSignal) => runWorkload(['sh', '-c', script], { env: process.env, stop, graceMs: 1000, logger });
+  const written: string[] = [];
+  return superviseRounds(group, { describe: `running ${script}`, runRound, leave, logger, onGroupFailed: (message) => written.push(message) }).then((code) => ({ code, log: logged.join(''), written }));
+};
+
 describe('the exit code a pod leaves with', () => {
-  const run = (group: Group, script: string) => {
-    const stream = new PassThrough();
-    const logged: string[] = [];
-    stream.on('data', (chunk) => logged.push(String(chunk)));
-    const logger = new Logger('text', stream as unknown as NodeJS.WriteStream);
-    const runRound = (_round: number, stop: AbortSignal) => runWorkload(['sh', '-c', script], { env: process.env, stop, graceMs: 1000, logger });
-    return superviseRounds(group, { describe: `running ${script}`, runRound, logger, onGroupFailed: () => {} }).then((code) => ({ code, log: logged.join('') }));
-  };
 
   test('the first failure keeps its workload\'s own code', async () => {
     const group = fakeGroup(1, () => failure(1));
@@ -73,7 +85,7 @@ describe('the exit code a pod leaves with', () => {
         group.stop(stall);
         return running;
       };
-      codes.push(await superviseRounds(group, { describe: 'sleeping', runRound, logger, onGroupFailed: () => {} }));
+      codes.push(await superviseRounds(group, { describe: 'sleeping', runRound, leave: new AbortController().signal, logger, onGroupFailed: () => {} }));
       expect(group.reports).toEqual([]);
     }
     expect(codes).toEqual([STALLED_EXIT, PEER_FAILED_EXIT, PEER_FAILED_EXIT]);
@@ -84,5 +96,60 @@ describe('the exit code a pod leaves with', () => {
     const group = fakeGroup(0, () => undefined);
     expect((await run(group, 'exit 0')).code).toBe(0);
     expect(group.reports).toEqual([expect.objectContaining({ exitCode: 0, signal: null })]);
+  });
+});
+
+describe('a signal to the pod: it leaves once its workload has ended, with the code it had', () => {
+  const never = <T>() => new Promise<T>(() => {});
+  const restartFollows = (index: number) => new PeerFailedError({ index, name: `job-${index}.svc`, how: 'exit', exitCode: 3, signal: null, afterMs: 10 }, 0, 1);
+
+  test('at the exit barrier: its workload\'s 0, index 0 told, the reason written', async () => {
+    const group = fakeGroup(2, () => undefined, { exitBarrier: never });
+    const leave = new AbortController();
+    const running = run(group, 'exit 0', leave.signal);
+    setImmediate(() => leave.abort('SIGTERM'));
+    const { code, log, written } = await running;
+    expect(code).toBe(0);
+    expect(group.left).toEqual(['SIGTERM']);
+    expect(log).toContain('received SIGTERM: leaving the group (this workload ended with 0), exiting 0');
+    expect(written).toEqual(['received SIGTERM: leaving the group (this workload ended with 0), exiting 0']);
+  });
+
+  test('waiting for the verdict on its own failure: its own code, without waiting for index 0', async () => {
+    const leave = new AbortController();
+    // The signal comes as the workload ends (it got it too); no verdict ever comes.
+    const group = fakeGroup(2, () => void leave.abort('SIGINT'));
+    const { code } = await run(group, 'exit 6', leave.signal);
+    expect(code).toBe(6);
+    expect(group.left).toEqual(['SIGINT']);
+  });
+
+  test('a signal before a round\'s workload starts: nothing runs, and the shell\'s 128 + n', async () => {
+    const group = fakeGroup(2, () => undefined);
+    const leave = new AbortController();
+    leave.abort('SIGINT');
+    const { code, log } = await run(group, 'exit 0', leave.signal);
+    expect(code).toBe(130);
+    expect(group.reports).toEqual([]);
+    expect(log).not.toContain('running');
+  });
+
+  test('between rounds: 75, or its own code when its failure came first; no restart round runs', async () => {
+    for (const [failing, expected] of [
+      [1, PEER_FAILED_EXIT],
+      [2, 3],
+    ] as const) {
+      const leave = new AbortController();
+      const group = fakeGroup(2, () => restartFollows(failing), {
+        nextRound: () => {
+          setImmediate(() => leave.abort('SIGTERM'));
+          return never();
+        },
+      });
+      const { code, log } = await run(group, 'exit 3', leave.signal);
+      expect(code).toBe(expected);
+      expect(group.left).toEqual(['SIGTERM']);
+      expect(log).not.toContain('(restart round 1)');
+    }
   });
 });

@@ -163,6 +163,39 @@ test('once closed, nothing is judged and no timer is left', () => {
   expect(clock.pending).toBe(0);
 });
 
+describe('a pod leaving on a signal', () => {
+  test('after its success, at the exit barrier: a failure naming it, its workload\'s code and run time kept', () => {
+    const { referee, stops } = setUp({ restarts: 1 });
+    referee.begin(0);
+    referee.reported(2, 0, ok(4000));
+    referee.signalled(2, 0, 'SIGTERM');
+    expect(stops).toEqual([{ round: 0, next: 1, failure: { index: 2, how: 'signal', exitCode: 0, signal: 'SIGTERM', afterMs: 4000 } }]);
+  });
+
+  test('index 0 itself, before any outcome: timed from the round\'s start', () => {
+    const { referee, stops, clock } = setUp();
+    referee.begin(0);
+    clock.advance(2500);
+    referee.signalled(0, 0, 'SIGINT');
+    expect(stops).toEqual([{ round: 0, next: undefined, failure: { index: 0, how: 'signal', exitCode: null, signal: 'SIGINT', afterMs: 2500 } }]);
+  });
+
+  test('nothing once every workload has finished, between rounds, or for another round', () => {
+    const { referee, stops } = setUp({ size: 2, restarts: 1 });
+    referee.begin(0);
+    referee.signalled(1, 3, 'SIGTERM');
+    referee.reported(0, 0, ok());
+    referee.reported(1, 0, ok());
+    referee.signalled(1, 0, 'SIGTERM');
+    expect(stops).toEqual([]);
+    const between = setUp({ restarts: 1 });
+    between.referee.begin(0);
+    between.referee.reported(1, 0, exit(1));
+    between.referee.signalled(2, 0, 'SIGTERM');
+    expect(between.stops).toHaveLength(1);
+  });
+});
+
 describe('a new index 0, taking over a group its predecessor judged', () => {
   const lostZero = (round: number, next: number | undefined): Stop => ({ round, next, failure: { index: 0, how: 'vanished', exitCode: null, signal: null, afterMs: 5000 } });
 

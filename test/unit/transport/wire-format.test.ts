@@ -109,6 +109,7 @@ const KINDS: [Frame, Record<string, unknown>[]][] = [
     [{ stalled: [[2]] }, { stalled: [[2, 1, 3]] }, { stalled: [[-1, 5]] }, { stalled: [[2, 'long']] }, { stalled: 'x' }, { stalled: Array.from({ length: 33 }, (_, i) => [i, 1]) }, { stalled: [2, 12_000] }],
   ],
   [{ t: 'alive', round: 3 }, [{ round: -1 }, { round: undefined }, { round: '3' }]],
+  [{ t: 'leaving', round: 3, signal: 'SIGTERM' }, [{ round: -1 }, { signal: 'TERM' }, { signal: null }, { signal: undefined }]],
 ];
 
 describe('every kind of frame', () => {
