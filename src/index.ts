@@ -6,3 +6,4 @@ export { readIdentity, type Identity, type IdentityOptions, type PodFiles } from
 export { isDnsLabel, peerShortName, peerFqdn, podHostname } from './identity/names.js';
 export { RollcallError, ConfigError, PeersTimeoutError, PeerFailedError, ProbeUnavailableError, type GroupFailure, type FailureHow, type StalledPod, type MissingPeer, type MissingReason, type MissingReasonCode } from './errors.js';
 export type { ProbeTarget, ProbeFunction, ProbeSpec } from './discovery/probes/types.js';
+export type { GroupStatus, PodStatus, PodState } from './lifecycle/group-status.js';

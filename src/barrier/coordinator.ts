@@ -10,7 +10,9 @@ import { routeFrames, type FrameRoutes, type Session } from '../transport/sessio
 import type { Hello } from '../transport/wire-format.js';
 import { Referee } from '../lifecycle/referee.js';
 import { stopFromFrame, stopToFrame, type Stop, type WorkloadOutcome } from '../lifecycle/outcome.js';
-import { isFinishBarrier, roundStartedBy } from '../lifecycle/round-names.js';
+import { isFinishBarrier, roundBarrier, roundStartedBy } from '../lifecycle/round-names.js';
+import type { GroupStatus } from '../lifecycle/group-status.js';
+import { coordinatorStatus } from './status-report.js';
 import { BarrierTally } from './barrier-tally.js';
 import { MemberSessions, type MemberSession } from './member-sessions.js';
 import { entryOf, type BarrierRole, type BarrierView, type Release } from './role.js';
@@ -183,6 +185,26 @@ export class Coordinator implements BarrierRole {
 
   view(barrier: string): BarrierView {
     return this.tally(barrier).view({ here: (index) => this.members.has(index), left: (index) => this.members.left(index), reasonFor: this.reasonFor });
+  }
+
+  /** The group as index 0 knows it (`rollcall status`). */
+  status(job: string, nameOf: (index: number) => string, ownAddress: string | undefined): GroupStatus {
+    const { standing } = this.referee;
+    const next = standing.verdict?.next;
+    const arrived = (barrier: string | undefined) => new Set(barrier === undefined ? [] : this.barriers.get(barrier)?.arrived.keys());
+    return coordinatorStatus({
+      job,
+      size: this.size,
+      nameOf,
+      standing,
+      started: this.tally('start').released,
+      arrivedAt: (barrier) => arrived(barrier === 'start' ? 'start' : next === undefined ? undefined : roundBarrier(next)),
+      sessionAddress: (index) => this.members.get(index)?.channel.remoteAddress,
+      heardAt: (index) => this.members.heardAt(index),
+      ownAddresses: (index) => this.barriers.get('start')?.arrived.get(index),
+      ownAddress,
+      now: this.clock.now(),
+    });
   }
 
   /** Waits, bounded, until every member has confirmed every release: nobody is left talking to a closed port. */

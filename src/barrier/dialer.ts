@@ -27,7 +27,7 @@ export class Dialer {
    * dual-stack or replaced pod would leave the coordinator holding the loser. With several addresses, a
    * probe handshake picks the live one first.
    */
-  async session(index: number, signal: AbortSignal, deadline: Deadline, role: 'member' | 'launch' = 'member') {
+  async session(index: number, signal: AbortSignal, deadline: Deadline, role: Exclude<Role, 'probe'> = 'member') {
     let addresses = await this.options.resolver.resolve(this.options.names.lookup(index), signal, deadline);
     if (addresses.length > 1) {
       const probe = await this.dial(index, addresses, 'probe', signal, deadline);

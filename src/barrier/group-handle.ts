@@ -6,6 +6,8 @@ import type { Clock } from '../time/clock.js';
 import { withDeadline } from '../time/deadline.js';
 import { formatDuration } from '../time/duration.js';
 import type { BarrierOptions, CloseOptions, Group, OutcomeReport, Peer } from './group.js';
+import type { GroupStatus } from '../lifecycle/group-status.js';
+import { localStatus } from './status-report.js';
 import type { Config } from './options.js';
 import type { PeerChecks } from './peer-checks.js';
 import type { PeerNames } from './peer-names.js';
@@ -28,6 +30,8 @@ export interface GroupHandleOptions {
   /** Closes everything the run opened, waiting at most this long for release acks. */
   shutdown(closeTimeoutMs: number): Promise<void>;
   connect(index: number, role: 'launch', signal: AbortSignal): ReturnType<Group['connect']>;
+  /** Index 0's view of the group: its own at index 0, asked of it over a session elsewhere. */
+  askStatus(): Promise<GroupStatus>;
 }
 
 /**
@@ -35,8 +39,9 @@ export interface GroupHandleOptions {
  * the exit barrier, restart rounds, close), each a call on the role and this pod's rounds.
  */
 export class GroupHandle {
-  /** The last round this pod reported an outcome for. */
+  /** The last round this pod reported an outcome for, and the outcome. */
   private reportedRound = -1;
+  private reported: WorkloadOutcome | undefined;
   /** The last round whose exit barrier this pod passed: passing it again is at once. */
   private passedExit = -1;
   /** Closing happens once: a pod that leaves on a signal and then closes as usual is closed already. */
@@ -84,11 +89,33 @@ export class GroupHandle {
         // No report and no exit barrier: what this pod's workload did, it reported; it is gone now.
         return (this.closing ??= this.options.shutdown(this.options.config.closeTimeoutMs));
       },
+      status: () => this.status(peers),
       connect: (index, role, { signal } = {}) => {
         if (!Number.isSafeInteger(index) || index < 0 || index >= identity.count) return Promise.reject(new RangeError(`Expected \`index\` to be an index of the group (0 to ${identity.count - 1}), got ${String(index)}`));
         return this.options.connect(index, role, AbortSignal.any([this.options.stopped, ...(signal === undefined ? [] : [signal])]));
       },
     };
+  }
+
+  /** Index 0's view, or, when it cannot be asked, what this pod knows itself, with why. */
+  private async status(peers: Peer[]): Promise<GroupStatus> {
+    try {
+      return await this.options.askStatus();
+    } catch (error) {
+      const { identity } = this.options.config;
+      const { rounds, role, clock } = this.options;
+      const link = role.link?.();
+      return localStatus({
+        job: identity.jobName,
+        self: identity.index,
+        peers,
+        round: rounds.round,
+        verdict: rounds.verdict,
+        own: this.reportedRound === rounds.round ? this.reported : undefined,
+        coordinator: { connected: link?.connected ?? false, lastHeardMs: link?.heardAt === undefined ? undefined : clock.now() - link.heardAt },
+        note: `index 0 could not be asked: ${error instanceof Error ? error.message : String(error)}`,
+      });
+    }
   }
 
   /** The last round's outcomes at index 0, once everyone has finished: each index's code and time. */
@@ -107,6 +134,7 @@ export class GroupHandle {
     const outcome = normalizeOutcome(report, clock.now() - rounds.startedAt);
     if (this.reportedRound >= rounds.round) return;
     this.reportedRound = rounds.round;
+    this.reported = outcome;
     role.report(rounds.round, outcome);
     // Index 0 finished and left: nobody will judge this failure, so it is this pod's own verdict.
     if (!role.refereed && !succeeded(outcome)) {

@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import { PeerFailedError, PeersTimeoutError, RollcallError, type GroupCount, type GroupFailure } from '../errors.js';
 import type { Group } from './group.js';
+import type { GroupStatus } from '../lifecycle/group-status.js';
 
 /**
  * The link between `rollcall -- <command>` and a workload inside it that calls `waitForPeers()` itself:
@@ -17,6 +18,7 @@ export type WrapperMessage =
   | { t: 'group'; group: GroupSnapshot }
   | { t: 'stop'; failure: GroupFailure; round: number; next: number | null }
   | { t: 'released'; id: number }
+  | { t: 'status'; id: number; status: GroupStatus }
   | { t: 'barrier-failed'; id: number; error: LinkedError };
 
 /** A barrier's failure, as the workload's caller would have had it from its own waitForPeers. */
@@ -37,7 +39,7 @@ export function unlinkError(linked: LinkedError): Error {
   return new RollcallError('ERR_ROLLCALL_WRAPPER', linked.message);
 }
 
-export type WorkloadMessage = { t: 'barrier'; id: number; name: string; timeoutMs?: number } | { t: 'progress' };
+export type WorkloadMessage = { t: 'barrier'; id: number; name: string; timeoutMs?: number } | { t: 'progress' } | { t: 'status'; id: number };
 
 export function snapshotOf(group: Group): GroupSnapshot {
   const { index, size, jobName, topology, self, peers, timings, round } = group;

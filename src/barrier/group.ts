@@ -1,3 +1,4 @@
+import type { GroupStatus } from '../lifecycle/group-status.js';
 import type { PeerConnection, Topology } from './options.js';
 
 export interface Peer {
@@ -88,4 +89,10 @@ export interface Group {
    * and the handshake bounded by the connection-attempt deadline each.
    */
   connect(index: number, role: 'launch', options?: { signal?: AbortSignal }): Promise<PeerConnection & { address: string }>;
+  /**
+   * The group as index 0 knows it (each pod's state, address, last heard from, last progress; the round
+   * and any verdict), asked of index 0 over an authenticated session. When index 0 cannot be asked, this
+   * pod's own view, with a note saying why; `healthy` is then false.
+   */
+  status(): Promise<GroupStatus>;
 }

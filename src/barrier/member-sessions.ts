@@ -21,6 +21,8 @@ export class MemberSessions {
   private readonly members = new Map<number, MemberSession>();
   private readonly departed = new Set<number>();
   private readonly generations = new Map<number, string>();
+  /** When a pod whose session closed was last heard from: what a status shows of a pod that went. */
+  private readonly lastHeard = new Map<number, number>();
 
   /**
    * Takes the session of `hello`'s pod, or refuses it (undefined) when a newer pod already holds the index.
@@ -49,12 +51,18 @@ export class MemberSessions {
   closed(index: number, member: MemberSession): boolean {
     if (this.members.get(index) !== member) return false;
     this.members.delete(index);
+    this.lastHeard.set(index, member.heardAt);
     this.departed.add(index);
     return true;
   }
 
   get(index: number): MemberSession | undefined {
     return this.members.get(index);
+  }
+
+  /** When anything was last heard from `index`'s pod, over its current session or its last one. */
+  heardAt(index: number): number | undefined {
+    return this.members.get(index)?.heardAt ?? this.lastHeard.get(index);
   }
 
   has(index: number): boolean {

@@ -66,6 +66,8 @@ export class Member implements BarrierRole {
   private current: Session | undefined;
   /** The generation of the index 0 pod of the last session: a different one is its replacement. */
   private coordinatorGen: string | undefined;
+  /** When anything was last heard from index 0, on this pod's clock. */
+  private heardAt: number | undefined;
   /** It was connected once and lost the session: that it left says more than the reconnect's errors. */
   private lost = false;
   /**
@@ -122,6 +124,10 @@ export class Member implements BarrierRole {
     this.dormant = false;
     this.wake?.();
     this.connecting.kick();
+  }
+
+  link(): { connected: boolean; heardAt: number | undefined } {
+    return { connected: this.current !== undefined, heardAt: this.heardAt };
   }
 
   missingLinks(): MissingLink[] {
@@ -212,11 +218,12 @@ export class Member implements BarrierRole {
     this.vanish.back(0);
     // Judged before anything is told: the new index 0 hears the verdict first, then the arrivals it explains.
     if (replaced) this.options.onCoordinatorLost('replaced');
-    let heardAt = this.clock.now();
-    session.onActivity(() => (heardAt = this.clock.now()));
+    const heardAt = this.clock.now();
+    this.heardAt = heardAt;
+    session.onActivity(() => (this.heardAt = this.clock.now()));
     // After a goodbye, or once this pod is closing, index 0's silence means nothing.
     session.onClose(() => {
-      if (!this.dormant && !this.closed.signal.aborted) this.vanish.left(0, heardAt);
+      if (!this.dormant && !this.closed.signal.aborted) this.vanish.left(0, this.heardAt ?? heardAt);
     });
     // An arrival lost on a lossy link is re-sent until the release comes (the coordinator ignores repeats).
     const stopResending = this.clock.every(RESEND_MS, () => {

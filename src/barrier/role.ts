@@ -2,6 +2,7 @@ import type { MissingReasonCode } from '../errors.js';
 import type { Session } from '../transport/session.js';
 import type { Hello } from '../transport/wire-format.js';
 import type { WorkloadOutcome } from '../lifecycle/outcome.js';
+import type { GroupStatus } from '../lifecycle/group-status.js';
 
 /** What a pod learns when a barrier opens: for the start barrier, each index's own addresses when the group is small. */
 export interface Release {
@@ -50,6 +51,10 @@ export interface BarrierRole {
   /** This pod got `signal` and is leaving the group while in `round`: index 0 judges it. */
   leaving(round: number, signal: string): void;
   close(timeoutMs: number): Promise<void>;
+  /** The group as this role knows it: index 0's view, which only index 0 has. */
+  status?(job: string, nameOf: (index: number) => string, ownAddress: string | undefined): GroupStatus;
+  /** A member's session to index 0: whether it is up, and when index 0 was last heard from. */
+  link?(): { connected: boolean; heardAt: number | undefined };
 }
 
 /** The generation orders pods that share an index: the one started later replaces the earlier. */

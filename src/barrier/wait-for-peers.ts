@@ -25,6 +25,8 @@ import { checkIn } from './check-in.js';
 import { chooseRole } from './role-choice.js';
 import { newGeneration, type BarrierRole } from './role.js';
 import { joinWrapper } from './wrapped-group.js';
+import { answerStatus, readStatus } from './status-session.js';
+import type { GroupStatus } from '../lifecycle/group-status.js';
 
 /**
  * Resolves once every pod of the group has arrived: each has checked the peers its topology asks for,
@@ -95,7 +97,7 @@ class Run {
       onAllFinished: (round, outcomes) => this.handle.logAllFinished(round, outcomes),
     });
     this.progress = new ProgressReport({ size: identity.count, names: this.names, checks: this.checks, role: this.role, clock, log: config.log, logIntervalMs: config.logIntervalMs, reportIntervalMs: DEFAULTS.progressIntervalMs, onProgress: config.onProgress });
-    this.handle = new GroupHandle({ config, role: this.role, rounds: this.rounds, progress: this.progress, names: this.names, checks: this.checks, clock, stopped: this.stop.signal, shutdown: (ms) => this.shutdown(ms), connect: (index, role, signal) => this.connect(index, role, signal) });
+    this.handle = new GroupHandle({ config, role: this.role, rounds: this.rounds, progress: this.progress, names: this.names, checks: this.checks, clock, stopped: this.stop.signal, shutdown: (ms) => this.shutdown(ms), connect: (index, role, signal) => this.connect(index, role, signal), askStatus: () => this.askStatus() });
     this.refusals = new RefusalLog(config.log, config.logIntervalMs);
   }
 
@@ -110,7 +112,7 @@ class Run {
       // Each peer holds at most a session and a probe; the rest is headroom for late joiners and refusals.
       maxConnections: identity.count * 2 + 256,
       onHello: ({ index, gen }) => (this.checks.present(index), this.role.heardFrom?.(index, gen)),
-      sessions: { ...this.role.sessions, ...servedBy(this.config.sessions) },
+      sessions: { ...this.role.sessions, ...servedBy(this.config.sessions), ...(this.role.status === undefined ? {} : { status: (channel: FrameChannel) => answerStatus(channel.handOver().socket, this.ownStatus()) }) },
       onRefused: (reason, remote) => this.refusals.note(reason, remote),
     });
     this.stopWatching = this.progress.watch('start');
@@ -138,6 +140,21 @@ class Run {
     const deadline = Deadline.in(2 * this.config.attemptTimeoutMs, this.clock);
     const { channel, address } = await this.dialer.session(index, AbortSignal.any([signal, this.stop.signal]), deadline, role);
     return { ...channel.handOver(), index, address };
+  }
+
+  /** Index 0's view of the group: its own here, else asked of it over a `status` session. */
+  private async askStatus(): Promise<GroupStatus> {
+    if (this.role.status !== undefined) return this.ownStatus();
+    const deadline = Deadline.in(2 * this.config.attemptTimeoutMs, this.clock);
+    const { channel } = await this.dialer.session(0, this.stop.signal, deadline, 'status');
+    const { socket, rest } = channel.handOver();
+    return readStatus(socket, rest, this.config.identity.count, deadline, this.stop.signal);
+  }
+
+  private ownStatus(): GroupStatus {
+    const { role } = this;
+    if (role.status === undefined) throw new Error('only index 0 holds the group\'s status');
+    return role.status(this.config.identity.jobName, (index) => this.names.short(index), this.checks.result(0)?.address ?? this.config.identity.podIps[0]);
   }
 
   /** Stops everything this run started; the coordinator first waits (bounded) for the release acks. */

@@ -7,6 +7,7 @@ import { throttle } from '../time/throttle.js';
 import { PROGRESS_EVERY_MS } from './member.js';
 import { assertCallerBarrierName } from '../lifecycle/round-names.js';
 import type { BarrierOptions, Group } from './group.js';
+import type { GroupStatus } from '../lifecycle/group-status.js';
 import { GROUP_SOCKET_VARIABLE, onLines, sendLine, unlinkError, type GroupSnapshot, type WrapperMessage } from './group-link.js';
 
 /** How long the wrapper's socket may take to answer: it is local and already holds the group. */
@@ -26,7 +27,7 @@ export async function joinWrapper(path: string, options: WaitForPeersOptions): P
   options.signal?.throwIfAborted();
   const socket = connect(path);
   const stopped = new AbortController();
-  const pending = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
+  const pending = new Map<number, { resolve: (value?: GroupStatus) => void; reject: (error: Error) => void }>();
   let closing = false;
   let nextId = 1;
   // Called every training step, perhaps: the wrapper hears of it no more often than index 0 would.
@@ -51,6 +52,7 @@ export async function joinWrapper(path: string, options: WaitForPeersOptions): P
       const waiter = pending.get(message.id);
       pending.delete(message.id);
       if (message.t === 'released') waiter?.resolve();
+      else if (message.t === 'status') waiter?.resolve(message.status);
       else waiter?.reject(unlinkError(message.error));
     }
   });
@@ -78,7 +80,7 @@ export async function joinWrapper(path: string, options: WaitForPeersOptions): P
     barrier(name: string, { timeoutMs, signal }: BarrierOptions = {}) {
       assertCallerBarrierName(name);
       const id = nextId++;
-      const released = new Promise<void>((resolve, reject) => pending.set(id, { resolve, reject }));
+      const released = new Promise<void>((resolve, reject) => pending.set(id, { resolve: () => resolve(), reject }));
       sendLine(socket, { t: 'barrier', id, name, ...(timeoutMs === undefined ? {} : { timeoutMs }) });
       // The wrapper bounds the barrier itself; this only stops waiting for it on the caller's signal.
       return withDeadline(released, (timeoutMs ?? DEFAULTS.timeoutMs) + LINK_TIMEOUT_MS, () => new RollcallError('ERR_ROLLCALL_WRAPPER', `the rollcall wrapper did not answer barrier "${name}"`), signal);
@@ -92,6 +94,13 @@ export async function joinWrapper(path: string, options: WaitForPeersOptions): P
     exitBarrier: () => Promise.reject(wrapperOwns('The exit barrier')),
     nextRound: () => Promise.reject(wrapperOwns('The next round')),
     connect: () => Promise.reject(wrapperOwns('A connection to a peer (use "rollcall exec" for a remote launch)')),
+    status() {
+      const id = nextId++;
+      const answered = new Promise<GroupStatus>((resolve, reject) => pending.set(id, { resolve: (status) => resolve(status as GroupStatus), reject }));
+      sendLine(socket, { t: 'status', id });
+      // The wrapper asks index 0 within twice the connection-attempt deadline; this bounds the wait on it.
+      return withDeadline(answered, LINK_TIMEOUT_MS, () => new RollcallError('ERR_ROLLCALL_WRAPPER', 'the rollcall wrapper did not answer for the status'));
+    },
     close: hangUp,
     // The wrapper got the same signal (the kubelet signals the container's first process) and tells the group.
     leave: hangUp,

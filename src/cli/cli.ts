@@ -111,6 +111,10 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       const { runExec } = await import('./exec.js');
       return await runExec(args.workload, env);
     }
+    if (args.command === 'status') {
+      const { runStatus } = await import('./status.js');
+      return await runStatus(args.json, env);
+    }
     if (args.command === 'install') {
       process.stdout.write(`${install(args.installDir as string)}\n`);
       return 0;

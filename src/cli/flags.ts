@@ -13,7 +13,7 @@ export class UsageError extends Error {
   }
 }
 
-export type Command = 'run' | 'serve' | 'exec' | 'wait' | 'peers' | 'demo' | 'local' | 'install';
+export type Command = 'run' | 'serve' | 'exec' | 'status' | 'wait' | 'peers' | 'demo' | 'local' | 'install';
 
 export interface ParsedArgs {
   command: Command | 'help' | 'version';
@@ -59,6 +59,12 @@ const COMMANDS: Record<Command, CommandSpec> = {
       "run a command in another pod of the group, as ssh would (MPI's remote agent). HOST: an index, a pod name, a hostfile name, the FQDN or an address; ssh's options before it are ignored",
     flags: [],
   },
+  status: {
+    usage: 'rollcall status [--json]',
+    summary: "in a pod of a running group (kubectl exec): the group as index 0 knows it, each pod's state, address, last heard from and last progress; exit 0 when healthy, 1 when not (a readiness or liveness check), 69 when no rollcall runs here",
+    flags: [],
+    switches: { json: 'print the status as JSON' },
+  },
   wait: { usage: 'rollcall wait [flags]', summary: 'wait for the group, exit 0 (init containers, shell scripts)', flags: group },
   peers: { usage: 'rollcall peers [--json] [flags]', summary: 'wait, then print the group', flags: group, switches: { json: 'print the group as JSON' } },
   demo: { usage: 'rollcall demo [flags]', summary: "the Kubernetes task page's 3-pod job, on this machine", flags: ['port', 'timeout', 'log-format'] },
@@ -71,7 +77,7 @@ const COMMANDS: Record<Command, CommandSpec> = {
   install: { usage: 'rollcall install <dir>', summary: 'copy this executable (and its launcher) into <dir>, for an init container; then run <dir>/rollcall in any glibc image', flags: [] },
 };
 
-const SUBCOMMANDS = new Set<string>(['serve', 'exec', 'wait', 'peers', 'demo', 'local', 'install']);
+const SUBCOMMANDS = new Set<string>(['serve', 'exec', 'status', 'wait', 'peers', 'demo', 'local', 'install']);
 const EVERY_FLAG = [...Object.keys(FLAGS), 'json', 'replicas', 'help', 'version'];
 
 export function parseCommandLine(argv: readonly string[]): ParsedArgs {
@@ -109,7 +115,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedArgs {
   if (options.some((option) => option.name === 'version')) return { command: 'version', helpFor: undefined, ...bare };
 
   if (first !== undefined && command === undefined) throw new UsageError(`unknown command "${first}"${suggestion(first, [...SUBCOMMANDS])}; put the workload after "--"`);
-  if (command === undefined) throw new UsageError('nothing to do: give a command after "--", or "serve", "exec", "wait", "peers", "demo", "local" or "install"');
+  if (command === undefined) throw new UsageError('nothing to do: give a command after "--", or "serve", "exec", "status", "wait", "peers", "demo", "local" or "install"');
   const spec = COMMANDS[command];
   for (const option of options) {
     const takes = spec.flags.includes(option.name) || Object.hasOwn(spec.switches ?? {}, option.name);
@@ -181,7 +187,8 @@ const FOOTER = `ROLLCALL_SECRET is env only, never a flag: argv is visible to ev
 
 Exit codes: the command's own, or 128+signal; 75 stopped because another pod failed; 124 timed out or stalled;
 78 configuration error; 64 usage error; 73 install failed; 126 (from the launcher) this image has no glibc;
-255 from "rollcall exec" when the command could not run at all (as ssh).
+255 from "rollcall exec" when the command could not run at all (as ssh); from "rollcall status", 0 healthy,
+1 not, 69 no rollcall runs here.
 `;
 
 function flagLines(names: string[]): string {

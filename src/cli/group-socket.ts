@@ -26,6 +26,7 @@ export function serveGroupLink(socket: Socket, group: Group): void {
   onLines(socket, (message) => {
     const request = message as WorkloadMessage;
     if (request.t === 'progress') return group.progress();
+    if (request.t === 'status' && Number.isSafeInteger(request.id)) return void group.status().then((status) => sendLine(socket, { t: 'status', id: request.id, status }));
     if (request.t !== 'barrier' || !Number.isSafeInteger(request.id) || typeof request.name !== 'string') throw new Error('not a request');
     const options = { signal: gone.signal, ...(typeof request.timeoutMs === 'number' ? { timeoutMs: request.timeoutMs } : {}) };
     group.barrier(request.name, options).then(

@@ -65,12 +65,14 @@ export async function openPodSockets(group: Group, selfCommand: readonly string[
   };
 }
 
-/** The launch socket of the rollcall that serves this pod: named in the env, else found by the namespace's link. */
-export function findLaunchSocket(env: NodeJS.ProcessEnv): { path: string; how: string } | undefined {
-  const named = env[LAUNCH_SOCKET_VARIABLE];
-  if (named !== undefined && named !== '') return { path: named, how: LAUNCH_SOCKET_VARIABLE };
+const SOCKET_VARIABLES = { 'launch.sock': LAUNCH_SOCKET_VARIABLE, 'group.sock': GROUP_SOCKET_VARIABLE } as const;
+
+/** A socket of the rollcall that serves this pod: named in the env, else found by the namespace's link. */
+export function findPodSocket(env: NodeJS.ProcessEnv, name: keyof typeof SOCKET_VARIABLES): { path: string; how: string } | undefined {
+  const named = env[SOCKET_VARIABLES[name]];
+  if (named !== undefined && named !== '') return { path: named, how: SOCKET_VARIABLES[name] };
   const alias = namespaceLink();
-  return alias === undefined ? undefined : { path: join(alias, 'launch.sock'), how: alias };
+  return alias === undefined ? undefined : { path: join(alias, name), how: alias };
 }
 
 /** `<tmp>/rollcall-<uid>/net-<inode>`: one per network namespace, which every container of a pod shares. */

@@ -20,7 +20,17 @@ export interface RefereeOptions {
   onAllFinished(round: number, outcomes: WorkloadOutcome[]): void;
 }
 
-type Phase = 'assembling' | 'running' | 'finished' | 'stopped' | 'closed';
+export type RefereePhase = 'assembling' | 'running' | 'finished' | 'stopped' | 'closed';
+
+/** What index 0 knows of the current round, as `rollcall status` shows it. */
+export interface Standing {
+  round: number;
+  phase: RefereePhase;
+  verdict: Stop | undefined;
+  outcomes: ReadonlyMap<number, WorkloadOutcome>;
+  /** When each pod's workload last reported progress this round, on the referee's clock. */
+  progressAt: ReadonlyMap<number, number>;
+}
 
 /**
  * Index 0's judgement of the group's life. While a round runs it hears every pod's outcome and notices
@@ -30,13 +40,14 @@ type Phase = 'assembling' | 'running' | 'finished' | 'stopped' | 'closed';
  */
 export class Referee {
   private round = 0;
-  private phase: Phase = 'assembling';
+  private phase: RefereePhase = 'assembling';
   private verdict: Stop | undefined;
   private restartsUsed = 0;
   /** This index 0 has released a round itself: what members tell of earlier rounds is history. */
   private begun = false;
   private roundStartedAt = 0;
   private readonly outcomes = new Map<number, WorkloadOutcome>();
+  private readonly progressAt = new Map<number, number>();
   /** Pods that succeeded and then left (no exit barrier): a restart could never assemble without them. */
   private readonly departed = new Set<number>();
   private readonly vanish: VanishTimers;
@@ -63,6 +74,7 @@ export class Referee {
     this.phase = 'running';
     this.verdict = undefined;
     this.outcomes.clear();
+    this.progressAt.clear();
     this.vanish.clear();
     this.stalls?.begin();
     this.roundStartedAt = this.clock.now();
@@ -83,7 +95,13 @@ export class Referee {
 
   /** `index`'s workload reported progress in `round`. */
   progressed(index: number, round: number): void {
-    if (this.phase === 'running' && round === this.round && !this.outcomes.has(index)) this.stalls?.progressed(index);
+    if (this.phase !== 'running' || round !== this.round || this.outcomes.has(index)) return;
+    this.progressAt.set(index, this.clock.now());
+    this.stalls?.progressed(index);
+  }
+
+  get standing(): Standing {
+    return { round: this.round, phase: this.phase, verdict: this.verdict, outcomes: this.outcomes, progressAt: this.progressAt };
   }
 
   reported(index: number, round: number, outcome: WorkloadOutcome): void {

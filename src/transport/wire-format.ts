@@ -8,9 +8,12 @@ import { isMissingReasonCode, type FailureHow, type MissingReasonCode } from '..
 export const PROTOCOL_VERSION = 5;
 export const MAX_FRAME_BYTES = 4096;
 
-/** What a hello asks for: a probe is answered and ended; a member's session is index 0's; a launch runs a command. */
-export type Role = 'probe' | 'member' | 'launch';
-const ROLES: readonly unknown[] = ['probe', 'member', 'launch'] satisfies Role[];
+/**
+ * What a hello asks for: a probe is answered and ended; a member's session is index 0's; a launch runs a
+ * command; a status is index 0's view of the group, answered and ended.
+ */
+export type Role = 'probe' | 'member' | 'launch' | 'status';
+const ROLES: readonly unknown[] = ['probe', 'member', 'launch', 'status'] satisfies Role[];
 
 export interface Hello {
   t: 'hello';

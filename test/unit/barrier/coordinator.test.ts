@@ -439,6 +439,21 @@ describe('the group\'s life', () => {
     expect(stops).toHaveLength(1);
   });
 
+  test("status: the referee's round and outcomes with each member's session (its address, last heard, also once gone), progress told", () => {
+    const { role, members, clock } = running();
+    members[0]?.receive({ t: 'alive', round: 0 });
+    members[1]?.receive({ t: 'outcome', round: 0, exit: 0, signal: null, ms: 10 });
+    clock.advance(400);
+    members[1]?.drop();
+    const status = role.status('job', (index) => `job-${index}`, '10.0.0.10');
+    expect(status).toMatchObject({ view: 'index 0', round: 0, phase: 'running', healthy: true });
+    expect(status.pods.map((pod) => [pod.state, pod.address, pod.lastHeardMs, pod.lastProgressMs])).toEqual([
+      ['running', '10.0.0.10', undefined, undefined],
+      ['running', '10.0.0.11', 400, 400],
+      ['finished', undefined, 400, undefined],
+    ]);
+  });
+
   test('a pod can only report its own outcome: an index in the frame is not read, the session says whose it is', () => {
     const { members, stops } = running();
     members[0]?.receive({ ...failed, index: 2 } as never);

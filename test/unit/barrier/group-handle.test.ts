@@ -5,6 +5,7 @@ import { Deferred, entryOf, type BarrierRole, type Release } from '../../../src/
 import { PeerFailedError, PeersTimeoutError } from '../../../src/errors.js';
 import type { WorkloadOutcome } from '../../../src/lifecycle/outcome.js';
 import { Rounds } from '../../../src/lifecycle/rounds.js';
+import type { GroupStatus } from '../../../src/lifecycle/group-status.js';
 import { FakeClock } from '../../support/fake-clock.js';
 
 const identity = { index: 1, count: 3, jobName: 'job', subdomain: 'svc', namespace: 'ns', clusterDomain: 'cluster.local', hostname: 'job-1', podIps: [] };
@@ -47,6 +48,7 @@ function setUp() {
   const fieldsLogged: Record<string, unknown>[] = [];
   const connects: { index: number; role: string; signal: AbortSignal }[] = [];
   const watched: string[] = [];
+  const asked: { answer(): Promise<GroupStatus> } = { answer: () => Promise.reject(new Error('connection refused')) };
   const handle = new GroupHandle({
     config: { identity, topology: 'star', timeoutMs: 60_000, exitTimeoutMs: 300_000, closeTimeoutMs: 10_000, log: (line, fields) => (lines.push(line), fieldsLogged.push(fields ?? {})) },
     role: role as unknown as BarrierRole,
@@ -63,10 +65,11 @@ function setUp() {
       connects.push({ index, role, signal });
       return { socket: undefined as never, rest: Buffer.alloc(0), index, address: '10.0.0.9' };
     },
+    askStatus: () => asked.answer(),
   });
   rounds.begin(0);
   const group = handle.build([['10.0.0.1'], ['10.0.0.9'], ['10.0.0.3']], { checksMs: 1, releaseMs: 2 });
-  return { clock, role, rounds, stopped, shutdowns, lines, fieldsLogged, handle, group, connects, watched };
+  return { clock, role, rounds, stopped, shutdowns, lines, fieldsLogged, handle, group, connects, watched, asked };
 }
 
 describe('GroupHandle', () => {
@@ -138,6 +141,23 @@ describe('GroupHandle', () => {
     expect(role.reports).toEqual([]);
     expect(role.arrived).toEqual([]);
     expect(shutdowns).toEqual([10_000]);
+  });
+
+  test("status: index 0's answer as it is; when index 0 cannot be asked, this pod's own view, with why", async () => {
+    const { group, asked, clock, role } = setUp();
+    const answer = { view: 'index 0', healthy: true } as GroupStatus;
+    asked.answer = async () => answer;
+    expect(await group.status()).toBe(answer);
+    asked.answer = () => Promise.reject(new Error('connect ECONNREFUSED 10.0.0.1:7420'));
+    (role as unknown as { link(): unknown }).link = () => ({ connected: false, heardAt: clock.now() - 2500 });
+    group.report({ exitCode: 0 });
+    const own = await group.status();
+    expect(own).toMatchObject({ view: 'local', from: 1, healthy: false, note: 'index 0 could not be asked: connect ECONNREFUSED 10.0.0.1:7420' });
+    expect(own.pods.map((pod) => [pod.state, pod.lastHeardMs])).toEqual([
+      ['disconnected', 2500],
+      ['finished', undefined],
+      ['unknown', undefined],
+    ]);
   });
 
   test('nextRound waits for the round barrier after a stop that names one, and refuses without one', async () => {

@@ -18,6 +18,9 @@ describe('the command line', () => {
     expect(args.flagOf).toEqual({ ROLLCALL_INDEX: '--index', ROLLCALL_TIMEOUT: '--timeout', ROLLCALL_RESTARTS: '--restarts' });
     expect(parseCommandLine(['local', '-n', '4', '--', 'true'])).toMatchObject({ command: 'local', replicas: 4 });
     expect(parseCommandLine(['peers', '--json'])).toMatchObject({ command: 'peers', json: true });
+    expect(parseCommandLine(['status'])).toMatchObject({ command: 'status', json: false });
+    expect(parseCommandLine(['status', '--json'])).toMatchObject({ command: 'status', json: true });
+    expect(usageError(['status', '--timeout', '5s']).message).toBe('--timeout does not go with "rollcall status"; it goes with "rollcall -- <command>", "rollcall serve", "rollcall wait", "rollcall peers", "rollcall demo", "rollcall local"');
   });
 
   test("an unknown flag gets rollcall's own message, with the flag it most likely meant", () => {
@@ -33,7 +36,7 @@ describe('the command line', () => {
     expect(usageError(['local', '-n', '3', '--index', '1', '--', 'true']).message).toBe('--index is not taken by "rollcall local", which sets it for each replica itself');
     expect(usageError(['local', '-n', '3', '--count', '5', '--', 'true']).message).toMatch(/^--count is not taken by "rollcall local"/);
     expect(usageError(['wait', '--preset', 'torchrun']).message).toBe('--preset does not go with "rollcall wait"; it goes with "rollcall -- <command>", "rollcall serve", "rollcall local"');
-    expect(usageError(['wait', '--json']).message).toBe('--json does not go with "rollcall wait"; it goes with "rollcall peers"');
+    expect(usageError(['wait', '--json']).message).toBe('--json does not go with "rollcall wait"; it goes with "rollcall status", "rollcall peers"');
     expect(usageError(['peers', '--restarts', '2']).message).toMatch(/^--restarts does not go with "rollcall peers"/);
     expect(usageError(['demo', '--topology', 'star']).message).toMatch(/^--topology does not go with "rollcall demo"/);
     expect(usageError(['-n', '2', '--', 'true']).message).toMatch(/^-n does not go with "rollcall --"; it goes with "rollcall local"/);
