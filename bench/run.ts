@@ -2,15 +2,18 @@
 // table, writes bench/results.json and bench/release-lag.svg with the machine noted. `--quick` is the
 // reduced run CI makes so that the suite cannot rot; it writes to --out (a temp file) instead.
 // `--only startup` measures start-up alone (the npm CLI and the single executable), `--only life` the group's life
-// alone, `--only launch` remote launch (mpirun over rollcall exec and over ssh), `--only stall` a stall named;
-// each writes only to --out.
+// alone, `--only launch` remote launch (mpirun over rollcall exec and over ssh), `--only stall` a stall named,
+// `--only status` how fast `rollcall status` answers;
+// each writes only to --out. `soak` (`npm run bench -- soak [--minutes M]`, not CI) runs the long soak alone
+// and writes bench/soak.json and docs/soak.svg.
 import { existsSync, writeFileSync } from 'node:fs';
 import { cpus, release, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { missingRequirements } from '../harness/requirements.js';
-import { releaseLagChart } from './chart.js';
+import { releaseLagChart, soakChart } from './chart.js';
+import { runSoak } from './soak.js';
 import { DNS_SETTINGS, runReleaseLag, type Contender, type DnsSetting, type LagResult } from './release-lag.js';
 import { runScale, type ScaleResult } from './scale.js';
 import { runLife, type LifeResult } from './life.js';
@@ -18,33 +21,36 @@ import { runLargestGroup, type LargestGroupResult } from './largest-group.js';
 import { runStartup, type StartupResult } from './startup.js';
 import { runLaunch, type LaunchResult } from './launch.js';
 import { runStall, type StallResult } from './stall.js';
+import { runStatus, type StatusResult } from './status.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const PING_LOOP = resolve(HERE, '../../shared/reference/ping-loop.sh');
 /** An exited pod's record lingers this long, as endpoint propagation takes in a cluster; the same for everyone. */
 const DEFAULT_GONE_DELAY_MS = 1000;
 
-const { values } = parseArgs({ options: { quick: { type: 'boolean' }, out: { type: 'string' }, 'gone-delay-ms': { type: 'string' }, only: { type: 'string' } } });
+const { values, positionals } = parseArgs({ allowPositionals: true, options: { quick: { type: 'boolean' }, out: { type: 'string' }, 'gone-delay-ms': { type: 'string' }, only: { type: 'string' }, minutes: { type: 'string' } } });
+if (positionals.some((word) => word !== 'soak')) throw new TypeError(`the only part named without --only is "soak", got "${positionals.join(' ')}"`);
 const quick = values.quick === true;
-if (values.only !== undefined && !['startup', 'life', 'launch', 'stall'].includes(values.only)) throw new TypeError(`--only takes "startup", "life", "launch" or "stall", got "${values.only}"`);
+if (values.only !== undefined && !['startup', 'life', 'launch', 'stall', 'status'].includes(values.only)) throw new TypeError(`--only takes "startup", "life", "launch", "stall" or "status", got "${values.only}"`);
 /** Anything but the one part asked for is skipped. */
 const onlyOther = (part: string) => values.only !== undefined && values.only !== part;
 const GONE_DELAY_MS = values['gone-delay-ms'] === undefined ? DEFAULT_GONE_DELAY_MS : Number(values['gone-delay-ms']);
 const plan = quick
-  ? { ns: [8], peers: 1000, arrivals: 1000, startupRuns: 5, strandedAfterMs: 30_000, settings: [DNS_SETTINGS.noCache, DNS_SETTINGS.cached5], launch: { n: 4, runs: 2, bytes: 100e6 } }
+  ? { ns: [8], peers: 1000, arrivals: 1000, startupRuns: 5, statusRuns: 3, strandedAfterMs: 30_000, settings: [DNS_SETTINGS.noCache, DNS_SETTINGS.cached5], launch: { n: 4, runs: 2, bytes: 100e6 } }
   : {
       launch: { n: 16, runs: 5, bytes: 1e9 },
       ns: [16, 64],
       peers: 10_000,
       arrivals: 10_000,
       startupRuns: 30,
+      statusRuns: 15,
       strandedAfterMs: 90_000,
       settings: [DNS_SETTINGS.atStart, DNS_SETTINGS.noCache, DNS_SETTINGS.cached5, DNS_SETTINGS.cached30, DNS_SETTINGS.dnsmasq5] as DnsSetting[],
     };
 /** What `topology: auto` picks at these sizes with the default probe, decided from this matrix. */
 const DEFAULT_TOPOLOGY: Contender = 'rollcall star';
 
-const missing = missingRequirements(['root', 'dnsmasq', 'ip', 'nft', 'unshare', 'ping', ...(onlyOther('launch') ? [] : (['openmpi', 'sshd'] as const))]);
+const missing = missingRequirements(['root', 'dnsmasq', 'ip', 'nft', 'unshare', 'ping', ...(onlyOther('launch') || positionals.includes('soak') ? [] : (['openmpi', 'sshd'] as const))]);
 if (missing.length > 0) {
   process.stderr.write(`bench: needs ${missing.join(', ')}\n`);
   process.exit(1);
@@ -61,6 +67,40 @@ if (!withBaseline) {
 const machine = `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Linux ${release()}, Node ${process.version}`;
 const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
 log(machine);
+
+if (positionals.includes('soak')) {
+  const minutes = values.minutes === undefined ? 10 : Number(values.minutes);
+  log(`soak: ${minutes} min, 16 pods, --restarts 30, --stall-timeout 3s, a fault every 15 to 25 s`);
+  const soak = await runSoak(minutes, log);
+  const date = new Date().toISOString();
+  writeFileSync(join(HERE, 'soak.json'), `${JSON.stringify({ date, machine, ...soak }, null, 2)}\n`);
+  writeFileSync(join(HERE, '../docs/soak.svg'), soakChart(soak, `${machine}, ${date.slice(0, 10)}`));
+  const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+  const byKind = (['workload killed', 'pod killed and replaced', 'workload frozen'] as const).map((kind) => {
+    const of = soak.faults.filter((fault) => fault.kind === kind);
+    const worst = (pick: (fault: (typeof of)[number]) => number) => (of.length === 0 ? '–' : seconds(Math.max(...of.map(pick))));
+    return `| ${kind} | ${of.length} | ${worst((fault) => fault.stoppedMs)} | ${worst((fault) => fault.runningAgainMs)} |`;
+  });
+  const memory = soak.memory.filter(([, , generation]) => generation === Math.max(...soak.memory.map(([, , each]) => each)));
+  const [first, last] = [memory[0], memory.at(-1)];
+  process.stdout.write(
+    [
+      `Soak on ${machine}, ${date.slice(0, 10)}: ${soak.pods} pods, ${Math.round(soak.durationS / 60)} min, ${soak.faults.length} faults, ${soak.rounds} rounds.`,
+      '',
+      '| fault | count | every other workload stopped (max) | all running again (max) |',
+      '| --- | --- | --- | --- |',
+      ...byKind,
+      '',
+      ...soak.faults
+        .filter((fault) => fault.kind === 'pod killed and replaced' && fault.index === 0)
+        .map((fault) => `Index 0 replaced at ${fault.atS} s: next round running everywhere ${seconds(fault.runningAgainMs)} after (target ≤ session timeout + 5 s = ${seconds(soak.sessionTimeoutMs + 5000)}: ${fault.runningAgainMs <= soak.sessionTimeoutMs + 5000 ? 'met' : '**not met**'}).`),
+      `Every round in every index once: ${soak.everyRoundEverywhere ? 'yes' : '**no**'}; no early release: ${soak.noEarlyRelease ? 'yes' : '**no**'}; nothing hung: ${soak.nothingHung ? 'yes' : '**no**'}.`,
+      first === undefined || last === undefined ? 'Index 0 memory: not sampled.' : `Index 0 (the one that ran from ${first[0]} s) resident memory: ${first[1]} MiB at ${first[0]} s, ${last[1]} MiB at ${last[0]} s (${((last[1] / first[1] - 1) * 100).toFixed(1)}%; target ≤ +10%).`,
+      '',
+    ].join('\n'),
+  );
+  process.exit(soak.everyRoundEverywhere && soak.noEarlyRelease && soak.nothingHung ? 0 : 1);
+}
 
 const lag: LagResult[] = [];
 const lagNs = values.only !== undefined ? [] : plan.ns;
@@ -100,6 +140,12 @@ const stalls: StallResult[] = [];
 for (const n of onlyOther('stall') ? [] : plan.ns) {
   log(`a stall: one workload stops reporting progress, --stall-timeout 3s, N=${n}`);
   stalls.push(await runStall(n));
+}
+
+const statuses: StatusResult[] = [];
+for (const n of onlyOther('status') ? [] : plan.ns) {
+  log(`rollcall status from a pod, N=${n}, ${plan.statusRuns} runs`);
+  statuses.push(await runStatus(n, plan.statusRuns));
 }
 
 let launch: LaunchResult | undefined;
@@ -164,6 +210,10 @@ const exe = startup?.executable;
 for (const stall of stalls) {
   targets.push({ target: `N=${stall.n}: a stall named to every pod ≤ stall timeout + 1 s`, met: stall.allNamedIt && stall.namedMs <= stall.stallTimeoutMs + 1000, figure: `${ms(stall.namedMs)} after the last progress (timeout ${stall.stallTimeoutMs / 1000} s)${stall.allNamedIt ? '' : '; not every pod named it'}` });
 }
+for (const status of statuses) {
+  const exe = status.executableMs === undefined ? '' : `; single executable ${ms(status.executableMs)}`;
+  targets.push({ target: `N=${status.n}: rollcall status answers ≤ 200 ms`, met: status.allHealthy && status.cliMs <= 200, figure: `${ms(status.cliMs)} (node -e 0 alone ${ms(status.bareNodeMs)})${exe}${status.allHealthy ? '' : '; not every answer healthy'}` });
+}
 if (launch !== undefined) {
   targets.push({ target: `mpirun -np ${launch.n} hostname over ${launch.n} pods: rollcall as the agent ≤ ssh's time`, met: launch.rollcallLaunchMs <= launch.sshLaunchMs, figure: `${launch.rollcallLaunchMs} vs ${launch.sshLaunchMs} ms (median of ${launch.runs})` });
   targets.push({ target: `rollcall exec relays ${launch.bytes / 1e6} MB at ≥ 0.8× ssh's throughput`, met: launch.rollcallMBps >= 0.8 * launch.sshMBps, figure: `${launch.rollcallMBps.toFixed(0)} vs ${launch.sshMBps.toFixed(0)} MB/s (${ratio(launch.rollcallMBps, launch.sshMBps)})` });
@@ -207,7 +257,7 @@ const table = [
 const setting = `Pods start over 1 s, the last 3 s later; a record appears as the cluster DNS setting says (two CoreDNS-like replicas, each with its own cache, behind one address) and goes ${GONE_DELAY_MS} ms after its pod exits; release lag counts from the moment the last pod's record appeared; a pod not released ${plan.strandedAfterMs / 1000} s after the last one started counts as stranded.`;
 process.stdout.write(`\nMeasured on ${machine}, ${new Date().toISOString().slice(0, 10)}${quick ? ' (quick run)' : ''}. ${setting}\n\n${table}\n`);
 
-const results = { date: new Date().toISOString(), machine, quick, lag, scale, largest, life, stalls, startup, launch, targets };
+const results = { date: new Date().toISOString(), machine, quick, lag, scale, largest, life, stalls, statuses, startup, launch, targets };
 const partial = quick || values.only !== undefined;
 const out = values.out ?? (partial ? undefined : join(HERE, 'results.json'));
 if (out !== undefined) writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);

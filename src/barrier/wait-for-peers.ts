@@ -112,7 +112,7 @@ class Run {
       // Each peer holds at most a session and a probe; the rest is headroom for late joiners and refusals.
       maxConnections: identity.count * 2 + 256,
       onHello: ({ index, gen }) => (this.checks.present(index), this.role.heardFrom?.(index, gen)),
-      sessions: { ...this.role.sessions, ...servedBy(this.config.sessions), ...(this.role.status === undefined ? {} : { status: (channel: FrameChannel) => answerStatus(channel.handOver().socket, this.ownStatus()) }) },
+      sessions: { ...this.role.sessions, ...servedBy(this.config.sessions), ...(this.role.status === undefined ? {} : { status: (channel: FrameChannel) => answerStatus(channel.handOver().socket, () => this.ownStatus()) }) },
       onRefused: (reason, remote) => this.refusals.note(reason, remote),
     });
     this.stopWatching = this.progress.watch('start');

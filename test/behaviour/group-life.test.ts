@@ -67,6 +67,15 @@ describeWith(['dnsmasq'], 'the group\'s life through the library, on loopback', 
     await expect(groups[2]?.nextRound()).rejects.toBeInstanceOf(PeerFailedError);
   });
 
+  test("status(): a member gets index 0's view over a real status session, index 0 its own", async () => {
+    const groups = await group(3);
+    const status = await (groups[2] as Group).status();
+    expect(status).toMatchObject({ view: 'index 0', from: 0, size: 3, round: 0, phase: 'running', healthy: true });
+    expect(status.pods.map((pod) => pod.state)).toEqual(['running', 'running', 'running']);
+    expect(status.pods[2]).toMatchObject({ name: `${job.job}-2.svc`, address: job.address(2) });
+    expect(await (groups[0] as Group).status()).toMatchObject({ view: 'index 0', size: 3 });
+  });
+
   test('a fatal exit code ends the group with restarts left', async () => {
     const groups = await group(2, { restarts: 3, fatalExitCodes: [78] });
     groups[1]?.report({ exitCode: 78 });
