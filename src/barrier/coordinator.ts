@@ -5,7 +5,7 @@ import { withDeadline } from '../time/deadline.js';
 import { keepSessionAlive } from '../transport/heartbeat.js';
 import { ReleaseSender, type DatagramSender, type OnDatagramAck } from '../transport/release-datagrams.js';
 import { MeshNews } from './mesh-news.js';
-import { ReleaseNudges, type Unacked } from './release-nudges.js';
+import { ReleaseBook } from './release-book.js';
 import { routeFrames, type FrameRoutes, type Session } from '../transport/session.js';
 import type { Hello } from '../transport/wire-format.js';
 import { Referee } from '../lifecycle/referee.js';
@@ -13,12 +13,9 @@ import { stopFromFrame, stopToFrame, type Stop, type WorkloadOutcome } from '../
 import { isFinishBarrier, roundBarrier, roundStartedBy } from '../lifecycle/round-names.js';
 import type { GroupStatus } from '../lifecycle/group-status.js';
 import { coordinatorStatus } from './status-report.js';
-import { BarrierTally } from './barrier-tally.js';
+import type { BarrierTally } from './barrier-tally.js';
 import { MemberSessions, type MemberSession } from './member-sessions.js';
-import { entryOf, type BarrierRole, type BarrierView, type Release } from './role.js';
-
-/** Above this size the release frame leaves the roster out: N frames of N addresses each would be O(N²) bytes. */
-export const ROSTER_LIMIT = 256;
+import type { BarrierRole, BarrierView, Release } from './role.js';
 
 export interface CoordinatorOptions {
   size: number;
@@ -54,7 +51,7 @@ export interface CoordinatorOptions {
 export class Coordinator implements BarrierRole {
   private readonly members = new MemberSessions();
   private readonly referee: Referee;
-  private readonly barriers = new Map<string, BarrierTally>();
+  private readonly releases: ReleaseBook;
   private readonly size: number;
   private readonly topology: Topology;
   private readonly sessionTimeoutMs: number;
@@ -65,12 +62,11 @@ export class Coordinator implements BarrierRole {
   private dirty = new Set<string>();
   /** News of joins, in a mesh only: in a star only the coordinator's count matters, and nothing is sent. */
   private readonly news: MeshNews | undefined;
-  private readonly nudges: ReleaseNudges;
 
   constructor(options: CoordinatorOptions) {
     ({ size: this.size, topology: this.topology, sessionTimeoutMs: this.sessionTimeoutMs, reasonFor: this.reasonFor, onSeen: this.onSeen } = options);
     this.clock = options.clock ?? systemClock;
-    this.nudges = new ReleaseNudges(this.clock, options.openDatagrams ?? ((onAck) => new ReleaseSender(onAck)), (barrier, index) => this.ack(barrier, index), () => this.unacked());
+    this.releases = new ReleaseBook(this.size, this.topology, this.members, this.clock, options.openDatagrams ?? ((onAck) => new ReleaseSender(onAck)));
     this.news = this.topology === 'mesh' ? new MeshNews(this.clock, (indexes) => this.tellChecking(indexes)) : undefined;
     this.stopProgress = this.clock.every(options.progressIntervalMs, () => this.tick());
     this.referee = new Referee({
@@ -95,9 +91,9 @@ export class Coordinator implements BarrierRole {
   /** What a member may send on its session; the session says who sent it. */
   private readonly routes: FrameRoutes<{ index: number; member: MemberSession }> = {
     arrive: (frame, { index }) => this.arrive(frame.barrier, frame.addrs, index),
-    ack: (frame, { index }) => this.ack(frame.barrier, index),
+    ack: (frame, { index }) => this.releases.ack(frame.barrier, index),
     nudge: (frame, { index, member }) => {
-      this.nudges.listen(index, member.channel.remoteAddress, frame.port, frame.token, member.ear);
+      this.releases.listen(index, member.channel.remoteAddress, frame.port, frame.token, member.ear);
       member.ear = frame.token;
     },
     // A pod can report its own outcome, and nobody else's.
@@ -141,17 +137,17 @@ export class Coordinator implements BarrierRole {
     routeFrames(channel, this.routes, { index: hello.index, member });
     keepSessionAlive(channel, this.sessionTimeoutMs, this.clock);
     channel.onClose(() => {
-      if (member.ear !== undefined) this.nudges.forget(member.ear);
+      if (member.ear !== undefined) this.releases.forget(member.ear);
       if (!this.members.closed(hello.index, member)) return;
       this.referee.left(hello.index, member.heardAt);
       // Whether or not it had arrived, everyone waiting should hear that it went.
-      for (const [name, tally] of this.barriers) {
+      for (const [name, tally] of this.releases.tallies) {
         if (tally.released) continue;
         tally.leave(hello.index);
         this.dirty.add(name);
       }
     });
-    for (const name of this.barriers.keys()) this.dirty.add(name);
+    for (const name of this.releases.tallies.keys()) this.dirty.add(name);
     this.seen(hello.index);
     // A mesh member asks for a peer's name only once it hears the peer is up.
     this.news?.greet(channel, this.members.indexes().filter((index) => index !== hello.index));
@@ -160,23 +156,14 @@ export class Coordinator implements BarrierRole {
   arrive(barrier: string, addrs: string[], index = 0): void {
     const tally = this.tally(barrier);
     const last = tally.arrive(index, addrs);
-    if (tally.released) {
-      // A late joiner or a replaced pod: the group has already gone, so it goes at once.
-      tally.arriveLate(index, this.members.get(index)?.gen);
-      this.sendRelease(barrier, index, this.roster(barrier, tally));
-      this.nudges.schedule();
-      return;
-    }
+    if (tally.released) return this.releases.late(barrier, tally, index);
     this.dirty.add(barrier);
     if (index !== 0 && barrier === 'start') this.seen(index);
     if (!last) return;
     const round = roundStartedBy(barrier);
     // Before anyone hears the release, so that no outcome of the new round can come in ahead of it.
     if (round !== undefined) this.referee.begin(round);
-    const roster = this.roster(barrier, tally);
-    tally.open(roster);
-    for (const member of this.members.indexes()) this.sendRelease(barrier, member, roster);
-    this.nudges.schedule();
+    this.releases.open(barrier, tally);
   }
 
   released(barrier: string): Promise<Release> {
@@ -191,7 +178,7 @@ export class Coordinator implements BarrierRole {
   status(job: string, nameOf: (index: number) => string, ownAddress: string | undefined): GroupStatus {
     const { standing } = this.referee;
     const next = standing.verdict?.next;
-    const arrived = (barrier: string | undefined) => new Set(barrier === undefined ? [] : this.barriers.get(barrier)?.arrived.keys());
+    const arrived = (barrier: string | undefined) => new Set(barrier === undefined ? [] : this.releases.tallies.get(barrier)?.arrived.keys());
     return coordinatorStatus({
       job,
       size: this.size,
@@ -201,7 +188,7 @@ export class Coordinator implements BarrierRole {
       arrivedAt: (barrier) => arrived(barrier === 'start' ? 'start' : next === undefined ? undefined : roundBarrier(next)),
       sessionAddress: (index) => this.members.get(index)?.channel.remoteAddress,
       heardAt: (index) => this.members.heardAt(index),
-      ownAddresses: (index) => this.barriers.get('start')?.arrived.get(index),
+      ownAddresses: (index) => this.releases.tallies.get('start')?.arrived.get(index),
       ownAddress,
       now: this.clock.now(),
     });
@@ -212,16 +199,16 @@ export class Coordinator implements BarrierRole {
     this.stopProgress();
     this.news?.close();
     this.referee.close();
-    const pending = [...this.barriers.values()].filter((tally) => tally.released).map((tally) => tally.allAcked);
+    const pending = [...this.releases.tallies.values()].filter((tally) => tally.released).map((tally) => tally.allAcked);
     // Past the bound, whoever has not acked is on its own: it has the release or will time out.
     const deadline = this.clock.now() + timeoutMs;
     await withDeadline(Promise.all(pending), timeoutMs, () => new Error('acks timed out'), undefined, this.clock).catch(() => {});
     // Past an exit barrier everyone is leaving: index 0 goes last, once every member has hung up.
-    const finished = [...this.barriers].some(([name, tally]) => isFinishBarrier(name) && tally.released);
+    const finished = [...this.releases.tallies].some(([name, tally]) => isFinishBarrier(name) && tally.released);
     if (finished) {
       await withDeadline(this.members.allHungUp(), Math.max(0, deadline - this.clock.now()), () => new Error('members still connected'), undefined, this.clock).catch(() => {});
     }
-    this.nudges.close();
+    this.releases.close();
     this.members.dismiss();
   }
 
@@ -236,34 +223,10 @@ export class Coordinator implements BarrierRole {
     for (const [index, member] of this.members.entries()) if (!arrived.has(index)) member.channel.send({ t: 'seen', indexes });
   }
 
-  private sendRelease(barrier: string, index: number, roster: string[][] | undefined): void {
-    this.members.get(index)?.channel.send({ t: 'release', barrier, ...(roster === undefined ? {} : { roster }) });
-  }
-
-  private ack(barrier: string, index: number): void {
-    this.barriers.get(barrier)?.ack(index, this.members.get(index)?.gen ?? '');
-  }
-
-  /** Releases some current member has not confirmed: what the datagram nudges send. */
-  private unacked(): Unacked[] {
-    return [...this.barriers]
-      .filter(([, tally]) => tally.awaitingAcks)
-      .map(([barrier, tally]) => ({ barrier, roster: this.roster(barrier, tally), indexes: this.members.indexes().filter((index) => !tally.hasAcked(index)) }));
-  }
-
-  /** Each index's own addresses, for a star's members (who checked nobody but index 0) in a group small enough. */
-  private roster(barrier: string, tally: BarrierTally): string[][] | undefined {
-    return barrier === 'start' && this.topology === 'star' && this.size <= ROSTER_LIMIT ? tally.roster() : undefined;
-  }
-
-  /**
-   * Runs on the progress timer. A release or an ack lost on a lossy link would otherwise wait out TCP's
-   * exponential retransmission backoff (tens of seconds); re-sending to whoever has not acked recovers
-   * in a round trip, since later segments let TCP fast-retransmit the lost one.
-   */
+  /** Runs on the progress timer. */
   private tick(): void {
     this.broadcastProgress();
-    for (const { barrier, roster, indexes } of this.unacked()) for (const index of indexes) this.sendRelease(barrier, index, roster);
+    this.releases.resend();
   }
 
   private broadcastProgress(): void {
@@ -276,6 +239,6 @@ export class Coordinator implements BarrierRole {
   }
 
   private tally(barrier: string): BarrierTally {
-    return entryOf(this.barriers, barrier, () => new BarrierTally(barrier, this.size));
+    return this.releases.tally(barrier);
   }
 }

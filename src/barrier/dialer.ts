@@ -3,7 +3,7 @@ import type { Deadline } from '../time/deadline.js';
 import type { WireIdentity } from '../transport/authentication.js';
 import { dialPeer } from '../transport/handshake.js';
 import { MAX_FRAME_BYTES, type Role } from '../transport/wire-format.js';
-import { ROSTER_LIMIT } from './coordinator.js';
+import { ROSTER_LIMIT } from './release-book.js';
 import type { PeerNames } from './peer-names.js';
 
 export interface DialerOptions {

@@ -12,9 +12,9 @@ export interface StatusSources {
   standing: Standing;
   /** Whether the group has been released at all (the start barrier). */
   started: boolean;
-  /** Who is at the barrier the group waits at now: the start's before the release, the restart round's after a stop. */
+  /** Who is at the barrier the group waits at now: the start's before the release, the restart round's after a stop (none when no round follows). */
   arrivedAt(barrier: 'start' | 'next'): ReadonlySet<number>;
-  /** The address of a member's current session, if it has one. */
+  /** The address of a member's current session, if it has one (index 0 has none). */
   sessionAddress(index: number): string | undefined;
   /** When a member was last heard from, on this session or its last one, on the referee's clock. */
   heardAt(index: number): number | undefined;
@@ -29,9 +29,10 @@ const FAILED_AS: Record<FailureHow, PodState> = { exit: 'failed', signal: 'faile
 /** The group as index 0 knows it. */
 export function coordinatorStatus(sources: StatusSources): GroupStatus {
   const { standing, now } = sources;
-  const verdict = standing.phase === 'stopped' || standing.phase === 'closed' ? standing.verdict : undefined;
+  // The referee keeps a verdict only while its round stands stopped.
+  const { verdict } = standing;
   const pods = Array.from({ length: sources.size }, (_, index): PodStatus => {
-    const session = index === 0 ? undefined : sources.sessionAddress(index);
+    const session = sources.sessionAddress(index);
     const heardAt = index === 0 ? undefined : sources.heardAt(index);
     const outcome = standing.outcomes.get(index);
     const progressAt = standing.progressAt.get(index);
@@ -64,7 +65,7 @@ export function coordinatorStatus(sources: StatusSources): GroupStatus {
 function stateOf(index: number, sources: StatusSources, verdict: Stop | undefined, connected: boolean): PodState {
   const here = index === 0 || connected;
   if (!sources.started) return here || sources.arrivedAt('start').has(index) ? 'waiting' : 'missing';
-  if (verdict !== undefined) return judgedState(index, verdict) ?? (verdict.next !== undefined && sources.arrivedAt('next').has(index) ? 'waiting' : 'stopped');
+  if (verdict !== undefined) return judgedState(index, verdict) ?? (sources.arrivedAt('next').has(index) ? 'waiting' : 'stopped');
   const outcome = sources.standing.outcomes.get(index);
   if (outcome !== undefined) return succeeded(outcome) ? 'finished' : 'failed';
   return here ? 'running' : 'disconnected';

@@ -15,7 +15,7 @@ function sources(standing: Partial<Standing>, { started = true, gone = [] as num
     standing: { round: 0, phase: 'running', verdict: undefined, outcomes: new Map(), progressAt: new Map(), ...standing },
     started,
     arrivedAt: (barrier) => new Set(arrived[barrier]),
-    sessionAddress: (index) => (gone.includes(index) ? undefined : '10.0.0.1'),
+    sessionAddress: (index) => (index === 0 || gone.includes(index) ? undefined : '10.0.0.1'),
     heardAt: (index) => NOW - 100 * index,
     ownAddresses: (index) => (index === 3 ? undefined : [`10.0.0.${10 + index}`]),
     ownAddress: '10.0.0.10',

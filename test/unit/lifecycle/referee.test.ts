@@ -163,6 +163,24 @@ test('once closed, nothing is judged and no timer is left', () => {
   expect(clock.pending).toBe(0);
 });
 
+describe('the standing, as a status shows it', () => {
+  test('progress and outcomes of the running round only; a new round starts with none', () => {
+    const { referee, clock } = setUp({ restarts: 1 });
+    referee.begin(0);
+    clock.advance(100);
+    referee.progressed(1, 0);
+    referee.reported(2, 0, ok());
+    expect(referee.standing).toMatchObject({ round: 0, phase: 'running', verdict: undefined });
+    expect([...referee.standing.progressAt]).toEqual([[1, 100]]);
+    referee.reported(3, 0, exit(1));
+    expect(referee.standing).toMatchObject({ phase: 'stopped', verdict: { round: 0, next: 1 } });
+    referee.begin(1);
+    expect(referee.standing).toMatchObject({ round: 1, phase: 'running', verdict: undefined });
+    expect(referee.standing.progressAt.size).toBe(0);
+    expect(referee.standing.outcomes.size).toBe(0);
+  });
+});
+
 describe('a pod leaving on a signal', () => {
   test('after its success, at the exit barrier: a failure naming it, its workload\'s code and run time kept', () => {
     const { referee, stops } = setUp({ restarts: 1 });
