@@ -90,7 +90,6 @@ describeWith([...CLUSTER_NEEDS, 'torch'], 'PyTorch (gloo) on the simulated clust
     await (pods[0] as Pod).kill();
     const replacement = await startPod(cluster, 0, env);
     const reports = await finishAll([replacement, ...pods.slice(1)]);
-    console.log(reports.map(describeReport).join('\n======\n'));
     for (const [rank, report] of reports.entries()) {
       exitCode(report, 0);
       expect(report.stdout, report.name).toContain(`rank ${rank} of ${COUNT} round 1 sum ${SUM}`);
