@@ -161,13 +161,24 @@ export class GroupHandle {
 
   private async nextRound(): Promise<number> {
     const { rounds, config } = this.options;
-    const next = rounds.next;
-    if (next === undefined) {
-      throw rounds.signal.aborted ? rounds.signal.reason : new Error('nextRound() follows a round the group stopped; this one is still running');
+    for (;;) {
+      const next = rounds.next;
+      if (next === undefined) {
+        throw rounds.signal.aborted ? rounds.signal.reason : new Error('nextRound() follows a round the group stopped; this one is still running');
+      }
+      // A later round's verdict while waiting (this pod missed a release its old index 0 never finished
+      // sending, and the new index 0 took a later round from the others) moves the wait to that round.
+      const moved = rounds.moved;
+      try {
+        await this.barrier(roundBarrier(next), { timeoutMs: config.timeoutMs, signal: AbortSignal.any([rounds.over, moved]) });
+      } catch (error) {
+        if (rounds.over.aborted) throw rounds.over.reason;
+        if (moved.aborted) continue;
+        throw error;
+      }
+      rounds.begin(next);
+      return next;
     }
-    await this.barrier(roundBarrier(next), { timeoutMs: config.timeoutMs, signal: rounds.over });
-    rounds.begin(next);
-    return next;
   }
 
   private async close(options: CloseOptions = {}): Promise<void> {

@@ -11,6 +11,7 @@ export class Rounds {
   private current = 0;
   private controller = new AbortController();
   private readonly ended = new AbortController();
+  private moving = new AbortController();
   private judged: Stop | undefined;
   private begun = false;
   private roundStartedAt = 0;
@@ -44,6 +45,11 @@ export class Rounds {
     return this.ended.signal;
   }
 
+  /** Aborts when this pod moves on from the round it is in now: to the next, or to a later verdict's round. */
+  get moved(): AbortSignal {
+    return this.moving.signal;
+  }
+
   /** The verdict on the current round, once it is stopped: what a new index 0 learns from this pod. */
   get verdict(): Stop | undefined {
     return this.controller.signal.aborted ? this.judged : undefined;
@@ -59,6 +65,8 @@ export class Rounds {
     this.begun = true;
     this.roundStartedAt = this.clock.now();
     if (round <= this.current) return;
+    this.moving.abort();
+    this.moving = new AbortController();
     this.current = round;
     this.controller = new AbortController();
     this.judged = undefined;

@@ -171,6 +171,24 @@ describe('GroupHandle', () => {
     expect(group.round).toBe(1);
     expect(group.signal.aborted).toBe(false);
   });
+
+  test('a later round\'s verdict while waiting moves the wait to that round (a release this pod missed); one that ends the group ends it', async () => {
+    const { rounds, role, group } = setUp();
+    const stop = (round: number, next: number | undefined) => ({ round, next, failure: { index: 0, how: 'vanished' as const, exitCode: null, signal: null, afterMs: 5 } });
+    rounds.stopped(stop(0, 1));
+    const next = group.nextRound();
+    expect(role.arrived).toEqual(['round-1']);
+    rounds.stopped(stop(1, 2));
+    await settle();
+    expect(role.arrived).toEqual(['round-1', 'round-2']);
+    role.open('round-2');
+    await expect(next).resolves.toBe(2);
+    expect(group.round).toBe(2);
+    rounds.stopped(stop(2, 3));
+    const last = group.nextRound().catch((error: unknown) => error);
+    rounds.stopped(stop(3, undefined));
+    await expect(last).resolves.toMatchObject({ name: 'PeerFailedError', round: 3, next: undefined });
+  });
 });
 
 describe('GroupHandle, the rest of the group\'s life', () => {

@@ -43,6 +43,19 @@ describe('a round\'s signal', () => {
     expect(rounds.signal.aborted).toBe(false);
   });
 
+  test('`moved` aborts when the pod moves on to a later round, whether the next or a later verdict\'s, and only then', () => {
+    const { rounds } = setUp();
+    rounds.begin(0);
+    const inZero = rounds.moved;
+    rounds.stopped(stop(0, 1));
+    rounds.begin(0);
+    expect(inZero.aborted).toBe(false);
+    rounds.stopped(stop(2, 3));
+    expect(inZero.aborted).toBe(true);
+    expect(rounds.moved.aborted).toBe(false);
+    expect(rounds.next).toBe(3);
+  });
+
   test('a verdict without a next round ends the group', () => {
     const { rounds } = setUp();
     rounds.begin(0);
