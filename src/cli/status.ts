@@ -49,7 +49,10 @@ export function formatStatus(status: GroupStatus): string {
   const view = status.view === 'index 0' ? "index 0's view" : `index ${status.from}'s own view (${status.note ?? 'index 0 was not asked'})`;
   const lines = [`${status.job}: ${status.size} pods, round ${status.round}, ${status.phase}; ${view}; ${status.healthy ? 'healthy' : 'not healthy'}`];
   if (status.verdict !== undefined) lines.push(`${describeFailure(status.verdict.failure)}; ${status.verdict.next === null ? 'the group stops' : `restart round ${status.verdict.next} follows`}`);
-  const rows = [['INDEX', 'NAME', 'ADDRESS', 'STATE', 'HEARD', 'PROGRESS'], ...status.pods.map((pod) => [String(pod.index), pod.name, pod.address ?? '-', stateText(pod), ago(pod.lastHeardMs), ago(pod.lastProgressMs)])];
+  const rows = [
+    ['INDEX', 'NAME', 'ADDRESS', 'ROUND', 'STATE', 'HEARD', 'PROGRESS'],
+    ...status.pods.map((pod) => [String(pod.index), pod.name, pod.address ?? '-', pod.round === undefined ? '-' : String(pod.round), stateText(pod), ago(pod.lastHeardMs), ago(pod.lastProgressMs)]),
+  ];
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
   for (const row of rows) lines.push(row.map((cell, column) => cell.padEnd(widths[column] as number)).join('  ').trimEnd());
   return `${lines.join('\n')}\n`;

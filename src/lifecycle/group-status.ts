@@ -14,6 +14,8 @@ export interface PodStatus {
   /** The address its session (or the check of it) came from, when known. */
   address: string | undefined;
   state: PodState;
+  /** The round it is in: the group's, or the restart round it waits at; undefined where unknown. */
+  round: number | undefined;
   /** How its workload ended this round, once it did (finished or failed). */
   exitCode: number | null | undefined;
   signal: string | null | undefined;

@@ -27,7 +27,7 @@ const status = (size: number): GroupStatus => ({
   round: 0,
   phase: 'running',
   verdict: undefined,
-  pods: Array.from({ length: size }, (_, index) => ({ index, name: `job-${index}`, address: undefined, state: 'running', exitCode: undefined, signal: undefined, lastHeardMs: 1, lastProgressMs: undefined })),
+  pods: Array.from({ length: size }, (_, index) => ({ index, name: `job-${index}`, address: undefined, state: 'running', round: 0, exitCode: undefined, signal: undefined, lastHeardMs: 1, lastProgressMs: undefined })),
   note: undefined,
   healthy: true,
 });

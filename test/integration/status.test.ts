@@ -28,7 +28,7 @@ describeWith(CLUSTER_NEEDS, 'rollcall status, run in a pod as kubectl exec runs 
     const status = JSON.parse(healthy.stdout) as GroupStatus;
     expect(status).toMatchObject({ job: 'example-job', size: 3, view: 'index 0', from: 0, round: 0, phase: 'running', healthy: true });
     for (const [index, pod] of status.pods.entries()) {
-      expect(pod).toMatchObject({ index, name: `example-job-${index}.headless-svc`, state: 'running', address: (pods[index] as Pod).ips[0] });
+      expect(pod).toMatchObject({ index, name: `example-job-${index}.headless-svc`, state: 'running', round: 0, address: (pods[index] as Pod).ips[0] });
       expect(pod.lastProgressMs).toBeLessThan(1500);
       if (index > 0) expect(pod.lastHeardMs).toBeLessThan(15_000);
     }
@@ -40,8 +40,8 @@ describeWith(CLUSTER_NEEDS, 'rollcall status, run in a pod as kubectl exec runs 
     expect(text.code, text.stdout + text.stderr).toBe(1);
     expect(text.stdout).toMatch(/^example-job: 3 pods, round 0, running; index 0's view; not healthy$/m);
     // What was last heard of it, and its last progress, stay: how long it has been gone.
-    expect(text.stdout).toMatch(/^1\s+example-job-1\.headless-svc\s+\S+\s+disconnected\s+[\d.]+m?s ago\s+[\d.]+m?s ago$/m);
-    expect(text.stdout).toMatch(/^2\s+example-job-2\.headless-svc\s+\S+\s+running\s+[\d.]+m?s ago\s+[\d.]+m?s ago$/m);
+    expect(text.stdout).toMatch(/^1\s+example-job-1\.headless-svc\s+\S+\s+0\s+disconnected\s+[\d.]+m?s ago\s+[\d.]+m?s ago$/m);
+    expect(text.stdout).toMatch(/^2\s+example-job-2\.headless-svc\s+\S+\s+0\s+running\s+[\d.]+m?s ago\s+[\d.]+m?s ago$/m);
 
     await (pods[2] as Pod).cut();
     const local = await statusIn(pods[2] as Pod, '--json');

@@ -62,6 +62,8 @@ describe("index 0's view", () => {
     const stalled: Stop = { round: 2, next: 3, failure: { index: 1, how: 'stalled', exitCode: null, signal: null, afterMs: 9000, stalled: [{ index: 1, silentMs: 9000 }, { index: 3, silentMs: 8000 }] } };
     const status = coordinatorStatus(sources({ round: 2, phase: 'stopped', verdict: stalled }, { arrived: { start: [0, 1, 2, 3], next: [2] } }));
     expect(status.pods.map((pod) => pod.state)).toEqual(['stopped', 'stalled', 'waiting', 'stalled']);
+    // The one waiting at the restart round's barrier is in that round already.
+    expect(status.pods.map((pod) => pod.round)).toEqual([2, 2, 3, 2]);
     expect(status.verdict).toEqual({ failure: { index: 1, name: 'job-1.svc', how: 'stalled', exitCode: null, signal: null, afterMs: 9000, stalled: [{ index: 1, name: 'job-1.svc', silentMs: 9000 }, { index: 3, name: 'job-3.svc', silentMs: 8000 }] }, next: 3 });
     expect(status).toMatchObject({ phase: 'stopped', round: 2, healthy: false });
     for (const [how, state] of [['exit', 'failed'], ['signal', 'failed'], ['vanished', 'vanished'], ['replaced', 'replaced']] as const) {
@@ -78,6 +80,7 @@ describe("a member's own view, when index 0 cannot be asked", () => {
   test('itself as it knows itself, index 0 by its session, the others unknown; never healthy', () => {
     const status = localStatus({ ...base, verdict: undefined, own: undefined });
     expect(status).toMatchObject({ view: 'local', from: 1, size: 3, round: 1, phase: 'running', note: base.note, healthy: false });
+    expect(status.pods.map((pod) => pod.round)).toEqual([undefined, 1, undefined]);
     expect(status.pods.map((pod) => [pod.state, pod.address, pod.lastHeardMs])).toEqual([
       ['disconnected', '10.0.1.0', 12_000],
       ['running', '10.0.0.11', undefined],

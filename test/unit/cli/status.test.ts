@@ -7,6 +7,7 @@ const pod = (index: number, more: Partial<GroupStatus['pods'][number]> = {}) => 
   name: `job-${index}.svc`,
   address: `10.0.0.${10 + index}`,
   state: 'running' as const,
+  round: 1 as number | undefined,
   exitCode: undefined,
   signal: undefined,
   lastHeardMs: undefined,
@@ -23,7 +24,7 @@ test('a header with whose view and the health, the verdict when there is one, th
     round: 1,
     phase: 'stopped',
     verdict: { failure: { index: 2, name: 'job-2.svc', how: 'exit', exitCode: 3, signal: null, afterMs: 4200 }, next: 2 },
-    pods: [pod(0, { lastProgressMs: 300 }), pod(1, { state: 'finished', exitCode: 0, signal: null, lastHeardMs: 1500 }), pod(2, { state: 'failed', exitCode: null, signal: 'SIGKILL', address: undefined })],
+    pods: [pod(0, { lastProgressMs: 300 }), pod(1, { state: 'finished', exitCode: 0, signal: null, lastHeardMs: 1500 }), pod(2, { state: 'failed', exitCode: null, signal: 'SIGKILL', address: undefined, round: undefined })],
     note: undefined,
     healthy: false,
   };
@@ -31,10 +32,10 @@ test('a header with whose view and the health, the verdict when there is one, th
     [
       "job: 3 pods, round 1, stopped; index 0's view; not healthy",
       'job-2.svc failed (exit 3) after 4.2s; restart round 2 follows',
-      'INDEX  NAME       ADDRESS    STATE              HEARD     PROGRESS',
-      '0      job-0.svc  10.0.0.10  running            -         300ms ago',
-      '1      job-1.svc  10.0.0.11  finished (exit 0)  1.5s ago  -',
-      '2      job-2.svc  -          failed (SIGKILL)   -         -',
+      'INDEX  NAME       ADDRESS    ROUND  STATE              HEARD     PROGRESS',
+      '0      job-0.svc  10.0.0.10  1      running            -         300ms ago',
+      '1      job-1.svc  10.0.0.11  1      finished (exit 0)  1.5s ago  -',
+      '2      job-2.svc  -          -      failed (SIGKILL)   -         -',
       '',
     ].join('\n'),
   );
