@@ -218,12 +218,12 @@ export class Member implements BarrierRole {
     this.vanish.back(0);
     // Judged before anything is told: the new index 0 hears the verdict first, then the arrivals it explains.
     if (replaced) this.options.onCoordinatorLost('replaced');
-    const heardAt = this.clock.now();
+    let heardAt = this.clock.now();
     this.heardAt = heardAt;
-    session.onActivity(() => (this.heardAt = this.clock.now()));
+    session.onActivity(() => (this.heardAt = heardAt = this.clock.now()));
     // After a goodbye, or once this pod is closing, index 0's silence means nothing.
     session.onClose(() => {
-      if (!this.dormant && !this.closed.signal.aborted) this.vanish.left(0, this.heardAt ?? heardAt);
+      if (!this.dormant && !this.closed.signal.aborted) this.vanish.left(0, heardAt);
     });
     // An arrival lost on a lossy link is re-sent until the release comes (the coordinator ignores repeats).
     const stopResending = this.clock.every(RESEND_MS, () => {
