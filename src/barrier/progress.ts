@@ -36,13 +36,20 @@ export class ProgressReport {
 
   progress(barrier: string): Progress {
     const missing = this.missing(barrier);
+    const { size } = this.options;
     // The coordinator's count is the authority; before it has spoken, a pod knows only its own checks,
     // and a peer it checked but has no session with (index 0, reconnecting) is not ready for it.
     const view = this.options.role.view(barrier);
     const listed = new Set(missing.map((peer) => peer.index));
-    const passed = this.options.checks.own().filter((check) => check.passed && !listed.has(check.index)).length;
-    const ready = view?.ready ?? (barrier === 'start' ? passed : 0);
-    return { barrier, ready, size: this.options.size, missing };
+    if (view === undefined) {
+      const passed = this.options.checks.own().filter((check) => check.passed && !listed.has(check.index)).length;
+      return { barrier, ready: barrier === 'start' ? passed : 0, size, missing };
+    }
+    // A pod this one finds missing (index 0 itself, gone since it last spoke) was counted ready in a view
+    // that did not list it: not ready now. Nor can more be ready than are not listed missing.
+    const theirs = new Set(view.missing.map(([index]) => index));
+    const since = missing.filter((peer) => !theirs.has(peer.index)).length;
+    return { barrier, ready: Math.max(0, Math.min(view.ready - since, size - missing.length)), size, missing };
   }
 
   report(barrier: string): void {

@@ -1,9 +1,10 @@
+import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import type { BarrierView, MissingLink } from '../../../src/barrier/role.js';
 import { PeerNames } from '../../../src/barrier/peer-names.js';
 import { ProgressReport } from '../../../src/barrier/progress.js';
 import type { Progress } from '../../../src/barrier/options.js';
-import type { MissingReasonCode } from '../../../src/errors.js';
+import { describeCount, type MissingReasonCode } from '../../../src/errors.js';
 import { FakeClock } from '../../support/fake-clock.js';
 
 const identity = { index: 1, count: 4, jobName: 'job', subdomain: 'svc', namespace: 'ns', clusterDomain: 'cluster.local', hostname: 'job-1', podIps: [] };
@@ -45,6 +46,43 @@ describe('ProgressReport', () => {
     const progress = report.progress('start');
     expect(progress.ready).toBe(2);
     expect(progress.missing.map((peer) => [peer.index, peer.code])).toEqual([[2, 'still-checking'], [3, 'no-such-name']]);
+  });
+
+  test('a pod index 0 counted ready but this pod finds missing (index 0 itself, gone since) is not counted ready', () => {
+    const { links, views, report, lines } = setUp();
+    views.set('start', { ready: 3, missing: [[3, 'not-arrived']] });
+    links.push({ index: 0, reason: 'connection-refused', detail: 'ECONNREFUSED' });
+    expect(report.progress('start').ready).toBe(2);
+    report.log('start');
+    expect(lines).toEqual(['2/4 confirmed; waiting for job-0.svc (connection refused), job-3.svc (not arrived at coordinator)']);
+  });
+
+  test('the line never claims more confirmed than the pods it does not list as missing or unchecked', () => {
+    const reasons: MissingReasonCode[] = ['not-arrived', 'still-checking', 'no-such-name'];
+    const arbitrary = fc.record({
+      viewMissing: fc.uniqueArray(fc.integer({ min: 0, max: 3 }), { maxLength: 4 }),
+      viewSlack: fc.nat({ max: 4 }),
+      failing: fc.uniqueArray(fc.integer({ min: 0, max: 3 }), { maxLength: 4 }),
+      link: fc.boolean(),
+      spoke: fc.boolean(),
+    });
+    fc.assert(
+      fc.property(arbitrary, ({ viewMissing, viewSlack, failing, link, spoke }) => {
+        const { checks, links, views, report } = setUp();
+        // Index 0's view is whole in itself: its ready and its missing never add up to more than the group.
+        if (spoke) views.set('start', { ready: Math.max(0, 4 - viewMissing.length - viewSlack), missing: viewMissing.map((index, i) => [index, reasons[i % 3] as MissingReasonCode]) });
+        for (const index of failing) checks.push({ index, passed: false, reason: 'connection-refused', detail: undefined });
+        checks.push(...[0, 1, 2, 3].filter((index) => !failing.includes(index)).map((index) => ({ index, passed: true, reason: 'not-checked' as const, detail: undefined })));
+        if (link) links.push({ index: 0, reason: 'connection-refused', detail: undefined });
+        const progress = report.progress('start');
+        const line = describeCount(progress);
+        const confirmed = Number(/^(\d+)\/4 confirmed/.exec(line)?.[1]);
+        const listed = (line.match(/job-\d\.svc/g) ?? []).length;
+        const unchecked = Number(/; (\d+) not checked/.exec(line)?.[1] ?? 0);
+        expect(confirmed + listed + unchecked, line).toBe(4);
+        expect(listed, line).toBe(progress.missing.length);
+      }),
+    );
   });
 
   test('a named barrier counts only what index 0 says', () => {
