@@ -1,7 +1,9 @@
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { peerFqdn, peerShortName } from '../identity/names.js';
 import { GROUP_SOCKET_VARIABLE } from '../barrier/group-link.js';
+import { resolveConfig } from '../barrier/options.js';
 import { LocalDnsServer } from './dns-server.js';
 import type { Logger } from './logger.js';
 import { selfCommand } from './runtime.js';
@@ -20,6 +22,7 @@ const NAMESPACE = 'default';
 const DOMAIN = 'cluster.local';
 /** Replica i listens on 127.0.0.(FIRST_HOST + i): its own address, as a pod has its own IP. */
 const FIRST_HOST = 10;
+const replicaAddress = (index: number) => `127.0.0.${FIRST_HOST + index}`;
 // A shell, not Node: the single executable runs where no Node is installed.
 const DEMO_WORKLOAD = ['sh', '-c', 'IFS=,; for peer in $ROLLCALL_PEERS; do echo "Successfully pinged pod: $peer"; done'];
 
@@ -33,7 +36,33 @@ export async function runLocal(options: LocalOptions): Promise<number> {
   const subdomain = options.env.ROLLCALL_SUBDOMAIN ?? (options.demo ? 'headless-svc' : 'local-svc');
   const replicas = options.demo ? 3 : options.replicas;
   const workload = options.demo ? DEMO_WORKLOAD : options.workload;
+  // The replicas are this process's own children: a secret of this run keeps other users of the machine
+  // out of their group and their remote launches, with nothing to set up (one given is kept: a test's).
+  const secret = options.env.ROLLCALL_SECRET || randomBytes(16).toString('hex');
   const dns = new LocalDnsServer(DOMAIN);
+  const replicaEnv = (index: number, server: string): NodeJS.ProcessEnv => ({
+    ...withoutWrapper(options.env),
+    JOB_COMPLETION_INDEX: String(index),
+    ROLLCALL_INDEX: String(index),
+    ROLLCALL_COUNT: String(replicas),
+    ROLLCALL_JOB_NAME: job,
+    ROLLCALL_SUBDOMAIN: subdomain,
+    ROLLCALL_NAMESPACE: NAMESPACE,
+    ROLLCALL_CLUSTER_DOMAIN: DOMAIN,
+    ROLLCALL_DNS_SERVERS: server,
+    ROLLCALL_SECRET: secret,
+    ROLLCALL_LISTEN_HOST: replicaAddress(index),
+    ROLLCALL_IP_FAMILY: 'ipv4',
+    // No resolver but the embedded one knows the replicas' names: the workload gets their addresses
+    // (the demo's only prints the names, as the task page's loop does).
+    ROLLCALL_WORKLOAD_HOSTS: options.env.ROLLCALL_WORKLOAD_HOSTS ?? (options.demo ? 'names' : 'addresses'),
+    // Replicas on one machine start within a second of each other; a failure should not take minutes to show.
+    ROLLCALL_TIMEOUT: options.env.ROLLCALL_TIMEOUT ?? '30s',
+    ...(options.demo ? { ROLLCALL_TOPOLOGY: 'mesh' } : {}),
+  });
+  // Every replica would refuse a bad setting with the same error, naming the variable it was handed in:
+  // refused once here instead, where the error still names the flag the user typed.
+  resolveConfig({ env: replicaEnv(0, '127.0.0.1'), log: false });
   const server = await dns.start();
   // The replicas run this very program: the single executable, the bundled CLI or the module build.
   const [program, ...programArgs] = selfCommand();
@@ -42,30 +71,8 @@ export async function runLocal(options: LocalOptions): Promise<number> {
   if (options.demo) options.logger.line(`demo: an Indexed Job "${job}" of ${replicas} pods behind the headless Service "${subdomain}", on this machine`);
 
   const exits = Array.from({ length: replicas }, (_, index) => {
-    const address = `127.0.0.${FIRST_HOST + index}`;
-    dns.set(peerFqdn(job, index, subdomain, NAMESPACE, DOMAIN), [address]);
-    const child = spawn(program, [...programArgs, '--', ...workload], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: {
-        ...withoutWrapper(options.env),
-        JOB_COMPLETION_INDEX: String(index),
-        ROLLCALL_INDEX: String(index),
-        ROLLCALL_COUNT: String(replicas),
-        ROLLCALL_JOB_NAME: job,
-        ROLLCALL_SUBDOMAIN: subdomain,
-        ROLLCALL_NAMESPACE: NAMESPACE,
-        ROLLCALL_CLUSTER_DOMAIN: DOMAIN,
-        ROLLCALL_DNS_SERVERS: server,
-        ROLLCALL_LISTEN_HOST: address,
-        ROLLCALL_IP_FAMILY: 'ipv4',
-        // No resolver but the embedded one knows the replicas' names: the workload gets their addresses
-        // (the demo's only prints the names, as the task page's loop does).
-        ROLLCALL_WORKLOAD_HOSTS: options.env.ROLLCALL_WORKLOAD_HOSTS ?? (options.demo ? 'names' : 'addresses'),
-        // Replicas on one machine start within a second of each other; a failure should not take minutes to show.
-        ROLLCALL_TIMEOUT: options.env.ROLLCALL_TIMEOUT ?? '30s',
-        ...(options.demo ? { ROLLCALL_TOPOLOGY: 'mesh' } : {}),
-      },
-    });
+    dns.set(peerFqdn(job, index, subdomain, NAMESPACE, DOMAIN), [replicaAddress(index)]);
+    const child = spawn(program, [...programArgs, '--', ...workload], { stdio: ['ignore', 'pipe', 'pipe'], env: replicaEnv(index, server) });
     const prefix = `[${peerShortName(job, index, subdomain).split('.')[0]}]`;
     prefixLines(child.stdout, prefix, process.stdout);
     prefixLines(child.stderr, prefix, process.stderr, (line) => {
