@@ -4,8 +4,6 @@ export interface FlagSpec {
   /** The value's placeholder in the help. */
   arg: string;
   help: string;
-  /** Continuation lines of the help, indented under it. */
-  more?: string[];
 }
 
 /** How the group is found and checked: every command that waits for a group takes these. */
@@ -28,7 +26,7 @@ export const GROUP_FLAGS = {
   'dns-servers': { env: 'ROLLCALL_DNS_SERVERS', arg: 'LIST', help: 'host[:port],… (default: resolv.conf)' },
   'ip-family': { env: 'ROLLCALL_IP_FAMILY', arg: 'F', help: 'auto | ipv4 | ipv6 | dual (auto)' },
   concurrency: { env: 'ROLLCALL_CONCURRENCY', arg: 'N', help: 'attempts in flight at once (64)' },
-  'env-file': { env: 'ROLLCALL_ENV_FILE', arg: 'PATH', help: 'dotenv file with any ROLLCALL_* value' },
+  'env-from': { env: 'ROLLCALL_ENV_FILE', arg: 'PATH', help: 'dotenv file with any ROLLCALL_* value' },
   'log-format': { env: 'ROLLCALL_LOG_FORMAT', arg: 'F', help: 'text | json (text)' },
   'log-interval': { env: 'ROLLCALL_LOG_INTERVAL', arg: 'D', help: 'how often the "k/N confirmed" line is logged (5s)' },
   'termination-log': { env: 'ROLLCALL_TERMINATION_LOG', arg: 'PATH', help: '(/dev/termination-log)' },
@@ -36,15 +34,14 @@ export const GROUP_FLAGS = {
 
 /** The group's life while a workload runs. */
 export const LIFE_FLAGS = {
-  restarts: { env: 'ROLLCALL_RESTARTS', arg: 'N', help: 'gang restarts: on a failure, stop every workload and', more: ['start all again together, up to N times (0)'] },
+  restarts: { env: 'ROLLCALL_RESTARTS', arg: 'N', help: 'gang restarts: on a failure, stop every workload and start all again together, up to N times (0)' },
   'fatal-exit-codes': { env: 'ROLLCALL_FATAL_EXIT_CODES', arg: 'L', help: 'exit codes that end the group without a restart (e.g. 78)' },
-  'exit-timeout': { env: 'ROLLCALL_EXIT_TIMEOUT', arg: 'D', help: 'after success, wait this long for every pod to finish;', more: ['index 0 leaves last (5m; 0 turns the exit barrier off)'] },
+  'exit-timeout': { env: 'ROLLCALL_EXIT_TIMEOUT', arg: 'D', help: 'after success, wait this long for every pod to finish; index 0 leaves last (5m; 0 turns the exit barrier off)' },
   grace: { env: 'ROLLCALL_GRACE', arg: 'D', help: 'SIGTERM to SIGKILL when the group stops a workload (10s)' },
   'stall-timeout': {
     env: 'ROLLCALL_STALL_TIMEOUT',
     arg: 'D',
-    help: 'a workload that touched $ROLLCALL_PROGRESS_FILE once and then',
-    more: ['not for this long, while it runs, is stalled: a failure (off)'],
+    help: 'a workload that touched $ROLLCALL_PROGRESS_FILE once and then not for this long, while it runs, is stalled: a failure (off)',
   },
 } as const satisfies Record<string, FlagSpec>;
 
@@ -53,8 +50,8 @@ export const WORKLOAD_FLAGS = {
   'hostfile-format': { env: 'ROLLCALL_HOSTFILE_FORMAT', arg: 'F', help: 'plain | openmpi | mpich (plain)' },
   slots: { env: 'ROLLCALL_SLOTS', arg: 'N', help: 'slots per host in the hostfile (1)' },
   'master-port': { env: 'ROLLCALL_MASTER_PORT', arg: 'N', help: 'MASTER_PORT for the workload (29500)' },
-  preset: { env: 'ROLLCALL_PRESET', arg: 'P', help: 'torchrun | tf | jax | openmpi | openmpi5 | mpich (MPI:', more: ['mpirun starts its daemons through rollcall exec)'] },
-  'workload-hosts': { env: 'ROLLCALL_WORKLOAD_HOSTS', arg: 'H', help: 'names | addresses: what MASTER_ADDR, the hostfile and', more: ['the presets name each pod by (names; local: addresses)'] },
+  preset: { env: 'ROLLCALL_PRESET', arg: 'P', help: 'torchrun | tf | jax | openmpi | openmpi5 | mpich (MPI: mpirun starts its daemons through rollcall exec)' },
+  'workload-hosts': { env: 'ROLLCALL_WORKLOAD_HOSTS', arg: 'H', help: 'names | addresses: what MASTER_ADDR, the hostfile and the presets name each pod by (names; local: addresses)' },
 } as const satisfies Record<string, FlagSpec>;
 
 export const FLAGS: Record<string, FlagSpec> = { ...GROUP_FLAGS, ...LIFE_FLAGS, ...WORKLOAD_FLAGS };

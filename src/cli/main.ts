@@ -1,4 +1,5 @@
-#!/usr/bin/env node
+#!/bin/sh
+// The npm bin's preamble (a shell line that starts Node with "--") is scripts/build-cli.ts's.
 import { main } from './cli.js';
 
 // Exit explicitly: the workload's exit code is ours, and nothing left open may hold the pod up.

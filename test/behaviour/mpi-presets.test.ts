@@ -37,8 +37,8 @@ describe('the MPI presets on a stand-in launcher (one local replica)', () => {
     const { code, stdout, stderr } = await local(['--preset', 'openmpi5'], openMpi5);
     expect(code, stderr).toBe(0);
     expect(stdout).toContain('argv -np 4 prog');
-    expect(stdout).toMatch(new RegExp(`PRTE_MCA_plm_ssh_agent=${process.execPath} ${ROLLCALL} exec\\n`));
-    expect(stdout).toMatch(/PRTE_MCA_prte_default_hostfile=\/\S+rollcall-hostfile-local-job-0\n/);
+    expect(stdout).toMatch(new RegExp(`PRTE_MCA_plm_ssh_agent=${process.execPath} -- ${ROLLCALL} exec\\n`));
+    expect(stdout).toMatch(/PRTE_MCA_prte_default_hostfile=\/\S+rollcall-[^/]+\/hostfile\n/);
     expect(stdout).toContain('PRTE_MCA_prte_keep_fqdn_hostnames=true');
     expect(stdout).not.toContain('OMPI_MCA_plm_rsh_agent');
     expect(stdout).toContain('127.0.0.10 slots=4');
@@ -47,8 +47,8 @@ describe('the MPI presets on a stand-in launcher (one local replica)', () => {
   test('--preset openmpi on Open MPI 4: its rsh agent and default hostfile', async () => {
     const { code, stdout, stderr } = await local(['--preset', 'openmpi'], openMpi4);
     expect(code, stderr).toBe(0);
-    expect(stdout).toMatch(new RegExp(`OMPI_MCA_plm_rsh_agent=${process.execPath} ${ROLLCALL} exec\\n`));
-    expect(stdout).toMatch(/OMPI_MCA_orte_default_hostfile=\/\S+rollcall-hostfile-local-job-0\n/);
+    expect(stdout).toMatch(new RegExp(`OMPI_MCA_plm_rsh_agent=${process.execPath} -- ${ROLLCALL} exec\\n`));
+    expect(stdout).toMatch(/OMPI_MCA_orte_default_hostfile=\/\S+rollcall-[^/]+\/hostfile\n/);
     expect(stdout).toContain('OMPI_MCA_orte_keep_fqdn_hostnames=true');
   });
 
@@ -64,14 +64,17 @@ describe('the MPI presets on a stand-in launcher (one local replica)', () => {
     const five = await local(['--preset', 'openmpi'], openMpi5);
     expect(five.code).toBe(78);
     expect(five.stderr).toContain('does not fit');
-    expect(five.stderr).toContain('which is Open MPI 5: its ranks would not start through rollcall (Open MPI 5 would run them all on this pod). Use --preset openmpi5.');
+    expect(five.stderr).toContain("which is Open MPI 5: it ignores Open MPI 4's agent setting and would run every rank on this pod, reporting success. Use --preset openmpi5.");
     expect(five.stdout).not.toContain('argv');
+    // Each refusal says what that launcher would do, and no other's fate.
     const four = await local(['--preset', 'openmpi5'], openMpi4);
     expect(four.code).toBe(78);
-    expect(four.stderr).toContain('which is Open MPI 4');
+    expect(four.stderr).toContain("which is Open MPI 4: it ignores Open MPI 5's (PRRTE's) agent setting and would start its daemons through ssh, not rollcall. Use --preset openmpi.");
     const mpich = await local(['--preset', 'openmpi'], hydra);
-    expect(mpich.stderr).toContain("which is MPICH's Hydra");
-    expect(mpich.stderr).toContain('Use --preset mpich.');
+    expect(mpich.stderr).toContain("which is MPICH's Hydra: it reads none of Open MPI's settings and would start its daemons through ssh, not rollcall. Use --preset mpich.");
+    const openMpi = await local(['--preset', 'mpich'], openMpi4);
+    expect(openMpi.stderr).toContain("which is Open MPI 4: it reads none of Hydra's settings and would start its daemons through ssh, not rollcall. Use --preset openmpi.");
+    for (const refused of [four, mpich, openMpi]) expect(refused.stderr).not.toContain('Open MPI 5 would');
   });
 
   test('an explicit hostfile format other than the preset\'s is refused', async () => {

@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { UsageError, helpText, parseCommandLine } from '../../../src/cli/flags.js';
+import { FLAGS } from '../../../src/cli/flag-table.js';
 
 function usageError(argv: string[]): UsageError {
   try {
@@ -80,6 +81,34 @@ describe('the command line', () => {
     expect(helpText('peers')).toContain('--json');
     expect(helpText('install')).not.toContain('Flags,');
     const general = helpText();
-    for (const word of ['rollcall [flags] -- <command>', 'rollcall <command> --help', 'ROLLCALL_TIMEOUT', 'ROLLCALL_PRESET', 'ROLLCALL_SECRET is env only']) expect(general).toContain(word);
+    for (const word of ['rollcall [flags] -- <command>', 'rollcall help [<command>]', 'ROLLCALL_TIMEOUT', 'ROLLCALL_PRESET', 'ROLLCALL_SECRET is env only']) expect(general).toContain(word);
+  });
+
+  test('"rollcall help" and "rollcall help <command>" are the help, as git and kubectl take them', () => {
+    expect(parseCommandLine(['help'])).toMatchObject({ command: 'help', helpFor: undefined });
+    expect(parseCommandLine(['help', 'serve'])).toMatchObject({ command: 'help', helpFor: 'serve' });
+    expect(parseCommandLine(['help', 'run'])).toMatchObject({ command: 'help', helpFor: 'run' });
+    expect(usageError(['help', 'sreve']).message).toBe('no help for "sreve", which is not a command; did you mean "serve"?');
+    // A workload called help is still a workload.
+    expect(parseCommandLine(['--', 'help'])).toMatchObject({ command: 'run', workload: ['help'] });
+  });
+
+  test('every help line fits in 100 columns, and every flag, its env twin and its words stand apart', () => {
+    for (const command of [undefined, 'run', 'serve', 'exec', 'status', 'wait', 'peers', 'demo', 'local', 'install'] as const) {
+      const text = helpText(command);
+      for (const line of text.split('\n')) expect(line.length, line).toBeLessThanOrEqual(100);
+      for (const [name, spec] of Object.entries(FLAGS)) {
+        if (!text.includes(`--${name} `)) continue;
+        // The env twin on the flag's own line, with at least two spaces either side.
+        expect(text, name).toMatch(new RegExp(`--${name} ${spec.arg.replace(/[|]/g, '\\$&')}  +${spec.env}  +\\S`));
+      }
+    }
+  });
+
+  test('--env-file, which Node takes for itself, is answered with its new name', () => {
+    expect(usageError(['wait', '--env-file', '/x']).message).toBe(
+      '--env-file is now --env-from: Node takes --env-file for itself wherever it stands before a "--", so run as "node rollcall.mjs …" it never reached rollcall (ROLLCALL_ENV_FILE is unchanged)',
+    );
+    expect(parseCommandLine(['wait', '--env-from', '/x']).env).toEqual({ ROLLCALL_ENV_FILE: '/x' });
   });
 });
