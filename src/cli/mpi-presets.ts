@@ -65,5 +65,12 @@ export function checkLauncher(preset: MpiPreset, workload: readonly string[], en
   if (fits) return;
   const actual = flavour.family === 'mpich' ? 'mpich' : flavour.major >= 5 ? 'openmpi5' : 'openmpi';
   const what = flavour.family === 'mpich' ? "MPICH's Hydra" : `Open MPI ${flavour.major}`;
-  throw new ConfigError('ROLLCALL_PRESET', preset, `does not fit ${launcher}, which is ${what}: its ranks would not start through rollcall (Open MPI 5 would run them all on this pod)`, `Use --preset ${actual}.`);
+  throw new ConfigError('ROLLCALL_PRESET', preset, `does not fit ${launcher}, which is ${what}: ${misfit(preset, actual)}`, `Use --preset ${actual}.`);
+}
+
+/** What the launcher would do with settings meant for another: the reason a wrong preset is refused. */
+function misfit(given: MpiPreset, actual: MpiPreset): string {
+  if (given === 'openmpi' && actual === 'openmpi5') return "it ignores Open MPI 4's agent setting and would run every rank on this pod, reporting success";
+  const reads = actual === 'mpich' ? 'it reads none of Open MPI\'s settings' : given === 'mpich' ? 'it reads none of Hydra\'s settings' : "it ignores Open MPI 5's (PRRTE's) agent setting";
+  return `${reads} and would start its daemons through ssh, not rollcall`;
 }
