@@ -118,6 +118,8 @@ export interface Config {
   jobUid: string;
   secret: string | undefined;
   port: number;
+  /** Whether the port was chosen rather than the default (an error about it blames only a choice). */
+  portGiven: boolean;
   listenHost: string | undefined;
   probe: ProbeSpec;
   topology: Topology;
@@ -166,6 +168,7 @@ export function resolveConfig(options: WaitForPeersOptions = {}): Config {
     jobUid: options.jobUid ?? settings.get('ROLLCALL_JOB_UID')?.value ?? '',
     secret: options.secret ?? settings.get('ROLLCALL_SECRET')?.value,
     port: options.port ?? fromEnv('ROLLCALL_PORT', (variable, raw) => parseInteger(variable, raw, { min: 1, max: 65535 })) ?? DEFAULTS.port,
+    portGiven: options.port !== undefined || settings.get('ROLLCALL_PORT') !== undefined,
     listenHost: options.listenHost ?? fromEnv('ROLLCALL_LISTEN_HOST', parseListenHost),
     probe,
     topology,

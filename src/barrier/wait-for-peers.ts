@@ -106,6 +106,7 @@ class Run {
     this.listener = await startListener({
       host: this.config.listenHost,
       port: this.config.port,
+      portGiven: this.config.portGiven,
       own: this.own,
       secret: this.config.secret,
       handshakeTimeoutMs: DEFAULTS.handshakeTimeoutMs,

@@ -19,11 +19,15 @@ const wrapperOwns = (what: string) =>
     `${what} belongs to the rollcall wrapper here (${GROUP_SOCKET_VARIABLE} is set): it reports how this process ends, by its exit code, holds the exit barrier and restarts it for a new round. End the process instead.`,
   );
 
+/** A socket named by the variable that cannot be reached: the variable is at fault (left over, or copied). */
+const wrapperUnreachable = (path: string) => (code: string, error: Error) =>
+  new ConfigError(GROUP_SOCKET_VARIABLE, path, `cannot be reached (${code})`, 'Unset it: it is for a workload that rollcall runs.', { cause: error });
+
 /**
  * The group of the `rollcall -- <command>` this process runs under: the same pods, index and round,
  * its stop as `signal`, its barriers over the wrapper's sessions. Nothing is opened on the network.
  */
-export async function joinWrapper(path: string, options: WaitForPeersOptions): Promise<Group> {
+export async function joinWrapper(path: string, options: WaitForPeersOptions, unreachable: (code: string, error: Error) => Error = wrapperUnreachable(path)): Promise<Group> {
   options.signal?.throwIfAborted();
   const socket = connect(path);
   const stopped = new AbortController();
@@ -35,7 +39,7 @@ export async function joinWrapper(path: string, options: WaitForPeersOptions): P
   let snapshot: (value: GroupSnapshot) => void = () => {};
   const first = new Promise<GroupSnapshot>((resolve, reject) => {
     snapshot = resolve;
-    socket.once('error', (error) => reject(new ConfigError(GROUP_SOCKET_VARIABLE, path, `cannot be reached (${(error as NodeJS.ErrnoException).code ?? error.message})`, 'Unset it: it is for a workload that rollcall runs.', { cause: error })));
+    socket.once('error', (error) => reject(unreachable((error as NodeJS.ErrnoException).code ?? error.message, error)));
   });
   socket.on('error', () => socket.destroy());
   socket.once('close', () => {

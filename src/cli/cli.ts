@@ -1,5 +1,5 @@
 import { existsSync, writeFileSync } from 'node:fs';
-import { constants, tmpdir } from 'node:os';
+import { constants } from 'node:os';
 import { ConfigError, PeersTimeoutError, ProbeUnavailableError } from '../errors.js';
 import type { Group } from '../barrier/group.js';
 import { waitForPeers } from '../barrier/wait-for-peers.js';
@@ -12,6 +12,7 @@ import { InstallError, install } from './install.js';
 import { Logger, type LogFormat } from './logger.js';
 import { selfCommand, versionLine } from './runtime.js';
 import { superviseRounds } from './supervise.js';
+import { Deadline } from '../time/deadline.js';
 import { PRESETS, workloadEnv, type HostfileFormat, type Preset, type WorkloadHosts } from './workload-env.js';
 import { MPI_HOSTFILE_FORMAT, MPI_PRESETS, checkLauncher, type MpiPreset } from './mpi-presets.js';
 import { FORWARDED, runWorkload } from './workload.js';
@@ -134,9 +135,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
 
 async function waitAndRun(args: ParsedArgs, env: NodeJS.ProcessEnv, settings: CliSettings, logger: Logger): Promise<number> {
   const wrapper = env[GROUP_SOCKET_VARIABLE];
-  if (args.command === 'run' && wrapper !== undefined && wrapper !== '') {
-    throw new ConfigError(GROUP_SOCKET_VARIABLE, wrapper, 'is set: this process already runs under "rollcall --"', 'Run the command directly: the wrapper started this process with the group\'s env ("rollcall wait" and "peers" join its group).');
-  }
+  if (wrapper !== undefined && wrapper !== '') refuseNested(args.command, wrapper);
   const hint = new InitContainerHint(Number(env.JOB_COMPLETION_INDEX ?? env.ROLLCALL_INDEX), logger);
   const stop = new AbortController();
   let received: NodeJS.Signals | undefined;
@@ -162,7 +161,7 @@ async function waitAndRun(args: ParsedArgs, env: NodeJS.ProcessEnv, settings: Cl
       ...(launches === undefined ? {} : { sessions: { launch: launches.accept } }),
     });
   } catch (error) {
-    launches?.close();
+    await launches?.close();
     if (received !== undefined) {
       const message = `received ${received} while waiting for the group: leaving`;
       logger.line(message, { event: 'leaving', signal: received });
@@ -186,7 +185,7 @@ async function waitAndRun(args: ParsedArgs, env: NodeJS.ProcessEnv, settings: Cl
     const sockets = await openPodSockets(group, selfCommand(), launching.secretSet);
     try {
       const agent = { command: [...selfCommand(), 'exec'].join(' '), script: sockets.agentScript };
-      const base = { ...env, ...workloadEnv(group, { ...settings, dir: tmpdir(), agent }), ...sockets.env };
+      const base = { ...env, ...workloadEnv(group, { ...settings, dir: sockets.dir, agent }), ...sockets.env };
       const envFor = (round: number) => ({ ...base, ROLLCALL_RESTART_COUNT: String(round) });
       launches.serve(launchStarter(group, envFor, settings.graceMs, logger), (index) => group.peers[index]?.name ?? `index ${index}`);
       const { graceMs } = settings;
@@ -213,14 +212,35 @@ async function waitAndRun(args: ParsedArgs, env: NodeJS.ProcessEnv, settings: Cl
         onGroupFailed: (message) => writeTerminationLog(settings.terminationLog, message),
       });
     } finally {
-      launches.close();
-      sockets.close();
+      // What the group's launchers started ends on its own as the launcher ends: it gets the grace period
+      // to do so and to tell its agent, before anything is stopped or cut. A pod leaving on a signal waits for none.
+      const drain = leave.signal.aborted ? undefined : Deadline.in(settings.graceMs);
+      await Promise.all([launches.close(drain), sockets.close(drain ?? Deadline.in(0))]);
     }
   } finally {
     // The listener stays up while the workload runs, for late joiners and restarted peers. The outcome is
     // reported and the exit barrier passed by now; `wait` and `peers` leave at once, their part done.
     await group.close({ exitTimeoutMs: 0 });
     for (const signal of FORWARDED) process.off(signal, onLeave);
+  }
+}
+
+/**
+ * Under a wrapper (`rollcall --`, or a replica of `rollcall local`) this pod already has its rollcall: a
+ * second would hold the pod's place twice. `wait` and `peers` join the wrapper's group instead.
+ */
+function refuseNested(command: ParsedArgs['command'], wrapper: string): void {
+  const under = 'is set: this process already runs under "rollcall --" or "rollcall local"';
+  if (command === 'run') {
+    throw new ConfigError(GROUP_SOCKET_VARIABLE, wrapper, under, 'Run the command directly: the wrapper started this process with the group\'s env ("rollcall wait" and "peers" join its group).');
+  }
+  if (command === 'serve') {
+    throw new ConfigError(
+      GROUP_SOCKET_VARIABLE,
+      wrapper,
+      `${under}, whose rollcall already serves this pod's remote launches`,
+      'Let this process end instead (e.g. "true"): its rollcall keeps serving launches at the exit barrier until index 0\'s launcher has finished (docs/mpi.md, "Try MPI locally").',
+    );
   }
 }
 

@@ -3,7 +3,7 @@ import { AGENT_FAILED, runAgent } from '../launch/agent.js';
 import { AgentUsageError, parseAgentArgs, type AgentRequest } from '../launch/agent-args.js';
 import { launchSettings } from './launch-settings.js';
 import { systemClock } from '../time/clock.js';
-import { findPodSocket, LAUNCH_SOCKET_VARIABLE } from './pod-sockets.js';
+import { findPodSocket } from './pod-sockets.js';
 import { FORWARDED } from './workload.js';
 
 /** How often the agent checks that its launcher is still there. */
@@ -26,7 +26,7 @@ export async function runExec(argv: readonly string[], env: NodeJS.ProcessEnv): 
   }
   const socket = findPodSocket(env, 'launch.sock');
   if (socket === undefined) {
-    process.stderr.write(`rollcall exec: ${request.host}: no rollcall serves this pod (${LAUNCH_SOCKET_VARIABLE} is unset, and none is linked for this network namespace): run it in a pod whose rollcall runs "rollcall -- <command>" or "rollcall serve"\n`);
+    process.stderr.write(`rollcall exec: ${request.host}: no rollcall runs in this pod (none has linked its network namespace): run it in a pod whose rollcall runs "rollcall -- <command>" or "rollcall serve"\n`);
     return AGENT_FAILED;
   }
   const { sessionTimeoutMs } = launchSettings(env);

@@ -1,4 +1,4 @@
-import { lstatSync, mkdirSync, mkdtempSync, readlinkSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readlinkSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +7,7 @@ import { GROUP_SOCKET_VARIABLE } from '../barrier/group-link.js';
 import { LaunchDials, relayLaunch } from '../launch/launch-relay.js';
 import { serveGroupLink } from './group-socket.js';
 import { PROGRESS_FILE_VARIABLE } from './progress-file.js';
+import type { Deadline } from '../time/deadline.js';
 
 /** A live rollcall answers on its own pod's socket at once; this is only for one that does not. */
 const LIVENESS_TIMEOUT_MS = 1000;
@@ -15,13 +16,23 @@ const LIVENESS_TIMEOUT_MS = 1000;
 export const LAUNCH_SOCKET_VARIABLE = 'ROLLCALL_LAUNCH_SOCKET';
 
 export interface PodSockets {
+  /**
+   * This run's private directory (0700, made by mkdtemp under TMPDIR, removed at close): the sockets, the
+   * progress file, and the workload's hostfile, so that no other user can read, replace or block them.
+   */
+  dir: string;
   /** The env entries that name the sockets, for the workload and launched commands. */
   env: Record<string, string>;
   /** Where `rollcall exec` lives as one word (a launcher that takes no arguments with its agent, such as Hydra). */
   agentScript: string;
   /** The file the workload touches to report progress (ROLLCALL_PROGRESS_FILE). */
   progressFile: string;
-  close(): void;
+  /**
+   * Takes no more connections; the agents of launches still under way get until `drain` to hear their
+   * command's end through this pod (an mpirun that has exited leaves its agents to it), then every
+   * connection is cut and the directory removed.
+   */
+  close(drain: Deadline): Promise<void>;
 }
 
 /**
@@ -33,8 +44,8 @@ export interface PodSockets {
 export async function openPodSockets(group: Group, selfCommand: readonly string[], secretSet: boolean): Promise<PodSockets> {
   const dir = mkdtempSync(join(tmpdir(), 'rollcall-'));
   const servers: Server[] = [];
-  const connections = new Set<Socket>();
   const serve = async (name: string, handle: (socket: Socket) => void) => {
+    const connections = new Set<Socket>();
     const server = createServer((socket) => {
       connections.add(socket);
       socket.once('close', () => connections.delete(socket));
@@ -45,20 +56,24 @@ export async function openPodSockets(group: Group, selfCommand: readonly string[
       server.once('error', reject);
       server.listen(join(dir, name), () => resolve());
     });
+    return connections;
   };
-  await serve('group.sock', (socket) => serveGroupLink(socket, group));
+  const links = await serve('group.sock', (socket) => serveGroupLink(socket, group));
   const dials = new LaunchDials();
-  await serve('launch.sock', (socket) => relayLaunch(socket, group, secretSet, dials));
+  const relays = await serve('launch.sock', (socket) => relayLaunch(socket, group, secretSet, dials));
   const agentScript = join(dir, 'rollcall-exec');
   writeFileSync(agentScript, `#!/bin/sh\nexec ${selfCommand.map(shellQuote).join(' ')} exec "$@"\n`, { mode: 0o755 });
   const alias = await linkNamespace(dir);
   return {
+    dir,
     env: { [GROUP_SOCKET_VARIABLE]: join(dir, 'group.sock'), [LAUNCH_SOCKET_VARIABLE]: join(dir, 'launch.sock'), [PROGRESS_FILE_VARIABLE]: join(dir, 'progress') },
     agentScript,
     progressFile: join(dir, 'progress'),
-    close() {
-      for (const socket of connections) socket.destroy();
+    async close(drain) {
       for (const server of servers) server.close();
+      const agentsDone = Promise.all([...relays].map((socket) => new Promise((resolve) => socket.once('close', resolve))));
+      await drain.bound(agentsDone, () => new Error('launch agents still connected')).catch(() => {});
+      for (const socket of [...links, ...relays]) socket.destroy();
       if (alias !== undefined) removeIfOurs(alias, dir);
       rmSync(dir, { recursive: true, force: true });
     },
@@ -67,12 +82,15 @@ export async function openPodSockets(group: Group, selfCommand: readonly string[
 
 const SOCKET_VARIABLES = { 'launch.sock': LAUNCH_SOCKET_VARIABLE, 'group.sock': GROUP_SOCKET_VARIABLE } as const;
 
-/** A socket of the rollcall that serves this pod: named in the env, else found by the namespace's link. */
+/**
+ * A socket of the rollcall that serves this pod: named in the env (`how` is the variable), else found by
+ * the link a rollcall made for this network namespace (`how` is the link); undefined when there is neither.
+ */
 export function findPodSocket(env: NodeJS.ProcessEnv, name: keyof typeof SOCKET_VARIABLES): { path: string; how: string } | undefined {
   const named = env[SOCKET_VARIABLES[name]];
   if (named !== undefined && named !== '') return { path: named, how: SOCKET_VARIABLES[name] };
   const alias = namespaceLink();
-  return alias === undefined ? undefined : { path: join(alias, name), how: alias };
+  return alias === undefined || !existsSync(join(alias, name)) ? undefined : { path: join(alias, name), how: alias };
 }
 
 /** `<tmp>/rollcall-<uid>/net-<inode>`: one per network namespace, which every container of a pod shares. */

@@ -20,12 +20,13 @@ export async function runStatus(json: boolean, env: NodeJS.ProcessEnv): Promise<
     process.stderr.write(`rollcall status: ${why}: run it in a pod whose rollcall runs "rollcall -- <command>" or "rollcall serve", once the group is released\n`);
     return NO_ROLLCALL_EXIT;
   };
-  if (socket === undefined) return unavailable(`no rollcall serves this pod (${GROUP_SOCKET_VARIABLE} is unset, and none is linked for this network namespace)`);
+  if (socket === undefined) return unavailable('no rollcall runs in this pod (none has linked its network namespace)');
+  const named = socket.how === GROUP_SOCKET_VARIABLE ? `, named by ${GROUP_SOCKET_VARIABLE}` : '';
   let group;
   try {
-    group = await joinWrapper(socket.path, { env: {} });
+    group = await joinWrapper(socket.path, { env: {} }, (code) => new Error(code));
   } catch (error) {
-    return unavailable(`this pod's rollcall cannot be reached at ${socket.path} (${error instanceof Error ? error.message : String(error)})`);
+    return unavailable(`this pod's rollcall cannot be reached at ${socket.path}${named} (${error instanceof Error ? error.message : String(error)})`);
   }
   try {
     const status = await group.status();

@@ -17,7 +17,7 @@ export interface WorkloadEnvOptions {
   masterPort: number;
   preset: Preset | undefined;
   workloadHosts: WorkloadHosts;
-  /** Where the hostfile is written. */
+  /** Where the hostfile is written: a directory of this run's own, which nobody else can write to. */
   dir: string;
   /** `rollcall exec`, for the MPI presets. */
   agent?: MpiAgent;
@@ -30,7 +30,7 @@ const MAX_ENV_VALUE = 32 * 1024;
 export function workloadEnv(group: Group, options: WorkloadEnvOptions): Record<string, string> {
   const names = options.workloadHosts === 'addresses' ? group.peers.map(addressOf) : group.peers.map((peer) => peer.name);
   const master = names[0] ?? '';
-  const hostfile = join(options.dir, `rollcall-hostfile-${group.jobName}-${group.index}`);
+  const hostfile = join(options.dir, 'hostfile');
   writeFileSync(hostfile, hostfileText(names, options.hostfileFormat, options.slots));
   const env: Record<string, string> = {
     ROLLCALL_INDEX: String(group.index),
@@ -54,7 +54,7 @@ export function workloadEnv(group: Group, options: WorkloadEnvOptions): Record<s
     const config = JSON.stringify({ cluster: { worker: names.map((name) => hostPort(name, options.masterPort)) }, task: { type: 'worker', index: group.index } });
     if (config.length <= MAX_ENV_VALUE) env.TF_CONFIG = config;
     else {
-      const file = join(options.dir, `rollcall-tf-config-${group.jobName}-${group.index}.json`);
+      const file = join(options.dir, 'tf-config.json');
       writeFileSync(file, config);
       env.TF_CONFIG_FILE = file;
     }

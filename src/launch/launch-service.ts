@@ -56,7 +56,12 @@ export class LaunchService {
   private starter: CommandStarter | undefined;
   private nameOf = (index: number) => `index ${index}`;
   private readonly ready: Array<() => void> = [];
+  /** Set once the pod is done with launches: new ones are refused. */
+  private closing = false;
+  /** Aborted when the launches still running are to be stopped. */
   private readonly closed = new AbortController();
+  /** Each running launch's end: sent its exit status, or its link gone. */
+  private readonly running = new Set<Promise<void>>();
   private readonly clock: Clock;
 
   constructor(private readonly options: LaunchServiceOptions) {
@@ -73,10 +78,18 @@ export class LaunchService {
     for (const go of this.ready.splice(0)) go();
   }
 
-  /** Stops every launched command (the pod is leaving) and refuses launches from now on. */
-  close(): void {
-    this.closed.abort(new Error('this pod is leaving'));
+  /**
+   * Refuses launches from now on. Those still running get until `drain` to end on their own and send
+   * their exit status (mpirun's daemons are told to exit as mpirun ends, and end a moment after it), then
+   * are stopped; resolves once every one has ended. Without `drain` (the pod leaves on a signal), at once.
+   */
+  async close(drain?: Deadline): Promise<void> {
+    this.closing = true;
     for (const go of this.ready.splice(0)) go();
+    const ended = Promise.all(this.running);
+    if (drain !== undefined) await drain.bound(ended, () => new Error('launches still running')).catch(() => {});
+    this.closed.abort(new Error('this pod is leaving'));
+    await ended;
   }
 
   /** A launch connection, handed over by the listener once its peer proved it belongs to the group. */
@@ -95,7 +108,7 @@ export class LaunchService {
     const command = await Deadline.in(this.options.requestTimeoutMs, this.clock).bound(this.request(socket, rest), () => new Error('no request in time'));
     if (command === undefined) return void socket.destroy();
     if (this.starter === undefined) await Deadline.in(this.options.readyTimeoutMs, this.clock).bound(new Promise<void>((resolve) => this.ready.push(resolve)), () => new Error('not ready in time'));
-    if (this.closed.signal.aborted || this.starter === undefined) return refuse(this.closed.signal.aborted ? 'this pod is leaving' : 'this pod is not serving launches yet');
+    if (this.closing || this.starter === undefined) return refuse(this.closing ? 'this pod is leaving' : 'this pod is not serving launches yet');
     this.run(socket, index, command.command, command.rest, this.starter);
   }
 
@@ -160,7 +173,7 @@ export class LaunchService {
       this.clock,
     );
     const output = Promise.all([relayOutput(child.stdout, socket, 'stdout'), relayOutput(child.stderr, socket, 'stderr')]);
-    void Promise.all([child.ended, output]).then(([ended]) => {
+    const done = Promise.all([child.ended, output]).then(([ended]) => {
       this.closed.signal.removeEventListener('abort', onClosed);
       const record: LaunchRecord = { from, command, exitCode: ended.exitCode, signal: ended.signal, stopped: ended.stopped, runMs: this.clock.now() - startedAt };
       const how = ended.signal === null ? `exit ${ended.exitCode}` : ended.signal;
@@ -169,6 +182,8 @@ export class LaunchService {
       socket.end();
       this.onEnded?.(record);
     });
+    this.running.add(done);
+    void done.finally(() => this.running.delete(done));
   }
 
   /** Every launch's end, for a pod whose launches are its work (`rollcall serve`). */

@@ -8,6 +8,8 @@ import { newNonce, proof, refusal, type WireIdentity } from './authentication.js
 export interface ListenerOptions {
   host: string | undefined;
   port: number;
+  /** Whether the port was chosen (ROLLCALL_PORT) rather than the default: a clash blames only a choice. */
+  portGiven?: boolean;
   own: WireIdentity;
   secret: string | undefined;
   /** A connection must finish its hello within this; slow or silent connections are dropped. */
@@ -73,7 +75,11 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
   };
 }
 
-async function listen(server: Server, { host, port, maxConnections }: ListenerOptions): Promise<void> {
+async function listen(server: Server, { host, port, portGiven = true, maxConnections }: ListenerOptions): Promise<void> {
+  const fault = (problem: string, hint: string, error: unknown) =>
+    portGiven
+      ? new ConfigError('ROLLCALL_PORT', String(port), problem, hint, { cause: error })
+      : new ConfigError('ROLLCALL_PORT', undefined, `is not set, so rollcall listens on its default port ${port}, which ${problem}`, hint, { cause: error });
   // "::" takes IPv4 too on a dual-stack kernel; a pod with IPv6 disabled needs the IPv4 wildcard.
   const hosts = host === undefined ? ['::', '0.0.0.0'] : [host];
   for (const [position, candidate] of hosts.entries()) {
@@ -90,12 +96,8 @@ async function listen(server: Server, { host, port, maxConnections }: ListenerOp
       return;
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'EADDRINUSE') {
-        throw new ConfigError('ROLLCALL_PORT', String(port), `is already in use on ${candidate}`, 'Pick a free port for rollcall\'s listener (the same in every pod).', { cause: error });
-      }
-      if (position === hosts.length - 1) {
-        throw new ConfigError('ROLLCALL_PORT', String(port), `cannot be listened on at ${candidate} (${code ?? String(error)})`, 'Pick a port this container may bind.', { cause: error });
-      }
+      if (code === 'EADDRINUSE') throw fault(`is already in use on ${candidate}`, 'Set it to a free port, the same in every pod.', error);
+      if (position === hosts.length - 1) throw fault(`cannot be listened on at ${candidate} (${code ?? String(error)})`, 'Set it to a port this container may bind, the same in every pod.', error);
     }
   }
 }

@@ -60,6 +60,14 @@ async function finishMpi(pods: Pod[], timeoutMs = 90_000): Promise<PodReport[]> 
   }
 }
 
+/**
+ * A clean run says nothing alarming: no agent lost its link, no launched command was stopped (mpirun's
+ * daemons end on their own as mpirun ends, and their end reaches their agents before the group tears down).
+ */
+function expectNoErrorLine(reports: PodReport[]): void {
+  for (const report of reports) expect(report.stderr, describeReport(report)).not.toMatch(/was lost|stopping a launched|\(stopped\)|rollcall exec: /);
+}
+
 const exitCode = (report: PodReport, code: number) => expect(report.exitCode, describeReport(report)).toBe(code);
 
 /** The commands of the processes in a pod's network namespace, rollcall's own left out. */
@@ -136,6 +144,7 @@ describeWith([...CLUSTER_NEEDS, 'openmpi'], 'Open MPI 4.1 (mpirun.openmpi) with 
     const reports = await finishMpi(await startMpiJob(await createCluster(), space, 'openmpi', mpirun(space.program)));
     expectAllReduced(reports, space);
     for (const report of reports.slice(1)) expect(report.stderr).toMatch(/launch from example-job-0\.headless-svc: .*orted/);
+    expectNoErrorLine(reports);
   });
 
   test("tree spawn (radix 1): the daemons launch each other through their own pods' rollcall", async () => {
@@ -143,6 +152,7 @@ describeWith([...CLUSTER_NEEDS, 'openmpi'], 'Open MPI 4.1 (mpirun.openmpi) with 
     expectAllReduced(reports, space);
     const launchers = reports.slice(1).map((report) => /launch from (example-job-\d)\.headless-svc: .*orted/.exec(report.stderr)?.[1]);
     expect(launchers.filter((from) => from !== 'example-job-0').length, launchers.join(', ')).toBeGreaterThan(0);
+    expectNoErrorLine(reports);
   });
 
   test('rank 5 exits 1 while the others block in the all-reduce: every pod ends, all naming the same first failure', async () => {
@@ -226,6 +236,7 @@ describeWith([...CLUSTER_NEEDS, 'mpich'], "MPICH 4.0 (Hydra's mpiexec) with roll
     const reports = await finishMpi(await startMpiJob(await createCluster(), space, 'mpich', ['mpiexec.hydra', '-n', String(RANKS), space.program], network), 30_000);
     expectAllReduced(reports, space);
     for (const report of reports.slice(1)) expect(report.stderr).toMatch(/launch from example-job-0\.headless-svc: .*hydra_pmi_proxy/);
+    expectNoErrorLine(reports);
   });
 
   test('rank 5 exits 1: every pod ends, all naming the same first failure (mpiexec, or the proxy of a pod whose rank died)', { retry: 1 }, async () => {

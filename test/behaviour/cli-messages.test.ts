@@ -1,0 +1,140 @@
+import { chmodSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { ROLLCALL } from '../../harness/built.js';
+import { loopbackPodEnv } from '../../harness/loopback-pod.js';
+import { describeWith } from '../../harness/requirements.js';
+import { LocalDnsServer } from '../../src/cli/dns-server.js';
+import { peerFqdn } from '../../src/identity/names.js';
+import { assertBuilt } from '../integration/support.js';
+import { runProcess } from '../support/process.js';
+
+/**
+ * What a new user meets first, held to what it claims: each message names what the user did (a flag, or
+ * nothing at all), and says what to do, once.
+ */
+const rollcall = (args: string[], env: Record<string, string> = {}, timeoutMs = 30_000) => runProcess([process.execPath, ROLLCALL, ...args], env, { timeoutMs });
+/** A directory of the test's own as TMPDIR: nothing another run or user left in /tmp is found there. */
+const freshTmp = () => mkdtempSync(join(tmpdir(), 'rollcall-messages-'));
+const STACK_TRACE = /^\s+at .+:\d+:\d+\)?$/m;
+
+describe('messages of the CLI', () => {
+  beforeAll(() => assertBuilt());
+
+  test('"rollcall status" where no rollcall runs says so, exits 69, and blames no variable nobody set', async () => {
+    const { code, stderr } = await rollcall(['status'], { TMPDIR: freshTmp() });
+    expect(code).toBe(69);
+    expect(stderr).toContain('rollcall status: no rollcall runs in this pod (none has linked its network namespace)');
+    expect(stderr).not.toContain('ROLLCALL_GROUP_SOCKET');
+    const named = await rollcall(['status'], { TMPDIR: freshTmp(), ROLLCALL_GROUP_SOCKET: '/nonexistent/group.sock' });
+    expect(named.code).toBe(69);
+    expect(named.stderr).toContain('cannot be reached at /nonexistent/group.sock, named by ROLLCALL_GROUP_SOCKET (ENOENT)');
+  });
+
+  test('"rollcall serve" under a wrapper exits 78, saying that its rollcall serves already and what to do instead', async () => {
+    const { code, stdout, stderr } = await rollcall(['local', '-n', '2', '--', process.execPath, ROLLCALL, 'serve']);
+    expect(code, stderr).toBe(78);
+    expect(stderr).toContain("ROLLCALL_GROUP_SOCKET");
+    expect(stderr).toContain('already runs under "rollcall --" or "rollcall local", whose rollcall already serves this pod\'s remote launches');
+    expect(stderr).toContain('Let this process end instead');
+    expect(`${stdout}${stderr}`).not.toMatch(STACK_TRACE);
+    expect(stderr).not.toContain('ERR_ROLLCALL_WRAPPED');
+  });
+
+  test('under "rollcall local", a bad flag is refused once, by the parent, naming the flag as typed', async () => {
+    const { code, stdout, stderr } = await rollcall(['local', '-n', '3', '--timeout', 'soon', '--', 'true']);
+    expect(code).toBe(78);
+    expect(stderr).toContain('--timeout ("soon"): is not a positive duration');
+    expect(stderr).not.toContain('ROLLCALL_TIMEOUT');
+    // No replica started: it is not said three times over.
+    expect(`${stdout}${stderr}`).not.toContain('[local-job-');
+    expect(stderr.match(/--timeout \("soon"\)/g)).toHaveLength(1);
+  });
+
+  test('"--env-file" is answered with its new name; "--env-from" reaches rollcall on Node; a launched command\'s words stay its own', async () => {
+    // The npm bin as npm links it: a file run by its first line, not by "node <file>".
+    const old = await runProcess([ROLLCALL, 'wait', '--env-file', '/nonexistent.env'], {}, { timeoutMs: 30_000 });
+    expect(old.code, old.stderr).toBe(64);
+    expect(old.stderr).toContain('--env-file is now --env-from: Node takes --env-file for itself');
+    const renamed = await rollcall(['wait', '--env-from', '/nonexistent.env']);
+    expect(renamed.code).toBe(78);
+    expect(renamed.stderr).toContain('--env-from ("/nonexistent.env"): cannot be read (ENOENT)');
+    // The agent rollcall hands a launcher is Node with "--" before the script: "--env-file" after the host
+    // is the remote command's, not Node's (which would exit 9 without running rollcall at all).
+    const agent = await rollcall(['local', '-n', '2', '--preset', 'openmpi', '--', 'sh', '-c', '[ "$RANK" = 1 ] || $OMPI_MCA_plm_rsh_agent 1 echo launched --env-file /nonexistent.env']);
+    expect(agent.code, agent.stderr).toBe(0);
+    expect(agent.stdout).toContain('[local-job-0] launched --env-file /nonexistent.env');
+  });
+
+  describe('a clash on the port', () => {
+    const dns = new LocalDnsServer('cluster.local');
+    let server: string;
+    let blocker: Server;
+    // A loopback address of this test's own: port 7420 on it is free but for the blocker.
+    const host = `127.${40 + Math.floor(Math.random() * 200)}.${Math.floor(Math.random() * 250)}.1`;
+    beforeAll(async () => {
+      server = await dns.start();
+      dns.set(peerFqdn('clash', 0, 'svc', 'ns', 'cluster.local'), [host]);
+      blocker = createServer();
+      await new Promise<void>((resolve) => blocker.listen(7420, host, resolve));
+    });
+    afterAll(() => {
+      blocker.close();
+      dns.close();
+    });
+    // ROLLCALL_PORT left unset: the default port is rollcall's own choice.
+    const env = (extra: Record<string, string>) => {
+      const pod: Record<string, string> = { ...loopbackPodEnv('clash', { dnsServer: server, port: 7420 }), ROLLCALL_LISTEN_HOST: host, ...extra };
+      delete pod.ROLLCALL_PORT;
+      return pod;
+    };
+
+    test('on the default port blames no setting, and says to set one', async () => {
+      const { code, stderr } = await rollcall(['wait'], env({}));
+      expect(code).toBe(78);
+      expect(stderr).toContain(`ROLLCALL_PORT (unset): is not set, so rollcall listens on its default port 7420, which is already in use on ${host}. Set it to a free port, the same in every pod.`);
+      expect(stderr).not.toContain('"7420"');
+    });
+
+    test('on a chosen port names the flag and the value given', async () => {
+      const { code, stderr } = await rollcall(['wait', '--port', '7420'], env({}));
+      expect(code).toBe(78);
+      expect(stderr).toContain(`--port ("7420"): is already in use on ${host}`);
+    });
+  });
+});
+
+describe("the workload's files", () => {
+  beforeAll(() => assertBuilt());
+
+  test('the hostfile is in a directory of the run\'s own (0700, under TMPDIR), gone once rollcall exits', async () => {
+    const tmp = freshTmp();
+    const { code, stdout, stderr } = await rollcall(['local', '-n', '2', '--', 'sh', '-c', 'stat -c "dir %a %u" "$(dirname "$ROLLCALL_HOSTFILE")"; echo "file $ROLLCALL_HOSTFILE"; cat "$ROLLCALL_HOSTFILE"'], { TMPDIR: tmp });
+    expect(code, stderr).toBe(0);
+    const files = [...stdout.matchAll(/^\[local-job-\d\] file (\S+)$/gm)].map((match) => match[1] as string);
+    expect(files).toHaveLength(2);
+    expect(new Set(files).size).toBe(2);
+    for (const file of files) {
+      expect(file.startsWith(`${tmp}/rollcall-`), file).toBe(true);
+      expect(existsSync(file), `${file} left behind`).toBe(false);
+    }
+    expect(stdout).toContain(`[local-job-0] dir 700 ${process.getuid?.()}`);
+    expect(stdout).toContain('[local-job-1] 127.0.0.10\n');
+  });
+
+  describeWith(['root'], 'on a machine shared by several users', () => {
+    test('a second user runs the demo after root has, in the same TMPDIR', async () => {
+      // A shared TMPDIR of the test's own, sticky and world-writable as /tmp is.
+      const shared = freshTmp();
+      chmodSync(shared, 0o1777);
+      const first = await rollcall(['demo'], { TMPDIR: shared });
+      expect(first.code, first.stderr).toBe(0);
+      const nobody = await runProcess(['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, ROLLCALL, 'demo'], { TMPDIR: shared, HOME: shared }, { timeoutMs: 30_000 });
+      expect(nobody.code, nobody.stderr).toBe(0);
+      expect(nobody.stdout).toContain('Successfully pinged pod: example-job-2.headless-svc');
+      expect(readFileSync('/proc/self/status', 'utf8')).toMatch(/^Uid:\s+0\s/m);
+    });
+  });
+});
