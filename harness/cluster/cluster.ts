@@ -2,6 +2,7 @@ import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync, readdirSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { ClusterDns, type ClusterDnsOptions } from './cluster-dns.js';
+import { Dnsmasq } from './dnsmasq.js';
 import { waitUntil } from './wait.js';
 
 const run = promisify(execFile);
@@ -14,8 +15,11 @@ export interface ClusterOptions {
   stack?: Stack;
   namespace?: string;
   service?: string;
-  /** The cluster DNS: its TTL, the cache in front of it, its replicas. */
-  dns?: ClusterDnsOptions;
+  /**
+   * The cluster DNS: its TTL, the cache in front of it, its replicas; or `dnsmasq`, a real nameserver
+   * none of us wrote (as some clusters and many local setups serve pod records), with no cache.
+   */
+  dns?: ClusterDnsOptions | 'dnsmasq';
   /**
    * When a pod's record appears after its container starts, unless the pod says otherwise: about a
    * second on a real cluster (the pod turns Ready, its EndpointSlice reaches CoreDNS); 0 for a Service
@@ -132,7 +136,7 @@ export class Cluster {
   readonly namespace: string;
   readonly service: string;
   readonly domain = 'cluster.local';
-  readonly dns: ClusterDns;
+  readonly dns: ClusterDns | Dnsmasq;
   readonly publishDelayMs: number;
   readonly pods = new Map<string, Pod>();
   private readonly netns: string;
@@ -149,7 +153,13 @@ export class Cluster {
     this.service = options.service ?? 'headless-svc';
     this.subnet = clusterCounter % 200;
     this.publishDelayMs = options.publishDelayMs ?? 1000;
-    this.dns = new ClusterDns(this.dnsAddress, this.netns, this.domain, options.dns);
+    this.dns = options.dns === 'dnsmasq' ? new Dnsmasq({ listen: this.dnsAddress, port: 53, domain: this.domain, netns: this.netns }) : new ClusterDns(this.dnsAddress, this.netns, this.domain, options.dns);
+  }
+
+  /** The cluster DNS as CoreDNS, whose query log tests read; a cluster served by dnsmasq has none. */
+  get coreDns(): ClusterDns {
+    if (!(this.dns instanceof ClusterDns)) throw new Error('this cluster\'s DNS is dnsmasq, not the CoreDNS model');
+    return this.dns;
   }
 
   get dnsAddress(): string {

@@ -25,7 +25,7 @@ describeWith([...CLUSTER_NEEDS], 'a cluster DNS that publishes records late and 
     }
     const reports = await finishAll(pods);
     for (const report of reports) expect(report.exitCode, describeReport(report)).toBe(0);
-    const queries = cluster.dns.queries().filter((query) => query.name.startsWith('example-job-'));
+    const queries = cluster.coreDns.queries().filter((query) => query.name.startsWith('example-job-'));
     const plainNegative = queries.filter((query) => query.bits === '00' && (query.type === 'A' || query.type === 'AAAA') && query.rcode === 'NXDOMAIN');
     expect(plainNegative, 'plain questions answered "no such name"').toEqual([]);
     // Rollcall did ask before the records existed: with its probe questions, which the workload never asks.
@@ -41,6 +41,6 @@ describeWith([...CLUSTER_NEEDS], 'a cluster DNS that publishes records late and 
     const pods: Pod[] = [];
     for (let index = 0; index < count; index++) pods.push(await startRollcallPod(cluster, index, { count, workload: resolveEveryPeer(count) }));
     for (const report of await finishAll(pods)) expect(report.exitCode, describeReport(report)).toBe(0);
-    expect(cluster.dns.queries().some((query) => query.rcode === 'NXDOMAIN' && query.cached), 'the cache did hold negative answers').toBe(true);
+    expect(cluster.coreDns.queries().some((query) => query.rcode === 'NXDOMAIN' && query.cached), 'the cache did hold negative answers').toBe(true);
   });
 });
