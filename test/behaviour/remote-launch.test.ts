@@ -141,7 +141,7 @@ describe('a launch session at the listener', () => {
     service.onEnded = (record) => ended.push(record);
     const listener = await startListener({ host: '127.0.0.1', port: 0, own, secret, handshakeTimeoutMs: 2000, maxConnections: 16, onHello: () => {}, sessions: { launch: (channel, hello) => service.accept({ ...channel.handOver(), index: hello.index }) }, onRefused: () => {} });
     listeners.push(listener);
-    return listener.port;
+    return { port: listener.port, service };
   };
 
   /** Dials as index 0 with `secret`, asks for `command`, and collects every frame until the end. */
@@ -161,7 +161,7 @@ describe('a launch session at the listener', () => {
 
   test('with the secret: the command runs, stdin in, stdout and stderr out, the exit status last', async () => {
     const ended: LaunchRecord[] = [];
-    const port = await serving('s3cret', ended);
+    const { port } = await serving('s3cret', ended);
     const frames = await launch(port, 's3cret', 'cat; echo oops >&2; exit 3');
     expect(frames).toContainEqual(['stdout', 'from the agent\n']);
     expect(frames).toContainEqual(['stderr', 'oops\n']);
@@ -172,14 +172,14 @@ describe('a launch session at the listener', () => {
 
   test('a pod without ROLLCALL_SECRET refuses every launch, saying how to set it; nothing runs', async () => {
     const ended: LaunchRecord[] = [];
-    const port = await serving(undefined, ended);
+    const { port } = await serving(undefined, ended);
     const frames = await launch(port, undefined, 'echo ran');
     expect(frames).toEqual([['refused', JSON.stringify({ reason: 'remote launch needs ROLLCALL_SECRET: set the same secret in every pod (from a Kubernetes Secret), so that only the group can run commands here' })]]);
     expect(ended).toEqual([]);
   });
 
   test('a launcher with the wrong secret, or none, is refused at the handshake', async () => {
-    const port = await serving('s3cret');
+    const { port } = await serving('s3cret');
     await expect(launch(port, 'wrong', 'echo ran')).rejects.toThrow(AttemptError);
     await expect(launch(port, undefined, 'echo ran')).rejects.toThrow(AttemptError);
   });
@@ -192,7 +192,7 @@ describe('a launch session at the listener', () => {
 
   test('the connection dropped mid-command: the command is stopped', async () => {
     const ended: LaunchRecord[] = [];
-    const port = await serving('s3cret', ended);
+    const { port } = await serving('s3cret', ended);
     const { channel } = await dialPeer({ addresses: ['127.0.0.1'], port, own: peer, secret: 's3cret', role: 'launch', expectIndex: 1, deadline: Deadline.in(2000), signal: new AbortController().signal });
     const { socket } = channel.handOver();
     const started = new Promise((resolve) => socket.once('data', resolve));
@@ -200,5 +200,47 @@ describe('a launch session at the listener', () => {
     await started;
     socket.destroy();
     await expect.poll(() => ended, { timeout: 5000 }).toEqual([expect.objectContaining({ command: 'echo started; exec sleep 30', stopped: true })]);
+  });
+
+  /** A launch under way: its frames as they come, its stdin, and its end. */
+  const underWay = async (port: number, command: string) => {
+    const { channel } = await dialPeer({ addresses: ['127.0.0.1'], port, own: peer, secret: 's3cret', role: 'launch', expectIndex: 1, deadline: Deadline.in(2000), signal: new AbortController().signal });
+    const { socket, rest } = channel.handOver();
+    const frames: [StreamKind, string][] = [];
+    const reader = new StreamReader((kind, payload) => kind !== 'beat' && frames.push([kind, payload.toString('utf8')]), () => {});
+    reader.push(rest);
+    socket.on('data', (chunk: Buffer) => reader.push(chunk));
+    const closed = new Promise((resolve) => socket.once('close', resolve));
+    const said = (text: string) => expect.poll(() => frames.some(([kind, payload]) => kind === 'stdout' && payload.includes(text)), { timeout: 5000 }).toBe(true);
+    sendJson(socket, 'start', { command });
+    return { frames, closed, said, stdin: (text: string) => (sendStream(socket, 'stdin', Buffer.from(text)), sendStream(socket, 'stdin')) };
+  };
+
+  test("once the pod is done, a launch still running ends on its own within the drain: its own exit reaches the agent, nothing is stopped", async () => {
+    const ended: LaunchRecord[] = [];
+    const { port, service } = await serving('s3cret', ended);
+    const running = await underWay(port, 'echo waiting; read line; exit 4');
+    await running.said('waiting');
+    const closing = service.close(Deadline.in(10_000));
+    // Told to end (as mpirun tells its daemons) after the close began: it ends on its own, and is heard.
+    running.stdin('go\n');
+    await closing;
+    await running.closed;
+    expect(running.frames.at(-1)).toEqual(['exit', JSON.stringify({ code: 4, signal: null })]);
+    expect(ended).toEqual([expect.objectContaining({ exitCode: 4, stopped: false })]);
+    // Nothing new is taken once the pod is done.
+    const late = await launch(port, 's3cret', 'echo ran');
+    expect(late).toEqual([['refused', JSON.stringify({ reason: 'this pod is leaving' })]]);
+  });
+
+  test('a launch still running when the drain runs out is stopped, and its agent hears that', async () => {
+    const ended: LaunchRecord[] = [];
+    const { port, service } = await serving('s3cret', ended);
+    const running = await underWay(port, 'echo waiting; exec sleep 30');
+    await running.said('waiting');
+    await service.close(Deadline.in(100));
+    await running.closed;
+    expect(running.frames.at(-1)).toEqual(['exit', JSON.stringify({ code: null, signal: 'SIGKILL' })]);
+    expect(ended).toEqual([expect.objectContaining({ stopped: true })]);
   });
 });
