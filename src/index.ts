@@ -1,3 +1,6 @@
+/// <reference types="node" preserve="true" />
+// The declarations use Node's types (sockets, buffers): they must say so themselves, for a project whose
+// compiler includes no @types by default (TypeScript 7).
 export { waitForPeers } from './barrier/wait-for-peers.js';
 export type { Group, Peer, BarrierOptions, OutcomeReport, CloseOptions } from './barrier/group.js';
 export type { WorkloadOutcome } from './lifecycle/outcome.js';

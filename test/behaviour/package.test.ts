@@ -8,6 +8,7 @@ import { runProcess } from '../support/process.js';
 const REPO = join(import.meta.dirname, '../..');
 interface LockEntry {
   dependencies?: Record<string, string>;
+  optionalDependencies?: Record<string, string>;
 }
 
 /**
@@ -15,23 +16,44 @@ interface LockEntry {
  * repository's own: `npm ci --offline` then takes them from the npm cache that installing this repository
  * filled, by their integrity, and asks no registry (tests send nothing beyond this machine).
  */
-function writeEmptyProject(project: string, tarball: string): void {
+function writeEmptyProject(project: string, tarball: string, devDependencies: string[] = []): void {
   const repoLock = JSON.parse(readFileSync(join(REPO, 'package-lock.json'), 'utf8')) as { packages: Record<string, LockEntry> };
-  const manifest = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string; license: string; dependencies: Record<string, string>; optionalDependencies: Record<string, string>; engines: object };
-  const spec = `file:${tarball}`;
-  const packages: Record<string, object> = {
-    '': { name: 'empty-project', version: '1.0.0', dependencies: { rollcall: spec } },
-    'node_modules/rollcall': { version: manifest.version, resolved: spec, license: manifest.license, dependencies: manifest.dependencies, optionalDependencies: manifest.optionalDependencies, bin: { rollcall: 'dist/rollcall.mjs' }, engines: manifest.engines },
+  const manifest = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as {
+    version: string;
+    license: string;
+    dependencies: Record<string, string>;
+    optionalDependencies: Record<string, string>;
+    peerDependencies: Record<string, string>;
+    peerDependenciesMeta: object;
+    devDependencies: Record<string, string>;
+    engines: object;
   };
-  const wanted = [...Object.keys(manifest.dependencies), ...Object.keys(manifest.optionalDependencies)];
+  const spec = `file:${tarball}`;
+  const dev = Object.fromEntries(devDependencies.map((name) => [name, manifest.devDependencies[name] as string]));
+  const packages: Record<string, object> = {
+    '': { name: 'empty-project', version: '1.0.0', dependencies: { rollcall: spec }, devDependencies: dev },
+    'node_modules/rollcall': {
+      version: manifest.version,
+      resolved: spec,
+      license: manifest.license,
+      dependencies: manifest.dependencies,
+      optionalDependencies: manifest.optionalDependencies,
+      peerDependencies: manifest.peerDependencies,
+      peerDependenciesMeta: manifest.peerDependenciesMeta,
+      bin: { rollcall: 'dist/rollcall.mjs' },
+      engines: manifest.engines,
+    },
+  };
+  const wanted = [...Object.keys(manifest.dependencies), ...Object.keys(manifest.optionalDependencies), ...devDependencies];
   for (let name = wanted.pop(); name !== undefined; name = wanted.pop()) {
     const key = `node_modules/${name}`;
     const entry = repoLock.packages[key];
     if (packages[key] !== undefined || entry === undefined) continue;
-    packages[key] = entry;
-    wanted.push(...Object.keys(entry.dependencies ?? {}));
+    packages[key] = devDependencies.includes(name) ? { ...entry, dev: true } : entry;
+    // A compiler's binary for this machine is an optional dependency of its own (TypeScript 7's).
+    wanted.push(...Object.keys(entry.dependencies ?? {}), ...Object.keys(entry.optionalDependencies ?? {}));
   }
-  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'empty-project', version: '1.0.0', type: 'module', private: true, dependencies: { rollcall: spec } }));
+  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'empty-project', version: '1.0.0', type: 'module', private: true, dependencies: { rollcall: spec }, devDependencies: dev }));
   writeFileSync(join(project, 'package-lock.json'), JSON.stringify({ name: 'empty-project', version: '1.0.0', lockfileVersion: 3, requires: true, packages }));
 }
 
@@ -72,5 +94,34 @@ describe('the npm package, packed and installed into an empty project', () => {
     expect(cli.stdout, cli.stderr).toMatch(/^rollcall 0\.1\.0 /);
     const types = await runProcess(['test', '-f', join(project, 'node_modules/rollcall/dist/index.d.ts')]);
     expect(types.code).toBe(0);
+  });
+
+  test("its declarations stand alone: a TypeScript project type-checks against them with TypeScript 7 (npm's default, which includes no @types unasked) and 5", async () => {
+    const project = join(work, 'typed');
+    mkdirSync(project);
+    writeEmptyProject(project, tarball, ['typescript', 'typescript-7', '@types/node']);
+    // The compilers' binaries are optional dependencies, so optional ones stay; no install script runs
+    // (the icmp probe's native module is not built: nothing here loads it).
+    const installed = await npm(['ci', '--offline', '--no-audit', '--no-fund', '--ignore-scripts'], project);
+    expect(installed.code, installed.stderr).toBe(0);
+    writeFileSync(join(project, 'tsconfig.json'), JSON.stringify({ compilerOptions: { module: 'nodenext', target: 'es2022', strict: true, noEmit: true } }));
+    writeFileSync(
+      join(project, 'index.ts'),
+      [
+        "import { waitForPeers, PeerFailedError, type Group, type WaitForPeersOptions } from 'rollcall';",
+        "const options: WaitForPeersOptions = { timeoutMs: 1000, onProgress: (progress) => console.log(progress.ready, progress.missing.map((peer) => peer.reason)) };",
+        'const group: Group = await waitForPeers(options);',
+        "group.signal.addEventListener('abort', () => console.log(group.signal.reason instanceof PeerFailedError));",
+        'await group.close({ exitCode: 0 });',
+        '',
+      ].join('\n'),
+    );
+    for (const [compiler, version] of [['typescript-7', /^Version 7\./], ['typescript', /^Version 5\./]] as const) {
+      const tsc = join(project, 'node_modules', compiler, 'bin/tsc');
+      const said = await runProcess([process.execPath, tsc, '--version'], {}, { cwd: project });
+      expect(said.stdout).toMatch(version);
+      const checked = await runProcess([process.execPath, tsc, '-p', '.'], {}, { cwd: project, timeoutMs: 60_000 });
+      expect(checked.code, `${compiler}: ${checked.stdout}${checked.stderr}`).toBe(0);
+    }
   });
 });
