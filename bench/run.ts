@@ -4,9 +4,9 @@
 // `--only startup` measures start-up alone (the npm CLI and the single executable), `--only life` the group's life
 // alone, `--only launch` remote launch (mpirun over rollcall exec and over ssh), `--only stall` a stall named,
 // `--only status` how fast `rollcall status` answers;
-// each writes only to --out. `soak` (`npm run bench -- soak [--minutes M]`, not CI) runs the long soak alone
+// each writes only to --out (a file, or a folder to write results.json into). `soak` (`npm run bench -- soak [--minutes M]`, not CI) runs the long soak alone
 // and writes bench/soak.json and docs/soak.svg.
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, release, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,6 +31,7 @@ const DEFAULT_GONE_DELAY_MS = 1000;
 const { values, positionals } = parseArgs({ allowPositionals: true, options: { quick: { type: 'boolean' }, out: { type: 'string' }, 'gone-delay-ms': { type: 'string' }, only: { type: 'string' }, minutes: { type: 'string' } } });
 if (positionals.some((word) => word !== 'soak')) throw new TypeError(`the only part named without --only is "soak", got "${positionals.join(' ')}"`);
 const quick = values.quick === true;
+const out = outPath(values.out);
 if (values.only !== undefined && !['startup', 'life', 'launch', 'stall', 'status'].includes(values.only)) throw new TypeError(`--only takes "startup", "life", "launch", "stall" or "status", got "${values.only}"`);
 /** Anything but the one part asked for is skipped. */
 const onlyOther = (part: string) => values.only !== undefined && values.only !== part;
@@ -259,9 +260,20 @@ process.stdout.write(`\nMeasured on ${machine}, ${new Date().toISOString().slice
 
 const results = { date: new Date().toISOString(), machine, quick, lag, scale, largest, life, stalls, statuses, startup, launch, targets };
 const partial = quick || values.only !== undefined;
-const out = values.out ?? (partial ? undefined : join(HERE, 'results.json'));
-if (out !== undefined) writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
+const resultsFile = out ?? (partial ? undefined : join(HERE, 'results.json'));
+if (resultsFile !== undefined) writeFileSync(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
 if (!partial) {
   writeFileSync(join(HERE, 'results.md'), `Measured on ${machine}, ${results.date.slice(0, 10)}. ${setting}\n\n${table}\n`);
   writeFileSync(join(HERE, 'release-lag.svg'), releaseLagChart(lag, `${machine}, ${results.date.slice(0, 10)}`));
+}
+
+/**
+ * Where --out writes: the file named, or results.json in the folder named. Settled before anything is
+ * measured, so that a run of minutes never ends in a path it cannot write.
+ */
+function outPath(given: string | undefined): string | undefined {
+  if (given === undefined) return undefined;
+  const path = existsSync(given) && statSync(given).isDirectory() ? join(given, 'results.json') : given;
+  if (!existsSync(dirname(path))) throw new TypeError(`--out ${given}: its folder ${dirname(path)} does not exist`);
+  return path;
 }

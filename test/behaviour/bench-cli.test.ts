@@ -1,0 +1,29 @@
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { assertBuilt } from '../integration/support.js';
+import { runProcess } from '../support/process.js';
+
+const REPO = join(import.meta.dirname, '../..');
+/** The shortest bench there is: start-up alone, five runs. */
+const bench = (out: string) => runProcess([process.execPath, '--import', 'tsx', 'bench/run.ts', '--quick', '--only', 'startup', '--out', out], { HOME: process.env.HOME ?? '/root' }, { cwd: REPO, timeoutMs: 120_000 });
+
+describe('npm run bench -- --out', () => {
+  beforeAll(() => assertBuilt());
+
+  test('takes a folder, and writes results.json into it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rollcall-bench-out-'));
+    const { code, stderr } = await bench(dir);
+    expect(code, stderr).toBe(0);
+    expect(JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8'))).toMatchObject({ quick: true });
+  });
+
+  test('refuses a path whose folder does not exist before measuring anything', async () => {
+    const { code, stdout, stderr } = await bench('/nonexistent-rollcall/results.json');
+    expect(code).not.toBe(0);
+    expect(stderr).toContain('--out /nonexistent-rollcall/results.json: its folder /nonexistent-rollcall does not exist');
+    expect(stdout).not.toContain('Measured on');
+    expect(existsSync('/nonexistent-rollcall')).toBe(false);
+  });
+});
