@@ -81,7 +81,7 @@ const COMMANDS: Record<Command, CommandSpec> = {
 const RENAMED: Record<string, { now: string; why: string }> = {
   'env-file': {
     now: 'env-from',
-    why: 'Node takes --env-file for itself wherever it stands before a "--", so run as "node rollcall.mjs …" it never reached rollcall (ROLLCALL_ENV_FILE is unchanged)',
+    why: 'Node takes --env-file for itself wherever it stands before a "--" (run as "node rollcall.mjs …", and in the single executable), so it often never reached rollcall; ROLLCALL_ENV_FILE is unchanged',
   },
 };
 

@@ -107,7 +107,7 @@ describe('the command line', () => {
 
   test('--env-file, which Node takes for itself, is answered with its new name', () => {
     expect(usageError(['wait', '--env-file', '/x']).message).toBe(
-      '--env-file is now --env-from: Node takes --env-file for itself wherever it stands before a "--", so run as "node rollcall.mjs …" it never reached rollcall (ROLLCALL_ENV_FILE is unchanged)',
+      '--env-file is now --env-from: Node takes --env-file for itself wherever it stands before a "--" (run as "node rollcall.mjs …", and in the single executable), so it often never reached rollcall; ROLLCALL_ENV_FILE is unchanged',
     );
     expect(parseCommandLine(['wait', '--env-from', '/x']).env).toEqual({ ROLLCALL_ENV_FILE: '/x' });
   });
