@@ -67,7 +67,8 @@ export function proseBlocks(): Manifest[] {
     const text = readFileSync(join(REPO, page), 'utf8');
     const blocks: Manifest[] = [];
     let commands: string[] = [];
-    for (const match of text.matchAll(/```(\w*)\n([\s\S]*?)```/g)) {
+    // A fence may say where its commands run after the language (```sh cluster, docs-commands.test.ts).
+    for (const match of text.matchAll(/```(\w*)(?: \w+)?\n([\s\S]*?)```/g)) {
       const [, language, body = ''] = match;
       if (language === 'sh') commands = body.split('\n').map((line) => line.trim()).filter((line) => line.startsWith('kubectl '));
       if (language !== 'yaml') continue;
