@@ -10,6 +10,7 @@ import type { WireIdentity } from '../src/transport/authentication.js';
 import { keepSessionAlive } from '../src/transport/heartbeat.js';
 import { DEFAULTS } from '../src/barrier/options.js';
 import { Deadline } from '../src/time/deadline.js';
+import { systemClock } from '../src/time/clock.js';
 
 const [first, last, size, port, job, coordinatorAddress, arrive] = process.argv.slice(2);
 const from = Number(first);
@@ -68,7 +69,7 @@ if (arrive === 'arrive') {
             if (frame.t === 'release') release();
           });
           // Beats, as a real member sends them: index 0 drops a session silent for the session timeout.
-          keepSessionAlive(session.channel, DEFAULTS.sessionTimeoutMs);
+          keepSessionAlive(session.channel, DEFAULTS.sessionTimeoutMs, systemClock);
           const receiver = await ReleaseReceiver.open(peerAddress(index), listenPort, release);
           if (receiver !== undefined) session.channel.send({ t: 'nudge', port: receiver.port, token: receiver.token });
           session.channel.send({ t: 'arrive', barrier: 'start', addrs: [peerAddress(index)] });

@@ -1,9 +1,9 @@
 import type { MissingReasonCode } from '../errors.js';
 import type { Topology } from './options.js';
-import { systemClock, type Cancel, type Clock } from '../time/clock.js';
+import type { Cancel, Clock } from '../time/clock.js';
 import { withDeadline } from '../time/deadline.js';
 import { keepSessionAlive } from '../transport/heartbeat.js';
-import { ReleaseSender, type DatagramSender, type OnDatagramAck } from '../transport/release-datagrams.js';
+import type { DatagramSender, OnDatagramAck } from '../transport/release-datagrams.js';
 import { MeshNews } from './mesh-news.js';
 import { ReleaseBook } from './release-book.js';
 import { routeFrames, type FrameRoutes, type Session } from '../transport/session.js';
@@ -28,9 +28,9 @@ export interface CoordinatorOptions {
   reasonFor(index: number): MissingReasonCode;
   /** A pod joined or arrived: it is running and its own record resolves for it. */
   onSeen(index: number): void;
-  clock?: Clock;
+  clock: Clock;
   /** The datagram sockets that carry releases; acks come back through `onAck`. */
-  openDatagrams?(onAck: OnDatagramAck): DatagramSender;
+  openDatagrams(onAck: OnDatagramAck): DatagramSender;
   /** Gang restarts the group may use in all (index 0 counts them for everyone). */
   restarts: number;
   /** Exit codes that end the group at once. */
@@ -65,8 +65,8 @@ export class Coordinator implements BarrierRole {
 
   constructor(options: CoordinatorOptions) {
     ({ size: this.size, topology: this.topology, sessionTimeoutMs: this.sessionTimeoutMs, reasonFor: this.reasonFor, onSeen: this.onSeen } = options);
-    this.clock = options.clock ?? systemClock;
-    this.releases = new ReleaseBook(this.size, this.topology, this.members, this.clock, options.openDatagrams ?? ((onAck) => new ReleaseSender(onAck)));
+    this.clock = options.clock;
+    this.releases = new ReleaseBook(this.size, this.topology, this.members, this.clock, options.openDatagrams);
     this.news = this.topology === 'mesh' ? new MeshNews(this.clock, (indexes) => this.tellChecking(indexes)) : undefined;
     this.stopProgress = this.clock.every(options.progressIntervalMs, () => this.tick());
     this.referee = new Referee({

@@ -1,5 +1,5 @@
 import type { MissingReasonCode } from '../errors.js';
-import { systemClock, type Clock } from '../time/clock.js';
+import type { Clock } from '../time/clock.js';
 import { throttle } from '../time/throttle.js';
 import { keepSessionAlive } from '../transport/heartbeat.js';
 import type { OnRelease } from '../transport/release-datagrams.js';
@@ -54,7 +54,7 @@ export interface MemberOptions {
   onCoordinatorLost(how: 'vanished' | 'replaced'): void;
   /** The verdict this pod holds on its current round, if it is stopped: a new index 0 learns the round from it. */
   verdict(): Stop | undefined;
-  clock?: Clock;
+  clock: Clock;
 }
 
 /**
@@ -88,7 +88,7 @@ export class Member implements BarrierRole {
   private readonly alive: ReturnType<typeof throttle<number>>;
 
   constructor(private readonly options: MemberOptions) {
-    this.clock = options.clock ?? systemClock;
+    this.clock = options.clock;
     this.connecting = options.connection();
     this.vanish = new VanishTimers(options.sessionTimeoutMs, this.clock, () => options.onCoordinatorLost('vanished'));
     this.alive = throttle(this.clock, PROGRESS_EVERY_MS, (round: number) => this.current?.send({ t: 'alive', round }));

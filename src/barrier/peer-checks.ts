@@ -28,6 +28,8 @@ export interface PeerChecksOptions {
   limiter: Limiter;
   schedule: Schedule;
   clock: Clock;
+  /** The backoff's jitter (Math.random in a pod). */
+  random(): number;
   /** Whether a question about `index` is speculative (the role says: index 0 asking for an absent member). */
   speculatesAbout(index: number): boolean;
 }
@@ -120,6 +122,7 @@ export class PeerChecks {
       schedule: isSelf ? { ...schedule, minDelayMs: Math.min(schedule.minDelayMs, OWN_NAME_MAX_DELAY_MS / 4), maxDelayMs: Math.min(schedule.maxDelayMs, OWN_NAME_MAX_DELAY_MS) } : schedule,
       limiter: this.options.limiter,
       clock: this.options.clock,
+      random: this.options.random,
       attempt: async (signal, deadline) => {
         const addresses = await resolver.resolve(names.lookup(index), signal, deadline, this.options.speculatesAbout(index));
         if (isSelf && podIps.length > 0 && !addresses.some((address) => podIps.includes(address))) {

@@ -1,24 +1,37 @@
 import type { Limiter } from '../discovery/limiter.js';
 import { PeerCheck, type Schedule } from '../discovery/peer-check.js';
 import type { Stop, WorkloadOutcome } from '../lifecycle/outcome.js';
-import { ReleaseReceiver } from '../transport/release-datagrams.js';
+import type { DatagramSender, OnDatagramAck, OnRelease } from '../transport/release-datagrams.js';
+import type { Session } from '../transport/session.js';
 import type { Clock } from '../time/clock.js';
 import { Coordinator } from './coordinator.js';
 import type { Dialer } from './dialer.js';
-import { Member, type CoordinatorSession } from './member.js';
+import { Member, type CoordinatorSession, type DatagramEar } from './member.js';
 import { DEFAULTS, type Config } from './options.js';
 import type { PeerChecks } from './peer-checks.js';
 import type { PeerNames } from './peer-names.js';
 import type { BarrierRole } from './role.js';
 
+/**
+ * The datagram sockets beside the sessions (a port of the roles: real UDP sockets in a pod, none in the
+ * simulator): index 0's sender of releases, and a member's ear for them beside each session.
+ */
+export interface DatagramPorts {
+  sender(onAck: OnDatagramAck): DatagramSender;
+  ear(session: Session, onRelease: OnRelease): Promise<DatagramEar | undefined>;
+}
+
 export interface RoleWiring {
   config: Config;
   names: PeerNames;
   checks: PeerChecks;
-  dialer: Dialer;
+  dialer: Pick<Dialer, 'session'>;
+  datagrams: DatagramPorts;
   limiter: Limiter;
   schedule: Schedule;
   clock: Clock;
+  /** The backoff's jitter: Math.random in a pod, a seeded draw in the simulator. */
+  random(): number;
   onStop(stop: Stop): void;
   onCoordinatorLost(how: 'vanished' | 'replaced'): void;
   verdict(): Stop | undefined;
@@ -27,7 +40,7 @@ export interface RoleWiring {
 
 /** The one place index 0 and a member part ways: everything that differs afterwards is the role's. */
 export function chooseRole(wiring: RoleWiring): BarrierRole {
-  const { config, names, checks, dialer, limiter, schedule, clock } = wiring;
+  const { config, names, checks, dialer, datagrams, limiter, schedule, clock, random } = wiring;
   const { identity } = config;
   if (identity.index === 0) {
     return new Coordinator({
@@ -43,6 +56,7 @@ export function chooseRole(wiring: RoleWiring): BarrierRole {
       onStop: wiring.onStop,
       onAllFinished: wiring.onAllFinished,
       clock,
+      openDatagrams: (onAck) => datagrams.sender(onAck),
     });
   }
   return new Member({
@@ -58,10 +72,10 @@ export function chooseRole(wiring: RoleWiring): BarrierRole {
         schedule,
         limiter,
         clock,
+        random,
       }),
     sessionTimeoutMs: config.sessionTimeoutMs,
-    // The rollcall port's UDP twin when free, so that a NetworkPolicy can name it.
-    openDatagramEar: (session, onRelease) => ReleaseReceiver.open(session.localAddress, config.port, onRelease),
+    openDatagramEar: (session, onRelease) => datagrams.ear(session, onRelease),
     onSeen: (index) => checks.present(index),
     onStop: wiring.onStop,
     onCoordinatorLost: wiring.onCoordinatorLost,

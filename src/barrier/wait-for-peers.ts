@@ -12,6 +12,7 @@ import type { FrameChannel } from '../transport/frame-channel.js';
 import type { SessionRoutes } from '../transport/listener.js';
 import { startListener } from '../transport/listener.js';
 import { RefusalLog } from '../transport/refusal-log.js';
+import { ReleaseReceiver, ReleaseSender } from '../transport/release-datagrams.js';
 import type { WireIdentity } from '../transport/authentication.js';
 import { Dialer } from './dialer.js';
 import type { Group } from './group.js';
@@ -81,16 +82,23 @@ class Run {
     this.probe = config.probe === 'tcp' ? undefined : buildProbe(config.probe, config.attemptTimeoutMs);
     const dialer = new Dialer({ port: config.port, own, secret: config.secret, resolver: this.resolver, names: this.names });
     this.dialer = dialer;
-    this.checks = new PeerChecks({ self: identity.index, podIps: identity.podIps, names: this.names, resolver: this.resolver, dialer, probe: this.probe?.probe, limiter, schedule, clock, speculatesAbout: (index) => this.role.speculatesAbout(index) });
+    const random = Math.random;
+    this.checks = new PeerChecks({ self: identity.index, podIps: identity.podIps, names: this.names, resolver: this.resolver, dialer, probe: this.probe?.probe, limiter, schedule, clock, random, speculatesAbout: (index) => this.role.speculatesAbout(index) });
     this.rounds = new Rounds((index) => this.names.short(index), (error) => config.log(error.message, { event: 'peer-failed', round: error.round, next: error.next ?? null, failure: error.failure }), config.restarts, clock);
     this.role = chooseRole({
       config,
       names: this.names,
       checks: this.checks,
       dialer,
+      datagrams: {
+        sender: (onAck) => new ReleaseSender(onAck),
+        // The rollcall port's UDP twin when free, so that a NetworkPolicy can name it.
+        ear: (session, onRelease) => ReleaseReceiver.open(session.localAddress, config.port, onRelease),
+      },
       limiter,
       schedule,
       clock,
+      random,
       onStop: (stop) => this.rounds.stopped(stop),
       onCoordinatorLost: (how) => this.rounds.coordinatorLost(how),
       verdict: () => this.rounds.verdict,

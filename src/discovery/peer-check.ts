@@ -1,6 +1,6 @@
 import { AttemptError, type MissingReasonCode } from '../errors.js';
 import type { Limiter } from './limiter.js';
-import { systemClock, type Clock } from '../time/clock.js';
+import type { Clock } from '../time/clock.js';
 import { Deadline } from '../time/deadline.js';
 
 export interface Backoff {
@@ -30,7 +30,9 @@ export interface PeerCheckOptions<T> {
   limiter: Limiter;
   /** Frees a result that arrived after an abort made it moot (an open session, say). */
   dispose?(result: T): void;
-  clock?: Clock;
+  clock: Clock;
+  /** A draw in [0, 1) for the backoff's jitter (Math.random at the edges; a seeded one in the simulator). */
+  random(): number;
 }
 
 /**
@@ -57,11 +59,13 @@ export class PeerCheck<T> {
   private readonly limiter: Limiter;
   private readonly dispose: (result: T) => void;
   private readonly clock: Clock;
+  private readonly random: () => number;
 
   constructor(options: PeerCheckOptions<T>) {
     ({ index: this.index, name: this.name, attempt: this.attempt, schedule: this.schedule, limiter: this.limiter } = options);
     this.dispose = options.dispose ?? (() => {});
-    this.clock = options.clock ?? systemClock;
+    this.clock = options.clock;
+    this.random = options.random;
   }
 
   get passed(): boolean {
@@ -112,7 +116,7 @@ export class PeerCheck<T> {
   /** Capped exponential backoff with jitter (1–2×), as p-retry's `randomize` draws it. */
   private backoffMs(failures: number): number {
     const { minDelayMs, maxDelayMs } = this.schedule;
-    return Math.min(maxDelayMs, Math.round((1 + Math.random()) * minDelayMs * 2 ** Math.min(failures, 30)));
+    return Math.min(maxDelayMs, Math.round((1 + this.random()) * minDelayMs * 2 ** Math.min(failures, 30)));
   }
 
   /** Waits `ms`, less if kicked; rejects on abort. */

@@ -1,4 +1,4 @@
-import { systemClock, type Clock } from '../time/clock.js';
+import type { Clock } from '../time/clock.js';
 import { succeeded, type Failure, type Stop, type WorkloadOutcome } from './outcome.js';
 import { StallWatch } from './stall-watch.js';
 import { VanishTimers } from './vanish-timers.js';
@@ -13,7 +13,7 @@ export interface RefereeOptions {
   vanishAfterMs: number;
   /** A running workload that reported progress once and then none for this long is stalled; 0: never. */
   stallTimeoutMs?: number;
-  clock?: Clock;
+  clock: Clock;
   /** The round is over; every pod (index 0 included) must hear it. */
   onStop(stop: Stop): void;
   /** Every pod's workload succeeded in `round`: each index's outcome. */
@@ -55,7 +55,7 @@ export class Referee {
   private readonly clock: Clock;
 
   constructor(private readonly options: RefereeOptions) {
-    this.clock = options.clock ?? systemClock;
+    this.clock = options.clock;
     this.vanish = new VanishTimers(options.vanishAfterMs, this.clock, (index) => this.vanished(index));
     const stallTimeoutMs = options.stallTimeoutMs ?? 0;
     this.stalls = stallTimeoutMs > 0 ? new StallWatch(stallTimeoutMs, this.clock, (stalled) => this.stalled(stalled)) : undefined;

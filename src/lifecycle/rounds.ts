@@ -1,5 +1,5 @@
 import { PeerFailedError } from '../errors.js';
-import { systemClock, type Clock } from '../time/clock.js';
+import type { Clock } from '../time/clock.js';
 import { namedFailure, type Stop } from './outcome.js';
 
 /**
@@ -15,7 +15,6 @@ export class Rounds {
   private judged: Stop | undefined;
   private begun = false;
   private roundStartedAt = 0;
-  private readonly clock: Clock;
 
   constructor(
     private readonly nameOf: (index: number) => string,
@@ -23,10 +22,8 @@ export class Rounds {
     private readonly onStopped: (error: PeerFailedError) => void,
     /** This pod's own restart budget: what it goes by only when index 0 is lost and cannot judge. */
     private readonly restarts: number,
-    clock?: Clock,
-  ) {
-    this.clock = clock ?? systemClock;
-  }
+    private readonly clock: Clock,
+  ) {}
 
   /** When the current round started, on this pod's clock. */
   get startedAt(): number {

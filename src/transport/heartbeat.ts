@@ -1,4 +1,4 @@
-import { systemClock, type Clock } from '../time/clock.js';
+import type { Clock } from '../time/clock.js';
 import type { Session } from './session.js';
 
 /** A beat goes out this many times per session timeout: a few lost beats alone never end a session. */
@@ -20,7 +20,7 @@ export interface Beating {
  * heard nothing for the whole timeout is destroyed instead, so that its close handling runs (the
  * coordinator stops counting the member; a launch's command is stopped, its agent exits).
  */
-export function keepAlive(link: Beating, timeoutMs: number, clock: Clock = systemClock): void {
+export function keepAlive(link: Beating, timeoutMs: number, clock: Clock): void {
   let heard = clock.now();
   link.onActivity(() => (heard = clock.now()));
   const stop = clock.every(timeoutMs / BEATS_PER_TIMEOUT, () => {
@@ -32,7 +32,7 @@ export function keepAlive(link: Beating, timeoutMs: number, clock: Clock = syste
 }
 
 /** A session with index 0, kept alive by `beat` frames. */
-export function keepSessionAlive(session: Session, sessionTimeoutMs: number, clock: Clock = systemClock): void {
+export function keepSessionAlive(session: Session, sessionTimeoutMs: number, clock: Clock): void {
   keepAlive(
     { onActivity: (handler) => session.onActivity(handler), onClose: (handler) => session.onClose(handler), beat: () => session.send({ t: 'beat' }), destroy: () => session.destroy() },
     sessionTimeoutMs,

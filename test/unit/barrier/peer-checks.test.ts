@@ -40,6 +40,7 @@ function setUp(records: Record<string, string[]>) {
     limiter: new Limiter(8),
     schedule: { minDelayMs: 100, maxDelayMs: 1000, attemptTimeoutMs: 2000 },
     clock,
+    random: Math.random,
     speculatesAbout: (index) => index !== 0,
   });
   return { clock, asked, marked, probed, checks };
@@ -60,7 +61,7 @@ function setUpWithClock() {
     close: () => {},
   };
   const dialer = { probe: async (_index: number, addresses: string[], _signal: AbortSignal, deadline: Deadline) => (options.onProbe(deadline), { address: addresses[0] as string, rttMs: 1 }) } as unknown as Dialer;
-  const checks = new PeerChecks({ self: 0, podIps: [], names: new PeerNames(identity), resolver, dialer, probe: undefined, limiter: new Limiter(8), schedule: { minDelayMs: 100, maxDelayMs: 1000, attemptTimeoutMs: 2000 }, clock, speculatesAbout: () => false });
+  const checks = new PeerChecks({ self: 0, podIps: [], names: new PeerNames(identity), resolver, dialer, probe: undefined, limiter: new Limiter(8), schedule: { minDelayMs: 100, maxDelayMs: 1000, attemptTimeoutMs: 2000 }, clock, random: Math.random, speculatesAbout: () => false });
   return { clock, checks, options };
 }
 

@@ -2,6 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { PeerNames } from '../../../src/barrier/peer-names.js';
 import { Coordinator } from '../../../src/barrier/coordinator.js';
 import { Member } from '../../../src/barrier/member.js';
+import { FakeClock } from '../../support/fake-clock.js';
 
 const identity = { index: 1, count: 3, jobName: 'job', subdomain: 'svc', namespace: 'ns', clusterDomain: 'cluster.local', hostname: 'job-1', podIps: [] };
 
@@ -30,7 +31,7 @@ describe('PeerNames', () => {
 
 describe('what differs between index 0 and a member is the role', () => {
   const coordinator = (topology: 'star' | 'mesh') =>
-    new Coordinator({ size: 4, topology, sessionTimeoutMs: 10_000, progressIntervalMs: 500, reasonFor: () => 'not-arrived', onSeen: () => {}, restarts: 0, fatalExitCodes: new Set(), stallTimeoutMs: 0, onStop: () => {}, onAllFinished: () => {} });
+    new Coordinator({ size: 4, topology, sessionTimeoutMs: 10_000, progressIntervalMs: 500, reasonFor: () => 'not-arrived', onSeen: () => {}, restarts: 0, fatalExitCodes: new Set(), stallTimeoutMs: 0, onStop: () => {}, onAllFinished: () => {}, clock: new FakeClock(), openDatagrams: () => ({ send: () => false, close: () => {} }) });
 
   test('index 0 asks for members speculatively, waits for no news, and in a star calls out to every member', async () => {
     const star = coordinator('star');
@@ -44,7 +45,7 @@ describe('what differs between index 0 and a member is the role', () => {
   });
 
   test('a member asks for nobody speculatively, calls out to nobody, and in a mesh waits for news of peers other than index 0', () => {
-    const member = new Member({ connection: () => undefined as never, sessionTimeoutMs: 10_000, openDatagramEar: async () => undefined, onSeen: () => {}, onStop: () => {}, onCoordinatorLost: () => {}, verdict: () => undefined });
+    const member = new Member({ connection: () => undefined as never, sessionTimeoutMs: 10_000, openDatagramEar: async () => undefined, onSeen: () => {}, onStop: () => {}, onCoordinatorLost: () => {}, verdict: () => undefined, clock: new FakeClock() });
     expect(member.speculatesAbout()).toBe(false);
     expect(member.callsOutTo()).toEqual([]);
     expect([member.waitsForNewsOf(0), member.waitsForNewsOf(2)]).toEqual([false, true]);

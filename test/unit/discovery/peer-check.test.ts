@@ -3,6 +3,7 @@ import { Limiter } from '../../../src/discovery/limiter.js';
 import { MAX_DEADLINE_FACTOR, PeerCheck } from '../../../src/discovery/peer-check.js';
 import { AttemptError, type MissingReasonCode } from '../../../src/errors.js';
 import { FakeClock } from '../../support/fake-clock.js';
+import { systemClock } from '../../../src/time/clock.js';
 
 const schedule = { minDelayMs: 1, maxDelayMs: 1, attemptTimeoutMs: 100 };
 
@@ -10,6 +11,8 @@ const schedule = { minDelayMs: 1, maxDelayMs: 1, attemptTimeoutMs: 100 };
 function scripted(reasons: MissingReasonCode[]) {
   const deadlines: number[] = [];
   const check = new PeerCheck({
+    clock: systemClock,
+    random: Math.random,
     index: 1,
     name: 'job-1.svc',
     schedule,
@@ -44,6 +47,7 @@ describe('waiting between attempts', () => {
     const clock = new FakeClock();
     const attempts: number[] = [];
     const check = new PeerCheck({
+      random: Math.random,
       index: 1,
       name: 'job-1.svc',
       schedule: { minDelayMs: 10, maxDelayMs: 10, attemptTimeoutMs: 100 },
@@ -82,6 +86,7 @@ describe('a check on a fake clock', () => {
   function failing(clock: FakeClock, { minDelayMs = 100, maxDelayMs = 10_000, fail = (_n: number): Error | undefined => new AttemptError('no-such-name', 'not yet') } = {}) {
     const attempts: number[] = [];
     const check = new PeerCheck({
+      random: Math.random,
       index: 1,
       name: 'job-1.svc',
       schedule: { minDelayMs, maxDelayMs, attemptTimeoutMs: 100 },
@@ -138,6 +143,8 @@ describe('a check on a fake clock', () => {
     const disposed: string[] = [];
     const controller = new AbortController();
     const check = new PeerCheck({
+    clock: systemClock,
+    random: Math.random,
       index: 1,
       name: 'job-1.svc',
       schedule,
