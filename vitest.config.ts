@@ -1,11 +1,15 @@
 import { defineConfig } from 'vitest/config';
 
+// Groups run one after another (sequence.groupOrder): the CPU-bound projects first, then real sockets,
+// then the simulated cluster, so that tests that meet real time never share the cores with the simulator.
 export default defineConfig({
   test: {
     projects: [
-      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
+      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], sequence: { groupOrder: 0 } } },
+      // The group's real roles on fake time, many pods and faults per seed; no sockets, no processes.
+      { test: { name: 'sim', include: ['test/sim/**/*.test.ts'], testTimeout: 300_000, sequence: { groupOrder: 0 } } },
       // Real DNS server on loopback and real sockets; needs dnsmasq.
-      { test: { name: 'behaviour', include: ['test/behaviour/**/*.test.ts'], testTimeout: 30_000, hookTimeout: 30_000 } },
+      { test: { name: 'behaviour', include: ['test/behaviour/**/*.test.ts'], testTimeout: 30_000, hookTimeout: 30_000, sequence: { groupOrder: 1 } } },
       // The simulated cluster: network namespaces, root, dnsmasq, nftables.
       {
         test: {
@@ -15,6 +19,7 @@ export default defineConfig({
           hookTimeout: 60_000,
           // Namespaces and one dnsmasq per cluster are cheap, but two cores are not: one file at a time.
           fileParallelism: false,
+          sequence: { groupOrder: 2 },
         },
       },
     ],

@@ -5,7 +5,7 @@ import type { DatagramSender, OnDatagramAck, OnRelease } from '../transport/rele
 import type { Session } from '../transport/session.js';
 import type { Clock } from '../time/clock.js';
 import { Coordinator } from './coordinator.js';
-import type { Dialer } from './dialer.js';
+import type { Deadline } from '../time/deadline.js';
 import { Member, type CoordinatorSession, type DatagramEar } from './member.js';
 import { DEFAULTS, type Config } from './options.js';
 import type { PeerChecks } from './peer-checks.js';
@@ -22,10 +22,11 @@ export interface DatagramPorts {
 }
 
 export interface RoleWiring {
-  config: Config;
+  config: Pick<Config, 'identity' | 'topology' | 'sessionTimeoutMs' | 'restarts' | 'fatalExitCodes' | 'stallTimeoutMs'>;
   names: PeerNames;
-  checks: PeerChecks;
-  dialer: Pick<Dialer, 'session'>;
+  checks: Pick<PeerChecks, 'reasonFor' | 'seen' | 'present'>;
+  /** A member's way to index 0 (the dialer's handshake in a pod): a session, and which pod answered. */
+  dialer: { session(index: 0, signal: AbortSignal, deadline: Deadline): Promise<{ channel: Session; peerGen: string }> };
   datagrams: DatagramPorts;
   limiter: Limiter;
   schedule: Schedule;

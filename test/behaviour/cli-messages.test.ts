@@ -131,7 +131,12 @@ describe("the workload's files", () => {
       chmodSync(shared, 0o1777);
       const first = await rollcall(['demo'], { TMPDIR: shared });
       expect(first.code, first.stderr).toBe(0);
-      const nobody = await runProcess(['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, ROLLCALL, 'demo'], { TMPDIR: shared, HOME: shared }, { timeoutMs: 30_000 });
+      const asNobody = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'];
+      // This run's Node may sit where only root may enter (CI unpacks Node 22 and 24 into a private
+      // directory): the second user runs the machine's own Node then; what is tested is TMPDIR, not Node.
+      const own = (await runProcess([...asNobody, 'test', '-x', process.execPath])).code === 0;
+      const node = own ? [process.execPath] : ['/usr/bin/env', 'node'];
+      const nobody = await runProcess([...asNobody, ...node, ROLLCALL, 'demo'], { TMPDIR: shared, HOME: shared, ...(own ? {} : { PATH: '/usr/local/bin:/usr/bin:/bin' }) }, { timeoutMs: 30_000 });
       expect(nobody.code, nobody.stderr).toBe(0);
       expect(nobody.stdout).toContain('Successfully pinged pod: example-job-2.headless-svc');
       expect(readFileSync('/proc/self/status', 'utf8')).toMatch(/^Uid:\s+0\s/m);

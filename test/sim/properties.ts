@@ -1,0 +1,108 @@
+import type { History, SimEvent } from './history.js';
+import type { SimClock } from './sim-clock.js';
+import type { SimPod, SimSettings } from './sim-pod.js';
+
+export interface Run {
+  history: History;
+  settings: SimSettings;
+  pods: SimPod[];
+  clock: SimClock;
+  endedAt: number;
+  capMs: number;
+}
+
+/**
+ * How long index 0 may take to hear that a killed pod's process is gone: its reset crosses the network
+ * (a latency, stalls of up to 60 ms included). A release before that may still count the dead pod.
+ */
+const RESET_HEARD_MS = 100;
+
+/** Every property of the group's protocol, checked against one run's history: the violations found. */
+export function checkProperties(run: Run): string[] {
+  return [...neverEarly(run), ...neverForever(run), ...oneAgreedRound(run), ...causesHappened(run), ...noTimerLeft(run)];
+}
+
+/**
+ * Nobody is released early: when a barrier first opens, every index has arrived at it, and the pod whose
+ * arrival counts was not killed long enough before for index 0 to have heard (a pod that died after
+ * arriving no longer counts, unless a newer one at its index arrived again).
+ */
+function neverEarly({ history, settings }: Run): string[] {
+  const violations: string[] = [];
+  const firstRelease = new Map<string, SimEvent>();
+  for (const release of history.of('released')) {
+    const barrier = String(release.fields.barrier);
+    if (!firstRelease.has(barrier)) firstRelease.set(barrier, release);
+  }
+  const killedAt = new Map(history.of('killed').map((entry) => [entry.pod, entry.at]));
+  for (const [barrier, release] of firstRelease) {
+    for (let index = 0; index < settings.size; index++) {
+      const arrivals = history.of('arrive').filter((entry) => entry.index === index && entry.fields.barrier === barrier && entry.at <= release.at);
+      const last = arrivals.at(-1);
+      if (last === undefined) {
+        violations.push(`never early: ${barrier} opened at ${release.at.toFixed(1)} ms (${release.pod} released) before index ${index} arrived`);
+        continue;
+      }
+      const killed = killedAt.get(last.pod);
+      if (killed !== undefined && killed < release.at - RESET_HEARD_MS) {
+        violations.push(`never early: ${barrier} opened at ${release.at.toFixed(1)} ms counting ${last.pod}, killed at ${killed.toFixed(1)} ms`);
+      }
+    }
+  }
+  return violations;
+}
+
+/** Never forever: every pod that is running has exited well before the cap (every wait is bounded). */
+function neverForever({ pods, endedAt, capMs }: Run): string[] {
+  const stuck = pods.filter((pod) => pod.alive && pod.exitCode === undefined);
+  return stuck.length === 0 ? [] : [`never forever: ${stuck.map((pod) => pod.id).join(', ')} still running at ${(endedAt / 1000).toFixed(1)} s (cap ${capMs / 1000} s)`];
+}
+
+/**
+ * One agreed round: every verdict any pod holds on round k names the same next round, no round beyond the
+ * restarts runs, and a round runs only after a verdict on the round before named it.
+ */
+function oneAgreedRound({ history, settings }: Run): string[] {
+  const violations: string[] = [];
+  const nexts = new Map<number, Set<string>>();
+  for (const verdict of [...history.of('verdict'), ...history.of('judged')]) {
+    const round = Number(verdict.fields.round);
+    const seen = nexts.get(round) ?? new Set<string>();
+    seen.add(String(verdict.fields.next));
+    nexts.set(round, seen);
+  }
+  for (const [round, seen] of nexts) if (seen.size > 1) violations.push(`one agreed round: verdicts on round ${round} name different next rounds (${[...seen].join(', ')})`);
+  for (const running of history.of('running')) {
+    const round = Number(running.fields.round);
+    if (round > settings.restarts) violations.push(`one agreed round: ${running.pod} runs round ${round} with ${settings.restarts} restarts`);
+    if (round > 0 && !nexts.get(round - 1)?.has(String(round))) violations.push(`one agreed round: ${running.pod} runs round ${round}, which no verdict on round ${round - 1} named`);
+  }
+  return violations;
+}
+
+/** Every stop names a cause that happened: the workload's exit it names, a pod gone, or a newer one in its place. */
+function causesHappened({ history }: Run): string[] {
+  const violations: string[] = [];
+  for (const verdict of [...history.of('judged'), ...history.of('verdict')]) {
+    const index = Number(verdict.fields.failed);
+    const round = Number(verdict.fields.round);
+    const before = history.events.filter((entry) => entry.index === index && entry.at <= verdict.at);
+    const how = String(verdict.fields.how);
+    const happened =
+      how === 'exit' || how === 'signal'
+        ? before.some((entry) => entry.event === 'workload-ended' && Number(entry.fields.round) === round && entry.fields.exitCode === verdict.fields.exitCode && entry.fields.signal === verdict.fields.signal)
+        : how === 'vanished'
+          ? // Gone for the judge: the pod went, or the judge's own link (or index 0's, which told it) was cut.
+            history.events.some((entry) => [index, verdict.index, 0].includes(entry.index) && entry.at <= verdict.at && ['killed', 'partitioned', 'sessions-reset', 'exit'].includes(entry.event))
+          : how === 'replaced'
+            ? before.some((entry) => entry.event === 'started' && entry.generation > 0)
+            : false;
+    if (!happened) violations.push(`causes happened: ${verdict.pod} holds a verdict on round ${round} naming index ${index} ${how}${verdict.fields.exitCode === null ? '' : ` ${String(verdict.fields.exitCode)}`}, which did not happen`);
+  }
+  return violations;
+}
+
+/** No timer left behind: a pod that has exited holds no timer. */
+function noTimerLeft({ pods, clock }: Run): string[] {
+  return pods.filter((pod) => pod.alive && pod.exitCode !== undefined && clock.pending(pod.id) > 0).map((pod) => `no timer left: ${pod.id} exited with ${clock.pending(pod.id)} timers still armed`);
+}

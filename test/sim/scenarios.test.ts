@@ -1,0 +1,71 @@
+import { describe, expect, test } from 'vitest';
+import type { SimSettings, WorkloadPlan } from './sim-pod.js';
+import { runScenario, type Fault, type SimResult } from './simulate.js';
+
+const settings = (overrides: Partial<SimSettings> = {}): SimSettings => ({
+  size: 4,
+  restarts: 0,
+  sessionTimeoutMs: 6000,
+  timeoutMs: 60_000,
+  exitTimeoutMs: 60_000,
+  closeTimeoutMs: 2000,
+  attemptTimeoutMs: 2000,
+  ...overrides,
+});
+
+/** A group of `size` starting together, these faults, and workloads that end after 10 s with 0 unless `plan` says. */
+function run(overrides: Partial<SimSettings>, faults: Fault[], plan: (index: number, generation: number, round: number) => WorkloadPlan | undefined = () => undefined): Promise<SimResult> {
+  const group = settings(overrides);
+  return runScenario({ seed: 7, settings: group, startsAt: Array.from({ length: group.size }, (_, index) => index * 10), faults }, (index, generation, round) => plan(index, generation, round) ?? { ends: true, afterMs: 10_000, exitCode: 0 });
+}
+
+/** Each pod's exit code, by its id (a replaced pod has its own). */
+const exits = (result: SimResult) => Object.fromEntries(result.history.of('exit').map((entry) => [entry.pod, entry.fields.code]));
+/** The verdicts the pods hold, as "index:how" by pod. */
+const verdicts = (result: SimResult) => result.history.of('verdict').map((entry) => `${entry.pod} round ${String(entry.fields.round)}: ${String(entry.fields.failed)} ${String(entry.fields.how)} next ${String(entry.fields.next)}`);
+
+describe('the group on the simulator: decisions only the protocol makes', () => {
+  test('a workload that exits 3: its pod exits 3, every other 75, all naming it, no restart left', async () => {
+    const result = await run({}, [], (index) => (index === 2 ? { ends: true, afterMs: 2000, exitCode: 3 } : { ends: false }));
+    expect(result.violations).toEqual([]);
+    expect(exits(result)).toEqual({ 'pod-0.0': 75, 'pod-1.0': 75, 'pod-2.0': 3, 'pod-3.0': 75 });
+    for (const verdict of verdicts(result)) expect(verdict).toMatch(/round 0: 2 exit next null$/);
+  });
+
+  test('with a restart left, the same failure starts round 1 everywhere, and every pod ends 0', async () => {
+    const result = await run({ restarts: 1 }, [], (index, _, round) => (index === 2 && round === 0 ? { ends: true, afterMs: 2000, exitCode: 3 } : undefined));
+    expect(result.violations).toEqual([]);
+    expect(Object.values(exits(result))).toEqual([0, 0, 0, 0]);
+    expect(new Set(result.history.of('running').filter((entry) => entry.fields.round === 1).map((entry) => entry.index))).toEqual(new Set([0, 1, 2, 3]));
+  });
+
+  test('index 0 killed mid-round and replaced: the members judge the round themselves, the new index 0 takes it from them, round 1 runs everywhere', async () => {
+    const result = await run({ restarts: 1 }, [{ kind: 'kill', index: 0, at: 5000, replaceAfterMs: 1000 }]);
+    expect(result.violations).toEqual([]);
+    expect(exits(result)).toEqual({ 'pod-0.1': 0, 'pod-1.0': 0, 'pod-2.0': 0, 'pod-3.0': 0 });
+    for (const verdict of verdicts(result).filter((line) => !line.startsWith('pod-0.1'))) expect(verdict).toMatch(/round 0: 0 (vanished|replaced) next 1$/);
+    // The new index 0 never ran the stopped round.
+    expect(result.history.of('running').filter((entry) => entry.pod === 'pod-0.1').map((entry) => entry.fields.round)).toEqual([1]);
+  });
+
+  test('a member cut off longer than the session timeout, restarts left: index 0 calls it vanished, and round 1 runs once it is back', async () => {
+    const result = await run({ restarts: 1, sessionTimeoutMs: 3000 }, [{ kind: 'partition', index: 3, at: 4000, forMs: 9000 }]);
+    expect(result.violations).toEqual([]);
+    expect(result.history.of('judged').map((entry) => `${String(entry.fields.failed)} ${String(entry.fields.how)}`)).toEqual(['3 vanished']);
+    expect(Object.values(exits(result))).toEqual([0, 0, 0, 0]);
+  });
+
+  test('a blip that resets every session of a member: it reconnects, nothing is judged, every pod ends 0', async () => {
+    const result = await run({}, [{ kind: 'reset', index: 2, at: 4000 }]);
+    expect(result.violations).toEqual([]);
+    expect(result.history.of('judged')).toEqual([]);
+    expect(Object.values(exits(result))).toEqual([0, 0, 0, 0]);
+  });
+
+  test('a member killed for good without restarts: the others exit 75 naming it vanished', async () => {
+    const result = await run({}, [{ kind: 'kill', index: 1, at: 4000, replaceAfterMs: undefined }]);
+    expect(result.violations).toEqual([]);
+    expect(exits(result)).toEqual({ 'pod-0.0': 75, 'pod-2.0': 75, 'pod-3.0': 75 });
+    expect(result.history.of('judged').map((entry) => `${String(entry.fields.failed)} ${String(entry.fields.how)}`)).toEqual(['1 vanished']);
+  });
+});

@@ -1,0 +1,138 @@
+import { History } from './history.js';
+import { checkProperties } from './properties.js';
+import { Rng, SimClock } from './sim-clock.js';
+import { SimNetwork } from './sim-network.js';
+import { SimPod, type SimSettings, type SimWorld, type WorkloadPlan } from './sim-pod.js';
+
+export interface SimOptions {
+  seed: number;
+  /** The group's size; drawn from 2 to 64 when not given. */
+  pods?: number;
+}
+
+/** A fault the seed schedules: what, to which index, when, and for how long or until what. */
+export type Fault =
+  | { kind: 'kill'; index: number; at: number; replaceAfterMs: number | undefined }
+  | { kind: 'partition'; index: number; at: number; forMs: number }
+  | { kind: 'reset'; index: number; at: number };
+
+export interface SimScenario {
+  seed: number;
+  settings: SimSettings;
+  /** When each index's first pod starts. */
+  startsAt: number[];
+  faults: Fault[];
+}
+
+export interface SimResult {
+  scenario: SimScenario;
+  violations: string[];
+  history: History;
+  /** Simulated time when the last pod exited (or the cap). */
+  endedAt: number;
+}
+
+/** No simulated group may take longer than this to end: every wait in rollcall is bounded well inside it. */
+const CAP_MS = 20 * 60_000;
+
+/** What a seed says the run is: the group's settings, when its pods start, and what goes wrong. */
+export function scenarioOf({ seed, pods }: SimOptions): SimScenario {
+  const rng = new Rng(seed);
+  const size = pods ?? rng.int(2, 64);
+  const settings: SimSettings = {
+    size,
+    restarts: rng.int(0, 2),
+    sessionTimeoutMs: rng.pick([3000, 6000, 10_000]),
+    timeoutMs: 60_000,
+    exitTimeoutMs: 60_000,
+    closeTimeoutMs: 2000,
+    attemptTimeoutMs: 2000,
+  };
+  const startsAt = Array.from({ length: size }, () => (rng.chance(0.1) ? rng.int(2000, 8000) : rng.int(0, 1500)));
+  const faults: Fault[] = Array.from({ length: rng.pick([0, 0, 1, 1, 2, 3]) }, () => {
+    const index = rng.chance(0.3) ? 0 : rng.int(0, size - 1);
+    const at = rng.int(500, 30_000);
+    const kind = rng.pick(['kill', 'kill', 'partition', 'reset'] as const);
+    if (kind === 'kill') return { kind, index, at, replaceAfterMs: rng.chance(0.7) ? rng.int(200, 8000) : undefined };
+    if (kind === 'partition') return { kind, index, at, forMs: rng.int(200, 2 * settings.sessionTimeoutMs) };
+    return { kind, index, at };
+  });
+  return { seed, settings, startsAt, faults };
+}
+
+/**
+ * Runs one seed: every pod's real roles on one simulated clock and network, the seed's faults injected,
+ * until every pod has exited (or the cap), then every property checked against what happened.
+ */
+export function simulate(options: SimOptions): Promise<SimResult> {
+  return runScenario(scenarioOf(options));
+}
+
+/** Runs a scenario as given (a seed's, or one a test writes out): the seed still draws latencies and workloads. */
+export async function runScenario(scenario: SimScenario, planned?: (index: number, generation: number, round: number) => WorkloadPlan | undefined): Promise<SimResult> {
+  const { settings } = scenario;
+  const clock = new SimClock();
+  // The seed's draws for the run itself (latencies, jitter, workloads) follow the scenario's own.
+  const rng = new Rng(scenario.seed ^ 0x5eed);
+  const history = new History(clock);
+  const network = new SimNetwork(clock, rng);
+  const pods = new Map<number, SimPod>();
+  const generations = new Map<number, number>();
+  const plans = new Map<string, WorkloadPlan>();
+  const running: Promise<void>[] = [];
+  const world: SimWorld = {
+    clock,
+    rng,
+    network,
+    history,
+    settings,
+    current: (index) => pods.get(index),
+    plan: (index, generation, round) => {
+      const key = `${index}.${generation}.${round}`;
+      let plan = plans.get(key) ?? planned?.(index, generation, round);
+      if (plan === undefined) {
+        plan = { ends: true, afterMs: rng.int(200, 20_000), exitCode: rng.chance(0.05) ? rng.int(1, 3) : 0 };
+        plans.set(key, plan);
+      }
+      return plan;
+    },
+  };
+  const start = (index: number) => {
+    const generation = generations.get(index) ?? 0;
+    generations.set(index, generation + 1);
+    const pod = new SimPod(world, index, generation);
+    pods.set(index, pod);
+    history.event(pod.id, index, generation, 'started', {});
+    running.push(pod.run().catch((error: unknown) => history.event(pod.id, index, generation, 'crashed', { error: String(error) })));
+  };
+  scenario.startsAt.forEach((at, index) => clock.at(at, () => start(index)));
+  for (const fault of scenario.faults) {
+    clock.at(fault.at, () => {
+      const pod = pods.get(fault.index);
+      if (pod === undefined || !pod.alive || pod.exitCode !== undefined) return;
+      if (fault.kind === 'kill') {
+        pod.kill();
+        if (fault.replaceAfterMs !== undefined) clock.at(fault.replaceAfterMs, () => start(fault.index));
+      } else if (fault.kind === 'partition') {
+        network.partition(pod);
+        history.event(pod.id, pod.index, pod.generation, 'partitioned', { forMs: fault.forMs });
+        clock.at(fault.forMs, () => {
+          network.heal(pod);
+          history.event(pod.id, pod.index, pod.generation, 'healed', {});
+        });
+      } else {
+        history.event(pod.id, pod.index, pod.generation, 'sessions-reset', {});
+        pod.resetSessions();
+      }
+    });
+  }
+  const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
+  await settle();
+  const done = () => clock.pending('sim') === 0 && [...pods.values()].every((pod) => !pod.alive || pod.exitCode !== undefined);
+  while (!done() && clock.step(CAP_MS)) await settle();
+  const endedAt = clock.now();
+  const violations = checkProperties({ history, settings, pods: [...pods.values()], clock, endedAt, capMs: CAP_MS });
+  // What a dead pod left pending never settles: nothing waits on it here.
+  void Promise.allSettled(running);
+  return { scenario, violations, history, endedAt };
+}
