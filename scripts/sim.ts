@@ -24,7 +24,7 @@ for (let seed = first; seed < first + count; seed++) {
   process.stdout.write(`seed ${seed}: ${settings.size} pods, ${settings.restarts} restarts, session timeout ${settings.sessionTimeoutMs} ms, faults ${JSON.stringify(faults)}\n`);
   for (const violation of result.violations) process.stdout.write(`  ${violation}\n`);
   process.stdout.write(`  replay: npm run sim -- --seed ${seed}${pods === undefined ? '' : ` --pods ${pods}`} --history\n`);
-  if (values.history === true) process.stdout.write(`${result.history.render()}\n`);
+  if (values.history === true) process.stdout.write(`${result.history.render(Number.POSITIVE_INFINITY)}\n`);
 }
 const seconds = ((performance.now() - startedAt) / 1000).toFixed(1);
 process.stdout.write(`${count - failed} of ${count} seeds held every property (${(simulatedMs / 3_600_000).toFixed(1)} simulated hours in ${seconds} s)\n`);

@@ -18,7 +18,7 @@ import type { BarrierRole } from './role.js';
 export const WHOLE_ROUND_MS = 2 ** 31 - 1;
 
 export interface GroupHandleOptions {
-  config: Pick<Config, 'identity' | 'topology' | 'timeoutMs' | 'exitTimeoutMs' | 'closeTimeoutMs' | 'log'>;
+  config: Pick<Config, 'identity' | 'topology' | 'timeoutMs' | 'exitTimeoutMs' | 'closeTimeoutMs' | 'sessionTimeoutMs' | 'log'>;
   role: BarrierRole;
   rounds: Rounds;
   progress: Pick<ProgressReport, 'watch' | 'progress'>;
@@ -136,11 +136,32 @@ export class GroupHandle {
     this.reportedRound = rounds.round;
     this.reported = outcome;
     role.report(rounds.round, outcome);
+    if (succeeded(outcome)) return;
     // Index 0 finished and left: nobody will judge this failure, so it is this pod's own verdict.
-    if (!role.refereed && !succeeded(outcome)) {
-      const { exitCode, signal, runMs } = outcome;
-      rounds.stopped({ round: rounds.round, next: undefined, failure: { index: this.options.config.identity.index, how: signal === null ? 'exit' : 'signal', exitCode, signal, afterMs: runMs } });
-    }
+    if (!role.refereed) return this.ownVerdict(outcome);
+    this.awaitJudgement(rounds.round, outcome);
+  }
+
+  /**
+   * Index 0 judges a failure as soon as it hears of it. One it has not judged a session timeout later,
+   * while its session with this pod is up, it never will: this pod joined after every workload of the round
+   * had finished (it replaced one that finished and then went), and ran a round that was over. Its failure is
+   * its own verdict then, rather than a wait with nothing to end it.
+   */
+  private awaitJudgement(round: number, outcome: WorkloadOutcome): void {
+    const { rounds, role, clock, config, stopped } = this.options;
+    const cancel = clock.after(config.sessionTimeoutMs, () => {
+      stopped.removeEventListener('abort', cancel);
+      if (rounds.round !== round || rounds.signal.aborted || role.link?.().connected === false) return;
+      config.log('index 0 has not judged this failure: the round was over before this pod ran it; the failure is this pod\'s own verdict', { event: 'unjudged', round });
+      this.ownVerdict(outcome);
+    });
+    stopped.addEventListener('abort', cancel, { once: true });
+  }
+
+  private ownVerdict({ exitCode, signal, runMs }: WorkloadOutcome): void {
+    const { rounds, config } = this.options;
+    rounds.stopped({ round: rounds.round, next: undefined, failure: { index: config.identity.index, how: signal === null ? 'exit' : 'signal', exitCode, signal, afterMs: runMs } });
   }
 
   private async exitBarrier(timeoutMs: number): Promise<boolean> {

@@ -13,6 +13,8 @@ export class Rounds {
   private readonly ended = new AbortController();
   private moving = new AbortController();
   private judged: Stop | undefined;
+  /** The verdict on the current round is this pod's own, on losing index 0: index 0's, if it comes, wins. */
+  private ownJudgement = false;
   private begun = false;
   private roundStartedAt = 0;
 
@@ -67,15 +69,40 @@ export class Rounds {
     this.current = round;
     this.controller = new AbortController();
     this.judged = undefined;
+    this.ownJudgement = false;
   }
 
   /** Index 0's verdict. A pod that joined mid-run adopts the round it names; an old round's verdict is stale. */
   stopped(stop: Stop): void {
     if (stop.round < this.current) return;
+    // A later round's verdict while this pod still runs an earlier one (it joined as a replacement, or
+    // missed the releases since): the group has moved on, and what this pod runs stops with that round.
+    const outrun = stop.round > this.current && !this.controller.signal.aborted ? this.controller : undefined;
     if (stop.round > this.current) this.begin(stop.round);
-    if (this.controller.signal.aborted) return;
+    if (this.controller.signal.aborted) {
+      if (this.ownJudgement) this.overruled(stop);
+      return;
+    }
     this.judged = stop;
-    this.abort(new PeerFailedError(namedFailure(stop.failure, this.nameOf), stop.round, stop.next));
+    const error = new PeerFailedError(namedFailure(stop.failure, this.nameOf), stop.round, stop.next);
+    this.abort(error);
+    outrun?.abort(error);
+  }
+
+  /**
+   * This pod judged the round itself, having lost index 0 (cut off, say), and then hears index 0's own
+   * verdict on it after all: the group follows index 0's, so this pod does too, its wait moved to the round
+   * index 0 names, or the group over if none follows.
+   */
+  private overruled(stop: Stop): void {
+    this.ownJudgement = false;
+    if (stop.next === this.judged?.next) return;
+    this.judged = stop;
+    const error = new PeerFailedError(namedFailure(stop.failure, this.nameOf), stop.round, stop.next);
+    this.onStopped(error);
+    if (stop.next === undefined) this.ended.abort(error);
+    this.moving.abort();
+    this.moving = new AbortController();
   }
 
   /**
@@ -88,6 +115,7 @@ export class Rounds {
     if (!this.begun || this.controller.signal.aborted) return;
     const next = this.current < this.restarts ? this.current + 1 : undefined;
     this.stopped({ round: this.current, next, failure: { index: 0, how, exitCode: null, signal: null, afterMs: this.clock.now() - this.roundStartedAt } });
+    this.ownJudgement = true;
   }
 
   private abort(error: PeerFailedError): void {

@@ -54,24 +54,38 @@ function neverEarly({ history, settings }: Run): string[] {
 
 /** Never forever: every pod that is running has exited well before the cap (every wait is bounded). */
 function neverForever({ pods, endedAt, capMs }: Run): string[] {
-  const stuck = pods.filter((pod) => pod.alive && pod.exitCode === undefined);
+  const stuck = pods.filter((pod) => pod.alive);
   return stuck.length === 0 ? [] : [`never forever: ${stuck.map((pod) => pod.id).join(', ')} still running at ${(endedAt / 1000).toFixed(1)} s (cap ${capMs / 1000} s)`];
 }
 
 /**
- * One agreed round: every verdict any pod holds on round k names the same next round, no round beyond the
- * restarts runs, and a round runs only after a verdict on the round before named it.
+ * One agreed round: the verdicts on round k name one next round, no round beyond the restarts runs, and a
+ * round runs only after a verdict on the round before named it. Index 0's verdicts and the members' own
+ * on losing index 0 may differ only when index 0 was in fact cut off or gone: then neither side can hear
+ * the other (and no round can assemble without index 0).
  */
 function oneAgreedRound({ history, settings }: Run): string[] {
   const violations: string[] = [];
   const nexts = new Map<number, Set<string>>();
+  const sides = new Map<number, { referee: Set<string>; members: Set<string> }>();
   for (const verdict of [...history.of('verdict'), ...history.of('judged')]) {
     const round = Number(verdict.fields.round);
+    const next = String(verdict.fields.next);
     const seen = nexts.get(round) ?? new Set<string>();
-    seen.add(String(verdict.fields.next));
+    seen.add(next);
     nexts.set(round, seen);
+    const side = sides.get(round) ?? { referee: new Set<string>(), members: new Set<string>() };
+    const indexZeroLost = verdict.fields.failed === 0 && (verdict.fields.how === 'vanished' || verdict.fields.how === 'replaced');
+    // A member cut off itself judged alone, as it must; it never runs a round without index 0.
+    const cutOff = indexZeroLost && history.events.some((entry) => entry.pod === verdict.pod && entry.at <= verdict.at && ['partitioned', 'sessions-reset'].includes(entry.event));
+    if (!cutOff) (indexZeroLost ? side.members : side.referee).add(next);
+    sides.set(round, side);
   }
-  for (const [round, seen] of nexts) if (seen.size > 1) violations.push(`one agreed round: verdicts on round ${round} name different next rounds (${[...seen].join(', ')})`);
+  const indexZeroCut = history.events.some((entry) => entry.index === 0 && ['killed', 'partitioned', 'sessions-reset'].includes(entry.event));
+  for (const [round, { referee, members }] of sides) {
+    const all = new Set([...referee, ...members]);
+    if (referee.size > 1 || members.size > 1 || (all.size > 1 && !indexZeroCut)) violations.push(`one agreed round: verdicts on round ${round} name different next rounds (index 0's: ${[...referee].join(', ') || 'none'}; the members' own: ${[...members].join(', ') || 'none'})`);
+  }
   for (const running of history.of('running')) {
     const round = Number(running.fields.round);
     if (round > settings.restarts) violations.push(`one agreed round: ${running.pod} runs round ${round} with ${settings.restarts} restarts`);
@@ -102,7 +116,7 @@ function causesHappened({ history }: Run): string[] {
   return violations;
 }
 
-/** No timer left behind: a pod that has exited holds no timer. */
-function noTimerLeft({ pods, clock }: Run): string[] {
-  return pods.filter((pod) => pod.alive && pod.exitCode !== undefined && clock.pending(pod.id) > 0).map((pod) => `no timer left: ${pod.id} exited with ${clock.pending(pod.id)} timers still armed`);
+/** No timer left behind: a pod held no timer as it exited. */
+function noTimerLeft({ pods }: Run): string[] {
+  return pods.filter((pod) => pod.exitCode !== undefined && pod.timersAtExit > 0).map((pod) => `no timer left: ${pod.id} exited with ${pod.timersAtExit} timers still armed`);
 }

@@ -54,20 +54,24 @@ export class SimNetwork {
     return [ends[0], ends[1]];
   }
 
-  /** Carries `deliver` from `from` to `to` in order behind what went before on the same way. */
-  carry(from: SimSession, deliver: () => void): void {
+  /**
+   * Carries `deliver` from `from` to its peer in order behind what went before on the same way. What a
+   * process wrote before it exited still arrives; what was in flight when it was killed is lost with the
+   * reset, which itself (`reset`) gets through.
+   */
+  carry(from: SimSession, deliver: () => void, reset = false): void {
     const at = Math.max(from.lastDeliveryAt, this.clock.now() + this.latency());
     from.lastDeliveryAt = at;
     const attempt = () =>
       this.clock.at(Math.max(0, at - this.clock.now()), () => {
         const peer = from.peer as SimSession;
-        if (!from.host.alive && !from.resetting) return;
+        if (from.resetting && !reset) return;
         if (!this.up(from.host, peer.host)) {
           // Held, as TCP holds it, until the link heals; in order, since later frames wait behind it.
           const retry = () => {
             this.waiting.delete(retry);
             from.lastDeliveryAt = Math.max(from.lastDeliveryAt, this.clock.now());
-            this.carry(from, deliver);
+            this.carry(from, deliver, reset);
           };
           this.waiting.add(retry);
           return;
@@ -139,7 +143,7 @@ export class SimSession implements Session {
   reset(): void {
     if (this.closed) return;
     this.resetting = true;
-    this.network.carry(this, () => this.peer?.drop());
+    this.network.carry(this, () => this.peer?.drop(), true);
     this.closed = true;
   }
 

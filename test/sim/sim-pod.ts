@@ -55,6 +55,8 @@ export class SimPod implements Host {
   alive = true;
   /** The code rollcall would exit with, once it has. */
   exitCode: number | undefined;
+  /** Timers this pod still had armed as it exited: none, if it cleaned up after itself. */
+  timersAtExit = 0;
   readonly role: BarrierRole;
   readonly rounds: Rounds;
   readonly clock: Clock;
@@ -124,9 +126,8 @@ export class SimPod implements Host {
       await withDeadline(this.role.released('start'), settings.timeoutMs, () => new PeersTimeoutError(settings.timeoutMs, { ready: 0, size: settings.size, missing: [] }), this.stop.signal, this.clock);
     } catch (error) {
       if (!this.alive) return;
-      this.note('exit', { code: 124, why: (error as Error).message });
-      this.exitCode = 124;
       await this.role.close(0);
+      this.exit(124);
       return;
     }
     this.rounds.begin(0);
@@ -140,9 +141,17 @@ export class SimPod implements Host {
       onGroupFailed: () => {},
     });
     await group.close({ exitTimeoutMs: 0 });
-    if (!this.alive) return;
+    if (this.alive) this.exit(code);
+  }
+
+  /** The process exits: its connections end, and nothing of it runs any more. */
+  private exit(code: number): void {
     this.exitCode = code;
+    this.timersAtExit = this.world.clock.pending(this.id);
     this.note('exit', { code });
+    for (const session of this.sessions) session.end();
+    this.alive = false;
+    this.world.clock.cancelAll(this.id);
   }
 
   /** The process dies: nothing more runs, and the kernel resets its connections. */
@@ -198,7 +207,7 @@ export class SimPod implements Host {
     const { settings } = this.world;
     const identity = { index: this.index, count: settings.size, jobName: 'job', subdomain: 'svc', namespace: 'ns', clusterDomain: 'cluster.local', hostname: `job-${this.index}`, podIps: [] };
     return new GroupHandle({
-      config: { identity, topology: 'star', timeoutMs: settings.timeoutMs, exitTimeoutMs: settings.exitTimeoutMs, closeTimeoutMs: settings.closeTimeoutMs, log: (line) => this.world.history.line(this.id, line) },
+      config: { identity, topology: 'star', timeoutMs: settings.timeoutMs, exitTimeoutMs: settings.exitTimeoutMs, closeTimeoutMs: settings.closeTimeoutMs, sessionTimeoutMs: settings.sessionTimeoutMs, log: (line) => this.world.history.line(this.id, line) },
       role: this.role,
       rounds: this.rounds,
       progress: { watch: () => () => {}, progress: (barrier) => ({ barrier, ready: 0, size: settings.size, missing: [] }) },

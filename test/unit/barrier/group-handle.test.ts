@@ -50,7 +50,7 @@ function setUp() {
   const watched: string[] = [];
   const asked: { answer(): Promise<GroupStatus> } = { answer: () => Promise.reject(new Error('connection refused')) };
   const handle = new GroupHandle({
-    config: { identity, topology: 'star', timeoutMs: 60_000, exitTimeoutMs: 300_000, closeTimeoutMs: 10_000, log: (line, fields) => (lines.push(line), fieldsLogged.push(fields ?? {})) },
+    config: { identity, topology: 'star', timeoutMs: 60_000, exitTimeoutMs: 300_000, closeTimeoutMs: 10_000, sessionTimeoutMs: 10_000, log: (line, fields) => (lines.push(line), fieldsLogged.push(fields ?? {})) },
     role: role as unknown as BarrierRole,
     rounds,
     progress: { watch: (barrier) => (watched.push(barrier), () => {}), progress: (barrier) => ({ barrier, ready: 2, size: 3, missing: [{ index: 0, name: 'job-0.svc', code: 'not-at-barrier', reason: 'not at this barrier yet' }] }) },
@@ -110,6 +110,36 @@ describe('GroupHandle', () => {
     alone.group.report({ signal: 'SIGKILL', runMs: 10 });
     expect(alone.group.signal.reason).toBeInstanceOf(PeerFailedError);
     expect((alone.group.signal.reason as PeerFailedError).failure).toMatchObject({ index: 1, how: 'signal', signal: 'SIGKILL', afterMs: 10 });
+  });
+
+  test("a failure index 0 leaves unjudged for a session timeout, its session up, is this pod's own verdict (it ran a round already over)", () => {
+    const { clock, role, group, lines } = setUp();
+    Object.assign(role, { link: () => ({ connected: true, heardAt: clock.now() }) });
+    group.report({ exitCode: 2 });
+    clock.advance(9999);
+    expect(group.signal.aborted).toBe(false);
+    clock.advance(1);
+    expect((group.signal.reason as PeerFailedError).failure).toMatchObject({ index: 1, how: 'exit', exitCode: 2 });
+    expect(lines.at(-1)).toBe("index 0 has not judged this failure: the round was over before this pod ran it; the failure is this pod's own verdict");
+    expect(clock.pending).toBe(0);
+  });
+
+  test('index 0 judging in time, or its session down (its loss is judged apart), leaves the wait to them; a closed run cancels it', () => {
+    const judged = setUp();
+    Object.assign(judged.role, { link: () => ({ connected: true, heardAt: 0 }) });
+    judged.group.report({ exitCode: 2 });
+    judged.rounds.stopped({ round: 0, next: undefined, failure: { index: 2, how: 'exit', exitCode: 1, signal: null, afterMs: 5 } });
+    judged.clock.advance(20_000);
+    expect((judged.group.signal.reason as PeerFailedError).failure.index).toBe(2);
+    const cut = setUp();
+    Object.assign(cut.role, { link: () => ({ connected: false, heardAt: 0 }) });
+    cut.group.report({ exitCode: 2 });
+    cut.clock.advance(20_000);
+    expect(cut.group.signal.aborted).toBe(false);
+    const closed = setUp();
+    closed.group.report({ exitCode: 2 });
+    closed.stopped.abort();
+    expect(closed.clock.pending).toBe(0);
   });
 
   test('close after a success waits at the exit barrier, then shuts down within the close timeout', async () => {

@@ -80,6 +80,17 @@ describe('a round\'s signal', () => {
     expect(rounds.signal.aborted).toBe(true);
     expect(rounds.next).toBe(3);
   });
+
+  test("a later round's verdict while this pod still runs an earlier round stops that one too: the group has moved on", () => {
+    const { rounds } = setUp();
+    rounds.begin(0);
+    const running = rounds.signal;
+    rounds.stopped(stop(1, 2));
+    expect(rounds.round).toBe(1);
+    expect(running.aborted).toBe(true);
+    expect((running.reason as PeerFailedError).next).toBe(2);
+    expect(rounds.next).toBe(2);
+  });
 });
 
 describe('index 0 lost', () => {
@@ -121,6 +132,39 @@ describe('index 0 lost', () => {
     expect(rounds.next).toBe(1);
     expect(rounds.verdict).toEqual(stop(0, 1));
     expect(said).toHaveLength(1);
+  });
+
+  test("a pod that judged index 0 lost (cut off itself) and then hears index 0's own verdict follows index 0's", () => {
+    const { rounds, said } = setUp(1);
+    rounds.begin(0);
+    rounds.coordinatorLost('vanished');
+    expect(rounds.next).toBe(1);
+    const waiting = rounds.moved;
+    rounds.stopped(stop(0, undefined, 5));
+    expect(rounds.next).toBeUndefined();
+    expect(rounds.over.aborted).toBe(true);
+    expect(waiting.aborted).toBe(true);
+    expect(said.map((error) => error.message)).toEqual(['job-0.svc failed (vanished) after 0ms; restart round 1 follows', 'job-5.svc failed (exit 1) after 1.5s; the group stops']);
+    // Index 0's word is the last: nothing after it changes the verdict again.
+    rounds.stopped(stop(0, 1, 6));
+    expect(rounds.next).toBeUndefined();
+    expect(said).toHaveLength(2);
+  });
+
+  test("index 0's verdict that names the same next round changes nothing; only a pod's own judgement yields", () => {
+    const { rounds, said } = setUp(1);
+    rounds.begin(0);
+    rounds.coordinatorLost('vanished');
+    const waiting = rounds.moved;
+    rounds.stopped(stop(0, 1, 5));
+    expect(waiting.aborted).toBe(false);
+    expect(said).toHaveLength(1);
+    const other = setUp(1);
+    other.rounds.begin(0);
+    other.rounds.stopped(stop(0, 1, 5));
+    other.rounds.stopped(stop(0, undefined, 6));
+    expect(other.rounds.next).toBe(1);
+    expect(other.rounds.over.aborted).toBe(false);
   });
 
   test('the verdict is there only while the current round is stopped', () => {
