@@ -124,7 +124,8 @@ export class SimPod implements Host {
     this.role.arrive('start', []);
     try {
       await withDeadline(this.role.released('start'), settings.timeoutMs, () => new PeersTimeoutError(settings.timeoutMs, { ready: 0, size: settings.size, missing: [] }), this.stop.signal, this.clock);
-    } catch (error) {
+    } catch {
+      // Timed out waiting for the group: rollcall exits 124.
       if (!this.alive) return;
       await this.role.close(0);
       this.exit(124);
