@@ -128,9 +128,9 @@ describeWith(['dnsmasq'], 'the group\'s life through the library, on loopback', 
     await killed;
     expect(member).toBeDefined();
     const reason = (await aborted(zero.signal)) as PeerFailedError;
+    // When it is judged (the session timeout after the last thing heard) is held on fake time, in the
+    // vanish timers' and the referee's unit tests; how soon on this machine is the bench's.
     expect(reason.failure).toMatchObject({ index: 1, how: 'vanished' });
-    // Counted from the last thing heard: within the session timeout of the kill, with a heartbeat's slack.
-    expect(reason.failure.afterMs).toBeLessThan(1000 + 2000);
   });
 
   test('forged reports stop nothing: a pod with the wrong secret, and a release, verdict or outcome by datagram', async () => {
