@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import type { SimSettings, WorkloadPlan } from './sim-pod.js';
-import { runScenario, type Fault, type SimResult } from './simulate.js';
+import { runScenario, simulate, type Fault, type SimResult } from './simulate.js';
 
 const settings = (overrides: Partial<SimSettings> = {}): SimSettings => ({
   size: 4,
@@ -67,5 +67,13 @@ describe('the group on the simulator: decisions only the protocol makes', () => 
     expect(result.violations).toEqual([]);
     expect(exits(result)).toEqual({ 'pod-0.0': 75, 'pod-2.0': 75, 'pod-3.0': 75 });
     expect(result.history.of('judged').map((entry) => `${String(entry.fields.failed)} ${String(entry.fields.how)}`)).toEqual(['1 vanished']);
+  });
+});
+
+describe('the simulator itself', () => {
+  test('a seed replays exactly: the same history, event for event and line for line', async () => {
+    const [first, second] = [await simulate({ seed: 4242, pods: 12 }), await simulate({ seed: 4242, pods: 12 })];
+    expect(second.history.render(Number.POSITIVE_INFINITY)).toBe(first.history.render(Number.POSITIVE_INFINITY));
+    expect(first.history.events.length).toBeGreaterThan(50);
   });
 });

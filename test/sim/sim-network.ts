@@ -2,6 +2,34 @@ import type { Session } from '../../src/transport/session.js';
 import { parseFrame, type Frame } from '../../src/transport/wire-format.js';
 import type { Rng, SimClock } from './sim-clock.js';
 
+/**
+ * Lines already parsed: most frames repeat (beats, progress, acks), and the parser is the same function
+ * on the same text, so its answer is kept, frozen (a role that changed a frame it was given would throw),
+ * and shared. Bounded, so a long run cannot grow it without end.
+ */
+const parsed = new Map<string, Frame>();
+const PARSED_KEPT = 4096;
+
+function wire(frame: Frame): Frame {
+  const line = JSON.stringify(frame);
+  let known = parsed.get(line);
+  if (known === undefined) {
+    known = parseFrame(line);
+    if (known === undefined) throw new Error(`the wire format refuses a frame a role sent: ${line}`);
+    if (parsed.size >= PARSED_KEPT) parsed.clear();
+    parsed.set(line, deepFreeze(known));
+  }
+  return known;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}
+
 /** What the network needs to know of a pod: whether its process runs, and whether its link is cut. */
 export interface Host {
   readonly id: string;
@@ -105,10 +133,8 @@ export class SimSession implements Session {
 
   send(frame: Frame): void {
     if (this.closed || !this.host.alive) return;
-    const line = JSON.stringify(frame);
-    const parsed = parseFrame(line);
-    if (parsed === undefined) throw new Error(`the wire format refuses a frame a role sent: ${line}`);
-    this.network.carry(this, () => this.peer?.receive(parsed));
+    const received = wire(frame);
+    this.network.carry(this, () => this.peer?.receive(received));
   }
 
   onFrame(handler: (frame: Frame) => void): void {
