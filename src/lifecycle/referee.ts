@@ -144,6 +144,9 @@ export class Referee {
       if (succeeded(outcome)) this.departed.add(index);
       return;
     }
+    // Its progress cannot be heard without a session: its silence is a vanish to time, not a stall. Back,
+    // it is watched again from its next progress.
+    this.stalls?.done(index);
     this.vanish.left(index, lastHeardAt);
   }
 

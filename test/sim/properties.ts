@@ -19,7 +19,31 @@ const RESET_HEARD_MS = 100;
 
 /** Every property of the group's protocol, checked against one run's history: the violations found. */
 export function checkProperties(run: Run): string[] {
-  return [...neverEarly(run), ...neverForever(run), ...oneAgreedRound(run), ...causesHappened(run), ...noTimerLeft(run)];
+  return [...neverEarly(run), ...neverForever(run), ...oneAgreedRound(run), ...causesHappened(run), ...stallsInTime(run), ...noTimerLeft(run)];
+}
+
+/**
+ * Index 0 looks every quarter of a second, and a member's progress reaches it at most 250 ms later, so a
+ * stall is named after the timeout, and within it and 750 ms (messages' latency aside).
+ */
+const STALL_SLACK_MS = 750 + 2 * 60;
+
+/** A stall is named no sooner than the stall timeout after the pod's last progress, and not much later. */
+function stallsInTime({ history, settings }: Run): string[] {
+  const violations: string[] = [];
+  for (const judged of history.of('judged').filter((entry) => entry.fields.how === 'stalled')) {
+    const index = Number(judged.fields.failed);
+    const round = Number(judged.fields.round);
+    const last = history.events.filter((entry) => entry.index === index && entry.event === 'progress' && Number(entry.fields.round) === round && entry.at <= judged.at).at(-1);
+    if (last === undefined) {
+      violations.push(`stalls in time: index ${index} named stalled in round ${round} without having reported progress`);
+      continue;
+    }
+    const silentMs = judged.at - last.at;
+    if (silentMs < settings.stallTimeoutMs && !linkCut(history, [index, 0], judged.at)) violations.push(`stalls in time: index ${index} named stalled ${silentMs.toFixed(0)} ms after its last progress, before the ${settings.stallTimeoutMs} ms timeout`);
+    if (silentMs > settings.stallTimeoutMs + STALL_SLACK_MS) violations.push(`stalls in time: index ${index} named stalled ${silentMs.toFixed(0)} ms after its last progress (timeout ${settings.stallTimeoutMs} ms)`);
+  }
+  return violations;
 }
 
 /**
@@ -110,10 +134,21 @@ function causesHappened({ history }: Run): string[] {
             history.events.some((entry) => [index, verdict.index, 0].includes(entry.index) && entry.at <= verdict.at && ['killed', 'partitioned', 'sessions-reset', 'exit'].includes(entry.event))
           : how === 'replaced'
             ? before.some((entry) => entry.event === 'started' && entry.generation > 0)
-            : false;
-    if (!happened) violations.push(`causes happened: ${verdict.pod} holds a verdict on round ${round} naming index ${index} ${how}${verdict.fields.exitCode === null ? '' : ` ${String(verdict.fields.exitCode)}`}, which did not happen`);
+            : how === 'stalled'
+              ? // Its workload went silent, or its progress could not get through: a cut link looks the
+                // same to index 0 until the session times out, and a stall timeout may be the shorter.
+                before.some((entry) => entry.event === 'silent' && Number(entry.fields.round) === round) || linkCut(history, [index, 0], verdict.at)
+              : false;
+    // A pod told to go (SIGTERM) leaves: its workload's end, or the leaving itself, names the signal.
+    const leaving = how === 'signal' && verdict.fields.signal === 'SIGTERM' && before.some((entry) => entry.event === 'sigterm');
+    if (!happened && !leaving) violations.push(`causes happened: ${verdict.pod} holds a verdict on round ${round} naming index ${index} ${how}${verdict.fields.exitCode === null ? '' : ` ${String(verdict.fields.exitCode)}`}, which did not happen`);
   }
   return violations;
+}
+
+/** Whether a link between these indexes and the rest was cut (or reset) before `at`: what it said may not have got through. */
+function linkCut(history: History, indexes: number[], at: number): boolean {
+  return history.events.some((entry) => indexes.includes(entry.index) && entry.at <= at && ['partitioned', 'sessions-reset'].includes(entry.event));
 }
 
 /** No timer left behind: a pod held no timer as it exited. */

@@ -10,6 +10,7 @@ const settings = (overrides: Partial<SimSettings> = {}): SimSettings => ({
   exitTimeoutMs: 60_000,
   closeTimeoutMs: 2000,
   attemptTimeoutMs: 2000,
+  stallTimeoutMs: 0,
   ...overrides,
 });
 

@@ -1,4 +1,5 @@
 import { GroupHandle } from '../../src/barrier/group-handle.js';
+import type { Group } from '../../src/barrier/group.js';
 import { PeerNames } from '../../src/barrier/peer-names.js';
 import { chooseRole } from '../../src/barrier/role-choice.js';
 import type { BarrierRole } from '../../src/barrier/role.js';
@@ -26,10 +27,15 @@ export interface SimSettings {
   exitTimeoutMs: number;
   closeTimeoutMs: number;
   attemptTimeoutMs: number;
+  /** 0: off. */
+  stallTimeoutMs: number;
 }
 
-/** How one pod's workload goes in one round: it ends on its own, or runs until it is stopped. */
-export type WorkloadPlan = { ends: true; afterMs: number; exitCode: number } | { ends: false };
+/**
+ * How one pod's workload goes in one round: it ends on its own, or runs until it is stopped; while it runs
+ * it reports progress every so often (`group.progress()`), until `silentAfterMs` if it hangs (a stall).
+ */
+export type WorkloadPlan = ({ ends: true; afterMs: number; exitCode: number } | { ends: false }) & { progressEveryMs?: number; silentAfterMs?: number };
 
 /** What a pod needs from the group around it. */
 export interface SimWorld {
@@ -62,6 +68,9 @@ export class SimPod implements Host {
   readonly clock: Clock;
   private readonly sessions = new Set<SimSession>();
   private readonly stop = new AbortController();
+  /** Aborts, with the signal's name, when the pod is told to go (SIGTERM: deleted, drained). */
+  private readonly leave = new AbortController();
+  private group: Group | undefined;
 
   constructor(
     private readonly world: SimWorld,
@@ -83,7 +92,7 @@ export class SimPod implements Host {
         sessionTimeoutMs: settings.sessionTimeoutMs,
         restarts: settings.restarts,
         fatalExitCodes: new Set(),
-        stallTimeoutMs: 0,
+        stallTimeoutMs: settings.stallTimeoutMs,
       },
       names,
       checks: { reasonFor: () => 'not-arrived', seen: () => {}, present: () => {} },
@@ -133,11 +142,12 @@ export class SimPod implements Host {
     }
     this.rounds.begin(0);
     const group = this.handle().build(undefined, { checksMs: 0, releaseMs: 0 });
+    this.group = group;
     const stream = { write: (line: string) => (this.alive && this.world.history.line(this.id, line.trimEnd()), true), isTTY: false };
     const code = await superviseRounds(group, {
       describe: 'the workload',
       runRound: (round, stopped) => this.workload(round, stopped),
-      leave: new AbortController().signal,
+      leave: this.leave.signal,
       logger: new Logger('text', stream as never),
       onGroupFailed: () => {},
     });
@@ -162,6 +172,15 @@ export class SimPod implements Host {
     for (const session of this.sessions) session.reset();
     this.note('killed', {});
   }
+
+  /** SIGTERM: the workload hears it too and ends, and rollcall leaves the group, telling index 0. */
+  terminate(): void {
+    this.note('sigterm', {});
+    this.leave.abort('SIGTERM');
+    this.terminated.abort();
+  }
+
+  private readonly terminated = new AbortController();
 
   /** A blip: every connection of this pod is reset; the process goes on. */
   resetSessions(): void {
@@ -233,17 +252,40 @@ export class SimPod implements Host {
     return new Promise((resolve) => {
       const finish = (exitCode: number | null, signal: string | null, stoppedRun: boolean) => {
         cancel();
+        stopReporting();
         stopped.removeEventListener('abort', onStop);
+        this.terminated.signal.removeEventListener('abort', onTerm);
         this.note('workload-ended', { round, exitCode, signal, stopped: stoppedRun });
         resolve({ outcome: { exitCode, signal, runMs: this.clock.now() - startedAt }, stopped: stoppedRun });
       };
       const cancel = plan.ends ? this.clock.after(plan.afterMs, () => finish(plan.exitCode, null, false)) : () => {};
+      // Progress as a training loop reports it, each step; a workload that hangs stops reporting, still running.
+      let stopReporting = () => {};
+      if (plan.progressEveryMs !== undefined) {
+        const every = this.clock.every(plan.progressEveryMs, () => {
+          if (plan.silentAfterMs !== undefined && this.clock.now() - startedAt >= plan.silentAfterMs) {
+            every();
+            this.note('silent', { round });
+            return;
+          }
+          this.note('progress', { round });
+          this.group?.progress();
+        });
+        stopReporting = every;
+      }
       const onStop = () => {
         cancel();
         this.clock.after(this.world.rng.int(1, 50), () => finish(null, 'SIGTERM', true));
       };
+      // The kubelet's SIGTERM reaches the workload too: it ends of it (a stop the group did not make).
+      const onTerm = () => {
+        cancel();
+        this.clock.after(this.world.rng.int(1, 50), () => finish(null, 'SIGTERM', false));
+      };
       if (stopped.aborted) onStop();
       else stopped.addEventListener('abort', onStop, { once: true });
+      if (this.terminated.signal.aborted) onTerm();
+      else this.terminated.signal.addEventListener('abort', onTerm, { once: true });
     });
   }
 

@@ -14,7 +14,8 @@ export interface SimOptions {
 export type Fault =
   | { kind: 'kill'; index: number; at: number; replaceAfterMs: number | undefined }
   | { kind: 'partition'; index: number; at: number; forMs: number }
-  | { kind: 'reset'; index: number; at: number };
+  | { kind: 'reset'; index: number; at: number }
+  | { kind: 'sigterm'; index: number; at: number };
 
 export interface SimScenario {
   seed: number;
@@ -47,12 +48,13 @@ export function scenarioOf({ seed, pods }: SimOptions): SimScenario {
     exitTimeoutMs: 60_000,
     closeTimeoutMs: 2000,
     attemptTimeoutMs: 2000,
+    stallTimeoutMs: rng.chance(0.3) ? rng.pick([2000, 5000]) : 0,
   };
   const startsAt = Array.from({ length: size }, () => (rng.chance(0.1) ? rng.int(2000, 8000) : rng.int(0, 1500)));
   const faults: Fault[] = Array.from({ length: rng.pick([0, 0, 1, 1, 2, 3]) }, () => {
     const index = rng.chance(0.3) ? 0 : rng.int(0, size - 1);
     const at = rng.int(500, 30_000);
-    const kind = rng.pick(['kill', 'kill', 'partition', 'reset'] as const);
+    const kind = rng.pick(['kill', 'kill', 'partition', 'reset', 'sigterm'] as const);
     if (kind === 'kill') return { kind, index, at, replaceAfterMs: rng.chance(0.7) ? rng.int(200, 8000) : undefined };
     if (kind === 'partition') return { kind, index, at, forMs: rng.int(200, 2 * settings.sessionTimeoutMs) };
     return { kind, index, at };
@@ -91,7 +93,14 @@ export async function runScenario(scenario: SimScenario, planned?: (index: numbe
       const key = `${index}.${generation}.${round}`;
       let plan = plans.get(key) ?? planned?.(index, generation, round);
       if (plan === undefined) {
-        plan = { ends: true, afterMs: rng.int(200, 20_000), exitCode: rng.chance(0.05) ? rng.int(1, 3) : 0 };
+        // With stalls watched, most workloads report progress, well inside the timeout; now and then one
+        // hangs: it stops reporting and never ends (only the stall timeout ends it).
+        const watched = settings.stallTimeoutMs > 0;
+        const progressEveryMs = watched && rng.chance(0.8) ? rng.int(50, settings.stallTimeoutMs / 4) : undefined;
+        const hangs = progressEveryMs !== undefined && rng.chance(0.05);
+        plan = hangs
+          ? { ends: false, progressEveryMs, silentAfterMs: rng.int(500, 15_000) }
+          : { ends: true, afterMs: rng.int(200, 20_000), exitCode: rng.chance(0.05) ? rng.int(1, 3) : 0, ...(progressEveryMs === undefined ? {} : { progressEveryMs }) };
         plans.set(key, plan);
       }
       return plan;
@@ -120,6 +129,8 @@ export async function runScenario(scenario: SimScenario, planned?: (index: numbe
           network.heal(pod);
           history.event(pod.id, pod.index, pod.generation, 'healed', {});
         });
+      } else if (fault.kind === 'sigterm') {
+        pod.terminate();
       } else {
         history.event(pod.id, pod.index, pod.generation, 'sessions-reset', {});
         pod.resetSessions();

@@ -292,6 +292,25 @@ describe('stalls: a running workload that reported progress, then none for the s
     expect(stops).toEqual([]);
   });
 
+  test('a pod whose session closed is not called stalled: its silence is timed as a vanish, and it is watched again once back', () => {
+    const { referee, clock, stops } = setUp({ stallTimeoutMs: STALL_MS });
+    referee.begin(0);
+    referee.progressed(1, 0);
+    referee.left(1, clock.now());
+    clock.advance(STALL_MS + 1000);
+    expect(stops).toEqual([]);
+    clock.advance(VANISH_MS);
+    expect(stops.map((stop) => [stop.failure.index, stop.failure.how])).toEqual([[1, 'vanished']]);
+    const back = setUp({ stallTimeoutMs: STALL_MS });
+    back.referee.begin(0);
+    back.referee.progressed(1, 0);
+    back.referee.left(1, back.clock.now());
+    back.referee.joined(1, false);
+    back.referee.progressed(1, 0);
+    back.clock.advance(STALL_MS * 2);
+    expect(back.stops.map((stop) => [stop.failure.index, stop.failure.how])).toEqual([[1, 'stalled']]);
+  });
+
   test("progress from another round, or after the pod's outcome, counts for nothing", () => {
     const { referee, clock, stops } = setUp({ stallTimeoutMs: STALL_MS });
     referee.begin(1);
