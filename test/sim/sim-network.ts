@@ -1,5 +1,6 @@
 import type { Session } from '../../src/transport/session.js';
 import { parseFrame, type Frame } from '../../src/transport/wire-format.js';
+import { SessionEnd } from '../support/session-end.js';
 import type { Rng, SimClock } from './sim-clock.js';
 
 /**
@@ -110,22 +111,19 @@ export class SimNetwork {
   }
 }
 
-export class SimSession implements Session {
+export class SimSession extends SessionEnd implements Session {
   peer: SimSession | undefined;
-  closed = false;
   lastDeliveryAt = 0;
   /** Set while this end's reset is on its way to the peer, after its process died. */
   resetting = false;
-  private handler: ((frame: Frame) => void) | undefined;
-  private readonly queued: Frame[] = [];
-  private readonly closeHandlers: (() => void)[] = [];
-  private readonly activityHandlers: (() => void)[] = [];
 
   constructor(
     private readonly network: SimNetwork,
     readonly host: Host,
     readonly localAddress: string,
-  ) {}
+  ) {
+    super();
+  }
 
   get remoteAddress(): string {
     return this.peer?.localAddress ?? '';
@@ -137,20 +135,6 @@ export class SimSession implements Session {
     this.network.carry(this, () => this.peer?.receive(received));
   }
 
-  onFrame(handler: (frame: Frame) => void): void {
-    this.handler = handler;
-    while (this.queued.length > 0 && !this.closed) handler(this.queued.shift() as Frame);
-  }
-
-  onClose(handler: () => void): void {
-    if (this.closed) handler();
-    else this.closeHandlers.push(handler);
-  }
-
-  onActivity(handler: () => void): void {
-    this.activityHandlers.push(handler);
-  }
-
   /** After what was sent, the peer hears the end. */
   end(): void {
     if (this.closed) return;
@@ -160,9 +144,7 @@ export class SimSession implements Session {
 
   /** Dropped here now; the peer hears the reset a latency later, if its link lets it through. */
   destroy(): void {
-    if (this.closed) return;
-    this.network.carry(this, () => this.peer?.drop());
-    this.drop();
+    this.end();
   }
 
   /** The process died: the kernel resets the connection. */
@@ -174,15 +156,6 @@ export class SimSession implements Session {
   }
 
   private receive(frame: Frame): void {
-    if (this.closed || !this.host.alive) return;
-    for (const handler of this.activityHandlers) handler();
-    if (this.handler === undefined) this.queued.push(frame);
-    else this.handler(frame);
-  }
-
-  drop(): void {
-    if (this.closed) return;
-    this.closed = true;
-    for (const handler of this.closeHandlers.splice(0)) handler();
+    if (this.host.alive) this.deliver(frame);
   }
 }
