@@ -268,7 +268,11 @@ describe('the rollcall CLI', () => {
     });
 
     test('one workload fails: the others are stopped and exit 75, the failed one with its own code, all naming it', async () => {
-      const { code, stderr } = await rollcall(['local', '-n', '3', '--', 'sh', '-c', '[ "$RANK" = 1 ] && exit 3; sleep 30'], {}, { timeoutMs: 20_000 });
+      // Rank 1 fails once the others' workloads run (each leaves a mark; at most 10 s of waiting for them):
+      // a failure that came first would find nothing running to stop, which is right, and not this test.
+      const marks = mkdtempSync(join(dir, 'running-'));
+      const script = `[ "$RANK" = 1 ] || { touch ${marks}/$RANK; exec sleep 30; }; n=0; while { [ ! -e ${marks}/0 ] || [ ! -e ${marks}/2 ]; } && [ $n -lt 200 ]; do n=$((n+1)); sleep 0.05; done; exit 3`;
+      const { code, stderr } = await rollcall(['local', '-n', '3', '--', 'sh', '-c', script], {}, { timeoutMs: 20_000 });
       expect(code).toBe(3);
       expect(stderr).toContain('exit codes: 0: 75, 1: 3, 2: 75');
       for (const replica of [0, 1, 2]) expect(stderr).toMatch(new RegExp(`\\[local-job-${replica}\\] rollcall: local-job-1\\.local-svc failed \\(exit 3\\) after [\\d.]+m?s; the group stops`));
