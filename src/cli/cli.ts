@@ -1,14 +1,15 @@
-import { existsSync, writeFileSync } from 'node:fs';
 import { constants } from 'node:os';
-import { ConfigError, PeersTimeoutError, ProbeUnavailableError } from '../errors.js';
+import { ConfigError, PeersTimeoutError } from '../errors.js';
 import type { Group } from '../barrier/group.js';
 import { waitForPeers } from '../barrier/wait-for-peers.js';
 import { DEFAULTS, type Progress } from '../barrier/options.js';
 import { SettingSource, parseChoice, parseDuration, parseInteger } from '../settings.js';
-import { UsageError, helpText, parseCommandLine, type ParsedArgs } from './flags.js';
+import { parseCommandLine, type ParsedArgs } from './flags.js';
+import { helpText } from './help.js';
+import { fail, writeTerminationLog } from './exit.js';
 import { GROUP_SOCKET_VARIABLE } from '../barrier/group-link.js';
 import { InitContainerHint } from './hint.js';
-import { InstallError, install } from './install.js';
+import { install } from './install.js';
 import { Logger, type LogFormat } from './logger.js';
 import { selfCommand, versionLine } from './runtime.js';
 import { superviseRounds } from './supervise.js';
@@ -22,7 +23,6 @@ import { watchProgressFile } from './progress-file.js';
 import { LaunchService } from '../launch/launch-service.js';
 import { launchStarter, serveRound } from './serve.js';
 
-const EXIT = { usage: 64, install: 73, config: 78, timeout: 124 } as const;
 /** SIGTERM to SIGKILL when the group stops a workload: well inside Kubernetes' default 30 s termination grace. */
 const DEFAULT_GRACE_MS = 10_000;
 
@@ -68,30 +68,6 @@ function hostfileFormat(given: HostfileFormat | 'default', preset: Preset | unde
   if (mpiFormat === undefined) return given === 'default' ? 'plain' : given;
   if (given === 'default' || given === mpiFormat) return mpiFormat;
   throw new ConfigError('ROLLCALL_HOSTFILE_FORMAT', given, `does not go with preset "${String(preset)}", whose launcher reads the ${mpiFormat} format`, 'Leave it out: the preset picks it.');
-}
-
-/** Maps a failure to its exit code and writes the reason where `kubectl describe pod` shows it. */
-function fail(thrown: unknown, logger: Logger, terminationLog: string | undefined, flagOf: Record<string, string> = {}): number {
-  const flag = thrown instanceof ConfigError ? flagOf[thrown.variable] : undefined;
-  const error = thrown instanceof ConfigError && flag !== undefined ? thrown.as(flag) : thrown;
-  const code =
-    error instanceof UsageError ? EXIT.usage : error instanceof InstallError ? EXIT.install : error instanceof ConfigError || error instanceof ProbeUnavailableError ? EXIT.config : error instanceof PeersTimeoutError ? EXIT.timeout : 1;
-  const message = error instanceof Error ? error.message : String(error);
-  const fields = error instanceof PeersTimeoutError ? { code: error.code, missing: error.missing } : error instanceof ConfigError ? { code: error.code, variable: error.variable } : {};
-  logger.line(message, fields, 'error');
-  if (error instanceof UsageError) process.stderr.write(`Try "rollcall${error.command === '' || error.command === 'run' ? '' : ` ${error.command}`} --help".\n`);
-  writeTerminationLog(terminationLog, message);
-  return code;
-}
-
-/** Where `kubectl describe pod` shows why the container ended, when the kubelet mounted one. */
-function writeTerminationLog(path: string | undefined, message: string): void {
-  if (path === undefined || !existsSync(path)) return;
-  try {
-    writeFileSync(path, `rollcall: ${message}\n`);
-  } catch {
-    // Best effort: the reason is on stderr already.
-  }
 }
 
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {

@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { UsageError, helpText, parseCommandLine } from '../../../src/cli/flags.js';
+import { UsageError, parseCommandLine } from '../../../src/cli/flags.js';
+import { helpText } from '../../../src/cli/help.js';
 import { FLAGS } from '../../../src/cli/flag-table.js';
 
 function usageError(argv: string[]): UsageError {
