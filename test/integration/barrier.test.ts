@@ -91,16 +91,15 @@ describeWith([...CLUSTER_NEEDS], 'a true barrier on the simulated cluster', () =
     const pod = pods[leaving] as Pod;
     await waitUntil('the others running, and the pod at the exit barrier', () => others.every((each) => each.report.stdout.includes('RUNNING')) && pod.report.stderr.includes('exit barrier'), { timeoutMs: 20_000 });
     pod.signal('SIGTERM');
-    const signalledAt = Date.now();
     const left = await pod.finished(20_000);
     expect(left.exitCode, describeReport(left)).toBe(0);
     expect(left.stderr).toMatch(/received SIGTERM: leaving the group \(this workload ended with 0\), exiting 0/);
     for (const report of await finishAll(others, 20_000)) {
       expect(report.exitCode, describeReport(report)).toBe(75);
       expect(report.stderr).toMatch(new RegExp(`example-job-${leaving}\\.headless-svc failed \\(SIGTERM\\) after [\\d.]+m?s; the group stops`));
+      // Told, not found out: a pod found out would be named "vanished", after the 60 s session timeout.
       expect(report.stderr).toMatch(/stopping the workload/);
-      // Told, not found out: well inside the session timeout, a sh and a sleep stopped in the meantime.
-      expect((report.exitedAt as number) - signalledAt).toBeLessThan(5000);
+      expect(report.stderr).not.toMatch(/vanished/);
     }
   });
 

@@ -53,23 +53,22 @@ describeWith([...CLUSTER_NEEDS, 'torch'], 'PyTorch (gloo) on the simulated clust
       if (rank !== 2) {
         expect(report.stdout).toContain(`rank ${rank} waiting in a collective`);
         expect(report.stdout).not.toContain('collective returned');
-        // Stopped within the grace period of the failure (10 s), with a second of slack for the news.
-        expect((report.exitedAt as number) - (reports[2]?.exitedAt as number)).toBeLessThan(11_000);
+        // Stopped by the group, not left to gloo's own timeout (how soon is the bench's).
+        expect(report.stderr).toMatch(/stopping the workload/);
       }
     }
   });
 
-  test('--stall-timeout 3s: rank 2 hangs in its training loop while the others block in an all-reduce; all out within the timeout and 2 s, naming it', async () => {
+  test('--stall-timeout 3s: rank 2 hangs in its training loop while the others block in an all-reduce; all are stopped, naming it', async () => {
     const pods = await startJob({ TRAIN_STALL_RANK: '2', ROLLCALL_STALL_TIMEOUT: '3s', ROLLCALL_GRACE: '2s' });
     await waitUntil('rank 2 hanging', stdoutHas([pods[2] as Pod], 'rank 2 hangs in step 3'), { timeoutMs: 60_000 });
-    const hungAt = Date.now();
     const reports = await finishAll(pods);
     for (const [rank, report] of reports.entries()) {
       exitCode(report, rank === 2 ? 124 : 75);
       expect(report.stderr).toMatch(/example-job-2\.headless-svc failed \(stalled: no progress for [\d.]+s\) after [\d.]+m?s; the group stops/);
     }
-    // Rank 2 last reported as its third step started, 1.5 s of work before it hung.
-    expect(Math.max(...reports.map((report) => report.exitedAt as number)) - hungAt).toBeLessThan(3000 + 2000);
+    // How soon after its last progress it is named is the bench's (npm run bench -- --only stall) and the
+    // simulator's ("stalls in time"); here, that the hang, not gloo's timeout, ended the group.
   });
 
   test('--restarts 1, rank 2 failing only in round 0: round 1 all-reduces and every pod exits 0, every workload told round 1', async () => {
