@@ -96,12 +96,14 @@ describeWith(['dnsmasq'], 'waitForPeers on loopback with a real DNS server', () 
     // Index 1's record points at index 0's address: the handshake tells who really answers.
     job.publish(0);
     job.publish(1, [job.address(0)]);
-    // Waited on the event (index 0 saying why index 1 is missing), not on a deadline a loaded machine can miss.
+    // Waited on the event (a pod saying why index 1 is missing), not on a deadline a loaded machine can miss.
+    // Index 1 says it of itself; index 0 says it too when its call-out to index 1 comes first, and "not
+    // arrived" when index 1's own check (dialing what it takes for itself: index 0) reached it first.
     const stop = new AbortController();
     let said: () => void = () => {};
     const notThisPod = new Promise<void>((resolve) => (said = resolve));
     const onProgress = (update: Progress) => update.missing.some((peer) => peer.index === 1 && peer.reason === 'address is not this pod') && said();
-    const waits = [job.start(0, { timeoutMs: 60_000, signal: stop.signal, onProgress }), job.start(1, { timeoutMs: 60_000, signal: stop.signal })];
+    const waits = [job.start(0, { timeoutMs: 60_000, signal: stop.signal }), job.start(1, { timeoutMs: 60_000, signal: stop.signal, onProgress })];
     const settled = Promise.allSettled(waits);
     await notThisPod;
     stop.abort(new Error('index 0 said why'));
