@@ -1,6 +1,7 @@
 import { posix } from 'node:path';
 import { imageFacts, isRollcallImage, ROLLCALL_IMAGE, type ImageFacts } from './images.js';
 import type { Manifest } from './manifests.js';
+import { parseGroupParts, type GroupPart } from '../../src/identity/membership.js';
 import { objectName, SCHEMAS, type Doc } from './schema.js';
 
 /** What the schema cannot say about a manifest, but a reader who applies it meets at once. */
@@ -23,6 +24,8 @@ interface PodOf {
   labels: Record<string, string>;
   /** JobSet pods: JobSet makes their Service and subdomain. */
   jobSet: boolean;
+  /** A JobSet's replicatedJobs as ROLLCALL_GROUP's parts (none for a Job). */
+  parts: GroupPart[];
 }
 
 const list = <T>(value: unknown): T[] => (Array.isArray(value) ? (value as T[]) : []);
@@ -34,12 +37,14 @@ function podsOf(manifest: Manifest): PodOf[] {
     const spec = asDoc(doc.spec);
     const template = (job: Doc) => asDoc(job.template);
     if (doc.kind === 'Job') {
-      return [{ object: objectName(doc, position), jobName: name, job: spec, pod: asDoc(template(spec).spec) as PodSpec, labels: asDoc(asDoc(template(spec).metadata).labels) as Record<string, string>, jobSet: false }];
+      return [{ object: objectName(doc, position), jobName: name, job: spec, pod: asDoc(template(spec).spec) as PodSpec, labels: asDoc(asDoc(template(spec).metadata).labels) as Record<string, string>, jobSet: false, parts: [] }];
     }
     if (doc.kind === 'JobSet') {
-      return list<Doc>(spec.replicatedJobs).map((replicated) => {
+      const replicatedJobs = list<Doc>(spec.replicatedJobs);
+      const parts = replicatedJobs.map((replicated) => ({ name: String(replicated.name), jobs: Number(replicated.replicas ?? 1), completions: Number(asDoc(asDoc(replicated.template).spec).completions) }));
+      return replicatedJobs.map((replicated) => {
         const job = asDoc(asDoc(replicated.template).spec);
-        return { object: `${objectName(doc, position)}/${String(replicated.name)}`, jobName: `${name}-${String(replicated.name)}`, job, pod: asDoc(template(job).spec) as PodSpec, labels: {}, jobSet: true };
+        return { object: `${objectName(doc, position)}/${String(replicated.name)}`, jobName: `${name}-${String(replicated.name)}`, job, pod: asDoc(template(job).spec) as PodSpec, labels: {}, jobSet: true, parts };
       });
     }
     return [];
@@ -145,7 +150,7 @@ export function checkRules(manifests: readonly Manifest[]): Finding[] {
       if (owner !== undefined && owner !== manifest.source) say(key, 'name-clash')(`is also defined by ${owner}: applying both replaces one`);
       owners.set(key, manifest.source);
     }
-    for (const { object, jobName, job, pod, labels, jobSet } of podsOf(manifest)) {
+    for (const { object, jobName, job, pod, labels, jobSet, parts } of podsOf(manifest)) {
       const at = (rule: string) => say(object, rule);
       if (job.completionMode !== 'Indexed') at('indexed')('is not completionMode: Indexed: its pods have no index to find each other by');
       if (job.parallelism !== job.completions) at('parallelism')(`runs ${String(job.parallelism)} of ${String(job.completions)} pods at once: the rest wait for a group that cannot assemble`);
@@ -177,6 +182,12 @@ export function checkRules(manifests: readonly Manifest[]): Finding[] {
         for (const twice of new Set(names.filter((name, index) => names.indexOf(name) !== index))) inContainer('env-twice')(`sets ${twice} more than once; Kubernetes keeps the last`);
         const count = envValue(container, 'ROLLCALL_COUNT');
         if (count !== undefined && count.value !== String(job.completions)) inContainer('count')(`ROLLCALL_COUNT is ${String(count.value)}, the Job's completions ${String(job.completions)}`);
+        const group = envValue(container, 'ROLLCALL_GROUP');
+        if (group !== undefined) {
+          const listed = parseGroupParts('ROLLCALL_GROUP', String(group.value));
+          const said = (each: GroupPart[]) => each.map((part) => `${part.name}:${part.jobs}x${part.completions}`).sort().join(',');
+          if (said(listed) !== said(parts)) inContainer('group')(`ROLLCALL_GROUP is ${String(group.value)}, the JobSet's replicatedJobs ${parts.length === 0 ? 'none (this is a Job)' : said(parts)}`);
+        }
         if (envValue(container, 'ROLLCALL_SECRET') !== undefined && asDoc(envValue(container, 'ROLLCALL_SECRET')?.valueFrom).secretKeyRef === undefined) inContainer('secret')('sets ROLLCALL_SECRET as a plain value: read it from a Secret');
         const image = imageFacts(String(container.image));
         if (image === undefined) {

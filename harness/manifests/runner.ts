@@ -64,9 +64,21 @@ function jobsOf(manifest: Manifest): { jobs: JobPlan[]; subdomain: string; publi
       const service = manifest.docs.find((other: Any) => other.kind === 'Service' && other.metadata.name === subdomain) as Any;
       publishNotReady = service?.spec.publishNotReadyAddresses === true;
     } else if (doc.kind === 'JobSet') {
-      // JobSet names each child Job <jobset>-<replicatedJob>-<jobIndex>, behind a headless Service named after itself.
+      // JobSet names each child Job <jobset>-<replicatedJob>-<jobIndex>, behind a headless Service named after
+      // itself, and labels its pods with the set's name and UID, their replicatedJob and their Job's index.
+      const jobSetUid = randomUUID();
       for (const replicated of doc.spec.replicatedJobs) {
-        for (let copy = 0; copy < (replicated.replicas ?? 1); copy++) jobs.push({ name: `${doc.metadata.name}-${replicated.name}-${copy}`, uid: randomUUID(), spec: replicated.template.spec, labels: {} });
+        for (let copy = 0; copy < (replicated.replicas ?? 1); copy++) {
+          const labels = {
+            ...replicated.template.spec.template.metadata?.labels,
+            'jobset.sigs.k8s.io/jobset-name': doc.metadata.name,
+            'jobset.sigs.k8s.io/jobset-uid': jobSetUid,
+            'jobset.sigs.k8s.io/replicatedjob-name': replicated.name,
+            'jobset.sigs.k8s.io/replicatedjob-replicas': String(replicated.replicas ?? 1),
+            'jobset.sigs.k8s.io/job-index': String(copy),
+          };
+          jobs.push({ name: `${doc.metadata.name}-${replicated.name}-${copy}`, uid: randomUUID(), spec: replicated.template.spec, labels });
+        }
       }
       subdomain = doc.spec.network?.subdomain ?? doc.metadata.name;
       publishNotReady = doc.spec.network?.publishNotReadyAddresses === true;

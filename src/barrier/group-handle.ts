@@ -53,15 +53,15 @@ export class GroupHandle {
   build(roster: string[][] | undefined, timings: Group['timings']): Group {
     const { identity, topology, exitTimeoutMs } = this.options.config;
     const { names, checks } = this.options;
-    const peers: Peer[] = Array.from({ length: identity.count }, (_, index) => {
+    const peers: Peer[] = Array.from({ length: identity.membership.size }, (_, index) => {
       const checked = checks.result(index);
-      return { index, name: names.short(index), fqdn: names.fqdn(index), addresses: checked?.addresses ?? roster?.[index] ?? [], address: checked?.address, rttMs: checked?.rttMs };
+      return { index, name: names.short(index), part: identity.membership.part(index), fqdn: names.fqdn(index), addresses: checked?.addresses ?? roster?.[index] ?? [], address: checked?.address, rttMs: checked?.rttMs };
     });
     const rounds = this.options.rounds;
     return {
       index: identity.index,
-      size: identity.count,
-      jobName: identity.jobName,
+      size: identity.membership.size,
+      jobName: identity.membership.name,
       topology,
       self: peers[identity.index] as Peer,
       peers,
@@ -91,7 +91,7 @@ export class GroupHandle {
       },
       status: () => this.status(peers),
       connect: (index, role, { signal } = {}) => {
-        if (!Number.isSafeInteger(index) || index < 0 || index >= identity.count) return Promise.reject(new RangeError(`Expected \`index\` to be an index of the group (0 to ${identity.count - 1}), got ${String(index)}`));
+        if (!Number.isSafeInteger(index) || index < 0 || index >= identity.membership.size) return Promise.reject(new RangeError(`Expected \`index\` to be an index of the group (0 to ${identity.membership.size - 1}), got ${String(index)}`));
         return this.options.connect(index, role, AbortSignal.any([this.options.stopped, ...(signal === undefined ? [] : [signal])]));
       },
     };
@@ -106,7 +106,7 @@ export class GroupHandle {
       const { rounds, role, clock } = this.options;
       const link = role.link?.();
       return localStatus({
-        job: identity.jobName,
+        job: identity.membership.name,
         self: identity.index,
         peers,
         round: rounds.round,

@@ -1,10 +1,13 @@
+import type { PartPlace } from '../identity/membership.js';
 import type { GroupStatus } from '../lifecycle/group-status.js';
 import type { PeerConnection, Topology } from './options.js';
 
 export interface Peer {
   index: number;
-  /** `<job>-<i>.<subdomain>`, as the task page names it. */
+  /** `<hostname>.<subdomain>` (`<job>-<i>.<subdomain>`), as the task page names it. */
   name: string;
+  /** In a group across the Jobs of a JobSet: the pod's part (replicatedJob) and its index within it. */
+  part: PartPlace | undefined;
   /** `<job>-<i>.<subdomain>.<ns>.svc.<domain>` when namespace and domain are known. */
   fqdn: string | undefined;
   /** Every address the name resolved to (from this pod's check, or the coordinator's roster). */

@@ -1,19 +1,19 @@
 import type { Identity } from '../identity/identity.js';
-import { peerFqdn, peerShortName } from '../identity/names.js';
+import { fqdn, shortName } from '../identity/names.js';
 
 /** Every pod's names, by index: the short one people read, and the FQDN asked of the DNS when known. */
 export class PeerNames {
   private readonly names: { short: string; fqdn: string | undefined }[];
 
   constructor(identity: Identity) {
-    const { jobName, subdomain, namespace, clusterDomain } = identity;
-    this.names = Array.from({ length: identity.count }, (_, index) => ({
-      short: peerShortName(jobName, index, subdomain),
-      fqdn: namespace === undefined || clusterDomain === undefined ? undefined : peerFqdn(jobName, index, subdomain, namespace, clusterDomain),
-    }));
+    const { membership, subdomain, namespace, clusterDomain } = identity;
+    this.names = Array.from({ length: membership.size }, (_, index) => {
+      const hostname = membership.hostname(index);
+      return { short: shortName(hostname, subdomain), fqdn: namespace === undefined || clusterDomain === undefined ? undefined : fqdn(hostname, subdomain, namespace, clusterDomain) };
+    });
   }
 
-  /** `<job>-<i>.<subdomain>`: what logs, errors and the workload's env say. */
+  /** `<hostname>.<subdomain>`: what logs, errors and the workload's env say. */
   short(index: number): string {
     return this.names[index]?.short ?? String(index);
   }

@@ -45,10 +45,10 @@ export function chooseRole(wiring: RoleWiring): BarrierRole {
   const { identity } = config;
   if (identity.index === 0) {
     return new Coordinator({
-      size: identity.count,
+      size: identity.membership.size,
       topology: config.topology,
       sessionTimeoutMs: config.sessionTimeoutMs,
-      progressIntervalMs: progressInterval(identity.count),
+      progressIntervalMs: progressInterval(identity.membership.size),
       reasonFor: (index) => checks.reasonFor(index),
       onSeen: (index) => checks.seen(index),
       restarts: config.restarts,

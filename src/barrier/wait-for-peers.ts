@@ -73,7 +73,7 @@ class Run {
   ) {
     const { identity } = config;
     this.startedAt = clock.now();
-    const own = { job: identity.jobName, uid: config.jobUid, size: identity.count, index: identity.index, gen: newGeneration(randomBytes(4).toString('hex')) };
+    const own = { job: identity.membership.name, uid: config.jobUid, size: identity.membership.size, index: identity.index, gen: newGeneration(randomBytes(4).toString('hex')) };
     this.own = own;
     this.names = new PeerNames(identity);
     const limiter = new Limiter(config.concurrency);
@@ -104,7 +104,7 @@ class Run {
       verdict: () => this.rounds.verdict,
       onAllFinished: (round, outcomes) => this.handle.logAllFinished(round, outcomes),
     });
-    this.progress = new ProgressReport({ size: identity.count, names: this.names, checks: this.checks, role: this.role, clock, log: config.log, logIntervalMs: config.logIntervalMs, reportIntervalMs: DEFAULTS.progressIntervalMs, onProgress: config.onProgress });
+    this.progress = new ProgressReport({ size: identity.membership.size, names: this.names, checks: this.checks, role: this.role, clock, log: config.log, logIntervalMs: config.logIntervalMs, reportIntervalMs: DEFAULTS.progressIntervalMs, onProgress: config.onProgress });
     this.handle = new GroupHandle({ config, role: this.role, rounds: this.rounds, progress: this.progress, names: this.names, checks: this.checks, clock, stopped: this.stop.signal, shutdown: (ms) => this.shutdown(ms), connect: (index, role, signal) => this.connect(index, role, signal), askStatus: () => this.askStatus() });
     this.refusals = new RefusalLog(config.log, config.logIntervalMs);
   }
@@ -119,14 +119,14 @@ class Run {
       secret: this.config.secret,
       handshakeTimeoutMs: DEFAULTS.handshakeTimeoutMs,
       // Each peer holds at most a session and a probe; the rest is headroom for late joiners and refusals.
-      maxConnections: identity.count * 2 + 256,
+      maxConnections: identity.membership.size * 2 + 256,
       onHello: ({ index, gen }) => (this.checks.present(index), this.role.heardFrom?.(index, gen)),
       sessions: { ...this.role.sessions, ...servedBy(this.config.sessions), ...(this.role.status === undefined ? {} : { status: (channel: FrameChannel) => answerStatus(channel.handOver().socket, () => this.ownStatus()) }) },
       onRefused: (reason, remote) => this.refusals.note(reason, remote),
     });
     this.stopWatching = this.progress.watch('start');
     const signal = AbortSignal.any([this.stop.signal, ...(this.config.signal === undefined ? [] : [this.config.signal])]);
-    const checkingIn = checkIn({ self: identity.index, size: identity.count, topology, checks: this.checks, role: this.role, fanout: new AbortFanout(signal), signal, timeoutMs, clock: this.clock });
+    const checkingIn = checkIn({ self: identity.index, size: identity.membership.size, topology, checks: this.checks, role: this.role, fanout: new AbortFanout(signal), signal, timeoutMs, clock: this.clock });
     // Settled by the deadline or the signal instead, it has nothing more to say.
     checkingIn.catch(() => {});
     let checkedIn;
@@ -157,13 +157,13 @@ class Run {
     const deadline = Deadline.in(2 * this.config.attemptTimeoutMs, this.clock);
     const { channel } = await this.dialer.session(0, this.stop.signal, deadline, 'status');
     const { socket, rest } = channel.handOver();
-    return readStatus(socket, rest, this.config.identity.count, deadline, this.stop.signal);
+    return readStatus(socket, rest, this.config.identity.membership.size, deadline, this.stop.signal);
   }
 
   private ownStatus(): GroupStatus {
     const { role } = this;
     if (role.status === undefined) throw new Error('only index 0 holds the group\'s status');
-    return role.status(this.config.identity.jobName, (index) => this.names.short(index), this.checks.result(0)?.address ?? this.config.identity.podIps[0]);
+    return role.status(this.config.identity.membership.name, (index) => this.names.short(index), this.checks.result(0)?.address ?? this.config.identity.podIps[0]);
   }
 
   /** Stops everything this run started; the coordinator first waits (bounded) for the release acks. */

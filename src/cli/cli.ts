@@ -149,7 +149,7 @@ async function waitAndRun(args: ParsedArgs, env: NodeJS.ProcessEnv, settings: Cl
   } finally {
     for (const signal of FORWARDED) process.off(signal, onSignal);
   }
-  logger.line(`${group.size}/${group.size} ready; released as index ${group.index} (${group.topology})`, { event: 'released', index: group.index, size: group.size });
+  logger.line(`${group.size}/${group.size} ready; released as index ${group.index}${group.self.part === undefined ? '' : `, ${group.self.part.name} ${group.self.part.index}`} (${group.topology})`, { event: 'released', index: group.index, size: group.size, ...(group.self.part === undefined ? {} : { part: group.self.part }) });
   // From here a signal is not the end of the process: the workload gets it too, and rollcall leaves the
   // group once it has ended, telling index 0, rather than by Node's default (143, and a silent vanish).
   const leave = new AbortController();

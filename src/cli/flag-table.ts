@@ -9,8 +9,9 @@ export interface FlagSpec {
 /** How the group is found and checked: every command that waits for a group takes these. */
 export const GROUP_FLAGS = {
   index: { env: 'ROLLCALL_INDEX', arg: 'N', help: "this pod's index (default: JOB_COMPLETION_INDEX)" },
-  count: { env: 'ROLLCALL_COUNT', arg: 'N', help: "group size = the Job's completions (required)" },
-  'job-name': { env: 'ROLLCALL_JOB_NAME', arg: 'NAME', help: 'default: the hostname minus "-<index>"' },
+  count: { env: 'ROLLCALL_COUNT', arg: 'N', help: "group size = the Job's completions (required without --group)" },
+  'job-name': { env: 'ROLLCALL_JOB_NAME', arg: 'NAME', help: 'default: the hostname minus "-<index>" (with --group, the JobSet\'s)' },
+  group: { env: 'ROLLCALL_GROUP', arg: 'PARTS', help: "one group across a JobSet's Jobs: its parts in rank order, name:pods or name:JOBSxPODS (driver:1,workers:2x4)" },
   subdomain: { env: 'ROLLCALL_SUBDOMAIN', arg: 'NAME', help: 'the headless Service (default: from /etc/hosts)' },
   namespace: { env: 'ROLLCALL_NAMESPACE', arg: 'NAME', help: 'default: from /etc/hosts or resolv.conf' },
   'cluster-domain': { env: 'ROLLCALL_CLUSTER_DOMAIN', arg: 'NAME', help: 'default: from /etc/hosts or resolv.conf' },

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
+import { ConfigError } from '../errors.js';
 import { peerFqdn, peerShortName } from '../identity/names.js';
 import { GROUP_SOCKET_VARIABLE } from '../barrier/group-link.js';
 import { resolveConfig } from '../barrier/options.js';
@@ -32,6 +33,7 @@ const DEMO_WORKLOAD = ['sh', '-c', 'IFS=,; for peer in $ROLLCALL_PEERS; do echo 
  * rollcall with the env a pod gets. No root, no cluster.
  */
 export async function runLocal(options: LocalOptions): Promise<number> {
+  if (options.env.ROLLCALL_GROUP !== undefined) throw new ConfigError('ROLLCALL_GROUP', options.env.ROLLCALL_GROUP, 'is not taken by "rollcall local", whose replicas are the pods of one Job', 'Unset ROLLCALL_GROUP for a local run (a group across the Jobs of a JobSet is in docs/groups.md).');
   const job = options.env.ROLLCALL_JOB_NAME ?? (options.demo ? 'example-job' : 'local-job');
   const subdomain = options.env.ROLLCALL_SUBDOMAIN ?? (options.demo ? 'headless-svc' : 'local-svc');
   const replicas = options.demo ? 3 : options.replicas;

@@ -41,6 +41,7 @@ export function workloadEnv(group: Group, options: WorkloadEnvOptions): Record<s
     MASTER_ADDR: master,
     MASTER_PORT: String(options.masterPort),
   };
+  if (group.self.part !== undefined) Object.assign(env, { ROLLCALL_PART: group.self.part.name, ROLLCALL_PART_INDEX: String(group.self.part.index) });
   const peers = names.join(',');
   if (peers.length <= MAX_ENV_VALUE) env.ROLLCALL_PEERS = peers;
   if (options.preset === 'torchrun') {

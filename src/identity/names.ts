@@ -30,12 +30,21 @@ export function podHostname(job: string, index: number): string {
 
 /** `<job>-<i>.<subdomain>`: the name the task page uses, resolved through the pod's search list. */
 export function peerShortName(job: string, index: number, subdomain: string): string {
-  return `${podHostname(job, index)}.${subdomain}`;
+  return shortName(podHostname(job, index), subdomain);
 }
 
 /** `<job>-<i>.<subdomain>.<namespace>.svc.<domain>`: the absolute name, one DNS query with no search-list fan-out. */
 export function peerFqdn(job: string, index: number, subdomain: string, namespace: string, clusterDomain: string): string {
-  return `${peerShortName(job, index, subdomain)}.${namespace}.svc.${clusterDomain}`;
+  return fqdn(podHostname(job, index), subdomain, namespace, clusterDomain);
+}
+
+/** `<hostname>.<subdomain>`: a pod's name under its headless Service. */
+export function shortName(hostname: string, subdomain: string): string {
+  return `${hostname}.${subdomain}`;
+}
+
+export function fqdn(hostname: string, subdomain: string, namespace: string, clusterDomain: string): string {
+  return `${shortName(hostname, subdomain)}.${namespace}.svc.${clusterDomain}`;
 }
 
 /** A cluster domain is one or more labels (`cluster.local`); a trailing dot is tolerated. */

@@ -53,6 +53,14 @@ describe('messages of the CLI', () => {
     expect(stderr.match(/--timeout \("soon"\)/g)).toHaveLength(1);
   });
 
+  test('under "rollcall local", ROLLCALL_GROUP in the env is refused once, with 78, saying that the replicas are one Job\'s', async () => {
+    const { code, stdout, stderr } = await rollcall(['local', '-n', '2', '--', 'true'], { ROLLCALL_GROUP: 'driver:1,workers:1' });
+    expect(code).toBe(78);
+    expect(stderr).toContain('ROLLCALL_GROUP ("driver:1,workers:1"): is not taken by "rollcall local", whose replicas are the pods of one Job');
+    expect(`${stdout}${stderr}`).not.toContain('[local-job-');
+    expect(`${stdout}${stderr}`).not.toMatch(STACK_TRACE);
+  });
+
   test('"--env-file" is answered with its new name; "--env-from" reaches rollcall on Node; a launched command\'s words stay its own', async () => {
     // The npm bin as npm links it: a file run by its first line, not by "node <file>".
     const old = await runProcess([ROLLCALL, 'wait', '--env-file', '/nonexistent.env'], {}, { timeoutMs: 30_000 });

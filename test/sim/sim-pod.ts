@@ -1,3 +1,4 @@
+import { Membership } from '../../src/identity/membership.js';
 import { GroupHandle } from '../../src/barrier/group-handle.js';
 import type { Group } from '../../src/barrier/group.js';
 import { PeerNames } from '../../src/barrier/peer-names.js';
@@ -82,7 +83,7 @@ export class SimPod implements Host {
     this.gen = `${(world.clock.now() * 1000 + generation).toString(36)}-g${generation}`;
     this.clock = world.clock.for(this.id, () => this.alive);
     const { settings } = world;
-    const identity: Identity = { index, count: settings.size, jobName: 'job', subdomain: 'svc', namespace: 'ns', clusterDomain: 'cluster.local', hostname: `job-${index}`, podIps: [] };
+    const identity: Identity = { index, membership: Membership.ofJob('job', settings.size), subdomain: 'svc', namespace: 'ns', clusterDomain: 'cluster.local', hostname: `job-${index}`, podIps: [] };
     const names = new PeerNames(identity);
     this.rounds = new Rounds((i) => names.short(i), (error) => this.note('verdict', { round: error.round, next: error.next ?? null, ...failureFields(error.failure) }), settings.restarts, this.clock);
     this.role = chooseRole({
@@ -225,7 +226,7 @@ export class SimPod implements Host {
 
   private handle(): GroupHandle {
     const { settings } = this.world;
-    const identity = { index: this.index, count: settings.size, jobName: 'job', subdomain: 'svc', namespace: 'ns', clusterDomain: 'cluster.local', hostname: `job-${this.index}`, podIps: [] };
+    const identity = { index: this.index, membership: Membership.ofJob('job', settings.size), subdomain: 'svc', namespace: 'ns', clusterDomain: 'cluster.local', hostname: `job-${this.index}`, podIps: [] };
     return new GroupHandle({
       config: { identity, topology: 'star', timeoutMs: settings.timeoutMs, exitTimeoutMs: settings.exitTimeoutMs, closeTimeoutMs: settings.closeTimeoutMs, sessionTimeoutMs: settings.sessionTimeoutMs, log: (line) => this.world.history.line(this.id, line) },
       role: this.role,

@@ -82,6 +82,18 @@ describe('the rules catch what they are for', () => {
   test('a ConfigMap volume the file does not define', () => expect(rulesOf(broken((docs) => jobOf(docs).spec.template.spec.volumes.push({ name: 'cfg', configMap: { name: 'nowhere' } })))).toEqual(['undeclared']));
   test('a Service selector that does not match the Job', () => expect(rulesOf(broken((docs) => ((docs[0] as Any).spec.selector['job-name'] = 'other')))).toEqual(['selector']));
   test('a subdomain that names no Service', () => expect(rulesOf(broken((docs) => (jobOf(docs).spec.template.spec.subdomain = 'elsewhere')))).toEqual(['selector']));
+  test("ROLLCALL_GROUP other than the JobSet's replicatedJobs, or on a Job", () => {
+    const jobSet = loadExample(join(REPO, 'examples/jobset-driver-workers.yaml'));
+    const edited = (edit: (doc: Any) => void) => {
+      const docs = structuredClone(jobSet.docs) as Any[];
+      edit(docs[0]);
+      return checkRules([{ ...jobSet, docs }]);
+    };
+    expect(edited(() => {})).toEqual([]);
+    expect(rulesOf(edited((doc) => (doc.spec.replicatedJobs[1].replicas = 3)))).toEqual(['group', 'group']);
+    expect(edited((doc) => (doc.spec.replicatedJobs[1].name = 'workerz'))).toMatchObject([{ rule: 'group', message: expect.stringContaining("the JobSet's replicatedJobs driver:1x1,workerz:2x2") }, { rule: 'group' }]);
+    expect(rulesOf(broken((docs) => worker(docs).env.push({ name: 'ROLLCALL_GROUP', value: 'a:3' })))).toEqual(['group']);
+  });
   test('ROLLCALL_COUNT other than completions', () => expect(rulesOf(broken((docs) => (jobOf(docs).spec.completions = jobOf(docs).spec.parallelism = 4)))).toEqual(['count']));
   test('a volume mounted where it hides the image (the rollcall image\'s entrypoint)', () => {
     const findings = broken((docs) => (jobOf(docs).spec.template.spec.initContainers[0].volumeMounts[0].mountPath = '/opt/rollcall'));

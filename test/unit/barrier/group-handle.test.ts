@@ -1,3 +1,4 @@
+import { Membership } from '../../../src/identity/membership.js';
 import { describe, expect, test } from 'vitest';
 import { GroupHandle, WHOLE_ROUND_MS, normalizeOutcome } from '../../../src/barrier/group-handle.js';
 import { PeerNames } from '../../../src/barrier/peer-names.js';
@@ -8,7 +9,7 @@ import { Rounds } from '../../../src/lifecycle/rounds.js';
 import type { GroupStatus } from '../../../src/lifecycle/group-status.js';
 import { FakeClock } from '../../support/fake-clock.js';
 
-const identity = { index: 1, count: 3, jobName: 'job', subdomain: 'svc', namespace: 'ns', clusterDomain: 'cluster.local', hostname: 'job-1', podIps: [] };
+const identity = { index: 1, membership: Membership.ofJob('job', 3), subdomain: 'svc', namespace: 'ns', clusterDomain: 'cluster.local', hostname: 'job-1', podIps: [] };
 /** Turns of the microtask queue: enough for a settled promise's callbacks to run. */
 const settle = async () => {
   for (let turn = 0; turn < 10; turn++) await Promise.resolve();

@@ -1,3 +1,4 @@
+import { Membership } from '../../../src/identity/membership.js';
 import { describe, expect, test } from 'vitest';
 import type { Dialer } from '../../../src/barrier/dialer.js';
 import { PeerChecks } from '../../../src/barrier/peer-checks.js';
@@ -9,7 +10,7 @@ import { AbortFanout } from '../../../src/time/abort-fanout.js';
 import type { Deadline } from '../../../src/time/deadline.js';
 import { FakeClock } from '../../support/fake-clock.js';
 
-const identity = { index: 0, count: 4, jobName: 'job', subdomain: 'svc', namespace: 'ns', clusterDomain: 'cluster.local', hostname: 'job-0', podIps: ['10.0.0.1'] };
+const identity = { index: 0, membership: Membership.ofJob('job', 4), subdomain: 'svc', namespace: 'ns', clusterDomain: 'cluster.local', hostname: 'job-0', podIps: ['10.0.0.1'] };
 const settle = async () => {
   for (let turn = 0; turn < 20; turn++) await Promise.resolve();
 };

@@ -1,10 +1,11 @@
+import { Membership } from '../../../src/identity/membership.js';
 import { describe, expect, test } from 'vitest';
 import { PeerNames } from '../../../src/barrier/peer-names.js';
 import { Coordinator } from '../../../src/barrier/coordinator.js';
 import { Member } from '../../../src/barrier/member.js';
 import { FakeClock } from '../../support/fake-clock.js';
 
-const identity = { index: 1, count: 3, jobName: 'job', subdomain: 'svc', namespace: 'ns', clusterDomain: 'cluster.local', hostname: 'job-1', podIps: [] };
+const identity = { index: 1, membership: Membership.ofJob('job', 3), subdomain: 'svc', namespace: 'ns', clusterDomain: 'cluster.local', hostname: 'job-1', podIps: [] };
 
 describe('PeerNames', () => {
   test('with namespace and domain known, names are asked as absolute FQDNs', () => {

@@ -1,3 +1,4 @@
+import { Membership } from '../../../src/identity/membership.js';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import type { BarrierView, MissingLink } from '../../../src/barrier/role.js';
@@ -7,7 +8,7 @@ import type { Progress } from '../../../src/barrier/options.js';
 import { describeCount, type MissingReasonCode } from '../../../src/errors.js';
 import { FakeClock } from '../../support/fake-clock.js';
 
-const identity = { index: 1, count: 4, jobName: 'job', subdomain: 'svc', namespace: 'ns', clusterDomain: 'cluster.local', hostname: 'job-1', podIps: [] };
+const identity = { index: 1, membership: Membership.ofJob('job', 4), subdomain: 'svc', namespace: 'ns', clusterDomain: 'cluster.local', hostname: 'job-1', podIps: [] };
 type Check = { index: number; passed: boolean; reason: MissingReasonCode; detail: string | undefined };
 
 function setUp() {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { ConfigError } from '../../../src/errors.js';
 import { readIdentity } from '../../../src/identity/identity.js';
+import { Membership } from '../../../src/identity/membership.js';
 import { parseKubeletHosts, parseSearchDomain } from '../../../src/identity/pod-files.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rollcall-identity-'));
@@ -46,8 +47,7 @@ describe('zero-config inside a pod', () => {
     });
     expect(identity).toEqual({
       index: 1,
-      count: 3,
-      jobName: 'example-job',
+      membership: Membership.ofJob('example-job', 3),
       subdomain: 'headless-svc',
       namespace: 'team-a',
       clusterDomain: 'cluster.local',
@@ -63,7 +63,7 @@ describe('zero-config inside a pod', () => {
       hostname: 'sweep-workers-1-3',
       files: { ...noFiles, hosts: file('jobset-hosts', hosts) },
     });
-    expect(identity).toMatchObject({ jobName: 'sweep-workers-1', subdomain: 'sweep', namespace: 'ml', index: 3, podIps: ['10.0.3.4'] });
+    expect(identity).toMatchObject({ membership: expect.objectContaining({ name: 'sweep-workers-1' }), subdomain: 'sweep', namespace: 'ml', index: 3, podIps: ['10.0.3.4'] });
   });
 
   test('namespace and domain fall back to the first search entry of resolv.conf', () => {
@@ -72,7 +72,7 @@ describe('zero-config inside a pod', () => {
       hostname: 'trainer-0',
       files: { ...noFiles, resolvConf: file('resolv', POD_RESOLV) },
     });
-    expect(identity).toMatchObject({ jobName: 'trainer', subdomain: 'workers', namespace: 'team-b', clusterDomain: 'corp.example', podIps: [] });
+    expect(identity).toMatchObject({ membership: expect.objectContaining({ name: 'trainer' }), subdomain: 'workers', namespace: 'team-b', clusterDomain: 'corp.example', podIps: [] });
   });
 
   test('namespace falls back to the service-account file; the domain then stays unknown', () => {
@@ -102,12 +102,12 @@ describe('zero-config inside a pod', () => {
     expectConfigError(read({}, { namespace: 'team-z' }), 'namespace', /disagrees with .*"team-a"/);
     expectConfigError(read({ ROLLCALL_CLUSTER_DOMAIN: 'corp.example' }), 'ROLLCALL_CLUSTER_DOMAIN', /"cluster.local"/);
     // Saying what the pod says is no conflict, a trailing dot on the domain included.
-    expect(read({ ROLLCALL_JOB_NAME: 'example-job', ROLLCALL_SUBDOMAIN: 'headless-svc', ROLLCALL_NAMESPACE: 'team-a', ROLLCALL_CLUSTER_DOMAIN: 'cluster.local.' })()).toMatchObject({ jobName: 'example-job', subdomain: 'headless-svc' });
+    expect(read({ ROLLCALL_JOB_NAME: 'example-job', ROLLCALL_SUBDOMAIN: 'headless-svc', ROLLCALL_NAMESPACE: 'team-a', ROLLCALL_CLUSTER_DOMAIN: 'cluster.local.' })()).toMatchObject({ membership: expect.objectContaining({ name: 'example-job' }), subdomain: 'headless-svc' });
   });
 
   test('a group of up to 100,000 (Kubernetes\' limit on completions) is accepted; one more is a ConfigError naming the limit', () => {
     const base = { ROLLCALL_INDEX: '0', ROLLCALL_SUBDOMAIN: 's', ROLLCALL_JOB_NAME: 'j' };
-    expect(readIdentity({ env: { ...base, ROLLCALL_COUNT: '100000' }, files: noFiles }).count).toBe(100_000);
+    expect(readIdentity({ env: { ...base, ROLLCALL_COUNT: '100000' }, files: noFiles }).membership.size).toBe(100_000);
     for (const count of ['100001', '100000000']) {
       expect(() => readIdentity({ env: { ...base, ROLLCALL_COUNT: count }, files: noFiles })).toThrowError(
         expect.objectContaining({ code: 'ERR_ROLLCALL_CONFIG', variable: 'ROLLCALL_COUNT', message: expect.stringContaining('is above 100,000, the most completions Kubernetes allows') }),
@@ -125,7 +125,7 @@ describe('zero-config inside a pod', () => {
       // The kubelet's line without a subdomain: it has no say on subdomain, namespace or domain.
       files: { ...noFiles, hosts: file('hosts2', '10.244.1.7\texample-job-1\n'), resolvConf: file('resolv2', POD_RESOLV) },
     });
-    expect(identity).toMatchObject({ count: 8, subdomain: 'from-env', namespace: 'option-ns', clusterDomain: 'corp.example' });
+    expect(identity).toMatchObject({ membership: expect.objectContaining({ size: 8 }), subdomain: 'from-env', namespace: 'option-ns', clusterDomain: 'corp.example' });
   });
 
   test('the env file fills what the environment leaves unset', () => {
@@ -161,6 +161,74 @@ describe('bad configuration fails fast, naming the variable, the value and the f
   test('namespace not a label', () => expectConfigError(run({ ROLLCALL_NAMESPACE: 'Team A' }), 'ROLLCALL_NAMESPACE', /DNS-1123/));
   test('cluster domain malformed', () => expectConfigError(run({ ROLLCALL_CLUSTER_DOMAIN: 'a..b' }), 'ROLLCALL_CLUSTER_DOMAIN', /not a DNS domain/));
   test('env file unreadable', () => expectConfigError(run({ ROLLCALL_ENV_FILE: NONE }), 'ROLLCALL_ENV_FILE', /cannot be read \(ENOENT\)/));
+});
+
+describe('a group across the Jobs of a JobSet (ROLLCALL_GROUP)', () => {
+  const hosts = (hostname: string) => file(`hosts-${hostname}`, `10.0.3.4\t${hostname}.sweep.ml.svc.cluster.local\t${hostname}\n`);
+  const read = (hostname: string, env: Record<string, string> = {}) => () =>
+    readIdentity({ env: { ROLLCALL_GROUP: 'driver:1,workers:2x4', JOB_COMPLETION_INDEX: hostname.split('-').at(-1) as string, ...env }, hostname, files: { ...noFiles, hosts: hosts(hostname) } });
+
+  test('the hostname says the JobSet, the part, the Job and the index; the rank counts the parts before it', () => {
+    const identity = read('sweep-workers-1-2')();
+    expect(identity).toMatchObject({ index: 1 + 4 + 2, subdomain: 'sweep', namespace: 'ml', podIps: ['10.0.3.4'] });
+    expect(identity.membership.name).toBe('sweep');
+    expect(identity.membership.size).toBe(9);
+    expect(identity.membership.part(identity.index)).toEqual({ name: 'workers', index: 6 });
+    expect(identity.membership.hostname(0)).toBe('sweep-driver-0-0');
+    expect(read('sweep-driver-0-0')().index).toBe(0);
+  });
+
+  test('what else the pod is told must agree: JOBSET_NAME, the completion index, ROLLCALL_INDEX and ROLLCALL_COUNT', () => {
+    expect(read('sweep-workers-0-1', { JOBSET_NAME: 'sweep', ROLLCALL_INDEX: '2', ROLLCALL_COUNT: '9' })().index).toBe(2);
+    expectConfigError(read('sweep-workers-0-1', { JOBSET_NAME: 'other' }), 'ROLLCALL_GROUP', /hostname "sweep-workers-0-1" is not <jobset>-<part>-<jobIndex>-<podIndex> .* with the JobSet "other" \(JOBSET_NAME\)/);
+    expectConfigError(read('sweep-workers-0-1', { JOB_COMPLETION_INDEX: '3' }), 'JOB_COMPLETION_INDEX', /says completion index 1/);
+    expectConfigError(read('sweep-workers-0-1', { ROLLCALL_INDEX: '1' }), 'ROLLCALL_INDEX', /disagrees with this pod's rank 2 in the group sweep \(driver 1 \+ workers 2×4\)/);
+    expectConfigError(read('sweep-workers-0-1', { ROLLCALL_COUNT: '4' }), 'ROLLCALL_COUNT', /a group of 9 pods/);
+  });
+
+  test('a pod the parts do not describe is refused by name', () => {
+    expectConfigError(read('sweep-launcher-0-0'), 'ROLLCALL_GROUP', /hostname "sweep-launcher-0-0" is not .* \(driver, workers\)/);
+    expectConfigError(read('sweep-workers-2-0'), 'ROLLCALL_GROUP', /gives part "workers" 2 Job\(s\), but this pod is in Job 2/);
+    expectConfigError(read('sweep-workers-0-4'), 'ROLLCALL_GROUP', /gives part "workers" 4 pod\(s\) a Job, but this pod is index 4/);
+    expectConfigError(read('a-b-workers-0-1', { ROLLCALL_GROUP: 'workers:1x2,b-workers:1x2' }), 'ROLLCALL_GROUP', /more than one way .*ROLLCALL_JOB_NAME/s);
+    expect(read('a-b-workers-0-1', { ROLLCALL_GROUP: 'workers:1x2,b-workers:1x2', ROLLCALL_JOB_NAME: 'a' })().index).toBe(3);
+  });
+
+  test("every member's hostname must fit a DNS label, the longest part's last pod included", () => {
+    const long = 'j'.repeat(50);
+    expectConfigError(read(`${long}-a-0-0`, { ROLLCALL_GROUP: 'a:1,workers:100x100' }), 'ROLLCALL_JOB_NAME', /over the DNS label limit/);
+  });
+});
+
+describe("a LeaderWorkerSet's group (its LWS_* env)", () => {
+  // As the LeaderWorkerSet controller sets them: group 1 of "serve", size 4, the shared Service "serve".
+  const LWS = { LWS_LEADER_ADDRESS: 'serve-1.serve.infer', LWS_GROUP_SIZE: '4' };
+  const hosts = (hostname: string, subdomain = 'serve') => file(`lws-${hostname}-${subdomain}`, `10.0.5.6\t${hostname}.${subdomain}.infer.svc.cluster.local\t${hostname}\n`);
+  const read = (hostname: string, worker: string, env: Record<string, string> = {}, subdomain?: string) => () =>
+    readIdentity({ env: { ...LWS, LWS_WORKER_INDEX: worker, ...env }, hostname, files: { ...noFiles, hosts: hosts(hostname, subdomain) } });
+
+  test('the leader is index 0 and worker i is <lws>-<g>-<i>; the Service and namespace come from the leader\'s address', () => {
+    const worker = read('serve-1-2', '2')();
+    expect(worker).toMatchObject({ index: 2, subdomain: 'serve', namespace: 'infer', clusterDomain: 'cluster.local', podIps: ['10.0.5.6'] });
+    expect([0, 1, 2, 3].map((rank) => worker.membership.hostname(rank))).toEqual(['serve-1', 'serve-1-1', 'serve-1-2', 'serve-1-3']);
+    expect(worker.membership.name).toBe('serve-1');
+    expect(worker.membership.describe()).toBe('serve-1 (a leader and 3 workers)');
+    expect(read('serve-1', '0')().index).toBe(0);
+    // Without the kubelet's line, the address alone says the Service and namespace.
+    expect(readIdentity({ env: { ...LWS, LWS_WORKER_INDEX: '3' }, hostname: 'serve-1-3', files: noFiles })).toMatchObject({ subdomain: 'serve', namespace: 'infer' });
+  });
+
+  test('what else the pod is told must agree with the LWS_* env', () => {
+    expectConfigError(read('serve-1-2', '3'), 'LWS_LEADER_ADDRESS', /makes worker 3's hostname "serve-1-3", and this pod's is "serve-1-2"/);
+    expectConfigError(read('serve-1-2', '2', { ROLLCALL_COUNT: '8' }), 'ROLLCALL_COUNT', /disagrees with LWS_GROUP_SIZE \(4\)/);
+    expectConfigError(read('serve-1-2', '2', { ROLLCALL_INDEX: '1' }), 'ROLLCALL_INDEX', /disagrees with LWS_WORKER_INDEX \(2\)/);
+    expectConfigError(read('serve-1-2', '2', { ROLLCALL_SUBDOMAIN: 'other' }), 'ROLLCALL_SUBDOMAIN', /disagrees with LWS_LEADER_ADDRESS's subdomain, which says "serve"/);
+    expectConfigError(read('serve-1-2', '2', {}, 'elsewhere'), 'LWS_LEADER_ADDRESS', /disagrees with the kubelet's line for serve-1-2 .*"elsewhere"/);
+    expectConfigError(read('serve-1-2', '4'), 'LWS_WORKER_INDEX', /not below LWS_GROUP_SIZE \(4\)/);
+    expectConfigError(read('serve-1-2', '2', { LWS_LEADER_ADDRESS: 'serve-1.serve' }), 'LWS_LEADER_ADDRESS', /is not <leader>\.<subdomain>\.<namespace>/);
+    expectConfigError(read('serve-1-2', '2', { LWS_GROUP_SIZE: '' }), 'LWS_GROUP_SIZE', /integer|not set/);
+    expectConfigError(read('serve-1-2', '2', { ROLLCALL_GROUP: 'a:1' }), 'ROLLCALL_GROUP', /is for the Jobs of a JobSet, and this pod is a LeaderWorkerSet's/);
+  });
 });
 
 describe('pod file parsers', () => {
