@@ -26,6 +26,8 @@ interface PodOf {
   jobSet: boolean;
   /** A JobSet's replicatedJobs as ROLLCALL_GROUP's parts (none for a Job). */
   parts: GroupPart[];
+  /** A LeaderWorkerSet's pods: no Job (`job` holds the group's `size`), and the controller makes their Service. */
+  serving?: boolean;
 }
 
 const list = <T>(value: unknown): T[] => (Array.isArray(value) ? (value as T[]) : []);
@@ -38,6 +40,13 @@ function podsOf(manifest: Manifest): PodOf[] {
     const template = (job: Doc) => asDoc(job.template);
     if (doc.kind === 'Job') {
       return [{ object: objectName(doc, position), jobName: name, job: spec, pod: asDoc(template(spec).spec) as PodSpec, labels: asDoc(asDoc(template(spec).metadata).labels) as Record<string, string>, jobSet: false, parts: [] }];
+    }
+    if (doc.kind === 'LeaderWorkerSet') {
+      // Its pods are a StatefulSet's, not a Job's: only the pod-level rules apply.
+      const { leaderTemplate, workerTemplate } = asDoc(asDoc(spec.leaderWorkerTemplate));
+      return [leaderTemplate, workerTemplate].flatMap((template, at) =>
+        template === undefined ? [] : [{ object: `${objectName(doc, position)}/${at === 0 ? 'leader' : 'worker'}`, jobName: name, job: { size: asDoc(spec.leaderWorkerTemplate).size }, pod: asDoc(asDoc(template).spec) as PodSpec, labels: {}, jobSet: false, parts: [], serving: true }],
+      );
     }
     if (doc.kind === 'JobSet') {
       const replicatedJobs = list<Doc>(spec.replicatedJobs);
@@ -150,16 +159,16 @@ export function checkRules(manifests: readonly Manifest[]): Finding[] {
       if (owner !== undefined && owner !== manifest.source) say(key, 'name-clash')(`is also defined by ${owner}: applying both replaces one`);
       owners.set(key, manifest.source);
     }
-    for (const { object, jobName, job, pod, labels, jobSet, parts } of podsOf(manifest)) {
+    for (const { object, jobName, job, pod, labels, jobSet, parts, serving } of podsOf(manifest)) {
       const at = (rule: string) => say(object, rule);
-      if (job.completionMode !== 'Indexed') at('indexed')('is not completionMode: Indexed: its pods have no index to find each other by');
-      if (job.parallelism !== job.completions) at('parallelism')(`runs ${String(job.parallelism)} of ${String(job.completions)} pods at once: the rest wait for a group that cannot assemble`);
+      if (serving !== true && job.completionMode !== 'Indexed') at('indexed')('is not completionMode: Indexed: its pods have no index to find each other by');
+      if (serving !== true && job.parallelism !== job.completions) at('parallelism')(`runs ${String(job.parallelism)} of ${String(job.completions)} pods at once: the rest wait for a group that cannot assemble`);
       const containerNames = containersOf(pod).map((container) => container.name);
       for (const rule of list<Doc>(asDoc(job.podFailurePolicy).rules)) {
         const named = asDoc(rule.onExitCodes).containerName;
         if (named !== undefined && !containerNames.includes(String(named))) at('pod-failure-policy')(`names container ${String(named)}, which the pod does not have`);
       }
-      if (!jobSet) {
+      if (!jobSet && serving !== true) {
         const service = manifest.docs.find((doc) => doc.kind === 'Service' && asDoc(doc.metadata).name === pod.subdomain);
         const podLabels: Record<string, string> = { ...labels, 'job-name': jobName, 'batch.kubernetes.io/job-name': jobName };
         if (pod.subdomain === undefined) at('selector')('has no subdomain: its pods get no DNS names');
@@ -181,7 +190,8 @@ export function checkRules(manifests: readonly Manifest[]): Finding[] {
         const names = list<Doc>(container.env).map((entry) => String(entry.name));
         for (const twice of new Set(names.filter((name, index) => names.indexOf(name) !== index))) inContainer('env-twice')(`sets ${twice} more than once; Kubernetes keeps the last`);
         const count = envValue(container, 'ROLLCALL_COUNT');
-        if (count !== undefined && count.value !== String(job.completions)) inContainer('count')(`ROLLCALL_COUNT is ${String(count.value)}, the Job's completions ${String(job.completions)}`);
+        const size = serving === true ? { value: job.size, what: "the LeaderWorkerSet's size" } : { value: job.completions, what: "the Job's completions" };
+        if (count !== undefined && count.value !== String(size.value)) inContainer('count')(`ROLLCALL_COUNT is ${String(count.value)}, ${size.what} ${String(size.value)}`);
         const group = envValue(container, 'ROLLCALL_GROUP');
         if (group !== undefined) {
           const listed = parseGroupParts('ROLLCALL_GROUP', String(group.value));

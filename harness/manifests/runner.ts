@@ -2,12 +2,14 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Cluster, type Pod, type PodReport } from '../cluster/cluster.js';
+import { waitUntil } from '../cluster/wait.js';
 import { imageFacts } from './images.js';
 import { containerScript, quote, type ContainerPlan } from './kubelet.js';
 import type { Manifest } from './manifests.js';
 
 /**
  * Runs a manifest's Jobs (a JobSet's too) on the simulated cluster as Kubernetes would: a pod per index,
+ * and a LeaderWorkerSet's groups, a leader and its workers each;
  * each container's env from `value`, `fieldRef`, `secretKeyRef` and `configMapKeyRef`, command and args
  * over its image's entrypoint, init containers first, volumes (emptyDir, ConfigMap, image) mounted where
  * the manifest says, over the image's files; then the Job's end from its pods' exit codes under its
@@ -15,8 +17,11 @@ import type { Manifest } from './manifests.js';
  */
 export interface JobRun {
   job: string;
-  /** `Complete`, `Failed` (a FailJob rule, or more failures than backoffLimit), or `Retrying` (failures the Job would retry). */
-  status: 'Complete' | 'Failed' | 'Retrying';
+  /**
+   * `Complete`, `Failed` (a FailJob rule, or more failures than backoffLimit), or `Retrying` (failures the
+   * Job would retry); for a LeaderWorkerSet's group, `Running` (every pod still up once all had printed).
+   */
+  status: 'Complete' | 'Failed' | 'Retrying' | 'Running';
   why: string;
   pods: PodReport[];
   /** Which container each pod ended in: its last, or the init container that failed. */
@@ -26,11 +31,55 @@ export interface JobRun {
 type Any = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 const NAMESPACE = 'default';
 
+/** A Job, or a LeaderWorkerSet's group (whose pods serve: they run until stopped), and its pods. */
 interface JobPlan {
   name: string;
-  uid: string;
   spec: Any;
+  pods: PodPlan[];
+  serving: boolean;
+}
+
+/** One pod: its hostname as `<job>-<index>`, its template, and what Kubernetes and the controller give it. */
+interface PodPlan {
+  job: string;
+  index: number;
+  template: Any;
   labels: Record<string, string>;
+  env: Record<string, string>;
+}
+
+/** An Indexed Job's pods: one per completion index, labelled and given JOB_COMPLETION_INDEX as the Job controller does. */
+function jobPods(name: string, spec: Any, labels: Record<string, string>): PodPlan[] {
+  const uid = randomUUID();
+  return Array.from({ length: spec.completions }, (_, index) => ({
+    job: name,
+    index,
+    template: spec.template,
+    labels: { ...spec.template.metadata?.labels, ...labels, 'batch.kubernetes.io/controller-uid': uid, 'controller-uid': uid, 'batch.kubernetes.io/job-name': name, 'job-name': name, 'batch.kubernetes.io/job-completion-index': String(index) },
+    env: { HOSTNAME: `${name}-${index}`, JOB_COMPLETION_INDEX: String(index) },
+  }));
+}
+
+/**
+ * A LeaderWorkerSet's groups, as its controller makes them: group g's leader `<lws>-<g>` (leaderTemplate,
+ * else workerTemplate) and workers `<lws>-<g>-<i>`, each labelled and given LWS_LEADER_ADDRESS,
+ * LWS_GROUP_SIZE and LWS_WORKER_INDEX.
+ */
+function leaderWorkerGroups(doc: Any): JobPlan[] {
+  const name = doc.metadata.name as string;
+  const { size, leaderTemplate, workerTemplate } = doc.spec.leaderWorkerTemplate;
+  return Array.from({ length: doc.spec.replicas ?? 1 }, (_, group) => ({
+    name: `${name}-${group}`,
+    spec: {},
+    serving: true,
+    pods: Array.from({ length: size }, (_, worker) => ({
+      job: worker === 0 ? name : `${name}-${group}`,
+      index: worker === 0 ? group : worker,
+      template: worker === 0 ? (leaderTemplate ?? workerTemplate) : workerTemplate,
+      labels: { ...(worker === 0 ? (leaderTemplate ?? workerTemplate) : workerTemplate).metadata?.labels, 'leaderworkerset.sigs.k8s.io/name': name, 'leaderworkerset.sigs.k8s.io/group-index': String(group), 'leaderworkerset.sigs.k8s.io/worker-index': String(worker) },
+      env: { HOSTNAME: worker === 0 ? `${name}-${group}` : `${name}-${group}-${worker}`, LWS_LEADER_ADDRESS: `${name}-${group}.${name}.${NAMESPACE}`, LWS_GROUP_SIZE: String(size), LWS_WORKER_INDEX: String(worker) },
+    })),
+  }));
 }
 
 /** What the manifest's header commands and Secret objects hold: name → key → value. */
@@ -59,7 +108,7 @@ function jobsOf(manifest: Manifest): { jobs: JobPlan[]; subdomain: string; publi
   let publishNotReady = false;
   for (const doc of manifest.docs as Any[]) {
     if (doc.kind === 'Job') {
-      jobs.push({ name: doc.metadata.name, uid: randomUUID(), spec: doc.spec, labels: doc.spec.template.metadata?.labels ?? {} });
+      jobs.push({ name: doc.metadata.name, spec: doc.spec, pods: jobPods(doc.metadata.name, doc.spec, {}), serving: false });
       subdomain = doc.spec.template.spec.subdomain;
       const service = manifest.docs.find((other: Any) => other.kind === 'Service' && other.metadata.name === subdomain) as Any;
       publishNotReady = service?.spec.publishNotReadyAddresses === true;
@@ -70,21 +119,27 @@ function jobsOf(manifest: Manifest): { jobs: JobPlan[]; subdomain: string; publi
       for (const replicated of doc.spec.replicatedJobs) {
         for (let copy = 0; copy < (replicated.replicas ?? 1); copy++) {
           const labels = {
-            ...replicated.template.spec.template.metadata?.labels,
             'jobset.sigs.k8s.io/jobset-name': doc.metadata.name,
             'jobset.sigs.k8s.io/jobset-uid': jobSetUid,
             'jobset.sigs.k8s.io/replicatedjob-name': replicated.name,
             'jobset.sigs.k8s.io/replicatedjob-replicas': String(replicated.replicas ?? 1),
             'jobset.sigs.k8s.io/job-index': String(copy),
           };
-          jobs.push({ name: `${doc.metadata.name}-${replicated.name}-${copy}`, uid: randomUUID(), spec: replicated.template.spec, labels });
+          const name = `${doc.metadata.name}-${replicated.name}-${copy}`;
+          jobs.push({ name, spec: replicated.template.spec, pods: jobPods(name, replicated.template.spec, labels), serving: false });
         }
       }
       subdomain = doc.spec.network?.subdomain ?? doc.metadata.name;
       publishNotReady = doc.spec.network?.publishNotReadyAddresses === true;
+    } else if (doc.kind === 'LeaderWorkerSet') {
+      if (doc.spec.networkConfig?.subdomainPolicy === 'UniquePerReplica') throw new Error(`${manifest.source}: subdomainPolicy UniquePerReplica (a Service per group) is not modelled`);
+      // The controller makes one headless Service named after the set, publishing pods before they are ready.
+      jobs.push(...leaderWorkerGroups(doc));
+      subdomain = doc.metadata.name;
+      publishNotReady = true;
     }
   }
-  if (subdomain === undefined) throw new Error(`${manifest.source}: no Job with a subdomain, nor a JobSet`);
+  if (subdomain === undefined) throw new Error(`${manifest.source}: no Job with a subdomain, nor a JobSet or LeaderWorkerSet`);
   return { jobs, subdomain, publishNotReady };
 }
 
@@ -123,17 +178,28 @@ export async function runManifest(manifest: Manifest, options: RunOptions): Prom
   options.onCluster(cluster);
   const started: { job: JobPlan; pod: Pod; status: string }[] = [];
   for (const job of jobs) {
-    for (let index = 0; index < job.spec.completions; index++) {
-      const dir = join(options.work, `${job.name}-${index}`);
-      const pod = planPod(job, index, dir, { secrets, configMaps, imageRoot: options.imageRoot });
-      started.push({ job, pod: await cluster.startPod({ job: job.name, index, command: ['sh', pod.script] }), status: pod.status });
+    for (const plan of job.pods) {
+      const pod = planPod(plan, join(options.work, `${plan.job}-${plan.index}`), { secrets, configMaps, imageRoot: options.imageRoot });
+      started.push({ job, pod: await cluster.startPod({ job: plan.job, index: plan.index, command: ['sh', pod.script] }), status: pod.status });
     }
   }
+  // Serving pods run until stopped: each must have printed what the manifest says while all still run.
+  const servers = started.filter((entry) => entry.job.serving).map((entry) => entry.pod);
+  const printing = manifest.ends?.printing ?? '';
+  await Promise.all(servers.map((pod) => waitUntil(`${pod.hostname} to print "${printing}"`, () => !pod.running || pod.report.stdout.includes(printing.replaceAll('{index}', String(pod.spec.index))), { timeoutMs: options.timeoutMs }).catch(() => {})));
+  const stillRunning = new Set(servers.filter((pod) => pod.running));
+  await Promise.all(servers.map((pod) => pod.kill()));
   const reports = await Promise.all(started.map(({ pod }) => pod.finished(options.timeoutMs)));
   return jobs.map((job) => {
     const mine = started.map((entry, at) => ({ ...entry, report: reports[at] as PodReport })).filter((entry) => entry.job === job);
     const endedIn = mine.map((entry) => readFileSync(entry.status, 'utf8').trim());
-    return { job: job.name, ...judge(job.spec, mine.map((entry) => entry.report), endedIn), pods: mine.map((entry) => entry.report), endedIn };
+    const gone = mine.filter((entry) => !stillRunning.has(entry.pod)).map((entry) => entry.pod.hostname);
+    const verdict: Pick<JobRun, 'status' | 'why'> = !job.serving
+      ? judge(job.spec, mine.map((entry) => entry.report), endedIn)
+      : gone.length === 0
+        ? { status: 'Running', why: `all ${mine.length} pods running when every one had printed` }
+        : { status: 'Failed', why: `${gone.join(', ')} ended (a serving pod would be restarted)` };
+    return { job: job.name, ...verdict, pods: mine.map((entry) => entry.report), endedIn };
   });
 }
 
@@ -157,13 +223,11 @@ export function judge(spec: Any, pods: Pick<PodReport, 'index' | 'exitCode' | 's
 }
 
 /** Writes one pod's scripts: its init containers in order, then its container; returns what to run. */
-function planPod(job: JobPlan, index: number, dir: string, context: { secrets: Map<string, Record<string, string>>; configMaps: Map<string, Record<string, string>>; imageRoot: string }): { script: string; status: string } {
-  const template = job.spec.template;
-  const spec = template.spec as Any;
+function planPod(plan: PodPlan, dir: string, context: { secrets: Map<string, Record<string, string>>; configMaps: Map<string, Record<string, string>>; imageRoot: string }): { script: string; status: string } {
+  const spec = plan.template.spec as Any;
   mkdirSync(dir, { recursive: true });
-  const podName = `${job.name}-${index}-${randomBytes(3).toString('hex')}`;
-  const labels: Record<string, string> = { ...job.labels, 'batch.kubernetes.io/controller-uid': job.uid, 'controller-uid': job.uid, 'batch.kubernetes.io/job-name': job.name, 'job-name': job.name, 'batch.kubernetes.io/job-completion-index': String(index) };
-  const fields: Record<string, string> = { 'metadata.name': podName, 'metadata.namespace': NAMESPACE, ...Object.fromEntries(Object.entries(labels).map(([key, value]) => [`metadata.labels['${key}']`, value])) };
+  const podName = `${plan.job}-${plan.index}-${randomBytes(3).toString('hex')}`;
+  const fields: Record<string, string> = { 'metadata.name': podName, 'metadata.namespace': NAMESPACE, ...Object.fromEntries(Object.entries(plan.labels).map(([key, value]) => [`metadata.labels['${key}']`, value])) };
   const volumes = new Map<string, string>();
   for (const volume of (spec.volumes ?? []) as Any[]) {
     const path = join(dir, 'volumes', volume.name);
@@ -180,14 +244,14 @@ function planPod(job: JobPlan, index: number, dir: string, context: { secrets: M
     volumes.set(volume.name, path);
   }
   const containers = [...((spec.initContainers ?? []) as Any[]), ...((spec.containers as Any[]).length === 1 ? spec.containers : [])];
-  if ((spec.containers as Any[]).length !== 1) throw new Error(`${job.name}: the manifest runner runs one container a pod`);
+  if ((spec.containers as Any[]).length !== 1) throw new Error(`${plan.job}-${plan.index}: the manifest runner runs one container a pod`);
   const status = join(dir, 'ended-in');
   const steps = containers.map((container: Any, at: number) => {
     const image = imageFacts(container.image);
     if (image === undefined) throw new Error(`container ${container.name}: image ${container.image} is not described in harness/manifests/images.ts`);
-    const env: Record<string, string> = { HOSTNAME: `${job.name}-${index}`, JOB_COMPLETION_INDEX: String(index) };
+    const env: Record<string, string> = { ...plan.env };
     for (const entry of container.env ?? []) env[entry.name] = envValue(entry, { ...context, pod: fields });
-    const plan: ContainerPlan = {
+    const containerPlan: ContainerPlan = {
       name: container.name,
       image,
       argv: [...(container.command ?? image.entrypoint), ...(container.args ?? [])],
@@ -196,7 +260,7 @@ function planPod(job: JobPlan, index: number, dir: string, context: { secrets: M
       mounts: ((container.volumeMounts ?? []) as Any[]).map((mount) => ({ path: mount.mountPath, source: volumes.get(mount.name) as string, readOnly: mount.readOnly === true || volumes.get(mount.name) === context.imageRoot })),
     };
     const script = join(dir, `${at}-${container.name}.sh`);
-    writeFileSync(script, containerScript(plan, { root: join(dir, `root-${at}`), shims: join(dir, `shims-${at}`), imageRoot: context.imageRoot }));
+    writeFileSync(script, containerScript(containerPlan, { root: join(dir, `root-${at}`), shims: join(dir, `shims-${at}`), imageRoot: context.imageRoot }));
     mkdirSync(join(dir, `root-${at}`));
     // Each container has its own PID namespace, as in a pod: its entrypoint (tini) is PID 1.
     const run = `unshare --mount --propagation private --pid --fork --kill-child sh ${quote(script)}`;

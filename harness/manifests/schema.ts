@@ -9,7 +9,7 @@ import { parse } from 'yaml';
  * Manifests checked as the API server would: against Kubernetes' OpenAPI schema (the kubernetes-models
  * package's validators, generated from it), with unknown fields refused as strict field validation
  * does (TypeScript's excess-property check against the same package's types), and JobSets against the
- * vendored JobSet CRD's schema.
+ * vendored CRDs' schemas (JobSet, LeaderWorkerSet).
  */
 export type Doc = Record<string, unknown>;
 
@@ -24,7 +24,11 @@ export const SCHEMAS = { '1.33': 'kubernetes-models' } as const;
 export type KubernetesVersion = keyof typeof SCHEMAS;
 
 const require = createRequire(import.meta.url);
-const JOBSET_CRD = join(import.meta.dirname, 'schemas/jobset.x-k8s.io_jobsets.yaml');
+/** The custom resources the examples use, by `apiVersion kind`: their vendored CRD and the version in it. */
+const CRDS: Record<string, { file: string; version: string }> = {
+  'jobset.x-k8s.io/v1alpha2 JobSet': { file: 'schemas/jobset.x-k8s.io_jobsets.yaml', version: 'v1alpha2' },
+  'leaderworkerset.x-k8s.io/v1 LeaderWorkerSet': { file: 'schemas/leaderworkerset.x-k8s.io_leaderworkersets.yaml', version: 'v1' },
+};
 
 export const objectName = (doc: Doc, position: number): string => `${String(doc.kind ?? '?')}/${String((doc.metadata as Doc | undefined)?.name ?? `#${position}`)}`;
 
@@ -36,8 +40,9 @@ export function validateSchemas(docs: readonly Doc[], version: KubernetesVersion
     const object = objectName(doc, position);
     const apiVersion = String(doc.apiVersion ?? '');
     const kind = String(doc.kind ?? '');
-    if (apiVersion === 'jobset.x-k8s.io/v1alpha2' && kind === 'JobSet') {
-      findings.push(...validateJobSet(doc).map((message) => ({ object, message })));
+    const crd = CRDS[`${apiVersion} ${kind}`];
+    if (crd !== undefined) {
+      findings.push(...validateCustom(crd, doc).map((message) => ({ object, message })));
       return;
     }
     const module = `${SCHEMAS[version]}/${apiVersion}/${kind}`;
@@ -114,17 +119,19 @@ function knownProperties(checker: ts.TypeChecker, node: ts.ObjectLiteralExpressi
   return names;
 }
 
-let jobSetValidator: { validate: ValidateFunction; schema: Doc } | undefined;
+const customValidators = new Map<string, { validate: ValidateFunction; schema: Doc }>();
 
-function validateJobSet(doc: Doc): string[] {
-  if (jobSetValidator === undefined) {
-    const crd = parse(readFileSync(JOBSET_CRD, 'utf8')) as { spec: { versions: { name: string; schema: { openAPIV3Schema: Doc } }[] } };
-    const schema = crd.spec.versions.find((version) => version.name === 'v1alpha2')?.schema.openAPIV3Schema as Doc;
+function validateCustom(crd: { file: string; version: string }, doc: Doc): string[] {
+  let validator = customValidators.get(crd.file);
+  if (validator === undefined) {
+    const definition = parse(readFileSync(join(import.meta.dirname, crd.file), 'utf8')) as { spec: { versions: { name: string; schema: { openAPIV3Schema: Doc } }[] } };
+    const schema = definition.spec.versions.find((version) => version.name === crd.version)?.schema.openAPIV3Schema as Doc;
     // The CRD's own keywords (x-kubernetes-*) and formats (int32, …) are the API server's, not JSON Schema's.
     const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
-    jobSetValidator = { validate: ajv.compile(schema), schema };
+    validator = { validate: ajv.compile(schema), schema };
+    customValidators.set(crd.file, validator);
   }
-  const { validate, schema } = jobSetValidator;
+  const { validate, schema } = validator;
   const errors = validate(doc) ? [] : (validate.errors ?? []).map((error) => `${error.instancePath || '/'} ${error.message ?? 'is invalid'}`);
   return [...errors, ...pruned(doc, schema, '')];
 }
