@@ -26,9 +26,13 @@ export const DNS_SETTINGS = {
   dnsmasq5: { name: 'record 1 s late, cached 5 s per name (dnsmasq)', publishDelayMs: 1000, dns: { ttlS: 5, cache: { positiveS: 30, negativeS: 30, keying: 'dnsmasq' } } },
 } satisfies Record<string, DnsSetting>;
 
+/** How the pods are laid out: one Indexed Job, or a JobSet of a driver Job of 1 and a worker Job of N−1 (ROLLCALL_GROUP). */
+export type Layout = 'one Job' | 'JobSet 1 + N−1';
+
 export interface LagResult {
   setting: string;
   contender: Contender;
+  layout: Layout;
   n: number;
   /** Per released pod: its release minus the moment the last pod's record appeared, in ms. */
   lagsMs: number[];
@@ -50,6 +54,14 @@ export interface LagOptions {
   strandedAfterMs: number;
   /** How long an exited pod's record lingers: the endpoints controller and DNS take about a second. */
   goneDelayMs: number;
+  layout?: Layout;
+}
+
+/** Pod `index`'s Job and completion index, and what its env adds, in the layout asked for. */
+function placed(options: LagOptions, index: number): { job: string; index: number; env: Record<string, string> } {
+  if (options.layout !== 'JobSet 1 + N−1') return { job: 'example-job', index, env: {} };
+  const env = { ROLLCALL_GROUP: `driver:1,workers:${options.n - 1}` };
+  return index === 0 ? { job: 'train-driver-0', index: 0, env } : { job: 'train-workers-0', index: index - 1, env };
 }
 
 function command(options: LagOptions): { command: string[]; env: Record<string, string> } {
@@ -75,13 +87,17 @@ export async function runReleaseLag(options: LagOptions): Promise<LagResult> {
     const { command: argv, env } = command(options);
     const pods: Pod[] = [];
     const gap = options.spreadMs / Math.max(1, options.n - 2);
+    const start = (index: number) => {
+      const pod = placed(options, index);
+      return cluster.startPod({ job: pod.job, index: pod.index, command: argv, env: { ...env, ...pod.env }, goneDelayMs: options.goneDelayMs });
+    };
     for (let index = 0; index < options.n - 1; index++) {
       const started = performance.now();
-      pods.push(await cluster.startPod({ job: 'example-job', index, command: argv, env, goneDelayMs: options.goneDelayMs }));
+      pods.push(await start(index));
       await sleep(Math.max(0, gap - (performance.now() - started)));
     }
     await sleep(options.lateMs);
-    const late = await cluster.startPod({ job: 'example-job', index: options.n - 1, command: argv, env, goneDelayMs: options.goneDelayMs });
+    const late = await start(options.n - 1);
     pods.push(late);
     const deadline = performance.now() + options.strandedAfterMs;
     const reports: PodReport[] = [];
@@ -97,7 +113,7 @@ export async function runReleaseLag(options: LagOptions): Promise<LagResult> {
     const appeared = late.report.recordAt as number;
     const lagsMs = reports.map(releasedAt).filter((at): at is number => at !== undefined).map((at) => at - appeared);
     stranded += reports.length - lagsMs.length;
-    return { setting: options.setting.name, contender: options.contender, n: options.n, lagsMs, medianMs: median(lagsMs), maxMs: Math.max(...lagsMs), dnsQueries: cluster.dns.queryCount(), stranded };
+    return { setting: options.setting.name, contender: options.contender, layout: options.layout ?? 'one Job', n: options.n, lagsMs, medianMs: median(lagsMs), maxMs: Math.max(...lagsMs), dnsQueries: cluster.dns.queryCount(), stranded };
   } finally {
     await cluster.destroy();
   }

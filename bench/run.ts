@@ -3,7 +3,7 @@
 // reduced run CI makes so that the suite cannot rot; it writes to --out (a temp file) instead.
 // `--only startup` measures start-up alone (the npm CLI and the single executable), `--only life` the group's life
 // alone, `--only launch` remote launch (mpirun over rollcall exec and over ssh), `--only stall` a stall named,
-// `--only status` how fast `rollcall status` answers;
+// `--only status` how fast `rollcall status` answers, `--only groups` a JobSet's group against one Job's;
 // each writes only to --out (a file, or a folder to write results.json into). `soak` (`npm run bench -- soak [--minutes M]`, not CI) runs the long soak alone
 // and writes bench/soak.json and docs/soak.svg.
 import { existsSync, statSync, writeFileSync } from 'node:fs';
@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util';
 import { missingRequirements } from '../harness/requirements.js';
 import { releaseLagChart, soakChart } from './chart.js';
 import { runSoak } from './soak.js';
-import { DNS_SETTINGS, runReleaseLag, type Contender, type DnsSetting, type LagResult } from './release-lag.js';
+import { DNS_SETTINGS, runReleaseLag, type Contender, type DnsSetting, type LagResult, type Layout } from './release-lag.js';
 import { runScale, type ScaleResult } from './scale.js';
 import { runLife, type LifeResult } from './life.js';
 import { runLargestGroup, type LargestGroupResult } from './largest-group.js';
@@ -32,13 +32,14 @@ const { values, positionals } = parseArgs({ allowPositionals: true, options: { q
 if (positionals.some((word) => word !== 'soak')) throw new TypeError(`the only part named without --only is "soak", got "${positionals.join(' ')}"`);
 const quick = values.quick === true;
 const out = outPath(values.out);
-if (values.only !== undefined && !['startup', 'life', 'launch', 'stall', 'status'].includes(values.only)) throw new TypeError(`--only takes "startup", "life", "launch", "stall" or "status", got "${values.only}"`);
+if (values.only !== undefined && !['startup', 'life', 'launch', 'stall', 'status', 'groups'].includes(values.only)) throw new TypeError(`--only takes "startup", "life", "launch", "stall", "status" or "groups", got "${values.only}"`);
 /** Anything but the one part asked for is skipped. */
 const onlyOther = (part: string) => values.only !== undefined && values.only !== part;
 const GONE_DELAY_MS = values['gone-delay-ms'] === undefined ? DEFAULT_GONE_DELAY_MS : Number(values['gone-delay-ms']);
 const plan = quick
-  ? { ns: [8], peers: 1000, arrivals: 1000, startupRuns: 5, statusRuns: 3, strandedAfterMs: 30_000, settings: [DNS_SETTINGS.noCache, DNS_SETTINGS.cached5], launch: { n: 4, runs: 2, bytes: 100e6 } }
+  ? { groupN: 8, ns: [8], peers: 1000, arrivals: 1000, startupRuns: 5, statusRuns: 3, strandedAfterMs: 30_000, settings: [DNS_SETTINGS.noCache, DNS_SETTINGS.cached5], launch: { n: 4, runs: 2, bytes: 100e6 } }
   : {
+      groupN: 65,
       launch: { n: 16, runs: 5, bytes: 1e9 },
       ns: [16, 64],
       peers: 10_000,
@@ -149,6 +150,13 @@ for (const n of onlyOther('status') ? [] : plan.ns) {
   statuses.push(await runStatus(n, plan.statusRuns));
 }
 
+// A JobSet's driver and workers as one group, against one Job of as many pods: the same release, the same DNS.
+const groups: LagResult[] = [];
+for (const layout of onlyOther('groups') ? [] : (['one Job', 'JobSet 1 + N−1'] as Layout[])) {
+  log(`a group across Jobs: ${layout}, N=${plan.groupN}, rollcall star, ${DNS_SETTINGS.cached5.name}`);
+  groups.push(await runReleaseLag({ n: plan.groupN, setting: DNS_SETTINGS.cached5, contender: 'rollcall star', layout, pingLoop: PING_LOOP, spreadMs: 1000, lateMs: 3000, strandedAfterMs: plan.strandedAfterMs, goneDelayMs: GONE_DELAY_MS }));
+}
+
 let launch: LaunchResult | undefined;
 if (!onlyOther('launch')) {
   const { n, runs, bytes } = plan.launch;
@@ -215,6 +223,12 @@ for (const status of statuses) {
   const exe = status.executableMs === undefined ? '' : `; single executable ${ms(status.executableMs)}`;
   targets.push({ target: `N=${status.n}: rollcall status answers ≤ 200 ms`, met: status.allHealthy && status.cliMs <= 200, figure: `${ms(status.cliMs)} (node -e 0 alone ${ms(status.bareNodeMs)})${exe}${status.allHealthy ? '' : '; not every answer healthy'}` });
 }
+const [oneJob, jobSet] = groups;
+if (oneJob !== undefined && jobSet !== undefined) {
+  const label = `a JobSet's driver 1 + workers ${jobSet.n - 1} as one group (${jobSet.setting})`;
+  targets.push({ target: `${label}: zero stranded pods`, met: jobSet.stranded === 0, figure: String(jobSet.stranded) });
+  targets.push({ target: `${label}: release lag median ≤ 1.25× one Job of ${oneJob.n}'s`, met: jobSet.medianMs <= 1.25 * oneJob.medianMs, figure: `${jobSet.medianMs.toFixed(0)} vs ${oneJob.medianMs.toFixed(0)} ms (${ratio(jobSet.medianMs, oneJob.medianMs)})` });
+}
 if (launch !== undefined) {
   targets.push({ target: `mpirun -np ${launch.n} hostname over ${launch.n} pods: rollcall as the agent ≤ ssh's time`, met: launch.rollcallLaunchMs <= launch.sshLaunchMs, figure: `${launch.rollcallLaunchMs} vs ${launch.sshLaunchMs} ms (median of ${launch.runs})` });
   targets.push({ target: `rollcall exec relays ${launch.bytes / 1e6} MB at ≥ 0.8× ssh's throughput`, met: launch.rollcallMBps >= 0.8 * launch.sshMBps, figure: `${launch.rollcallMBps.toFixed(0)} vs ${launch.sshMBps.toFixed(0)} MB/s (${ratio(launch.rollcallMBps, launch.sshMBps)})` });
@@ -229,7 +243,7 @@ else {
 const table = [
   '| cluster DNS | contender | N | lag median | lag max | DNS queries | stranded |',
   '| --- | --- | --- | --- | --- | --- | --- |',
-  ...lag.map((r) => `| ${r.setting} | ${r.contender} | ${r.n} | ${r.medianMs.toFixed(0)} ms | ${Number.isFinite(r.maxMs) ? r.maxMs.toFixed(0) : '–'} ms | ${r.dnsQueries} | ${r.stranded} |`),
+  ...[...lag, ...groups].map((r) => `| ${r.setting} | ${r.contender}${r.layout === 'one Job' ? '' : `, ${r.layout}`} | ${r.n} | ${r.medianMs.toFixed(0)} ms | ${Number.isFinite(r.maxMs) ? r.maxMs.toFixed(0) : '–'} ms | ${r.dnsQueries} | ${r.stranded} |`),
   '',
   '| scale | peers | time | pod released after | peak RSS | DNS queries |',
   '| --- | --- | --- | --- | --- | --- |',
@@ -258,7 +272,7 @@ const table = [
 const setting = `Pods start over 1 s, the last 3 s later; a record appears as the cluster DNS setting says (two CoreDNS-like replicas, each with its own cache, behind one address) and goes ${GONE_DELAY_MS} ms after its pod exits; release lag counts from the moment the last pod's record appeared; a pod not released ${plan.strandedAfterMs / 1000} s after the last one started counts as stranded.`;
 process.stdout.write(`\nMeasured on ${machine}, ${new Date().toISOString().slice(0, 10)}${quick ? ' (quick run)' : ''}. ${setting}\n\n${table}\n`);
 
-const results = { date: new Date().toISOString(), machine, quick, lag, scale, largest, life, stalls, statuses, startup, launch, targets };
+const results = { date: new Date().toISOString(), machine, quick, lag, scale, largest, life, stalls, statuses, groups, startup, launch, targets };
 const partial = quick || values.only !== undefined;
 const resultsFile = out ?? (partial ? undefined : join(HERE, 'results.json'));
 if (resultsFile !== undefined) writeFileSync(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
