@@ -35,11 +35,15 @@ function workspace(compiler: string) {
 
 type Workspace = ReturnType<typeof workspace>;
 
+/** Where the group's pod `at` is: its Job and completion index (one Indexed Job unless a test lays them out otherwise). */
+type Placement = (at: number) => { job: string; index: number };
+const ONE_JOB: Placement = (at) => ({ job: 'example-job', index: at });
+
 /** Index 0 runs the launcher under `rollcall --preset P`; every other pod runs `rollcall serve`. */
-async function startMpiJob(cluster: Cluster, space: Workspace, preset: string, launcher: string[], env: Record<string, string> = {}) {
+async function startMpiJob(cluster: Cluster, space: Workspace, preset: string, launcher: string[], env: Record<string, string> = {}, place = ONE_JOB) {
   const all = { ROLLCALL_SECRET: 'mpi-test', ROLLCALL_TIMEOUT: '60s', ROLLCALL_SLOTS: String(SLOTS), PATH: space.path, OMPI_ALLOW_RUN_AS_ROOT: '1', OMPI_ALLOW_RUN_AS_ROOT_CONFIRM: '1', ...env };
-  const launcherPod = startRollcallPod(cluster, 0, { count: COUNT, args: ['--preset', preset], workload: launcher, env: all });
-  const servers = Array.from({ length: COUNT - 1 }, (_, i) => startRollcallPod(cluster, i + 1, { count: COUNT, args: ['serve'], workload: [], env: all }));
+  const launcherPod = startRollcallPod(cluster, place(0).index, { ...place(0), count: COUNT, args: ['--preset', preset], workload: launcher, env: all });
+  const servers = Array.from({ length: COUNT - 1 }, (_, i) => startRollcallPod(cluster, place(i + 1).index, { ...place(i + 1), count: COUNT, args: ['serve'], workload: [], env: all }));
   return Promise.all([launcherPod, ...servers]);
 }
 
@@ -101,7 +105,7 @@ function launchersOf(pod: Pod, host: string): number[] {
   });
 }
 
-function expectAllReduced(reports: PodReport[], space: Workspace): void {
+function expectAllReduced(reports: PodReport[], space: Workspace, place = ONE_JOB): void {
   for (const report of reports) exitCode(report, 0);
   const ranks = ranksOf(reports[0]?.stdout ?? '');
   expect([...ranks.keys()].sort((a, b) => a - b), describeReport(reports[0] as PodReport)).toEqual(Array.from({ length: RANKS }, (_, rank) => rank));
@@ -109,7 +113,7 @@ function expectAllReduced(reports: PodReport[], space: Workspace): void {
   // Two ranks on each pod: every pod's slots were used, so the daemons ran where the hostfile said.
   const perHost = new Map<string, number>();
   for (const { host } of ranks.values()) perHost.set(host, (perHost.get(host) ?? 0) + 1);
-  expect(Object.fromEntries(perHost)).toEqual(Object.fromEntries(Array.from({ length: COUNT }, (_, index) => [`example-job-${index}`, SLOTS])));
+  expect(Object.fromEntries(perHost)).toEqual(Object.fromEntries(Array.from({ length: COUNT }, (_, at) => [`${place(at).job}-${place(at).index}`, SLOTS])));
   expect(space.sshCalled()).toBe(false);
 }
 
@@ -144,6 +148,14 @@ describeWith([...CLUSTER_NEEDS, 'openmpi'], 'Open MPI 4.1 (mpirun.openmpi) with 
     const reports = await finishMpi(await startMpiJob(await createCluster(), space, 'openmpi', mpirun(space.program)));
     expectAllReduced(reports, space);
     for (const report of reports.slice(1)) expect(report.stderr).toMatch(/launch from example-job-0\.headless-svc: .*orted/);
+    expectNoErrorLine(reports);
+  });
+
+  test('across the Jobs of a JobSet (ROLLCALL_GROUP=driver:1,workers:3): mpirun in the driver puts two ranks on each pod of both Jobs', async () => {
+    const place: Placement = (at) => (at === 0 ? { job: 'train-driver-0', index: 0 } : { job: 'train-workers-0', index: at - 1 });
+    const reports = await finishMpi(await startMpiJob(await createCluster(), space, 'openmpi', mpirun(space.program), { ROLLCALL_GROUP: 'driver:1,workers:3' }, place));
+    expectAllReduced(reports, space, place);
+    for (const report of reports.slice(1)) expect(report.stderr).toMatch(/launch from train-driver-0-0\.headless-svc: .*orted/);
     expectNoErrorLine(reports);
   });
 
