@@ -132,6 +132,7 @@ export class Referee {
   joined(index: number, replaced: boolean): void {
     this.vanish.back(index);
     this.departed.delete(index);
+    this.stalls?.back(index);
     if (replaced && this.phase === 'running' && !this.outcomes.has(index)) this.fail({ index, how: 'replaced', ...this.noOutcome() }, false);
   }
 
@@ -145,8 +146,8 @@ export class Referee {
       return;
     }
     // Its progress cannot be heard without a session: its silence is a vanish to time, not a stall. Back,
-    // it is watched again from its next progress.
-    this.stalls?.done(index);
+    // it is watched again from then.
+    this.stalls?.lost(index);
     this.vanish.left(index, lastHeardAt);
   }
 

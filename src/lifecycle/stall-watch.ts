@@ -15,6 +15,8 @@ const LOOK_EVERY_MS = 250;
  */
 export class StallWatch {
   private readonly last = new Map<number, number>();
+  /** Watched pods whose session is down: not judged until it is back, then watched from then. */
+  private readonly away = new Set<number>();
   private stopLooking: Cancel | undefined;
 
   constructor(
@@ -36,12 +38,30 @@ export class StallWatch {
   /** `index`'s workload ended: whatever it did, it is not stalled. */
   done(index: number): void {
     this.last.delete(index);
+    this.away.delete(index);
+  }
+
+  /**
+   * `index`'s session closed: its progress cannot be heard, so its silence is not judged (whether it is
+   * gone is the vanish timer's to say).
+   */
+  lost(index: number): void {
+    if (this.last.delete(index)) this.away.add(index);
+  }
+
+  /**
+   * `index` is back. A pod watched before it went is watched again from now: a workload that hung just
+   * before its link blipped, and never reports again, is still named, a timeout after it came back.
+   */
+  back(index: number): void {
+    if (this.away.delete(index) && this.stopLooking !== undefined) this.last.set(index, this.clock.now());
   }
 
   end(): void {
     this.stopLooking?.();
     this.stopLooking = undefined;
     this.last.clear();
+    this.away.clear();
   }
 
   private look(): void {

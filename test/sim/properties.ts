@@ -28,7 +28,11 @@ export function checkProperties(run: Run): string[] {
  */
 const STALL_SLACK_MS = 750 + 2 * 60;
 
-/** A stall is named no sooner than the stall timeout after the pod's last progress, and not much later. */
+/**
+ * A stall is named no sooner than the stall timeout after the pod's last progress, and not much later than
+ * that after the last moment index 0 could hear it: its last progress, or its session's return after a
+ * blip (silence over a closed session is not judged; a hung workload is watched again from its return).
+ */
 function stallsInTime({ history, settings }: Run): string[] {
   const violations: string[] = [];
   for (const judged of history.of('judged').filter((entry) => entry.fields.how === 'stalled')) {
@@ -41,7 +45,9 @@ function stallsInTime({ history, settings }: Run): string[] {
     }
     const silentMs = judged.at - last.at;
     if (silentMs < settings.stallTimeoutMs && !linkCut(history, [index, 0], judged.at)) violations.push(`stalls in time: index ${index} named stalled ${silentMs.toFixed(0)} ms after its last progress, before the ${settings.stallTimeoutMs} ms timeout`);
-    if (silentMs > settings.stallTimeoutMs + STALL_SLACK_MS) violations.push(`stalls in time: index ${index} named stalled ${silentMs.toFixed(0)} ms after its last progress (timeout ${settings.stallTimeoutMs} ms)`);
+    const back = history.events.filter((entry) => entry.index === index && entry.event === 'linked' && entry.at > last.at && entry.at <= judged.at).at(-1);
+    const unheardMs = judged.at - (back?.at ?? last.at);
+    if (unheardMs > settings.stallTimeoutMs + STALL_SLACK_MS) violations.push(`stalls in time: index ${index} named stalled ${unheardMs.toFixed(0)} ms after ${back === undefined ? 'its last progress' : 'its session came back'} (timeout ${settings.stallTimeoutMs} ms)`);
   }
   return violations;
 }

@@ -56,6 +56,18 @@ describe('the group on the simulator: decisions only the protocol makes', () => 
     expect(Object.values(exits(result))).toEqual([0, 0, 0, 0]);
   });
 
+  test("a workload that hangs just before index 0's sessions blip is still named stalled, a timeout after its session is back (seed 2007 of the 20,000 run)", async () => {
+    const result = await run({ stallTimeoutMs: 2000 }, [{ kind: 'reset', index: 0, at: 5000 }], (index) =>
+      index === 3 ? { ends: false, progressEveryMs: 200, silentAfterMs: 4000 } : { ends: true, afterMs: 10_000, exitCode: 0, progressEveryMs: 200 },
+    );
+    expect(result.violations).toEqual([]);
+    const judged = result.history.of('judged');
+    expect(judged.map((entry) => `${String(entry.fields.failed)} ${String(entry.fields.how)}`)).toEqual(['3 stalled']);
+    const back = result.history.events.filter((entry) => entry.index === 3 && entry.event === 'linked').at(-1);
+    expect((judged[0]?.at ?? 0) - (back?.at ?? 0)).toBeGreaterThanOrEqual(2000);
+    expect(Object.values(exits(result)).every((code) => code !== undefined)).toBe(true);
+  });
+
   test('a blip that resets every session of a member: it reconnects, nothing is judged, every pod ends 0', async () => {
     const result = await run({}, [{ kind: 'reset', index: 2, at: 4000 }]);
     expect(result.violations).toEqual([]);

@@ -210,6 +210,7 @@ export class SimPod implements Host {
       throw new AttemptError('timeout', 'simulated');
     }
     target.role.sessions.member?.(theirs, { t: 'hello', v: 5, job: 'job', uid: '', size: this.world.settings.size, index: this.index, gen: this.gen, role: 'member', nonce: '', mac: '' } as never);
+    this.note('linked', {});
     await this.pause(network.latency(), signal);
     return { channel: mine, peerGen: target.gen };
   }
@@ -253,6 +254,7 @@ export class SimPod implements Host {
     return new Promise((resolve) => {
       const finish = (exitCode: number | null, signal: string | null, stoppedRun: boolean) => {
         cancel();
+        ending();
         stopReporting();
         stopped.removeEventListener('abort', onStop);
         this.terminated.signal.removeEventListener('abort', onTerm);
@@ -274,15 +276,18 @@ export class SimPod implements Host {
         });
         stopReporting = every;
       }
-      const onStop = () => {
+      // A workload ends of the first SIGTERM it gets, the group's or the kubelet's; a second changes nothing.
+      let ending: () => void = () => {};
+      let signalled = false;
+      const endOfSigterm = (stoppedRun: boolean) => {
+        if (signalled) return;
+        signalled = true;
         cancel();
-        this.clock.after(this.world.rng.int(1, 50), () => finish(null, 'SIGTERM', true));
+        ending = this.clock.after(this.world.rng.int(1, 50), () => finish(null, 'SIGTERM', stoppedRun));
       };
+      const onStop = () => endOfSigterm(true);
       // The kubelet's SIGTERM reaches the workload too: it ends of it (a stop the group did not make).
-      const onTerm = () => {
-        cancel();
-        this.clock.after(this.world.rng.int(1, 50), () => finish(null, 'SIGTERM', false));
-      };
+      const onTerm = () => endOfSigterm(false);
       if (stopped.aborted) onStop();
       else stopped.addEventListener('abort', onStop, { once: true });
       if (this.terminated.signal.aborted) onTerm();

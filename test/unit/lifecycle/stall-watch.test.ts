@@ -47,4 +47,38 @@ describe('StallWatch', () => {
     watch.end();
     expect(clock.pending).toBe(0);
   });
+
+  test('a watched pod whose session closed is not judged while away, and is watched again from its return', () => {
+    const { clock, stalls, watch } = setUp();
+    watch.begin();
+    watch.progressed(1);
+    watch.progressed(2);
+    clock.advance(1000);
+    watch.lost(1);
+    // Away far longer than the timeout: its silence is the vanish timer's, not a stall.
+    clock.advance(10_000);
+    expect(stalls).toEqual([[{ index: 2, silentMs: 4250 }]]);
+    watch.begin();
+    watch.progressed(1);
+    watch.lost(1);
+    clock.advance(10_000);
+    watch.back(1);
+    clock.advance(4000);
+    expect(stalls).toHaveLength(1);
+    clock.advance(250);
+    expect(stalls.at(-1)).toEqual([{ index: 1, silentMs: 4250 }]);
+  });
+
+  test('a pod that was not watched, or whose workload ended while away, is not watched on its return', () => {
+    const { clock, stalls, watch } = setUp();
+    watch.begin();
+    watch.lost(3);
+    watch.back(3);
+    watch.progressed(4);
+    watch.lost(4);
+    watch.done(4);
+    watch.back(4);
+    clock.advance(60_000);
+    expect(stalls).toEqual([]);
+  });
 });
