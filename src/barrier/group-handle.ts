@@ -144,15 +144,18 @@ export class GroupHandle {
 
   /**
    * Index 0 judges a failure as soon as it hears of it. One it has not judged a session timeout later,
-   * while its session with this pod is up, it never will: this pod joined after every workload of the round
+   * while it has been heard from since, it never will: this pod joined after every workload of the round
    * had finished (it replaced one that finished and then went), and ran a round that was over. Its failure is
-   * its own verdict then, rather than a wait with nothing to end it.
+   * its own verdict then, rather than a wait with nothing to end it. An index 0 not heard from since may be
+   * cut off: losing it is judged as such (a restart round when one is left), not as this failure alone.
    */
   private awaitJudgement(round: number, outcome: WorkloadOutcome): void {
     const { rounds, role, clock, config, stopped } = this.options;
+    const reportedAt = clock.now();
     const cancel = clock.after(config.sessionTimeoutMs, () => {
       stopped.removeEventListener('abort', cancel);
-      if (rounds.round !== round || rounds.signal.aborted || role.link?.().connected === false) return;
+      const link = role.link?.();
+      if (rounds.round !== round || rounds.signal.aborted || (link !== undefined && (!link.connected || (link.heardAt ?? Number.NEGATIVE_INFINITY) <= reportedAt))) return;
       config.log('index 0 has not judged this failure: the round was over before this pod ran it; the failure is this pod\'s own verdict', { event: 'unjudged', round });
       this.ownVerdict(outcome);
     });

@@ -30,8 +30,10 @@ const STALL_SLACK_MS = 750 + 2 * 60;
 
 /**
  * A stall is named no sooner than the stall timeout after the pod's last progress, and not much later than
- * that after the last moment index 0 could hear it: its last progress, or its session's return after a
- * blip (silence over a closed session is not judged; a hung workload is watched again from its return).
+ * that after the last moment index 0 could hear it: its last progress; a cut link's healing, which lets
+ * progress held up by it through (a partition delays frames, it does not lose them); or its session's
+ * return after a blip (silence over a closed session is not judged; a hung workload is watched again from
+ * its return).
  */
 function stallsInTime({ history, settings }: Run): string[] {
   const violations: string[] = [];
@@ -45,9 +47,9 @@ function stallsInTime({ history, settings }: Run): string[] {
     }
     const silentMs = judged.at - last.at;
     if (silentMs < settings.stallTimeoutMs && !linkCut(history, [index, 0], judged.at)) violations.push(`stalls in time: index ${index} named stalled ${silentMs.toFixed(0)} ms after its last progress, before the ${settings.stallTimeoutMs} ms timeout`);
-    const back = history.events.filter((entry) => entry.index === index && entry.event === 'linked' && entry.at > last.at && entry.at <= judged.at).at(-1);
+    const back = history.events.filter((entry) => ((entry.index === index && entry.event === 'linked') || ([index, 0].includes(entry.index) && entry.event === 'healed')) && entry.at > last.at && entry.at <= judged.at).at(-1);
     const unheardMs = judged.at - (back?.at ?? last.at);
-    if (unheardMs > settings.stallTimeoutMs + STALL_SLACK_MS) violations.push(`stalls in time: index ${index} named stalled ${unheardMs.toFixed(0)} ms after ${back === undefined ? 'its last progress' : 'its session came back'} (timeout ${settings.stallTimeoutMs} ms)`);
+    if (unheardMs > settings.stallTimeoutMs + STALL_SLACK_MS) violations.push(`stalls in time: index ${index} named stalled ${unheardMs.toFixed(0)} ms after ${back === undefined ? 'its last progress' : back.event === 'healed' ? 'a cut link healed' : 'its session came back'} (timeout ${settings.stallTimeoutMs} ms)`);
   }
   return violations;
 }

@@ -125,6 +125,17 @@ describe('GroupHandle', () => {
     expect(clock.pending).toBe(0);
   });
 
+  test('index 0 not heard from since the report, its session still up (a cut link not yet timed out), makes no verdict of this failure: its loss is judged as such', () => {
+    const { clock, role, group } = setUp();
+    const heardAt = clock.now();
+    Object.assign(role, { link: () => ({ connected: true, heardAt }) });
+    clock.advance(100);
+    group.report({ exitCode: 2 });
+    clock.advance(20_000);
+    expect(group.signal.aborted).toBe(false);
+    expect(clock.pending).toBe(0);
+  });
+
   test('index 0 judging in time, or its session down (its loss is judged apart), leaves the wait to them; a closed run cancels it', () => {
     const judged = setUp();
     Object.assign(judged.role, { link: () => ({ connected: true, heardAt: 0 }) });
