@@ -84,9 +84,19 @@ function neverEarly({ history, settings }: Run): string[] {
   return violations;
 }
 
-/** Never forever: every pod that is running has exited well before the cap (every wait is bounded). */
-function neverForever({ pods, endedAt, capMs }: Run): string[] {
-  const stuck = pods.filter((pod) => pod.alive);
+/**
+ * Never forever: every pod that is running has exited well before the cap (every wait is bounded). But
+ * for one whose workload hung before it ever reported progress in its round: that one runs on, as the
+ * stall watch promises (a workload that never reports, as one still loading its model, is never called
+ * stalled), and only its own pod's.
+ */
+function neverForever({ pods, endedAt, capMs, history }: Run): string[] {
+  const hungUnwatched = (id: string) => {
+    const round = history.events.filter((entry) => entry.pod === id && entry.event === 'running').at(-1)?.fields.round;
+    const mine = (event: string) => history.events.some((entry) => entry.pod === id && entry.event === event && entry.fields.round === round);
+    return round !== undefined && mine('silent') && !mine('progress');
+  };
+  const stuck = pods.filter((pod) => pod.alive && !hungUnwatched(pod.id));
   return stuck.length === 0 ? [] : [`never forever: ${stuck.map((pod) => pod.id).join(', ')} still running at ${(endedAt / 1000).toFixed(1)} s (cap ${capMs / 1000} s)`];
 }
 
