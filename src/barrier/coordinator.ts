@@ -129,9 +129,12 @@ export class Coordinator implements BarrierRole {
     const admitted = this.members.admit(channel, hello, this.clock.now());
     if (admitted === undefined) return;
     const { member, replacing } = admitted;
-    // Told first, so that a replacement hears the verdict its own arrival may cause.
+    // Told first, so that a replacement hears the verdict its own arrival may cause; or, in a round its
+    // index finished already, that nothing is left for it to run.
     const verdict = this.referee.current;
     if (verdict !== undefined) channel.send(stopToFrame(verdict));
+    const done = this.referee.doneBy(hello.index);
+    if (done !== undefined) channel.send({ t: 'done', round: done });
     this.referee.joined(hello.index, replacing);
     channel.onActivity(() => (member.heardAt = this.clock.now()));
     routeFrames(channel, this.routes, { index: hello.index, member });

@@ -73,6 +73,9 @@ export class GroupHandle {
       get round() {
         return rounds.round;
       },
+      get done() {
+        return rounds.done;
+      },
       get signal() {
         return rounds.signal;
       },

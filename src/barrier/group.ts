@@ -51,6 +51,12 @@ export interface Group {
   /** The round this pod runs: 0, and k after k gang restarts. Index 0 counts for everyone. */
   readonly round: number;
   /**
+   * This pod's index finished this round before this pod joined: the pod it replaced ran its workload to
+   * success and then went (its node lost, say). Run nothing; `close()` waits at the exit barrier with
+   * everyone, and the index's success stands.
+   */
+  readonly done: boolean;
+  /**
    * Aborts when the group stops this round, with a PeerFailedError naming the first failure (which
    * pod, how, after how long) and whether a restart round follows (`next`).
    */

@@ -50,6 +50,8 @@ export interface MemberOptions {
   onSeen(index: number): void;
   /** Index 0's verdict: a round is over. */
   onStop(stop: Stop): void;
+  /** Index 0 says this index finished `round` already: a pod this one replaced ran it. */
+  onDone(round: number): void;
   /** Nothing heard from index 0 for the session timeout and no session back, or a new pod in its place. */
   onCoordinatorLost(how: 'vanished' | 'replaced'): void;
   /** The verdict this pod holds on its current round, if it is stopped: a new index 0 learns the round from it. */
@@ -155,6 +157,7 @@ export class Member implements BarrierRole {
     seen: (frame) => frame.indexes.forEach((index) => this.options.onSeen(index)),
     bye: () => (this.dormant = true),
     stop: (frame) => this.options.onStop(stopFromFrame(frame)),
+    done: (frame) => this.options.onDone(frame.round),
     beat: () => {},
   };
 

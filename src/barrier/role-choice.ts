@@ -34,6 +34,7 @@ export interface RoleWiring {
   /** The backoff's jitter: Math.random in a pod, a seeded draw in the simulator. */
   random(): number;
   onStop(stop: Stop): void;
+  onDone(round: number): void;
   onCoordinatorLost(how: 'vanished' | 'replaced'): void;
   verdict(): Stop | undefined;
   onAllFinished(round: number, outcomes: WorkloadOutcome[]): void;
@@ -80,6 +81,7 @@ export function chooseRole(wiring: RoleWiring): BarrierRole {
     onSeen: (index) => checks.present(index),
     onStop: wiring.onStop,
     onCoordinatorLost: wiring.onCoordinatorLost,
+    onDone: wiring.onDone,
     verdict: wiring.verdict,
     clock,
   });

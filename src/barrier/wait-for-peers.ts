@@ -101,6 +101,7 @@ class Run {
       random,
       onStop: (stop) => this.rounds.stopped(stop),
       onCoordinatorLost: (how) => this.rounds.coordinatorLost(how),
+      onDone: (round) => this.rounds.doneBefore(round),
       verdict: () => this.rounds.verdict,
       onAllFinished: (round, outcomes) => this.handle.logAllFinished(round, outcomes),
     });

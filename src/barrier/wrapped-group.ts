@@ -80,6 +80,8 @@ export async function joinWrapper(path: string, options: WaitForPeersOptions, un
   };
   return {
     ...group,
+    // A wrapper whose index finished the round already runs no workload: one that runs is never done.
+    done: false,
     signal: stopped.signal,
     barrier(name: string, { timeoutMs, signal }: BarrierOptions = {}) {
       assertCallerBarrierName(name);

@@ -128,6 +128,12 @@ export class Referee {
     this.fail({ index, how: 'signal', exitCode: outcome?.exitCode ?? null, signal, afterMs: outcome?.runMs ?? this.noOutcome().afterMs }, false);
   }
 
+  /** The running or finished round, unstopped, in which `index`'s workload succeeded already, if any. */
+  doneBy(index: number): number | undefined {
+    const outcome = this.outcomes.get(index);
+    return (this.phase === 'running' || this.phase === 'finished') && this.verdict === undefined && outcome !== undefined && succeeded(outcome) ? this.round : undefined;
+  }
+
   /** A session with `index` is up: a pod back from a blip, or, when `replaced`, a newer pod in its place. */
   joined(index: number, replaced: boolean): void {
     this.vanish.back(index);

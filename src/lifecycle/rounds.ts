@@ -17,6 +17,8 @@ export class Rounds {
   private ownJudgement = false;
   private begun = false;
   private roundStartedAt = 0;
+  /** The round this pod's index finished before this pod joined, as index 0 told it. */
+  private finishedBefore: number | undefined;
 
   constructor(
     private readonly nameOf: (index: number) => string,
@@ -57,6 +59,22 @@ export class Rounds {
   /** The restart round that follows the stopped one, if any. */
   get next(): number | undefined {
     return this.verdict?.next;
+  }
+
+  /**
+   * Index 0 says this index finished `round` already: the pod this one replaced ran its workload to success
+   * (and then went, its node lost, say). Heard before this pod's start, it joins that round with nothing
+   * left to run; once running, it knows its own round better.
+   */
+  doneBefore(round: number): void {
+    if (this.begun || round < this.current) return;
+    this.current = round;
+    this.finishedBefore = round;
+  }
+
+  /** This pod's index finished the round it is in before this pod joined: nothing is left to run in it. */
+  get done(): boolean {
+    return this.finishedBefore === this.current;
   }
 
   /** `round` is running (its barrier released). A pod that joined late may already be past it. */

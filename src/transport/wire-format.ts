@@ -5,7 +5,7 @@ import { isMissingReasonCode, type FailureHow, type MissingReasonCode } from '..
  * What goes on the wire, and the only way in: newline-delimited JSON frames on a session, and datagrams
  * beside it. Every inbound message is bounded and validated field by field; anything else is dropped.
  */
-export const PROTOCOL_VERSION = 5;
+export const PROTOCOL_VERSION = 6;
 export const MAX_FRAME_BYTES = 4096;
 
 /**
@@ -43,6 +43,7 @@ export type Frame =
   | { t: 'nudge'; port: number; token: string }
   | { t: 'alive'; round: number }
   | { t: 'leaving'; round: number; signal: string }
+  | { t: 'done'; round: number }
   | OutcomeFrame
   | StopFrame;
 
@@ -154,6 +155,7 @@ const FRAME_KINDS: { [K in FrameKind]: (frame: Fields) => boolean } = {
       (Array.isArray(frame.stalled) && frame.stalled.length <= MAX_STALLED && frame.stalled.every((entry) => Array.isArray(entry) && entry.length === 2 && isInt(entry[0]) && isInt(entry[1], Number.MAX_SAFE_INTEGER)))),
   alive: (frame) => isInt(frame.round),
   leaving: (frame) => isInt(frame.round) && isStr(frame.signal, SIGNAL),
+  done: (frame) => isInt(frame.round),
 };
 
 /** Parses one frame, or returns undefined for anything that is not exactly a known message. */

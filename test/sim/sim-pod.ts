@@ -15,6 +15,7 @@ import { Rounds } from '../../src/lifecycle/rounds.js';
 import type { Clock } from '../../src/time/clock.js';
 import { withDeadline, type Deadline } from '../../src/time/deadline.js';
 import type { Session } from '../../src/transport/session.js';
+import { PROTOCOL_VERSION } from '../../src/transport/wire-format.js';
 import type { History } from './history.js';
 import type { Rng, SimClock } from './sim-clock.js';
 import type { Host, SimNetwork, SimSession } from './sim-network.js';
@@ -108,6 +109,7 @@ export class SimPod implements Host {
         this.rounds.stopped(stop);
       },
       onCoordinatorLost: (how) => this.rounds.coordinatorLost(how),
+      onDone: (round) => this.rounds.doneBefore(round),
       verdict: () => this.rounds.verdict,
       onAllFinished: (round) => this.note('all-finished', { round }),
     });
@@ -209,7 +211,7 @@ export class SimPod implements Host {
       mine.drop();
       throw new AttemptError('timeout', 'simulated');
     }
-    target.role.sessions.member?.(theirs, { t: 'hello', v: 5, job: 'job', uid: '', size: this.world.settings.size, index: this.index, gen: this.gen, role: 'member', nonce: '', mac: '' } as never);
+    target.role.sessions.member?.(theirs, { t: 'hello', v: PROTOCOL_VERSION, job: 'job', uid: '', size: this.world.settings.size, index: this.index, gen: this.gen, role: 'member', nonce: '', mac: '' } as never);
     this.note('linked', {});
     await this.pause(network.latency(), signal);
     return { channel: mine, peerGen: target.gen };

@@ -482,6 +482,22 @@ describe('the group\'s life', () => {
     expect(members[1]?.sentOf('stop')).toHaveLength(1);
   });
 
+  test('a replacement for a pod whose workload succeeded this round is told its index is done, the round runs on, and its arrival at the exit barrier counts', () => {
+    const { role, join, members, stops } = running(1);
+    members[0]?.receive({ ...failed, exit: 0 });
+    members[0]?.drop();
+    const replacement = join(1, gen(9000));
+    expect(replacement.sentOf('done')).toEqual([{ t: 'done', round: 0 }]);
+    expect(replacement.sentOf('stop')).toEqual([]);
+    expect(stops).toEqual([]);
+    expect(members[1]?.sentOf('done')).toEqual([]);
+    replacement.receive({ t: 'arrive', barrier: 'finish-0', addrs: [] });
+    members[1]?.receive({ ...failed, exit: 0 });
+    members[1]?.receive({ t: 'arrive', barrier: 'finish-0', addrs: [] });
+    role.arrive('finish-0', []);
+    expect(replacement.sentOf('release').map((frame) => frame.barrier)).toContain('finish-0');
+  });
+
   test('a pod joining after the verdict hears it first; the restart round, once everyone arrives, is judged anew', () => {
     const { role, join, members, stops } = running(1);
     members[0]?.receive(failed);

@@ -56,6 +56,7 @@ function setUp() {
   const ears: Ear[] = [];
   const seen: number[] = [];
   const stops: Stop[] = [];
+  const done: number[] = [];
   const vanished = { count: 0 };
   const lost: string[] = [];
   const held: { verdict: Stop | undefined } = { verdict: undefined };
@@ -73,6 +74,7 @@ function setUp() {
     },
     onSeen: (index) => seen.push(index),
     onStop: (stop) => stops.push(stop),
+    onDone: (round) => done.push(round),
     onCoordinatorLost: (how) => {
       lost.push(how);
       if (how === 'vanished') vanished.count++;
@@ -93,7 +95,7 @@ function setUp() {
     void role.released(barrier).then(() => (flag.settled = true));
     return flag;
   };
-  return { role, clock, connections, ears, seen, stops, vanished, lost, held, latest, connect, settledFlag, stop };
+  return { role, clock, connections, ears, seen, stops, done, vanished, lost, held, latest, connect, settledFlag, stop };
 }
 
 describe('the session to index 0', () => {
@@ -269,6 +271,13 @@ describe('the group\'s life', () => {
     const session = await connect();
     session.receive({ t: 'stop', round: 0, next: 1, index: 2, how: 'exit', exit: 1, signal: null, ms: 900 });
     expect(stops).toEqual([{ round: 0, next: 1, failure: { index: 2, how: 'exit', exitCode: 1, signal: null, afterMs: 900 } }]);
+  });
+
+  test("index 0's word that this index finished a round already goes to the rounds", async () => {
+    const { connect, done } = setUp();
+    const session = await connect();
+    session.receive({ t: 'done', round: 2 });
+    expect(done).toEqual([2]);
   });
 
   test('this pod\'s outcome goes out at once, and again on every new session until the next one', async () => {

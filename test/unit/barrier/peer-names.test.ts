@@ -46,7 +46,7 @@ describe('what differs between index 0 and a member is the role', () => {
   });
 
   test('a member asks for nobody speculatively, calls out to nobody, and in a mesh waits for news of peers other than index 0', () => {
-    const member = new Member({ connection: () => undefined as never, sessionTimeoutMs: 10_000, openDatagramEar: async () => undefined, onSeen: () => {}, onStop: () => {}, onCoordinatorLost: () => {}, verdict: () => undefined, clock: new FakeClock() });
+    const member = new Member({ connection: () => undefined as never, sessionTimeoutMs: 10_000, openDatagramEar: async () => undefined, onSeen: () => {}, onStop: () => {}, onDone: () => {}, onCoordinatorLost: () => {}, verdict: () => undefined, clock: new FakeClock() });
     expect(member.speculatesAbout()).toBe(false);
     expect(member.callsOutTo()).toEqual([]);
     expect([member.waitsForNewsOf(0), member.waitsForNewsOf(2)]).toEqual([false, true]);

@@ -95,6 +95,26 @@ describe('pods that vanish or are replaced', () => {
     expect(stops[0]?.failure).toEqual({ index: 1, how: 'replaced', exitCode: null, signal: null, afterMs: 700 });
   });
 
+  test("a newer pod at an index whose workload succeeded this round is no failure: it is told the round is done for it, while the round stands", () => {
+    const { referee, stops } = setUp({ restarts: 1 });
+    referee.begin(0);
+    expect(referee.doneBy(3)).toBeUndefined();
+    referee.reported(3, 0, ok());
+    referee.reported(2, 0, { exitCode: 0, signal: 'SIGKILL', runMs: 5 });
+    expect(referee.doneBy(2)).toBeUndefined();
+    const fresh = setUp({ restarts: 1 });
+    fresh.referee.begin(0);
+    fresh.referee.reported(3, 0, ok());
+    fresh.referee.joined(3, true);
+    expect(fresh.stops).toEqual([]);
+    expect(fresh.referee.doneBy(3)).toBe(0);
+    for (const index of [0, 1, 2]) fresh.referee.reported(index, 0, ok());
+    expect(fresh.referee.doneBy(3)).toBe(0);
+    // A stopped round is done for nobody: its verdict says what comes next.
+    expect(stops).toHaveLength(1);
+    expect(referee.doneBy(3)).toBeUndefined();
+  });
+
   test('a pod that reported success and left went home: not vanished', () => {
     const { referee, clock, stops } = setUp();
     referee.begin(0);

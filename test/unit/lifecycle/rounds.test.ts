@@ -81,6 +81,23 @@ describe('a round\'s signal', () => {
     expect(rounds.next).toBe(3);
   });
 
+  test("a pod told before its start that its index finished a round joins that round with nothing to run; once running, it knows better", () => {
+    const { rounds } = setUp(2);
+    rounds.doneBefore(1);
+    rounds.begin(0);
+    expect(rounds.round).toBe(1);
+    expect(rounds.done).toBe(true);
+    expect(rounds.signal.aborted).toBe(false);
+    // A failure elsewhere in that round stops it as for anyone; the restart round is run, not done.
+    rounds.stopped(stop(1, 2));
+    rounds.begin(2);
+    expect(rounds.done).toBe(false);
+    const running = setUp();
+    running.rounds.begin(0);
+    running.rounds.doneBefore(0);
+    expect(running.rounds.done).toBe(false);
+  });
+
   test("a later round's verdict while this pod still runs an earlier round stops that one too: the group has moved on", () => {
     const { rounds } = setUp();
     rounds.begin(0);
