@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { Member, type Connection, type CoordinatorSession } from '../../../src/barrier/member.js';
+import type { Connection, CoordinatorSession } from '../../../src/barrier/member-ports.js';
+import { Member } from '../../../src/barrier/member.js';
 import type { MissingReasonCode } from '../../../src/errors.js';
 import type { OnRelease } from '../../../src/transport/release-datagrams.js';
 import type { Stop } from '../../../src/lifecycle/outcome.js';
