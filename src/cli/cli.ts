@@ -101,7 +101,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     logger = new Logger(settings.logFormat);
     if (args.command === 'demo' || args.command === 'local') {
       const { runLocal } = await import('./local.js');
-      return await runLocal({ demo: args.command === 'demo', replicas: args.replicas ?? 3, workload: args.workload, env: merged, logger });
+      return await runLocal({ demo: args.command === 'demo', replicas: args.replicas, workload: args.workload, env: merged, logger });
     }
     return await waitAndRun(args, merged, settings, logger);
   } catch (error) {

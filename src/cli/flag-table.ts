@@ -11,6 +11,7 @@ export const GROUP_FLAGS = {
   index: { env: 'ROLLCALL_INDEX', arg: 'N', help: "this pod's index (default: JOB_COMPLETION_INDEX)" },
   count: { env: 'ROLLCALL_COUNT', arg: 'N', help: "group size = the Job's completions (required without --group)" },
   'job-name': { env: 'ROLLCALL_JOB_NAME', arg: 'NAME', help: 'default: the hostname minus "-<index>" (with --group, the JobSet\'s)' },
+  hostname: { env: 'ROLLCALL_HOSTNAME', arg: 'NAME', help: "this pod's hostname, for runs outside a pod (default: the machine's)" },
   group: { env: 'ROLLCALL_GROUP', arg: 'PARTS', help: "one group across a JobSet's Jobs: its parts in rank order, name:pods or name:JOBSxPODS (driver:1,workers:2x4)" },
   subdomain: { env: 'ROLLCALL_SUBDOMAIN', arg: 'NAME', help: 'the headless Service (default: from /etc/hosts)' },
   namespace: { env: 'ROLLCALL_NAMESPACE', arg: 'NAME', help: 'default: from /etc/hosts or resolv.conf' },

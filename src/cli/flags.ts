@@ -31,10 +31,11 @@ export interface ParsedArgs {
   installDir: string | undefined;
 }
 
+/** The most replicas `rollcall local` runs: each needs an address of its own on 127.0.0.0/24. */
+export const MAX_LOCAL_REPLICAS = 250;
+
 /** What `rollcall local` sets for each replica itself: given as flags they would be silently lost. */
-const LOCAL_OWNED = new Set(['index', 'count', 'namespace', 'cluster-domain', 'dns-servers', 'listen-host', 'ip-family']);
-/** What `rollcall local` refuses: its replicas are one Job's. */
-const LOCAL_REFUSED = new Set([...LOCAL_OWNED, 'group']);
+const LOCAL_OWNED = new Set(['index', 'count', 'hostname', 'namespace', 'cluster-domain', 'dns-servers', 'listen-host', 'ip-family']);
 const except = (names: string[], owned: Set<string>) => names.filter((name) => !owned.has(name));
 export const groupFlags = Object.keys(GROUP_FLAGS);
 export const lifeFlags = Object.keys(LIFE_FLAGS);
@@ -73,8 +74,8 @@ export const COMMANDS: Record<Command, CommandSpec> = {
   local: {
     usage: 'rollcall local -n N [flags] -- <cmd>',
     summary: 'run N replicas of a workload locally, as pods would',
-    flags: [...except(groupFlags, LOCAL_REFUSED), ...lifeFlags, ...workloadFlags],
-    switches: { replicas: 'how many replicas (-n N, 1 to 250; 3)' },
+    flags: [...except(groupFlags, LOCAL_OWNED), ...lifeFlags, ...workloadFlags],
+    switches: { replicas: `how many replicas (-n N, 1 to ${MAX_LOCAL_REPLICAS}; 3; with --group, as many as its parts)` },
   },
   install: { usage: 'rollcall install <dir>', summary: 'copy this executable (and its launcher) into <dir>, for an init container; then run <dir>/rollcall in any glibc image', flags: [] },
 };
@@ -167,8 +168,8 @@ export function parseCommandLine(argv: readonly string[]): ParsedArgs {
     }
   }
   const replicas = rawReplicas === undefined ? undefined : Number(rawReplicas);
-  if (replicas !== undefined && (!/^\d+$/.test(rawReplicas as string) || replicas < 1 || replicas > 250)) {
-    throw new UsageError(`--replicas (-n) must be an integer from 1 to 250, got "${String(rawReplicas)}"`, command);
+  if (replicas !== undefined && (!/^\d+$/.test(rawReplicas as string) || replicas < 1 || replicas > MAX_LOCAL_REPLICAS)) {
+    throw new UsageError(`--replicas (-n) must be an integer from 1 to ${MAX_LOCAL_REPLICAS}, got "${String(rawReplicas)}"`, command);
   }
   return { command, helpFor: undefined, env, flagOf, json, replicas, workload: workloadArgs, installDir: undefined };
 }
@@ -176,7 +177,6 @@ export function parseCommandLine(argv: readonly string[]): ParsedArgs {
 function flagMisplaced(name: string, command: Command): string {
   const where = (Object.keys(COMMANDS) as Command[]).filter((other) => COMMANDS[other].flags.includes(name) || Object.hasOwn(COMMANDS[other].switches ?? {}, name));
   if (command === 'local' && LOCAL_OWNED.has(name)) return 'is not taken by "rollcall local", which sets it for each replica itself';
-  if (command === 'local' && name === 'group') return 'is not taken by "rollcall local", whose replicas are the pods of one Job (a group across the Jobs of a JobSet is in docs/groups.md)';
   const named = where.map((other) => (other === 'run' ? '"rollcall -- <command>"' : `"rollcall ${other}"`));
   return `does not go with "rollcall${command === 'run' ? ' --' : ` ${command}`}"${named.length > 0 ? `; it goes with ${named.join(', ')}` : ''}`;
 }

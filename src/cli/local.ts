@@ -2,18 +2,21 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { ConfigError } from '../errors.js';
-import { peerFqdn, peerShortName } from '../identity/names.js';
+import { Membership, parseGroupParts } from '../identity/membership.js';
+import { fqdn } from '../identity/names.js';
 import { GROUP_SOCKET_VARIABLE } from '../barrier/group-link.js';
 import { resolveConfig } from '../barrier/options.js';
 import { LocalDnsServer } from './dns-server.js';
 import type { Logger } from './logger.js';
 import { selfCommand } from './runtime.js';
+import { MAX_LOCAL_REPLICAS } from './flags.js';
 import { PEER_FAILED_EXIT } from './supervise.js';
 
 export interface LocalOptions {
   /** The task page's example: three pods of example-job behind headless-svc, pinging each other. */
   demo: boolean;
-  replicas: number;
+  /** -n as given; 3 when not, or as many as ROLLCALL_GROUP's parts make. */
+  replicas: number | undefined;
   workload: string[];
   env: NodeJS.ProcessEnv;
   logger: Logger;
@@ -33,10 +36,10 @@ const DEMO_WORKLOAD = ['sh', '-c', 'IFS=,; for peer in $ROLLCALL_PEERS; do echo 
  * rollcall with the env a pod gets. No root, no cluster.
  */
 export async function runLocal(options: LocalOptions): Promise<number> {
-  if (options.env.ROLLCALL_GROUP !== undefined) throw new ConfigError('ROLLCALL_GROUP', options.env.ROLLCALL_GROUP, 'is not taken by "rollcall local", whose replicas are the pods of one Job', 'Unset ROLLCALL_GROUP for a local run (a group across the Jobs of a JobSet is in docs/groups.md).');
   const job = options.env.ROLLCALL_JOB_NAME ?? (options.demo ? 'example-job' : 'local-job');
   const subdomain = options.env.ROLLCALL_SUBDOMAIN ?? (options.demo ? 'headless-svc' : 'local-svc');
-  const replicas = options.demo ? 3 : options.replicas;
+  const members = localMembers(options, job);
+  const replicas = members.size;
   const workload = options.demo ? DEMO_WORKLOAD : options.workload;
   // The replicas are this process's own children: a secret of this run keeps other users of the machine
   // out of their group and their remote launches, with nothing to set up (one given is kept: a test's).
@@ -44,7 +47,9 @@ export async function runLocal(options: LocalOptions): Promise<number> {
   const dns = new LocalDnsServer(DOMAIN);
   const replicaEnv = (index: number, server: string): NodeJS.ProcessEnv => ({
     ...withoutWrapper(options.env),
-    JOB_COMPLETION_INDEX: String(index),
+    // As Kubernetes names and numbers the pod: its hostname, and its index within its own Job.
+    ROLLCALL_HOSTNAME: members.hostname(index),
+    JOB_COMPLETION_INDEX: members.hostname(index).slice(members.hostname(index).lastIndexOf('-') + 1),
     ROLLCALL_INDEX: String(index),
     ROLLCALL_COUNT: String(replicas),
     ROLLCALL_JOB_NAME: job,
@@ -70,12 +75,12 @@ export async function runLocal(options: LocalOptions): Promise<number> {
   const [program, ...programArgs] = selfCommand();
   const startedAt = performance.now();
   const released: number[] = [];
-  if (options.demo) options.logger.line(`demo: an Indexed Job "${job}" of ${replicas} pods behind the headless Service "${subdomain}", on this machine`);
+  if (options.demo) options.logger.line(`demo: ${members.parts.length === 0 ? `an Indexed Job "${job}" of ${replicas} pods` : `a JobSet's Jobs as one group, ${members.describe()}`} behind the headless Service "${subdomain}", on this machine`);
 
   const exits = Array.from({ length: replicas }, (_, index) => {
-    dns.set(peerFqdn(job, index, subdomain, NAMESPACE, DOMAIN), [replicaAddress(index)]);
+    dns.set(fqdn(members.hostname(index), subdomain, NAMESPACE, DOMAIN), [replicaAddress(index)]);
     const child = spawn(program, [...programArgs, '--', ...workload], { stdio: ['ignore', 'pipe', 'pipe'], env: replicaEnv(index, server) });
-    const prefix = `[${peerShortName(job, index, subdomain).split('.')[0]}]`;
+    const prefix = `[${members.hostname(index)}]`;
     prefixLines(child.stdout, prefix, process.stdout);
     prefixLines(child.stderr, prefix, process.stderr, (line) => {
       if (line.includes('released as index')) released[index] = performance.now() - startedAt;
@@ -111,4 +116,19 @@ function withoutWrapper(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const rest = { ...env };
   delete rest[GROUP_SOCKET_VARIABLE];
   return rest;
+}
+
+/**
+ * Who the replicas are: one Job's pods (-n, 3 by default), or, with ROLLCALL_GROUP, every pod of the JobSet
+ * its parts describe, named as JobSet names them (the group's name is the JobSet's).
+ */
+function localMembers(options: LocalOptions, job: string): Membership {
+  const group = options.env.ROLLCALL_GROUP;
+  if (group === undefined) return Membership.ofJob(job, options.replicas ?? 3);
+  const members = Membership.ofParts(job, parseGroupParts('ROLLCALL_GROUP', group));
+  if (options.replicas !== undefined && options.replicas !== members.size) {
+    throw new ConfigError('ROLLCALL_GROUP', group, `is a group of ${members.size} pods, and --replicas (-n) asks for ${options.replicas}`, 'Leave out -n: the parts say how many replicas run.');
+  }
+  if (members.size > MAX_LOCAL_REPLICAS) throw new ConfigError('ROLLCALL_GROUP', group, `is a group of ${members.size} pods, more than the ${MAX_LOCAL_REPLICAS} replicas "rollcall local" runs`, 'Give smaller parts for a local run.');
+  return members;
 }

@@ -54,7 +54,7 @@ export function readIdentity(options: IdentityOptions & { env?: Env; envFile?: s
 
 export function detectIdentity(options: IdentityOptions, settings: SettingSource): Identity {
   const files = { ...DEFAULT_FILES, ...options.files };
-  const hostname = options.hostname ?? osHostname();
+  const hostname = options.hostname ?? settings.get('ROLLCALL_HOSTNAME')?.value ?? osHostname();
   const { index, membership, service } = groupOfPod(options, settings, hostname);
 
   // The kubelet's line is about this pod only under the pod's own name; on any other machine the

@@ -53,12 +53,21 @@ describe('messages of the CLI', () => {
     expect(stderr.match(/--timeout \("soon"\)/g)).toHaveLength(1);
   });
 
-  test('under "rollcall local", ROLLCALL_GROUP in the env is refused once, with 78, saying that the replicas are one Job\'s', async () => {
-    const { code, stdout, stderr } = await rollcall(['local', '-n', '2', '--', 'true'], { ROLLCALL_GROUP: 'driver:1,workers:1' });
-    expect(code).toBe(78);
-    expect(stderr).toContain('ROLLCALL_GROUP ("driver:1,workers:1"): is not taken by "rollcall local", whose replicas are the pods of one Job');
-    expect(`${stdout}${stderr}`).not.toContain('[local-job-');
-    expect(`${stdout}${stderr}`).not.toMatch(STACK_TRACE);
+  test('"rollcall local --group" runs every pod of the JobSet the parts describe, named as JobSet names them, as one group; a -n that disagrees is refused once, naming the flag', async () => {
+    const { code, stdout, stderr } = await rollcall(['local', '--group', 'driver:1,workers:2x2', '--', 'sh', '-c', 'echo "$ROLLCALL_PART $ROLLCALL_PART_INDEX: rank $RANK of $WORLD_SIZE"']);
+    expect(code, stderr).toBe(0);
+    expect(stdout.split('\n').filter(Boolean).sort()).toEqual([
+      '[local-job-driver-0-0] driver 0: rank 0 of 5',
+      '[local-job-workers-0-0] workers 0: rank 1 of 5',
+      '[local-job-workers-0-1] workers 1: rank 2 of 5',
+      '[local-job-workers-1-0] workers 2: rank 3 of 5',
+      '[local-job-workers-1-1] workers 3: rank 4 of 5',
+    ]);
+    const mismatch = await rollcall(['local', '-n', '3', '--group', 'a:1,b:1', '--', 'true']);
+    expect(mismatch.code).toBe(78);
+    expect(mismatch.stderr.match(/--group \("a:1,b:1"\): is a group of 2 pods, and --replicas \(-n\) asks for 3/g)).toHaveLength(1);
+    expect(`${mismatch.stdout}${mismatch.stderr}`).not.toContain('[local-job-');
+    expect(`${mismatch.stdout}${mismatch.stderr}`).not.toMatch(STACK_TRACE);
   });
 
   test('"--env-file" is answered with its new name; "--env-from" reaches rollcall on Node; a launched command\'s words stay its own', async () => {
