@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:net';
 import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
 import { ConfigError, PeersTimeoutError, type Group, type Progress } from '../../src/index.js';
 import type { Dnsmasq } from '../../harness/cluster/dnsmasq.js';
-import { sleep } from '../../harness/cluster/wait.js';
+import { sleep, waitUntil } from '../../harness/cluster/wait.js';
 import { describeWith } from '../../harness/requirements.js';
 import { LoopbackJob, freePort, since, startLoopbackDns } from './loopback.js';
 
@@ -18,6 +18,13 @@ describeWith(['dnsmasq'], 'waitForPeers on loopback with a real DNS server', () 
     return job;
   };
   afterEach(() => job?.closeAll());
+  /** Each pod's progress reports, and a wait until every one of them names `index` missing: they wait for it. */
+  const watching = (pods: number) => {
+    const reports = Array.from({ length: pods }, () => [] as Progress[]);
+    const waitingFor = (index: number) =>
+      waitUntil(`every pod naming index ${index} missing`, () => reports.every((list) => list.some((progress) => progress.missing.some((missing) => missing.index === index))));
+    return { reports, onProgress: (at: number) => (progress: Progress) => reports[at]?.push(progress), waitingFor };
+  };
 
   test('mesh: three pods that start together all release, and each has checked every peer', async () => {
     await newJob(3);
@@ -34,12 +41,14 @@ describeWith(['dnsmasq'], 'waitForPeers on loopback with a real DNS server', () 
     expect(groups.map((group) => group.self.index)).toEqual([0, 1, 2]);
   });
 
-  test.each(['mesh', 'star'] as const)('%s: a pod that appears 1.5 s late holds everyone until it arrives', async (topology) => {
+  test.each(['mesh', 'star'] as const)('%s: a pod that appears late, once every other has found it missing, holds everyone until it arrives', async (topology) => {
     await newJob(4);
     const started = performance.now();
     for (let index = 0; index < 3; index++) job.publish(index);
-    const early = [0, 1, 2].map((index) => job.start(index, { topology }).then(() => since(started)));
-    await sleep(1500);
+    const watch = watching(3);
+    const early = [0, 1, 2].map((index) => job.start(index, { topology, onProgress: watch.onProgress(index) }).then(() => since(started)));
+    // Late: every early pod is waiting for it, having found it missing.
+    await watch.waitingFor(3);
     job.publish(3);
     const appeared = since(started);
     const late = job.start(3, { topology }).then(() => since(started));
@@ -51,8 +60,9 @@ describeWith(['dnsmasq'], 'waitForPeers on loopback with a real DNS server', () 
     await newJob(4);
     for (let index = 1; index < 4; index++) job.publish(index);
     const started = performance.now();
-    const others = [1, 2, 3].map((index) => job.start(index, { topology }).then(() => since(started)));
-    await sleep(1000);
+    const watch = watching(3);
+    const others = [1, 2, 3].map((index) => job.start(index, { topology, onProgress: watch.onProgress(index - 1) }).then(() => since(started)));
+    await watch.waitingFor(0);
     job.publish(0);
     const appeared = since(started);
     const zero = job.start(0, { topology });
@@ -147,7 +157,7 @@ describeWith(['dnsmasq'], 'waitForPeers on loopback with a real DNS server', () 
     job.publish(0);
     const progress: Progress[] = [];
     const waiting = job.start(0, { onProgress: (p) => progress.push(p), logIntervalMs: 300 });
-    await sleep(1200);
+    await waitUntil('a report and a log line naming index 1 missing', () => progress.some((report) => report.missing.some((missing) => missing.index === 1)) && job.logs.some((line) => line.startsWith('0: 1/2 confirmed; waiting for')));
     job.publish(1);
     await Promise.all([waiting, job.start(1)]);
     expect(progress[0]).toMatchObject({ barrier: 'start', size: 2, missing: [{ index: 1, name: `${job.job}-1.svc` }] });
@@ -172,8 +182,10 @@ describeWith(['dnsmasq'], 'waitForPeers on loopback with a real DNS server', () 
     const appPort = await freePort();
     const apps: Server[] = [];
     const started = performance.now();
-    const groups = Promise.all([0, 1].map((index) => job.start(index, { probe: `tcp:${appPort}` }).then(() => since(started))));
-    await sleep(1000);
+    const watch = watching(2);
+    const groups = Promise.all([0, 1].map((index) => job.start(index, { probe: `tcp:${appPort}`, onProgress: watch.onProgress(index) }).then(() => since(started))));
+    // Both pods are up and each has been refused at an application port (it checks its own, too).
+    await waitUntil('each pod refused at an application port', () => watch.reports.every((list) => list.some((progress) => progress.missing.some((missing) => missing.code === 'connection-refused'))));
     const opened = since(started);
     for (let index = 0; index < 2; index++) {
       const app = createServer((socket) => socket.destroy());
