@@ -5,23 +5,27 @@ import { describeWith } from '../../harness/requirements.js';
 import { CLUSTER_NEEDS, describeReport, startRollcallPod, finishAll, useClusters } from './support.js';
 import { releasedAt } from '../../harness/cluster/release-mark.js';
 
+/** Until every pod has logged that it waits for `name` (its progress line names it): the group is there, held by that pod. */
+const waitingFor = (pods: Pod[], name: string) =>
+  waitUntil(`every pod waiting for ${name}`, () => pods.every((pod) => pod.report.stderr.split('\n').some((line) => /confirmed; .*waiting for/.test(line) && line.includes(name))), { timeoutMs: 30_000 });
+
 describeWith([...CLUSTER_NEEDS], 'a true barrier on the simulated cluster', () => {
   const createCluster = useClusters();
 
   test.each(['mesh', 'star'] as const)(
-    '%s: 32 pods, the last 3 s late, each exiting right after release (its record gone at once): all release, none stranded',
+    '%s: 32 pods, the last late (every other already logging that it waits for it), each exiting right after release (its record gone at once): all release, none stranded',
     async (topology) => {
       const cluster = await createCluster();
       const count = 32;
       // Without the exit barrier, which would otherwise keep every pod (and its record) until all finished.
-      const env = { ROLLCALL_TOPOLOGY: topology, ROLLCALL_EXIT_TIMEOUT: '0' };
+      const env = { ROLLCALL_TOPOLOGY: topology, ROLLCALL_EXIT_TIMEOUT: '0', ROLLCALL_LOG_INTERVAL: '250ms' };
       const early: Pod[] = [];
       // Pods start over about a second, as a scheduler brings them up.
       for (let index = 0; index < count - 1; index++) {
         early.push(await startRollcallPod(cluster, index, { count, env }));
         await sleep(30);
       }
-      await sleep(3000);
+      await waitingFor(early, 'example-job-31');
       const late = await startRollcallPod(cluster, count - 1, { count, env });
       const reports = await finishAll([...early, late]);
       const appeared = late.report.recordAt as number;
@@ -33,12 +37,13 @@ describeWith([...CLUSTER_NEEDS], 'a true barrier on the simulated cluster', () =
     },
   );
 
-  test('index 0 arriving last, 3 s late: everyone releases once it is there', async () => {
+  test('index 0 arriving last (every other already logging that it waits for it): everyone releases once it is there', async () => {
     const cluster = await createCluster();
     const count = 8;
-    const others = await Promise.all([1, 2, 3, 4, 5, 6, 7].map((index) => startRollcallPod(cluster, index, { count, env: { ROLLCALL_TOPOLOGY: 'star' } })));
-    await sleep(3000);
-    const zero = await startRollcallPod(cluster, 0, { count, env: { ROLLCALL_TOPOLOGY: 'star' } });
+    const env = { ROLLCALL_TOPOLOGY: 'star', ROLLCALL_LOG_INTERVAL: '250ms' };
+    const others = await Promise.all([1, 2, 3, 4, 5, 6, 7].map((index) => startRollcallPod(cluster, index, { count, env })));
+    await waitingFor(others, 'example-job-0');
+    const zero = await startRollcallPod(cluster, 0, { count, env });
     const reports = await finishAll([zero, ...others]);
     const appeared = zero.report.recordAt as number;
     for (const report of reports) {
@@ -109,7 +114,7 @@ describeWith([...CLUSTER_NEEDS], 'a true barrier on the simulated cluster', () =
     // The impostors hold the names example-job-1 and example-job-2 too: DNS returns both addresses.
     const older = await startRollcallPod(cluster, 2, { count: 3, env: { ...real, ROLLCALL_JOB_UID: 'uid-old', ROLLCALL_TIMEOUT: '8s' } });
     const wrongSecret = await startRollcallPod(cluster, 1, { count: 3, env: { ...real, ROLLCALL_SECRET: 'wrong', ROLLCALL_TIMEOUT: '8s' } });
-    await sleep(500);
+    await waitUntil('both impostors published', () => older.report.recordAt !== undefined && wrongSecret.report.recordAt !== undefined);
     const group = await Promise.all([0, 1, 2].map((index) => startRollcallPod(cluster, index, { count: 3, env: real, args: ['peers', '--json'], workload: [] })));
     const reports = await finishAll(group);
     for (const report of reports) {
@@ -130,9 +135,10 @@ describeWith([...CLUSTER_NEEDS], 'a true barrier on the simulated cluster', () =
 
   test('a peer killed mid-barrier: the others time out naming it', async () => {
     const cluster = await createCluster();
-    const env = { ROLLCALL_TIMEOUT: '5s' };
+    const env = { ROLLCALL_TIMEOUT: '5s', ROLLCALL_LOG_INTERVAL: '250ms' };
     const pods = await Promise.all([0, 1, 2].map((index) => startRollcallPod(cluster, index, { count: 4, env })));
-    await sleep(1500);
+    // Mid-barrier: all three there, waiting for the fourth.
+    await waitingFor(pods, 'example-job-3');
     (pods[2] as Pod).signal('SIGKILL');
     const reports = await finishAll([pods[0] as Pod, pods[1] as Pod]);
     for (const report of reports) {
@@ -150,11 +156,12 @@ describeWith([...CLUSTER_NEEDS], 'a true barrier on the simulated cluster', () =
         if (Date.now() > end) return process.exit(0);
         dns.lookup("example-job-0.headless-svc", (error, address) => {
           if (!error) for (let i = 0; i < 200; i++) { const s = net.connect(7420, address); s.on("error", () => {}); s.on("connect", () => s.write("x".repeat(100))); }
+          process.stdout.write("wave\\n");
           setTimeout(wave, 100);
         });
       })();`;
     const attacker = await cluster.startPod({ job: 'attacker', index: 0, command: [process.execPath, '-e', flood] });
-    await sleep(1000);
+    await waitUntil('the flood under way', () => attacker.report.stdout.includes('wave'));
     const group = await Promise.all([0, 1, 2].map((index) => startRollcallPod(cluster, index, { count: 3 })));
     for (const report of await finishAll(group)) expect(report.exitCode, describeReport(report)).toBe(0);
     expect(attacker.running, 'the flood was still going when the group released').toBe(true);
