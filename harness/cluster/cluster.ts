@@ -38,7 +38,7 @@ export interface PodSpec {
   readyDelayMs?: number;
   /** How long the record lingers after the container exits. */
   goneDelayMs?: number;
-  /** Packet loss on the pod's link, in place before its container starts. */
+  /** Packet loss on the pod's link, in place before its container starts (100: cut off). */
   lossPercent?: number;
 }
 
@@ -390,8 +390,9 @@ export class Pod {
   }
 
   /** Drops this share of packets in both directions on the pod's interface (nftables inside the pod). */
+  /** Drops this share of the pod's packets both ways; 100 is a cut (nft's numgen stops at 99). */
   async loss(percent: number): Promise<void> {
-    await this.nft(`numgen random mod 100 < ${percent} drop`);
+    await this.nft(percent >= 100 ? 'drop' : `numgen random mod 100 < ${percent} drop`);
   }
 
   /** Cuts the pod's link entirely. */

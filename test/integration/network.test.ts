@@ -1,6 +1,6 @@
 import { expect, test } from 'vitest';
 import type { Pod, Stack } from '../../harness/cluster/cluster.js';
-import { sleep, waitUntil } from '../../harness/cluster/wait.js';
+import { waitUntil } from '../../harness/cluster/wait.js';
 import { describeWith } from '../../harness/requirements.js';
 import { CLUSTER_NEEDS, describeReport, startRollcallPod, finishAll, useClusters } from './support.js';
 import { releasedAt } from '../../harness/cluster/release-mark.js';
@@ -43,12 +43,15 @@ describeWith([...CLUSTER_NEEDS], 'networks of the simulated cluster', () => {
 
   test('a link cut mid-wait holds the group; once healed, everyone releases', async () => {
     const cluster = await createCluster();
-    // Index 3 is not there yet, so nobody can release while pod 2's link is cut.
-    const pods = await Promise.all([0, 1, 2].map((index) => startRollcallPod(cluster, index, { count: 4 })));
-    await sleep(500);
-    await (pods[2] as Pod).cut();
-    pods.push(await startRollcallPod(cluster, 3, { count: 4 }));
-    await sleep(3000);
+    // Pod 2's link is cut before its container starts (all its packets dropped): nobody may release while
+    // it is cut off, though every other pod is there.
+    const env = { ROLLCALL_LOG_INTERVAL: '250ms' };
+    const pods = await Promise.all([0, 1].map((index) => startRollcallPod(cluster, index, { count: 4, env })));
+    await waitUntil('pods 0 and 1 waiting', () => pods.every((pod) => /confirmed; .*waiting for/.test(pod.report.stderr)), { timeoutMs: 30_000 });
+    pods.push(await startRollcallPod(cluster, 2, { count: 4, env, lossPercent: 100 }));
+    pods.push(await startRollcallPod(cluster, 3, { count: 4, env }));
+    // Index 0 has pod 3 now, and is held by pod 2 alone: its link is cut.
+    await waitUntil('index 0 waiting for pod 2 alone', () => (pods[0] as Pod).report.stderr.split('\n').some((line) => /confirmed; .*waiting for/.test(line) && line.includes('example-job-2') && !line.includes('example-job-3')), { timeoutMs: 30_000 });
     expect(pods.every((pod) => pod.running), 'nobody released while pod 2 was cut off').toBe(true);
     await (pods[2] as Pod).heal();
     const healed = Date.now();

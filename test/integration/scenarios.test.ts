@@ -3,7 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect, test } from 'vitest';
 import type { PodReport } from '../../harness/cluster/cluster.js';
-import { sleep } from '../../harness/cluster/wait.js';
+import { waitUntil } from '../../harness/cluster/wait.js';
 import { describeWith } from '../../harness/requirements.js';
 import { CLUSTER_NEEDS, describeReport, startRollcallPod, finishAll, useClusters } from './support.js';
 import { ROLLCALL } from '../../harness/built.js';
@@ -29,10 +29,10 @@ describeWith([...CLUSTER_NEEDS], 'the simulated cluster', () => {
     }
   });
 
-  test('a pod 5 s late, of 8: all release once its record appears, none before', async () => {
+  test('a pod late, of 8 (the others logging that they wait for it): all release once its record appears, none before', async () => {
     const cluster = await createCluster();
-    const early = await Promise.all([0, 1, 2, 3, 4, 5, 6].map((index) => startRollcallPod(cluster, index, { count: 8 })));
-    await sleep(5000);
+    const early = await Promise.all([0, 1, 2, 3, 4, 5, 6].map((index) => startRollcallPod(cluster, index, { count: 8, env: { ROLLCALL_LOG_INTERVAL: '250ms' } })));
+    await waitUntil('every early pod waiting for example-job-7', () => early.every((pod) => /confirmed; .*waiting for.*example-job-7/.test(pod.report.stderr)), { timeoutMs: 30_000 });
     const late = await startRollcallPod(cluster, 7, { count: 8 });
     const reports = await finishAll([...early, late]);
     const appeared = late.report.recordAt as number;
@@ -61,9 +61,9 @@ describeWith([...CLUSTER_NEEDS], 'the simulated cluster', () => {
     const cluster = await createCluster();
     // Its record is there from the start (publishNotReadyAddresses), so that it can linger.
     const first = await startRollcallPod(cluster, 2, { count: 3, goneDelayMs: 3000, readyDelayMs: 0 });
-    await sleep(800);
+    await waitUntil('the first pod published', () => first.report.recordAt !== undefined);
     first.signal('SIGKILL');
-    await sleep(200);
+    await waitUntil('the first pod gone, its record lingering', () => !first.running);
     // Mesh: every pod resolves and probes index 2 itself, and must pick the live address.
     const mesh = ['--topology', 'mesh', 'peers', '--json'];
     const replacement = await startRollcallPod(cluster, 2, { count: 3, args: mesh, workload: [] });
@@ -81,11 +81,12 @@ describeWith([...CLUSTER_NEEDS], 'the simulated cluster', () => {
     }
   });
 
-  test('the cluster DNS paused for 3 s during the wait: still releases once it is back', async () => {
+  test('the cluster DNS paused during the wait (every pod logging its DNS timeout): still releases once it is back', async () => {
     const cluster = await createCluster();
     cluster.dns.pause();
-    const pods = await Promise.all([0, 1, 2].map((index) => startRollcallPod(cluster, index, { count: 3 })));
-    await sleep(3000);
+    const pods = await Promise.all([0, 1, 2].map((index) => startRollcallPod(cluster, index, { count: 3, env: { ROLLCALL_LOG_INTERVAL: '250ms' } })));
+    // Each pod has found its questions unanswered, and says so, before the DNS comes back.
+    await waitUntil('every pod logging a DNS timeout', () => pods.every((pod) => /DNS timed out/.test(pod.report.stderr)), { timeoutMs: 30_000 });
     cluster.dns.resume();
     const resumed = Date.now();
     for (const report of await finishAll(pods)) {
