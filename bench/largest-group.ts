@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { loopbackPodEnv } from '../harness/loopback-pod.js';
 import { ROLLCALL } from '../harness/built.js';
 import { LocalDnsServer } from '../src/cli/dns-server.js';
-import { MAX_GROUP_SIZE } from '../src/identity/identity.js';
+import { MAX_GROUP_SIZE } from '../src/identity/membership.js';
 import { peerFqdn } from '../src/identity/names.js';
 
 export interface LargestGroupResult {

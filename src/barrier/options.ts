@@ -1,7 +1,8 @@
 import { networkInterfaces } from 'node:os';
 import { isIP, type Socket } from 'node:net';
 import { ConfigError, type GroupCount } from '../errors.js';
-import { MAX_GROUP_SIZE, detectIdentity, type Identity, type IdentityOptions } from '../identity/identity.js';
+import { detectIdentity, type Identity, type IdentityOptions } from '../identity/identity.js';
+import { MAX_GROUP_SIZE } from '../identity/membership.js';
 import { parseDnsServers, type IpFamily } from '../discovery/resolve.js';
 import { SettingSource, parseChoice, parseDuration, parseExitCodes, parseInteger, type Env } from '../settings.js';
 import type { Backoff } from '../discovery/peer-check.js';

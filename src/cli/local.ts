@@ -45,11 +45,11 @@ export async function runLocal(options: LocalOptions): Promise<number> {
   // out of their group and their remote launches, with nothing to set up (one given is kept: a test's).
   const secret = options.env.ROLLCALL_SECRET || randomBytes(16).toString('hex');
   const dns = new LocalDnsServer(DOMAIN);
-  const replicaEnv = (index: number, server: string): NodeJS.ProcessEnv => ({
+  const replicaEnv = (index: number, server: string, hostname = members.hostname(index)): NodeJS.ProcessEnv => ({
     ...withoutWrapper(options.env),
     // As Kubernetes names and numbers the pod: its hostname, and its index within its own Job.
-    ROLLCALL_HOSTNAME: members.hostname(index),
-    JOB_COMPLETION_INDEX: members.hostname(index).slice(members.hostname(index).lastIndexOf('-') + 1),
+    ROLLCALL_HOSTNAME: hostname,
+    JOB_COMPLETION_INDEX: hostname.slice(hostname.lastIndexOf('-') + 1),
     ROLLCALL_INDEX: String(index),
     ROLLCALL_COUNT: String(replicas),
     ROLLCALL_JOB_NAME: job,

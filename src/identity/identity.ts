@@ -6,9 +6,7 @@ import { SettingSource, type Env } from '../settings.js';
 import { parseKubeletHosts, parseSearchDomain } from './pod-files.js';
 import { agree, explicit } from './given.js';
 import { groupOfPod, type GroupOptions } from './group-of-pod.js';
-import { MAX_GROUP_SIZE, type Membership } from './membership.js';
-
-export { MAX_GROUP_SIZE };
+import type { Membership } from './membership.js';
 
 /** Who this pod is within its group, and where its peers' names live. */
 export interface Identity {
