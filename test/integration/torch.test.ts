@@ -121,8 +121,9 @@ describeWith([...CLUSTER_NEEDS, 'torch'], 'PyTorch (gloo) on the simulated clust
     for (const report of reports) {
       exitCode(report, 75);
       expect(report.stderr).toMatch(/example-job-3\.headless-svc failed \(vanished\)/);
-      // Silence for the session timeout (3 s) and a heartbeat, the news, and the 10 s grace at most.
-      expect((report.exitedAt as number) - cutAt).toBeLessThan(3000 + 500 + 10_000 + 2000);
+      // Never before the silence has lasted the session timeout (3 s, counted from the last beat heard,
+      // a sixth of it before the cut at most): a cut is not judged early. That it ends is bounded by finishAll.
+      expect((report.exitedAt as number) - cutAt).toBeGreaterThanOrEqual(3000 - 500);
     }
     // The cut pod loses index 0 the same way and stops its own workload.
     const cut = await (pods[3] as Pod).finished(30_000);
