@@ -136,7 +136,8 @@ export class PeerFailedError extends RollcallError {
   readonly next: number | undefined;
 
   constructor(failure: GroupFailure, round: number, next: number | undefined) {
-    super('ERR_ROLLCALL_PEER_FAILED', `${describeFailure(failure)}${round > 0 ? ` in restart round ${round}` : ''}; ${next === undefined ? 'the group stops' : `restart round ${next} follows`}`);
+    const inPlace = failure.membership === true ? ' in place, using no restart' : '';
+    super('ERR_ROLLCALL_PEER_FAILED', `${describeFailure(failure)}${round > 0 ? ` in restart round ${round}` : ''}; ${next === undefined ? 'the group stops' : `restart round ${next} follows${inPlace}`}`);
     this.failure = failure;
     this.round = round;
     this.next = next;
@@ -193,9 +194,10 @@ export function mostTelling(failures: readonly AttemptError[], ranking: readonly
 
 /**
  * How a pod failed: its workload exited non-zero or on a signal, the pod vanished or was replaced, or its
- * workload still ran but reported no progress for the stall timeout.
+ * workload still ran but reported no progress for the stall timeout. In an elastic group, `joined`: a pod
+ * the running round did not count came, and the group grows.
  */
-export type FailureHow = 'exit' | 'signal' | 'vanished' | 'replaced' | 'stalled';
+export type FailureHow = 'exit' | 'signal' | 'vanished' | 'replaced' | 'stalled' | 'joined';
 
 /** A pod whose workload has reported no progress for `silentMs`. */
 export interface StalledPod {
@@ -216,6 +218,11 @@ export interface GroupFailure {
   afterMs: number;
   /** For a stall: every pod stalled at that moment, the longest silent first (this failure's own pod). */
   stalled?: StalledPod[];
+  /**
+   * An elastic group's membership changes: the restart round that follows runs in place at the new size
+   * and uses none of the restarts.
+   */
+  membership?: true;
 }
 
 /** "exit 1", "SIGKILL", "vanished", "replaced by a newer pod", "stalled: no progress for 12s; also …". */
@@ -229,6 +236,8 @@ export function describeHow(failure: Pick<GroupFailure, 'how' | 'exitCode' | 'si
       return 'vanished';
     case 'replaced':
       return 'replaced by a newer pod';
+    case 'joined':
+      return 'joined';
     case 'stalled': {
       const [first, ...others] = failure.stalled ?? [];
       const also = others.length === 0 ? '' : `; also stalled: ${others.map((pod) => `${pod.name} for ${formatDuration(pod.silentMs)}`).join(', ')}`;
@@ -238,6 +247,8 @@ export function describeHow(failure: Pick<GroupFailure, 'how' | 'exitCode' | 'si
 }
 
 export function describeFailure(failure: GroupFailure): string {
-  return `${failure.name} failed (${describeHow(failure)}) after ${formatDuration(failure.afterMs)}`;
+  if (failure.how === 'joined') return `${failure.name} joined after ${formatDuration(failure.afterMs)}: the group grows`;
+  const change = failure.membership === true ? ': the group shrinks' : '';
+  return `${failure.name} failed (${describeHow(failure)}) after ${formatDuration(failure.afterMs)}${change}`;
 }
 

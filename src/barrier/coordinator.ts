@@ -13,12 +13,17 @@ import { stopFromFrame, stopToFrame, type Stop, type WorkloadOutcome } from '../
 import { isFinishBarrier, roundBarrier, roundStartedBy } from '../lifecycle/round-names.js';
 import type { GroupStatus } from '../lifecycle/group-status.js';
 import { coordinatorStatus } from './status-report.js';
-import type { BarrierTally } from './barrier-tally.js';
+import type { BarrierTally, Expected } from './barrier-tally.js';
+import { LastCalls } from './last-call.js';
 import { MemberSessions, type MemberSession } from './member-sessions.js';
 import type { BarrierRole, BarrierView, Release } from './role.js';
 
 export interface CoordinatorOptions {
   size: number;
+  /** The fewest pods a round may run with: below `size`, the group is elastic. */
+  min: number;
+  /** An elastic round's last call: how long it waits for a newcomer once `min` are there. */
+  lastCallMs: number;
   topology: Topology;
   /** Silence after which a member's session counts as gone. */
   sessionTimeoutMs: number;
@@ -39,8 +44,8 @@ export interface CoordinatorOptions {
   stallTimeoutMs: number;
   /** A round is over: index 0's own workload must stop too. Every member has been told. */
   onStop(stop: Stop): void;
-  /** Every workload of `round` succeeded: each index's outcome. */
-  onAllFinished(round: number, outcomes: WorkloadOutcome[]): void;
+  /** Every member's workload of `round` succeeded: each member's outcome, by index. */
+  onAllFinished(round: number, outcomes: ReadonlyMap<number, WorkloadOutcome>): void;
 }
 
 /**
@@ -53,6 +58,10 @@ export class Coordinator implements BarrierRole {
   private readonly referee: Referee;
   private readonly releases: ReleaseBook;
   private readonly size: number;
+  private readonly min: number;
+  /** The members of the round that runs (or last ran): who its own barriers wait for. */
+  private roundMembers: readonly number[];
+  private readonly lastCalls: LastCalls;
   private readonly topology: Topology;
   private readonly sessionTimeoutMs: number;
   private readonly reasonFor: (index: number) => MissingReasonCode;
@@ -66,11 +75,15 @@ export class Coordinator implements BarrierRole {
   constructor(options: CoordinatorOptions) {
     ({ size: this.size, topology: this.topology, sessionTimeoutMs: this.sessionTimeoutMs, reasonFor: this.reasonFor, onSeen: this.onSeen } = options);
     this.clock = options.clock;
-    this.releases = new ReleaseBook(this.size, this.topology, this.members, this.clock, options.openDatagrams);
+    this.min = options.min;
+    this.roundMembers = Array.from({ length: this.size }, (_, index) => index);
+    this.lastCalls = new LastCalls(options.lastCallMs, this.clock, (barrier) => this.settle(barrier, 'last-call'));
+    this.releases = new ReleaseBook(this.size, this.min < this.size, (barrier) => this.expectedFor(barrier), this.topology, this.members, this.clock, options.openDatagrams);
     this.news = this.topology === 'mesh' ? new MeshNews(this.clock, (indexes) => this.tellChecking(indexes)) : undefined;
     this.stopProgress = this.clock.every(options.progressIntervalMs, () => this.tick());
     this.referee = new Referee({
       size: this.size,
+      min: this.min,
       restarts: options.restarts,
       fatalExitCodes: options.fatalExitCodes,
       vanishAfterMs: this.sessionTimeoutMs,
@@ -148,9 +161,15 @@ export class Coordinator implements BarrierRole {
         if (tally.released) continue;
         tally.leave(hello.index);
         this.dirty.add(name);
+        // An elastic round need not wait for a pod that went.
+        this.settle(name, 'change');
       }
     });
-    for (const name of this.releases.tallies.keys()) this.dirty.add(name);
+    for (const [name, tally] of this.releases.tallies) {
+      this.dirty.add(name);
+      // A pod that came holds an elastic round's last call until it arrives.
+      if (!tally.released) this.settle(name, 'change');
+    }
     this.seen(hello.index);
     // A mesh member asks for a peer's name only once it hears the peer is up.
     this.news?.greet(channel, this.members.indexes().filter((index) => index !== hello.index));
@@ -158,15 +177,35 @@ export class Coordinator implements BarrierRole {
 
   arrive(barrier: string, addrs: string[], index = 0): void {
     const tally = this.tally(barrier);
-    const last = tally.arrive(index, addrs);
+    tally.arrive(index, addrs);
     if (tally.released) return this.releases.late(barrier, tally, index);
     this.dirty.add(barrier);
     if (index !== 0 && barrier === 'start') this.seen(index);
-    if (!last) return;
+    this.settle(barrier, 'change');
+  }
+
+  /**
+   * Opens `barrier` once enough have arrived: everyone at once, an elastic round's quorum once its last
+   * call has passed (`change`: a pod came, arrived or went, and it is worth looking again).
+   */
+  private settle(barrier: string, cause: 'change' | 'last-call'): void {
+    const tally = this.tally(barrier);
+    const readiness = tally.readiness((index) => this.members.has(index));
+    if (readiness === 'short') return this.lastCalls.cancel(barrier);
+    if (readiness === 'quorum' && cause !== 'last-call') return this.lastCalls.call(barrier);
+    this.lastCalls.cancel(barrier);
     const round = roundStartedBy(barrier);
-    // Before anyone hears the release, so that no outcome of the new round can come in ahead of it.
-    if (round !== undefined) this.referee.begin(round);
-    this.releases.open(barrier, tally);
+    this.releases.open(barrier, tally, (members) => {
+      // Before anyone hears the release, so that no outcome of the new round can come in ahead of it.
+      if (round === undefined) return;
+      this.roundMembers = members;
+      this.referee.begin(round, members);
+    });
+  }
+
+  /** Who a barrier waits for: a round's assembly, any `min` pods or more; any other barrier, the round's members. */
+  private expectedFor(barrier: string): Expected {
+    return roundStartedBy(barrier) === undefined ? { members: this.roundMembers } : { min: this.min, size: this.size };
   }
 
   released(barrier: string): Promise<Release> {
@@ -200,6 +239,7 @@ export class Coordinator implements BarrierRole {
   /** Waits, bounded, until every member has confirmed every release: nobody is left talking to a closed port. */
   async close(timeoutMs: number): Promise<void> {
     this.stopProgress();
+    this.lastCalls.close();
     this.news?.close();
     this.referee.close();
     const pending = [...this.releases.tallies.values()].filter((tally) => tally.released).map((tally) => tally.allAcked);

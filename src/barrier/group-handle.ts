@@ -12,7 +12,7 @@ import type { Config } from './options.js';
 import type { PeerChecks } from './peer-checks.js';
 import type { PeerNames } from './peer-names.js';
 import type { ProgressReport } from './progress.js';
-import type { BarrierRole } from './role.js';
+import type { BarrierRole, Release } from './role.js';
 
 /** The longest a timer can wait: an exit barrier given this waits for as long as the round runs (`rollcall serve`). */
 export const WHOLE_ROUND_MS = 2 ** 31 - 1;
@@ -46,13 +46,17 @@ export class GroupHandle {
   private passedExit = -1;
   /** Closing happens once: a pod that leaves on a signal and then closes as usual is closed already. */
   private closing: Promise<void> | undefined;
+  /** The members of the round this pod runs, as its barrier's release named them (everyone, unless elastic). */
+  private members: readonly number[] = [];
 
   constructor(private readonly options: GroupHandleOptions) {}
 
   /** The Group at the release: each pod as this pod checked it, else as index 0's roster gave it. */
-  build(roster: string[][] | undefined, timings: Group['timings']): Group {
+  build({ roster, members }: Release, timings: Group['timings']): Group {
     const { identity, topology, exitTimeoutMs } = this.options.config;
     const { names, checks } = this.options;
+    this.members = membersOf(members, identity.membership.size);
+    const current = () => this.members;
     const peers: Peer[] = Array.from({ length: identity.membership.size }, (_, index) => {
       const checked = checks.result(index);
       return { index, name: names.short(index), part: identity.membership.part(index), fqdn: names.fqdn(index), addresses: checked?.addresses ?? roster?.[index] ?? [], address: checked?.address, rttMs: checked?.rttMs };
@@ -60,7 +64,16 @@ export class GroupHandle {
     const rounds = this.options.rounds;
     return {
       index: identity.index,
-      size: identity.membership.size,
+      get size() {
+        return current().length;
+      },
+      get members() {
+        return current();
+      },
+      get rank() {
+        const rank = current().indexOf(identity.index);
+        return rank === -1 ? undefined : rank;
+      },
       jobName: identity.membership.name,
       topology,
       self: peers[identity.index] as Peer,
@@ -68,7 +81,7 @@ export class GroupHandle {
       timings,
       barrier: (name, options) => {
         assertCallerBarrierName(name);
-        return this.barrier(name, options);
+        return this.barrier(name, options).then(() => {});
       },
       get round() {
         return rounds.round;
@@ -121,14 +134,14 @@ export class GroupHandle {
     }
   }
 
-  /** The last round's outcomes at index 0, once everyone has finished: each index's code and time. */
-  logAllFinished(round: number, outcomes: WorkloadOutcome[]): void {
-    const each = outcomes.map((outcome, index) => `${index}: exit ${outcome.exitCode} (${formatDuration(outcome.runMs)})`);
+  /** The last round's outcomes at index 0, once every member has finished: each index's code and time. */
+  logAllFinished(round: number, outcomes: ReadonlyMap<number, WorkloadOutcome>): void {
+    const each = [...outcomes].map(([index, outcome]) => `${index}: exit ${outcome.exitCode} (${formatDuration(outcome.runMs)})`);
     const shown = each.length > 16 ? [...each.slice(0, 16), `and ${each.length - 16} more`] : each;
-    this.options.config.log(`all ${outcomes.length} workloads finished${round > 0 ? ` in restart round ${round}` : ''}: ${shown.join(', ')}`, {
+    this.options.config.log(`all ${outcomes.size} workloads finished${round > 0 ? ` in restart round ${round}` : ''}: ${shown.join(', ')}`, {
       event: 'all-finished',
       round,
-      outcomes: outcomes.map((outcome, index) => ({ index, exitCode: outcome.exitCode, runMs: Math.round(outcome.runMs) })),
+      outcomes: [...outcomes].map(([index, outcome]) => ({ index, exitCode: outcome.exitCode, runMs: Math.round(outcome.runMs) })),
     });
   }
 
@@ -196,13 +209,15 @@ export class GroupHandle {
       // A later round's verdict while waiting (this pod missed a release its old index 0 never finished
       // sending, and the new index 0 took a later round from the others) moves the wait to that round.
       const moved = rounds.moved;
+      let release: Release;
       try {
-        await this.barrier(roundBarrier(next), { timeoutMs: config.timeoutMs, signal: AbortSignal.any([rounds.over, moved]) });
+        release = await this.barrier(roundBarrier(next), { timeoutMs: config.timeoutMs, signal: AbortSignal.any([rounds.over, moved]) });
       } catch (error) {
         if (rounds.over.aborted) throw rounds.over.reason;
         if (moved.aborted) continue;
         throw error;
       }
+      this.members = membersOf(release.members, config.identity.membership.size);
       rounds.begin(next);
       return next;
     }
@@ -220,7 +235,7 @@ export class GroupHandle {
   }
 
   /** `quiet`: no "k/N confirmed" lines while waiting (a pod that waits there for the whole round, by design). */
-  private async barrier(name: string, options: BarrierOptions & { quiet?: boolean } = {}): Promise<void> {
+  private async barrier(name: string, options: BarrierOptions & { quiet?: boolean } = {}): Promise<Release> {
     const { config, role, progress, clock, stopped } = this.options;
     const timeoutMs = options.timeoutMs ?? config.timeoutMs;
     const signal = AbortSignal.any([stopped, ...(options.signal === undefined ? [] : [options.signal])]);
@@ -228,11 +243,16 @@ export class GroupHandle {
     role.arrive(name, []);
     const stopLogging = options.quiet === true ? () => {} : progress.watch(name, { report: false });
     try {
-      await withDeadline(role.released(name), timeoutMs, () => new PeersTimeoutError(timeoutMs, progress.progress(name), name), signal, clock);
+      return await withDeadline(role.released(name), timeoutMs, () => new PeersTimeoutError(timeoutMs, progress.progress(name), name), signal, clock);
     } finally {
       stopLogging();
     }
   }
+}
+
+/** The members a release named (an elastic group's round), else every index of the group. */
+function membersOf(members: readonly number[] | undefined, size: number): readonly number[] {
+  return members?.filter((index) => index < size) ?? Array.from({ length: size }, (_, index) => index);
 }
 
 /** A caller's report, checked, as the wire carries it; neither code nor signal means success. */

@@ -12,7 +12,7 @@ import type { GroupStatus } from '../lifecycle/group-status.js';
 export const GROUP_SOCKET_VARIABLE = 'ROLLCALL_GROUP_SOCKET';
 
 /** What the workload needs to build its Group: everything but the functions. */
-export type GroupSnapshot = Pick<Group, 'index' | 'size' | 'jobName' | 'topology' | 'self' | 'peers' | 'timings' | 'round'>;
+export type GroupSnapshot = Pick<Group, 'index' | 'size' | 'members' | 'rank' | 'jobName' | 'topology' | 'self' | 'peers' | 'timings' | 'round'>;
 
 export type WrapperMessage =
   | { t: 'group'; group: GroupSnapshot }
@@ -42,8 +42,8 @@ export function unlinkError(linked: LinkedError): Error {
 export type WorkloadMessage = { t: 'barrier'; id: number; name: string; timeoutMs?: number } | { t: 'progress' } | { t: 'status'; id: number };
 
 export function snapshotOf(group: Group): GroupSnapshot {
-  const { index, size, jobName, topology, self, peers, timings, round } = group;
-  return { index, size, jobName, topology, self, peers, timings, round };
+  const { index, size, members, rank, jobName, topology, self, peers, timings, round } = group;
+  return { index, size, members, rank, jobName, topology, self, peers, timings, round };
 }
 
 export function sendLine(socket: Socket, message: WrapperMessage | WorkloadMessage): void {

@@ -38,8 +38,17 @@ export interface CloseOptions extends OutcomeReport {
 }
 
 export interface Group {
+  /** This pod's index in the group (its Job's completion index, or its rank across a JobSet's Jobs). */
   index: number;
-  size: number;
+  /** How many pods run this round: the group's size, or in an elastic group how many the round released with. */
+  readonly size: number;
+  /** The indexes of this round's pods, in rank order: every index, unless the group is elastic. */
+  readonly members: readonly number[];
+  /**
+   * This pod's rank this round, its place in `members` (RANK, dense from 0): its index, unless the group is
+   * elastic. Undefined when the round released without this pod (it came late; the group grows next round).
+   */
+  readonly rank: number | undefined;
   jobName: string;
   topology: Topology;
   self: Peer;

@@ -2,6 +2,7 @@ import type { Clock } from '../time/clock.js';
 import { throttle } from '../time/throttle.js';
 import { keepSessionAlive } from '../transport/heartbeat.js';
 import type { OnRelease } from '../transport/release-datagrams.js';
+import { decodeMembers } from '../transport/member-ranges.js';
 import { routeFrames, type FrameRoutes, type Session } from '../transport/session.js';
 import { stopFromFrame, stopToFrame, type WorkloadOutcome } from '../lifecycle/outcome.js';
 import { VanishTimers } from '../lifecycle/vanish-timers.js';
@@ -108,7 +109,7 @@ export class Member implements BarrierRole {
 
   /** What index 0 may send on the session; `released` is that session's release (it also acks). */
   private readonly routes: FrameRoutes<OnRelease> = {
-    release: (frame, released) => released(frame.barrier, frame.roster),
+    release: (frame, released) => released(frame.barrier, frame),
     progress: (frame) => this.views.set(frame.barrier, { ready: frame.ready, missing: frame.missing }),
     seen: (frame) => frame.indexes.forEach((index) => this.options.onSeen(index)),
     bye: () => (this.dormant = true),
@@ -190,8 +191,8 @@ export class Member implements BarrierRole {
     });
     session.onClose(stopResending);
     keepSessionAlive(session, this.options.sessionTimeoutMs, this.clock);
-    const released: OnRelease = (barrier, roster) => {
-      this.release(barrier).resolve({ roster });
+    const released: OnRelease = (barrier, { roster, members }) => {
+      this.release(barrier).resolve({ roster, members: members === undefined ? undefined : decodeMembers(members) });
       session.send({ t: 'ack', barrier });
     };
     routeFrames(session, this.routes, released);

@@ -1,7 +1,9 @@
 import type { Clock } from '../time/clock.js';
 import type { DatagramSender, OnDatagramAck } from '../transport/release-datagrams.js';
+import { encodeMembers } from '../transport/member-ranges.js';
+import type { ReleaseFields } from '../transport/wire-format.js';
 import type { Topology } from './options.js';
-import { BarrierTally } from './barrier-tally.js';
+import { BarrierTally, type Expected } from './barrier-tally.js';
 import type { MemberSessions } from './member-sessions.js';
 import { ReleaseNudges, type Unacked } from './release-nudges.js';
 import { entryOf } from './role.js';
@@ -20,6 +22,10 @@ export class ReleaseBook {
 
   constructor(
     private readonly size: number,
+    /** An elastic group's releases of a round's assembly name the members they released. */
+    private readonly elastic: boolean,
+    /** Who each barrier waits for, asked when it is first arrived at. */
+    private readonly expectedFor: (barrier: string) => Expected,
     private readonly topology: Topology,
     private readonly members: MemberSessions,
     clock: Clock,
@@ -29,21 +35,22 @@ export class ReleaseBook {
   }
 
   tally(barrier: string): BarrierTally {
-    return entryOf(this.tallies, barrier, () => new BarrierTally(barrier, this.size));
+    return entryOf(this.tallies, barrier, () => new BarrierTally(barrier, this.expectedFor(barrier)));
   }
 
-  /** The last arrival came: `barrier` opens, and every member hears it. */
-  open(barrier: string, tally: BarrierTally): void {
-    const roster = this.roster(barrier, tally);
-    tally.open(roster);
-    for (const member of this.members.indexes()) this.send(barrier, member, roster);
+  /** Enough arrived: `barrier` opens, and every member hears it. */
+  open(barrier: string, tally: BarrierTally, beforeSending: (members: readonly number[]) => void): void {
+    tally.open(this.roster(barrier, tally), this.elastic);
+    beforeSending(tally.members);
+    const fields = this.fields(barrier, tally);
+    for (const member of this.members.indexes()) this.send(barrier, member, fields);
     this.nudges.schedule();
   }
 
   /** A late joiner or a replaced pod arrived at a barrier the group has passed: it goes at once. */
   late(barrier: string, tally: BarrierTally, index: number): void {
     tally.arriveLate(index, this.members.get(index)?.gen);
-    this.send(barrier, index, this.roster(barrier, tally));
+    this.send(barrier, index, this.fields(barrier, tally));
     this.nudges.schedule();
   }
 
@@ -66,22 +73,28 @@ export class ReleaseBook {
    * in a round trip, since later segments let TCP fast-retransmit the lost one.
    */
   resend(): void {
-    for (const { barrier, roster, indexes } of this.unacked()) for (const index of indexes) this.send(barrier, index, roster);
+    for (const { barrier, fields, indexes } of this.unacked()) for (const index of indexes) this.send(barrier, index, fields);
   }
 
   close(): void {
     this.nudges.close();
   }
 
-  private send(barrier: string, index: number, roster: string[][] | undefined): void {
-    this.members.get(index)?.channel.send({ t: 'release', barrier, ...(roster === undefined ? {} : { roster }) });
+  private send(barrier: string, index: number, fields: ReleaseFields): void {
+    this.members.get(index)?.channel.send({ t: 'release', barrier, ...fields });
+  }
+
+  /** What the release carries: the roster, and the members an elastic group's release counted. */
+  private fields(barrier: string, tally: BarrierTally): ReleaseFields {
+    const roster = this.roster(barrier, tally);
+    return { ...(roster === undefined ? {} : { roster }), ...(this.elastic ? { members: encodeMembers(tally.members) } : {}) };
   }
 
   /** Releases some current member has not confirmed: what the datagram nudges send. */
   private unacked(): Unacked[] {
     return [...this.tallies]
       .filter(([, tally]) => tally.awaitingAcks)
-      .map(([barrier, tally]) => ({ barrier, roster: this.roster(barrier, tally), indexes: this.members.indexes().filter((index) => !tally.hasAcked(index)) }));
+      .map(([barrier, tally]) => ({ barrier, fields: this.fields(barrier, tally), indexes: this.members.indexes().filter((index) => !tally.hasAcked(index)) }));
   }
 
   /** Each index's own addresses, for a star's members (who checked nobody but index 0) in a group small enough. */

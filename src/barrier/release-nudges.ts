@@ -1,5 +1,6 @@
 import type { Cancel, Clock } from '../time/clock.js';
 import type { DatagramSender, OnDatagramAck } from '../transport/release-datagrams.js';
+import type { ReleaseFields } from '../transport/wire-format.js';
 
 /** A member that has not acked its release gets it again by datagram this often, at a fixed pace. */
 const NUDGE_INTERVAL_MS = 100;
@@ -7,7 +8,7 @@ const NUDGE_INTERVAL_MS = 100;
 /** A release some members have not confirmed: what to send, and to whom. */
 export interface Unacked {
   barrier: string;
-  roster: string[][] | undefined;
+  fields: ReleaseFields;
   indexes: number[];
 }
 
@@ -72,12 +73,12 @@ export class ReleaseNudges {
   private nudge(): boolean {
     const byIndex = new Map([...this.ears].map(([token, ear]) => [ear.index, { ...ear, token }]));
     let unacked = false;
-    for (const { barrier, roster, indexes } of this.unacked()) {
+    for (const { barrier, fields, indexes } of this.unacked()) {
       for (const index of indexes) {
         const ear = byIndex.get(index);
         if (ear === undefined) continue;
         // Tokens are all one length: a release that does not fit for one member fits for none.
-        if (!this.datagrams.send(ear.address, ear.port, { t: 'release', barrier, token: ear.token, ...(roster === undefined ? {} : { roster }) })) break;
+        if (!this.datagrams.send(ear.address, ear.port, { t: 'release', barrier, token: ear.token, ...fields })) break;
         unacked = true;
       }
     }

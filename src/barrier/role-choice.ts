@@ -23,7 +23,7 @@ export interface DatagramPorts {
 }
 
 export interface RoleWiring {
-  config: Pick<Config, 'identity' | 'topology' | 'sessionTimeoutMs' | 'restarts' | 'fatalExitCodes' | 'stallTimeoutMs'>;
+  config: Pick<Config, 'identity' | 'topology' | 'sessionTimeoutMs' | 'restarts' | 'lastCallMs' | 'fatalExitCodes' | 'stallTimeoutMs'>;
   names: PeerNames;
   checks: Pick<PeerChecks, 'reasonFor' | 'seen' | 'present'>;
   /** A member's way to index 0 (the dialer's handshake in a pod): a session, and which pod answered. */
@@ -38,7 +38,7 @@ export interface RoleWiring {
   onDone(round: number): void;
   onCoordinatorLost(how: 'vanished' | 'replaced'): void;
   verdict(): Stop | undefined;
-  onAllFinished(round: number, outcomes: WorkloadOutcome[]): void;
+  onAllFinished(round: number, outcomes: ReadonlyMap<number, WorkloadOutcome>): void;
 }
 
 /** The one place index 0 and a member part ways: everything that differs afterwards is the role's. */
@@ -48,6 +48,8 @@ export function chooseRole(wiring: RoleWiring): BarrierRole {
   if (identity.index === 0) {
     return new Coordinator({
       size: identity.membership.size,
+      min: identity.membership.min,
+      lastCallMs: config.lastCallMs,
       topology: config.topology,
       sessionTimeoutMs: config.sessionTimeoutMs,
       progressIntervalMs: progressInterval(identity.membership.size),

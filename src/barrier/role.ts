@@ -4,9 +4,13 @@ import type { Hello } from '../transport/wire-format.js';
 import type { WorkloadOutcome } from '../lifecycle/outcome.js';
 import type { GroupStatus } from '../lifecycle/group-status.js';
 
-/** What a pod learns when a barrier opens: for the start barrier, each index's own addresses when the group is small. */
+/**
+ * What a pod learns when a barrier opens: for the start barrier, each index's own addresses when the group
+ * is small; in an elastic group, the members a round's barrier released, in order.
+ */
 export interface Release {
   roster: string[][] | undefined;
+  members?: readonly number[] | undefined;
 }
 
 /** The coordinator's view of one barrier, as every pod can report it. */

@@ -24,7 +24,7 @@ export interface StatusSources {
   now: number;
 }
 
-const FAILED_AS: Record<FailureHow, PodState> = { exit: 'failed', signal: 'failed', vanished: 'vanished', replaced: 'replaced', stalled: 'stalled' };
+const FAILED_AS: Record<FailureHow, PodState> = { exit: 'failed', signal: 'failed', vanished: 'vanished', replaced: 'replaced', stalled: 'stalled', joined: 'running' };
 
 /** The group as index 0 knows it. */
 export function coordinatorStatus(sources: StatusSources): GroupStatus {

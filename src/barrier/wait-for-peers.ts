@@ -143,7 +143,7 @@ class Run {
     this.checks.stopCallouts();
     this.rounds.begin(0);
     this.progress.report('start');
-    return this.handle.build(checkedIn.release.roster, { checksMs: checkedIn.checkedAt - this.startedAt, releaseMs: this.clock.now() - this.startedAt });
+    return this.handle.build(checkedIn.release, { checksMs: checkedIn.checkedAt - this.startedAt, releaseMs: this.clock.now() - this.startedAt });
   }
 
   private async connect(index: number, role: 'launch', signal: AbortSignal) {

@@ -13,6 +13,8 @@ import { install } from './install.js';
 import { Logger, type LogFormat } from './logger.js';
 import { selfCommand, versionLine } from './runtime.js';
 import { superviseRounds } from './supervise.js';
+import { logReleased } from './release-line.js';
+import { entryOf } from '../barrier/role.js';
 import { Deadline } from '../time/deadline.js';
 import { PRESETS, workloadEnv, type HostfileFormat, type Preset, type WorkloadHosts } from './workload-env.js';
 import { MPI_HOSTFILE_FORMAT, MPI_PRESETS, checkLauncher, type MpiPreset } from './mpi-presets.js';
@@ -149,7 +151,7 @@ async function waitAndRun(args: ParsedArgs, env: NodeJS.ProcessEnv, settings: Cl
   } finally {
     for (const signal of FORWARDED) process.off(signal, onSignal);
   }
-  logger.line(`${group.size}/${group.size} ready; released as index ${group.index}${group.self.part === undefined ? '' : `, ${group.self.part.name} ${group.self.part.index}`} (${group.topology})`, { event: 'released', index: group.index, size: group.size, ...(group.self.part === undefined ? {} : { part: group.self.part }) });
+  logReleased(group, logger);
   // From here a signal is not the end of the process: the workload gets it too, and rollcall leaves the
   // group once it has ended, telling index 0, rather than by Node's default (143, and a silent vanish).
   const leave = new AbortController();
@@ -161,8 +163,10 @@ async function waitAndRun(args: ParsedArgs, env: NodeJS.ProcessEnv, settings: Cl
     const sockets = await openPodSockets(group, selfCommand(), launching.secretSet);
     try {
       const agent = { command: [...selfCommand(), 'exec'].join(' '), script: sockets.agentScript };
-      const base = { ...env, ...workloadEnv(group, { ...settings, dir: sockets.dir, agent }), ...sockets.env };
-      const envFor = (round: number) => ({ ...base, ROLLCALL_RESTART_COUNT: String(round) });
+      // Built once a round: an elastic group's members, and so the ranks and the hostfile, change between rounds.
+      const rounds = new Map<number, Record<string, string>>();
+      const envFor = (round: number) => entryOf(rounds, round, () => ({ ...env, ...workloadEnv(group, { ...settings, dir: sockets.dir, agent }), ...sockets.env, ROLLCALL_RESTART_COUNT: String(round) }));
+      const base = envFor(group.round);
       launches.serve(launchStarter(group, envFor, settings.graceMs, logger), (index) => group.peers[index]?.name ?? `index ${index}`);
       const { graceMs } = settings;
       const command = args.workload;

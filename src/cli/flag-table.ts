@@ -9,7 +9,8 @@ export interface FlagSpec {
 /** How the group is found and checked: every command that waits for a group takes these. */
 export const GROUP_FLAGS = {
   index: { env: 'ROLLCALL_INDEX', arg: 'N', help: "this pod's index (default: JOB_COMPLETION_INDEX)" },
-  count: { env: 'ROLLCALL_COUNT', arg: 'N', help: "group size = the Job's completions (required without --group)" },
+  count: { env: 'ROLLCALL_COUNT', arg: 'N', help: "group size = the Job's completions, or MIN:MAX for an elastic group (required without --group)" },
+  'last-call': { env: 'ROLLCALL_LAST_CALL', arg: 'D', help: 'elastic group: once MIN pods are there, a round releases after this long with no newcomer (5s)' },
   'job-name': { env: 'ROLLCALL_JOB_NAME', arg: 'NAME', help: 'default: the hostname minus "-<index>" (with --group, the JobSet\'s)' },
   hostname: { env: 'ROLLCALL_HOSTNAME', arg: 'NAME', help: "this pod's hostname, for runs outside a pod (default: the machine's)" },
   group: { env: 'ROLLCALL_GROUP', arg: 'PARTS', help: "one group across a JobSet's Jobs: its parts in rank order, name:pods or name:JOBSxPODS (driver:1,workers:2x4)" },

@@ -35,7 +35,8 @@ export interface ParsedArgs {
 export const MAX_LOCAL_REPLICAS = 250;
 
 /** What `rollcall local` sets for each replica itself: given as flags they would be silently lost. */
-const LOCAL_OWNED = new Set(['index', 'count', 'hostname', 'namespace', 'cluster-domain', 'dns-servers', 'listen-host', 'ip-family']);
+// --count is taken by `local` only as MIN:MAX (an elastic group): -n says how many replicas start.
+const LOCAL_OWNED = new Set(['index', 'hostname', 'namespace', 'cluster-domain', 'dns-servers', 'listen-host', 'ip-family']);
 const except = (names: string[], owned: Set<string>) => names.filter((name) => !owned.has(name));
 export const groupFlags = Object.keys(GROUP_FLAGS);
 export const lifeFlags = Object.keys(LIFE_FLAGS);
@@ -166,6 +167,9 @@ export function parseCommandLine(argv: readonly string[]): ParsedArgs {
       env[variable] = option.value as string;
       flagOf[variable] = `--${option.name}`;
     }
+  }
+  if (command === 'local' && env.ROLLCALL_COUNT !== undefined && !/^\d+:\d+$/.test(env.ROLLCALL_COUNT)) {
+    throw new UsageError(`--count is taken by "rollcall local" only as MIN:MAX, for an elastic group; give how many replicas run with -n N, got "${env.ROLLCALL_COUNT}"`, command);
   }
   const replicas = rawReplicas === undefined ? undefined : Number(rawReplicas);
   if (replicas !== undefined && (!/^\d+$/.test(rawReplicas as string) || replicas < 1 || replicas > MAX_LOCAL_REPLICAS)) {

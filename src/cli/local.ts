@@ -39,7 +39,8 @@ export async function runLocal(options: LocalOptions): Promise<number> {
   const job = options.env.ROLLCALL_JOB_NAME ?? (options.demo ? 'example-job' : 'local-job');
   const subdomain = options.env.ROLLCALL_SUBDOMAIN ?? (options.demo ? 'headless-svc' : 'local-svc');
   const members = localMembers(options, job);
-  const replicas = members.size;
+  // An elastic group may run fewer replicas than its most: -n says how many start.
+  const replicas = members.elastic ? (options.replicas ?? members.size) : members.size;
   const workload = options.demo ? DEMO_WORKLOAD : options.workload;
   // The replicas are this process's own children: a secret of this run keeps other users of the machine
   // out of their group and their remote launches, with nothing to set up (one given is kept: a test's).
@@ -51,7 +52,7 @@ export async function runLocal(options: LocalOptions): Promise<number> {
     ROLLCALL_HOSTNAME: hostname,
     JOB_COMPLETION_INDEX: hostname.slice(hostname.lastIndexOf('-') + 1),
     ROLLCALL_INDEX: String(index),
-    ROLLCALL_COUNT: String(replicas),
+    ROLLCALL_COUNT: members.elastic ? `${members.min}:${members.size}` : String(replicas),
     ROLLCALL_JOB_NAME: job,
     ROLLCALL_SUBDOMAIN: subdomain,
     ROLLCALL_NAMESPACE: NAMESPACE,
@@ -124,6 +125,15 @@ function withoutWrapper(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
  */
 function localMembers(options: LocalOptions, job: string): Membership {
   const group = options.env.ROLLCALL_GROUP;
+  const elastic = /^\s*(\d+)\s*:\s*(\d+)\s*$/.exec(options.env.ROLLCALL_COUNT ?? '');
+  if (group === undefined && elastic !== null) {
+    const [min, max] = [Number(elastic[1]), Number(elastic[2])];
+    if (options.replicas !== undefined && options.replicas > max) {
+      throw new ConfigError('ROLLCALL_COUNT', options.env.ROLLCALL_COUNT, `lets the group run at most ${max} pods, and --replicas (-n) starts ${options.replicas}`, 'Start at most MAX replicas: the others would have no place in the group.');
+    }
+    if (max > MAX_LOCAL_REPLICAS) throw new ConfigError('ROLLCALL_COUNT', options.env.ROLLCALL_COUNT, `lets the group run ${max} pods, more than the ${MAX_LOCAL_REPLICAS} replicas "rollcall local" runs`, 'Give a smaller MAX for a local run.');
+    return Membership.ofJob(job, max, Math.min(min, max));
+  }
   if (group === undefined) return Membership.ofJob(job, options.replicas ?? 3);
   const members = Membership.ofParts(job, parseGroupParts('ROLLCALL_GROUP', group));
   if (options.replicas !== undefined && options.replicas !== members.size) {

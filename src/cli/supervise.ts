@@ -45,6 +45,10 @@ export async function superviseRounds(group: Group, options: SuperviseOptions): 
     if (group.done) {
       logger.line(`this index finished ${round > 0 ? `restart round ${round}` : 'the workload'} before this pod joined (the pod it replaced ran it): it is not run again`, { event: 'done-before', round });
       own = { exitCode: 0, signal: null, runMs: 0 };
+    } else if (group.rank === undefined) {
+      // An elastic round released without this pod: it runs nothing in it, and waits with the others at
+      // its end, unless the group grows by it first.
+      own = { exitCode: 0, signal: null, runMs: 0 };
     } else if (!signal.aborted && !leave.aborted) {
       logger.line(`${options.describe}${round > 0 ? ` (restart round ${round})` : ''}`, { event: 'running', round });
       const run = await options.runRound(round, signal);

@@ -26,9 +26,15 @@ export interface WorkloadEnvOptions {
 /** One env var above this size goes to a file instead: an oversized environment breaks exec (E2BIG). */
 const MAX_ENV_VALUE = 32 * 1024;
 
-/** The environment distributed frameworks read, for the group that just assembled. */
+/**
+ * The environment distributed frameworks read, for the round that just assembled: its members in rank
+ * order (every pod, unless the group is elastic), this pod's rank among them, and how many they are.
+ */
 export function workloadEnv(group: Group, options: WorkloadEnvOptions): Record<string, string> {
-  const names = options.workloadHosts === 'addresses' ? group.peers.map(addressOf) : group.peers.map((peer) => peer.name);
+  const members = group.members.map((index) => group.peers[index] as Peer);
+  const names = options.workloadHosts === 'addresses' ? members.map(addressOf) : members.map((peer) => peer.name);
+  // A pod a round released without runs no workload in it; its launches (none come: no hostfile names it) get its index.
+  const rank = String(group.rank ?? group.index);
   const master = names[0] ?? '';
   const hostfile = join(options.dir, 'hostfile');
   writeFileSync(hostfile, hostfileText(names, options.hostfileFormat, options.slots));
@@ -36,7 +42,7 @@ export function workloadEnv(group: Group, options: WorkloadEnvOptions): Record<s
     ROLLCALL_INDEX: String(group.index),
     ROLLCALL_SIZE: String(group.size),
     ROLLCALL_HOSTFILE: hostfile,
-    RANK: String(group.index),
+    RANK: rank,
     WORLD_SIZE: String(group.size),
     MASTER_ADDR: master,
     MASTER_PORT: String(options.masterPort),
@@ -47,12 +53,12 @@ export function workloadEnv(group: Group, options: WorkloadEnvOptions): Record<s
   if (options.preset === 'torchrun') {
     Object.assign(env, {
       PET_NNODES: String(group.size),
-      PET_NODE_RANK: String(group.index),
+      PET_NODE_RANK: rank,
       PET_MASTER_ADDR: master,
       PET_MASTER_PORT: String(options.masterPort),
     });
   } else if (options.preset === 'tf') {
-    const config = JSON.stringify({ cluster: { worker: names.map((name) => hostPort(name, options.masterPort)) }, task: { type: 'worker', index: group.index } });
+    const config = JSON.stringify({ cluster: { worker: names.map((name) => hostPort(name, options.masterPort)) }, task: { type: 'worker', index: Number(rank) } });
     if (config.length <= MAX_ENV_VALUE) env.TF_CONFIG = config;
     else {
       const file = join(options.dir, 'tf-config.json');
@@ -62,7 +68,7 @@ export function workloadEnv(group: Group, options: WorkloadEnvOptions): Record<s
   } else if (options.preset === 'jax') {
     Object.assign(env, {
       JAX_COORDINATOR_ADDRESS: hostPort(master, options.masterPort),
-      JAX_PROCESS_ID: String(group.index),
+      JAX_PROCESS_ID: rank,
       JAX_NUM_PROCESSES: String(group.size),
     });
   } else if (options.preset !== undefined && options.agent !== undefined) {

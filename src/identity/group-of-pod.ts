@@ -7,7 +7,13 @@ import { assertDnsLabel, isDnsLabel, podHostname } from './names.js';
 /** What says which group a pod is in and its place there, given as options rather than read. */
 export interface GroupOptions {
   index?: number;
+  /** The group's size: the Job's completions; with `minCount`, the most pods an elastic group runs with. */
   count?: number;
+  /**
+   * An elastic group's fewest pods (ROLLCALL_COUNT=MIN:MAX): a round releases at `count` at once, or with
+   * at least this many once the last call has passed with no newcomer.
+   */
+  minCount?: number;
   jobName?: string;
   /**
    * A group across the Jobs of a JobSet: its parts (replicatedJobs) in rank order, `name:pods` or
@@ -38,9 +44,9 @@ export function groupOfPod(options: GroupOptions, settings: SettingSource, hostn
   return ofJob(options, settings, hostname);
 }
 
-/** One Indexed Job: ROLLCALL_COUNT pods named `<job>-<index>`. */
+/** One Indexed Job: ROLLCALL_COUNT pods named `<job>-<index>`, or MIN to MAX of them (`MIN:MAX`). */
 function ofJob(options: GroupOptions, settings: SettingSource, hostname: string): Place {
-  const count = groupInteger(settings, { option: options.count, name: 'count', variables: ['ROLLCALL_COUNT'], min: 1 }, 'is required: Kubernetes does not tell a pod how many completions its Job has', "Set ROLLCALL_COUNT to the Job's .spec.completions.");
+  const { count, min } = jobCount(options, settings);
   if (count > MAX_GROUP_SIZE) {
     throw new ConfigError(
       'ROLLCALL_COUNT',
@@ -66,7 +72,35 @@ function ofJob(options: GroupOptions, settings: SettingSource, hostname: string)
   // Kubernetes refuses a pod hostname over 63 characters; the largest index decides whether all fit.
   assertDnsLabel('ROLLCALL_JOB_NAME', podHostname(jobName, count - 1));
   agree(explicitJob, ownJob, `the hostname "${hostname}" (<job>-<index>)`);
-  return { index: index.value, membership: Membership.ofJob(jobName, count) };
+  return { index: index.value, membership: Membership.ofJob(jobName, count, min) };
+}
+
+const ELASTIC_COUNT = /^\s*(\d+)\s*:\s*(\d+)\s*$/;
+
+/** The Job's size, `N` or `MIN:MAX`, from the options or ROLLCALL_COUNT. */
+function jobCount(options: GroupOptions, settings: SettingSource): { count: number; min: number } {
+  const found = options.count === undefined ? settings.get('ROLLCALL_COUNT') : undefined;
+  const elastic = found === undefined ? undefined : ELASTIC_COUNT.exec(found.value);
+  const hint = "Set ROLLCALL_COUNT to the Job's .spec.completions, or MIN:MAX for an elastic group (the Job's completions as MAX).";
+  if (found !== undefined && elastic !== null && elastic !== undefined) {
+    const min = parseInteger(found.variable, elastic[1] as string, { min: 1 });
+    const count = parseInteger(found.variable, elastic[2] as string, { min: 1 });
+    if (min > count) throw new ConfigError(found.variable, found.value, `asks for at least ${min} pods and at most ${count}`, 'Give MIN:MAX with MIN ≤ MAX, e.g. "2:4".');
+    return { count, min };
+  }
+  const count = groupInteger(settings, { option: options.count, name: 'count', variables: ['ROLLCALL_COUNT'], min: 1 }, 'is required: Kubernetes does not tell a pod how many completions its Job has', hint);
+  if (options.minCount === undefined) return { count, min: count };
+  if (!Number.isSafeInteger(options.minCount) || options.minCount < 1 || options.minCount > count) {
+    throw new TypeError(`Expected \`minCount\` to be an integer from 1 to \`count\` (${count}), got ${String(options.minCount)}`);
+  }
+  return { count, min: options.minCount };
+}
+
+/** Elastic size is one Indexed Job's: the Jobs of a JobSet or a LeaderWorkerSet group have their size fixed. */
+function refuseElastic(options: GroupOptions, settings: SettingSource, what: string): void {
+  const count = explicit(options.count, 'count', settings, 'ROLLCALL_COUNT');
+  const given = options.minCount !== undefined ? { name: 'minCount', value: String(options.minCount) } : count !== undefined && count.value.includes(':') ? count : undefined;
+  if (given !== undefined) throw new ConfigError(given.name, given.value, `makes the group elastic, and ${what} has a fixed size`, 'Elastic size (MIN:MAX) is for the pods of one Indexed Job.');
 }
 
 /**
@@ -74,6 +108,7 @@ function ofJob(options: GroupOptions, settings: SettingSource, hostname: string)
  * completion index this pod is. Anything else the pod is told must agree with that.
  */
 function ofParts(given: Given, options: GroupOptions, settings: SettingSource, hostname: string): Place {
+  refuseElastic(options, settings, `a JobSet's group (${given.name})`);
   const parts = parseGroupParts(given.name, given.value);
   const short = hostname.split('.')[0] ?? hostname;
   const named = explicit(options.jobName, 'jobName', settings, 'ROLLCALL_JOB_NAME') ?? explicit(undefined, 'jobName', settings, 'JOBSET_NAME');
@@ -110,6 +145,7 @@ function ofParts(given: Given, options: GroupOptions, settings: SettingSource, h
  * must be the name that makes.
  */
 function ofLeaderWorkerSet(address: Given, options: GroupOptions, settings: SettingSource, hostname: string): Place {
+  refuseElastic(options, settings, 'a LeaderWorkerSet group');
   const [leader, subdomain, namespace, ...rest] = address.value.split('.');
   if (leader === undefined || subdomain === undefined || namespace === undefined || rest.length > 0 || ![leader, subdomain, namespace].every(isDnsLabel)) {
     throw new ConfigError(address.name, address.value, 'is not <leader>.<subdomain>.<namespace>, as the LeaderWorkerSet controller sets it', `Leave ${address.name} to the LeaderWorkerSet controller.`);

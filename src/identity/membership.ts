@@ -36,7 +36,13 @@ export class Membership {
     readonly name: string,
     /** Empty but for a JobSet's. */
     readonly parts: readonly GroupPart[],
+    /** The most members: every pod the Job may have. */
     readonly size: number,
+    /**
+     * The fewest members a round may run with. Below `size`, the group is elastic: a round releases with
+     * whoever is there once `min` are and no newcomer came for the last call.
+     */
+    readonly min: number = size,
   ) {
     let start = 0;
     this.starts = parts.map((part) => {
@@ -46,8 +52,13 @@ export class Membership {
     });
   }
 
-  static ofJob(job: string, count: number): Membership {
-    return new Membership('job', job, [], count);
+  /** One Indexed Job of `count` pods, or an elastic one of `min` to `count`. */
+  static ofJob(job: string, count: number, min = count): Membership {
+    return new Membership('job', job, [], count, min);
+  }
+
+  get elastic(): boolean {
+    return this.min < this.size;
   }
 
   static ofParts(group: string, parts: readonly GroupPart[]): Membership {
@@ -81,7 +92,7 @@ export class Membership {
   /** What a log says of the group: `job`, `jobset (driver 1 + workers 2×4)`, or `lws-0 (a leader and 3 workers)`. */
   describe(): string {
     if (this.naming === 'leader') return `${this.name} (a leader and ${this.size - 1} workers)`;
-    if (this.naming === 'job') return this.name;
+    if (this.naming === 'job') return this.elastic ? `${this.name} (${this.min} to ${this.size} pods)` : this.name;
     return `${this.name} (${this.parts.map((part) => `${part.name} ${part.jobs === 1 ? '' : `${part.jobs}×`}${part.completions}`).join(' + ')})`;
   }
 

@@ -14,11 +14,24 @@ export interface WorkloadOutcome {
 /** A failure as index 0 judges it: by index alone (each pod names them itself). */
 export type Failure = Omit<GroupFailure, 'name' | 'stalled'> & { stalled?: Omit<StalledPod, 'name'>[] };
 
-/** Index 0's verdict on a round: it is over because of `failure`; `next` is the restart round, if one follows. */
+/**
+ * Index 0's verdict on a round: it is over because of `failure`; `next` is the restart round, if one
+ * follows; `used` the restarts used so far, this one included, where a membership change made them
+ * fewer than the rounds (see `restartsUsed`).
+ */
 export interface Stop {
   round: number;
   next: number | undefined;
+  used?: number;
   failure: Failure;
+}
+
+/** Restarts a verdict says are used: as given, else one per round (no membership change came before). */
+export const restartsUsed = (stop: Stop): number => stop.used ?? stop.next ?? stop.round;
+
+/** A verdict, saying how many restarts are used only where a membership change made it other than one per round. */
+export function verdictOf(stop: Omit<Stop, 'used'>, used: number): Stop {
+  return used === (stop.next ?? stop.round) ? stop : { ...stop, used };
 }
 
 /** The failure with every pod named. */
@@ -30,8 +43,10 @@ export function namedFailure(failure: Failure, nameOf: (index: number) => string
 export const succeeded = (outcome: Pick<WorkloadOutcome, 'exitCode' | 'signal'>): boolean => outcome.exitCode === 0 && outcome.signal === null;
 
 export function stopToFrame(stop: Stop): StopFrame {
-  const { index, how, exitCode, signal, afterMs, stalled } = stop.failure;
+  const { index, how, exitCode, signal, afterMs, stalled, membership } = stop.failure;
   const frame: StopFrame = { t: 'stop', round: stop.round, next: stop.next ?? null, index, how, exit: exitCode, signal, ms: Math.round(afterMs) };
+  if (stop.used !== undefined) frame.used = stop.used;
+  if (membership === true) frame.membership = true;
   if (stalled !== undefined) frame.stalled = stalled.slice(0, MAX_STALLED).map((pod) => [pod.index, Math.round(pod.silentMs)]);
   return frame;
 }
@@ -40,6 +55,7 @@ export function stopFromFrame(frame: StopFrame): Stop {
   return {
     round: frame.round,
     next: frame.next ?? undefined,
+    ...(frame.used === undefined ? {} : { used: frame.used }),
     failure: {
       index: frame.index,
       how: frame.how,
@@ -47,6 +63,7 @@ export function stopFromFrame(frame: StopFrame): Stop {
       signal: frame.signal,
       afterMs: frame.ms,
       ...(frame.stalled === undefined ? {} : { stalled: frame.stalled.map(([index, silentMs]) => ({ index, silentMs })) }),
+      ...(frame.membership === true ? { membership: true as const } : {}),
     },
   };
 }

@@ -1,10 +1,16 @@
 import type { Clock } from '../time/clock.js';
-import { succeeded, type Failure, type Stop, type WorkloadOutcome } from './outcome.js';
+import { restartsUsed, succeeded, verdictOf, type Failure, type Stop, type WorkloadOutcome } from './outcome.js';
 import { StallWatch } from './stall-watch.js';
 import { VanishTimers } from './vanish-timers.js';
 
 export interface RefereeOptions {
+  /** The most pods a round may run with. */
   size: number;
+  /**
+   * The fewest: below `size`, the group is elastic, and a pod that comes or leaves for good is a change
+   * of membership, not a failure that uses a restart.
+   */
+  min: number;
   /** Gang restarts the group may use in all. */
   restarts: number;
   /** Exit codes that end the group at once, restarts left or not. */
@@ -16,8 +22,8 @@ export interface RefereeOptions {
   clock: Clock;
   /** The round is over; every pod (index 0 included) must hear it. */
   onStop(stop: Stop): void;
-  /** Every pod's workload succeeded in `round`: each index's outcome. */
-  onAllFinished(round: number, outcomes: WorkloadOutcome[]): void;
+  /** Every member's workload succeeded in `round`: each member's outcome, by index, in order. */
+  onAllFinished(round: number, outcomes: ReadonlyMap<number, WorkloadOutcome>): void;
 }
 
 export type RefereePhase = 'assembling' | 'running' | 'finished' | 'stopped' | 'closed';
@@ -46,6 +52,8 @@ export class Referee {
   /** This index 0 has released a round itself: what members tell of earlier rounds is history. */
   private begun = false;
   private roundStartedAt = 0;
+  /** The members the running round released with: in an elastic group, whoever was there. */
+  private members: ReadonlySet<number> = new Set();
   private readonly outcomes = new Map<number, WorkloadOutcome>();
   private readonly progressAt = new Map<number, number>();
   /** Pods that succeeded and then left (no exit barrier): a restart could never assemble without them. */
@@ -66,10 +74,11 @@ export class Referee {
     return this.verdict;
   }
 
-  /** A round's barrier released: every pod is running its workload for `round`. */
-  begin(round: number): void {
+  /** A round's barrier released: each of its members (by default, every pod) is running its workload for `round`. */
+  begin(round: number, members: readonly number[] = Array.from({ length: this.options.size }, (_, index) => index)): void {
     if (this.phase === 'closed' || (this.phase !== 'assembling' && round <= this.round)) return;
     this.round = round;
+    this.members = new Set(members);
     this.begun = true;
     this.phase = 'running';
     this.verdict = undefined;
@@ -89,7 +98,7 @@ export class Referee {
   adopt(stop: Stop): void {
     if (this.phase === 'closed' || this.begun || (this.verdict !== undefined && stop.round <= this.verdict.round)) return;
     this.round = stop.round;
-    this.restartsUsed = stop.next ?? stop.round;
+    this.restartsUsed = restartsUsed(stop);
     this.settle(stop);
   }
 
@@ -105,15 +114,15 @@ export class Referee {
   }
 
   reported(index: number, round: number, outcome: WorkloadOutcome): void {
-    if (this.phase !== 'running' || round !== this.round || this.outcomes.has(index)) return;
+    if (this.phase !== 'running' || round !== this.round || this.outcomes.has(index) || !this.members.has(index)) return;
     this.outcomes.set(index, outcome);
     this.stalls?.done(index);
     if (!succeeded(outcome)) {
       const failure = { index, how: outcome.signal === null ? ('exit' as const) : ('signal' as const), exitCode: outcome.exitCode, signal: outcome.signal, afterMs: outcome.runMs };
       this.fail(failure, outcome.exitCode !== null && this.options.fatalExitCodes.has(outcome.exitCode));
-    } else if (this.outcomes.size === this.options.size) {
+    } else if (this.outcomes.size === this.members.size) {
       this.phase = 'finished';
-      this.options.onAllFinished(round, Array.from({ length: this.options.size }, (_, i) => this.outcomes.get(i) as WorkloadOutcome));
+      this.options.onAllFinished(round, new Map([...this.members].sort((a, b) => a - b).map((member) => [member, this.outcomes.get(member) as WorkloadOutcome])));
     }
   }
 
@@ -123,28 +132,40 @@ export class Referee {
    * has finished already. Between rounds it changes nothing: its replacement joins the restart round.
    */
   signalled(index: number, round: number, signal: string): void {
-    if (this.phase !== 'running' || round !== this.round) return;
+    if (this.phase !== 'running' || round !== this.round || !this.members.has(index)) return;
     const outcome = this.outcomes.get(index);
-    this.fail({ index, how: 'signal', exitCode: outcome?.exitCode ?? null, signal, afterMs: outcome?.runMs ?? this.noOutcome().afterMs }, false);
+    this.fail({ index, how: 'signal', exitCode: outcome?.exitCode ?? null, signal, afterMs: outcome?.runMs ?? this.noOutcome().afterMs }, false, true);
   }
 
   /** The running or finished round, unstopped, in which `index`'s workload succeeded already, if any. */
   doneBy(index: number): number | undefined {
+    if ((this.phase !== 'running' && this.phase !== 'finished') || this.verdict !== undefined) return undefined;
     const outcome = this.outcomes.get(index);
-    return (this.phase === 'running' || this.phase === 'finished') && this.verdict === undefined && outcome !== undefined && succeeded(outcome) ? this.round : undefined;
+    if (outcome !== undefined && succeeded(outcome)) return this.round;
+    // A pod an elastic round did not count, come when the group can no longer grow (its workloads are
+    // finishing, some gone home): nothing is left for it to run.
+    return this.elastic && !this.members.has(index) && (this.phase === 'finished' || this.departed.size > 0) ? this.round : undefined;
   }
 
-  /** A session with `index` is up: a pod back from a blip, or, when `replaced`, a newer pod in its place. */
+  /**
+   * A session with `index` is up: a pod back from a blip, or, when `replaced`, a newer pod in its place; in
+   * an elastic group, a pod the running round did not count, and the group grows by it.
+   */
   joined(index: number, replaced: boolean): void {
     this.vanish.back(index);
     this.departed.delete(index);
     this.stalls?.back(index);
-    if (replaced && this.phase === 'running' && !this.outcomes.has(index)) this.fail({ index, how: 'replaced', ...this.noOutcome() }, false);
+    if (this.phase !== 'running') return;
+    if (!this.members.has(index)) {
+      if (this.elastic) this.fail({ index, how: 'joined', ...this.noOutcome() }, false);
+      return;
+    }
+    if (replaced && !this.outcomes.has(index)) this.fail({ index, how: 'replaced', ...this.noOutcome() }, false);
   }
 
   /** A session with `index` closed; `lastHeardAt` on the referee's clock. */
   left(index: number, lastHeardAt: number): void {
-    if (this.phase !== 'running') return;
+    if (this.phase !== 'running' || !this.members.has(index)) return;
     const outcome = this.outcomes.get(index);
     // A pod whose end it reported has said all there is: success (it went home) or the failure already judged.
     if (outcome !== undefined) {
@@ -177,10 +198,30 @@ export class Referee {
     return { exitCode: null, signal: null, afterMs: this.clock.now() - this.roundStartedAt };
   }
 
-  private fail(failure: Failure, fatal: boolean): void {
+  private get elastic(): boolean {
+    return this.options.min < this.options.size;
+  }
+
+  /**
+   * Stops the round. A restart round follows while restarts are left (and nobody who succeeded has gone
+   * home). In an elastic group a change of membership follows with none left, and uses none: a pod
+   * joined; one left on a signal (its Job shrank, or its pod was deleted: a replacement joins the next
+   * round); or one was lost, and enough remain.
+   */
+  private fail(failure: Failure, fatal: boolean, leaving = false): void {
+    if (this.elastic && !fatal && this.departed.size === 0 && this.changesMembership(failure, leaving)) {
+      return this.settle(verdictOf({ round: this.round, next: this.round + 1, failure: { ...failure, membership: true } }, this.restartsUsed));
+    }
     const restart = !fatal && this.restartsUsed < this.options.restarts && this.departed.size === 0;
     if (restart) this.restartsUsed++;
-    this.settle({ round: this.round, next: restart ? this.round + 1 : undefined, failure });
+    this.settle(verdictOf({ round: this.round, next: restart ? this.round + 1 : undefined, failure }, this.restartsUsed));
+  }
+
+  private changesMembership({ how }: Failure, leaving: boolean): boolean {
+    if (how === 'joined') return true;
+    const enoughLeft = this.members.size - 1 >= this.options.min;
+    if (leaving) return enoughLeft;
+    return (how === 'vanished' || how === 'replaced') && this.restartsUsed >= this.options.restarts && enoughLeft;
   }
 
   private settle(verdict: Stop): void {

@@ -1,6 +1,6 @@
 import { PeerFailedError } from '../errors.js';
 import type { Clock } from '../time/clock.js';
-import { namedFailure, type Stop } from './outcome.js';
+import { namedFailure, restartsUsed, verdictOf, type Stop } from './outcome.js';
 
 /**
  * One pod's view of the group's rounds: which round it runs, and a signal per round that aborts, with a
@@ -19,6 +19,8 @@ export class Rounds {
   private roundStartedAt = 0;
   /** The round this pod's index finished before this pod joined, as index 0 told it. */
   private finishedBefore: number | undefined;
+  /** Restarts used, as the last verdict said: fewer than the rounds once an elastic group's membership changed. */
+  private used: number | undefined;
 
   constructor(
     private readonly nameOf: (index: number) => string,
@@ -102,6 +104,7 @@ export class Rounds {
       return;
     }
     this.judged = stop;
+    this.used = restartsUsed(stop);
     const error = new PeerFailedError(namedFailure(stop.failure, this.nameOf), stop.round, stop.next);
     this.abort(error);
     outrun?.abort(error);
@@ -116,6 +119,7 @@ export class Rounds {
     this.ownJudgement = false;
     if (stop.next === this.judged?.next) return;
     this.judged = stop;
+    this.used = restartsUsed(stop);
     const error = new PeerFailedError(namedFailure(stop.failure, this.nameOf), stop.round, stop.next);
     this.onStopped(error);
     if (stop.next === undefined) this.ended.abort(error);
@@ -125,14 +129,15 @@ export class Rounds {
 
   /**
    * Index 0 was silent for the session timeout, or a new pod took its place: nobody judged this round's
-   * end, so this pod judges as index 0 would have. With restarts left (round k has used k of them) a
+   * end, so this pod judges as index 0 would have. With restarts left (as the last verdict counted them) a
    * restart round follows, which a new index 0 learns from the members; without, the group is over here.
    */
   coordinatorLost(how: 'vanished' | 'replaced'): void {
     // Before the start release nothing runs; once a round is stopped, its verdict already says what follows.
     if (!this.begun || this.controller.signal.aborted) return;
-    const next = this.current < this.restarts ? this.current + 1 : undefined;
-    this.stopped({ round: this.current, next, failure: { index: 0, how, exitCode: null, signal: null, afterMs: this.clock.now() - this.roundStartedAt } });
+    const used = this.used ?? this.current;
+    const next = used < this.restarts ? this.current + 1 : undefined;
+    this.stopped(verdictOf({ round: this.current, next, failure: { index: 0, how, exitCode: null, signal: null, afterMs: this.clock.now() - this.roundStartedAt } }, next === undefined ? used : used + 1));
     this.ownJudgement = true;
   }
 

@@ -1,10 +1,10 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import { plainAddress } from './address.js';
-import { encodeDatagram, parseDatagram, type Datagram } from './wire-format.js';
+import { encodeDatagram, parseDatagram, type Datagram, type ReleaseFields } from './wire-format.js';
 import { newNonce, proofMatches } from './authentication.js';
 
-export type OnRelease = (barrier: string, roster: string[][] | undefined) => void;
+export type OnRelease = (barrier: string, fields: ReleaseFields) => void;
 export type OnDatagramAck = (token: string, barrier: string) => void;
 
 /** How the coordinator sends releases by datagram; false when one would not fit a packet. */
@@ -68,7 +68,7 @@ export class ReleaseReceiver {
     if (datagram?.t !== 'release' || !proofMatches(this.token, datagram.token)) return;
     // Every copy is acked: the coordinator stops re-sending only when one ack gets through.
     this.socket.send(encodeDatagram({ t: 'ack', barrier: datagram.barrier, token: this.token }) as Buffer, port, address);
-    onRelease(datagram.barrier, datagram.roster);
+    onRelease(datagram.barrier, datagram);
   }
 }
 

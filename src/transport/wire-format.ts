@@ -1,11 +1,12 @@
 import { isIP } from 'node:net';
+import { MEMBER_RANGES } from './member-ranges.js';
 import { isMissingReasonCode, type FailureHow, type MissingReasonCode } from '../errors.js';
 
 /**
  * What goes on the wire, and the only way in: newline-delimited JSON frames on a session, and datagrams
  * beside it. Every inbound message is bounded and validated field by field; anything else is dropped.
  */
-export const PROTOCOL_VERSION = 6;
+export const PROTOCOL_VERSION = 7;
 export const MAX_FRAME_BYTES = 4096;
 
 /**
@@ -35,7 +36,7 @@ export type Frame =
   | { t: 'refuse'; reason: string }
   | { t: 'arrive'; barrier: string; addrs: string[] }
   | { t: 'progress'; barrier: string; ready: number; missing: [number, MissingReasonCode][] }
-  | { t: 'release'; barrier: string; roster?: string[][] }
+  | ({ t: 'release'; barrier: string } & ReleaseFields)
   | { t: 'seen'; indexes: number[] }
   | { t: 'bye' }
   | { t: 'beat' }
@@ -46,6 +47,15 @@ export type Frame =
   | { t: 'done'; round: number }
   | OutcomeFrame
   | StopFrame;
+
+/**
+ * What a release carries beside its barrier: each index's own addresses (a star's start barrier, in a group
+ * small enough), and, in an elastic group, the members it released (see `encodeMembers`).
+ */
+export interface ReleaseFields {
+  roster?: string[][];
+  members?: string;
+}
 
 /** A member's own workload ended in `round` (member to index 0; the session says whose it is). */
 export interface OutcomeFrame {
@@ -68,9 +78,13 @@ export interface StopFrame {
   ms: number;
   /** For a stall: each stalled pod's index and how long it has been silent, the longest first. */
   stalled?: [number, number][];
+  /** Restarts used so far, this verdict's included (absent from a version 6 peer: then `next`, or `round`). */
+  used?: number;
+  /** An elastic group's membership changed: the restart round runs at the new size and uses no restart. */
+  membership?: true;
 }
 
-const FAILURE_HOWS: readonly unknown[] = ['exit', 'signal', 'vanished', 'replaced', 'stalled'] satisfies FailureHow[];
+const FAILURE_HOWS: readonly unknown[] = ['exit', 'signal', 'vanished', 'replaced', 'stalled', 'joined'] satisfies FailureHow[];
 /** Stalled pods named in one stop frame: enough to say who, small enough for one frame. */
 export const MAX_STALLED = 32;
 
@@ -80,7 +94,7 @@ export const MAX_STALLED = 32;
  * interval does not. The token, sent by the member over its authenticated session, is what makes a
  * datagram count: whoever cannot read that session cannot forge one.
  */
-export type Datagram = { t: 'release'; barrier: string; token: string; roster?: string[][] } | { t: 'ack'; barrier: string; token: string };
+export type Datagram = ({ t: 'release'; barrier: string; token: string } & ReleaseFields) | { t: 'ack'; barrier: string; token: string };
 /** Fits one packet on any path (IPv6's minimum MTU is 1280): a datagram is never fragmented. */
 export const MAX_DATAGRAM_BYTES = 1200;
 
@@ -151,6 +165,8 @@ const FRAME_KINDS: { [K in FrameKind]: (frame: Fields) => boolean } = {
     isInt(frame.index) &&
     FAILURE_HOWS.includes(frame.how) &&
     isEnding(frame) &&
+    (frame.used === undefined || isInt(frame.used)) &&
+    (frame.membership === undefined || frame.membership === true) &&
     (frame.stalled === undefined ||
       (Array.isArray(frame.stalled) && frame.stalled.length <= MAX_STALLED && frame.stalled.every((entry) => Array.isArray(entry) && entry.length === 2 && isInt(entry[0]) && isInt(entry[1], Number.MAX_SAFE_INTEGER)))),
   alive: (frame) => isInt(frame.round),
@@ -170,7 +186,9 @@ const isEnding = (frame: Record<string, unknown>) =>
   (frame.exit === null || isInt(frame.exit, 255)) && (frame.signal === null || isStr(frame.signal, SIGNAL)) && isInt(frame.ms, Number.MAX_SAFE_INTEGER);
 
 const isRelease = (frame: Record<string, unknown>) =>
-  isStr(frame.barrier, BARRIER) && (frame.roster === undefined || (Array.isArray(frame.roster) && frame.roster.every(isAddrs)));
+  isStr(frame.barrier, BARRIER) &&
+  (frame.roster === undefined || (Array.isArray(frame.roster) && frame.roster.every(isAddrs))) &&
+  (frame.members === undefined || isStr(frame.members, MEMBER_RANGES));
 
 /** Parses one datagram, or returns undefined for anything oversized or not exactly a known datagram. */
 export function parseDatagram(bytes: Buffer): Datagram | undefined {

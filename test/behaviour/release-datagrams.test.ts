@@ -14,7 +14,7 @@ describe('release datagrams', () => {
 
   async function receiver(address: string) {
     const released: { barrier: string; roster: string[][] | undefined }[] = [];
-    const opened = await ReleaseReceiver.open(address, 0, (barrier, roster) => released.push({ barrier, roster }));
+    const opened = await ReleaseReceiver.open(address, 0, (barrier, { roster }) => released.push({ barrier, roster }));
     expect(opened, `a datagram socket on ${address}`).toBeDefined();
     const ear = opened as ReleaseReceiver;
     cleanup.push(() => ear.close());

@@ -93,6 +93,7 @@ export class SimPod implements Host {
         topology: 'star',
         sessionTimeoutMs: settings.sessionTimeoutMs,
         restarts: settings.restarts,
+        lastCallMs: 0,
         fatalExitCodes: new Set(),
         stallTimeoutMs: settings.stallTimeoutMs,
       },
@@ -144,7 +145,7 @@ export class SimPod implements Host {
       return;
     }
     this.rounds.begin(0);
-    const group = this.handle().build(undefined, { checksMs: 0, releaseMs: 0 });
+    const group = this.handle().build(await this.role.released('start'), { checksMs: 0, releaseMs: 0 });
     this.group = group;
     const stream = { write: (line: string) => (this.alive && this.world.history.line(this.id, line.trimEnd()), true), isTTY: false };
     const code = await superviseRounds(group, {

@@ -18,7 +18,7 @@ function hello(index: number, generation = gen(1000 + index), size = 3): Hello {
 }
 
 /** Index 0 of a group, on fake time, with its datagrams recorded and the members' sessions in the test's hands. */
-function setUp(size = 3, topology: Topology = 'star', restarts = 0, stallTimeoutMs = 0) {
+function setUp(size = 3, topology: Topology = 'star', restarts = 0, stallTimeoutMs = 0, { min = size, lastCallMs = 0 } = {}) {
   const clock = new FakeClock();
   const datagrams = { sent: [] as { address: string; port: number; datagram: Datagram }[], closed: false };
   let ackByDatagram: (token: string, barrier: string) => void = () => {};
@@ -27,6 +27,8 @@ function setUp(size = 3, topology: Topology = 'star', restarts = 0, stallTimeout
   const finished: { round: number; outcomes: WorkloadOutcome[] }[] = [];
   const role = new Coordinator({
     size,
+    min,
+    lastCallMs,
     topology,
     sessionTimeoutMs: SESSION_TIMEOUT_MS,
     progressIntervalMs: PROGRESS_MS,
@@ -36,7 +38,7 @@ function setUp(size = 3, topology: Topology = 'star', restarts = 0, stallTimeout
     fatalExitCodes: new Set([78]),
     stallTimeoutMs,
     onStop: (stop) => stops.push(stop),
-    onAllFinished: (round, outcomes) => finished.push({ round, outcomes }),
+    onAllFinished: (round, outcomes) => finished.push({ round, outcomes: [...outcomes.values()] }),
     clock,
     openDatagrams: (onAck) => {
       ackByDatagram = onAck;
@@ -618,5 +620,121 @@ describe('index 0 leaves last', () => {
     const { flag } = closingAfter('start');
     await flush();
     expect(flag.closed).toBe(true);
+  });
+});
+
+describe('an elastic group (MIN:MAX)', () => {
+  const LAST_CALL_MS = 5000;
+  const elastic = (restarts = 0) => setUp(4, 'star', restarts, 0, { min: 2, lastCallMs: LAST_CALL_MS });
+  const arrive = (session: FakeSession, barrier: string) => session.receive({ t: 'arrive', barrier, addrs: [] });
+
+  test('at MIN and more, with everyone here arrived, it releases once the last call passes with no newcomer, naming the members; a newcomer calls again', async () => {
+    const { role, clock, join, settledFlag } = elastic();
+    const released = settledFlag('start');
+    const one = join(1);
+    arrive(one, 'start');
+    role.arrive('start', []);
+    clock.advance(LAST_CALL_MS - 1000);
+    const two = join(2);
+    clock.advance(500);
+    arrive(two, 'start');
+    // The first call would have ended now: the newcomer's arrival called again.
+    clock.advance(500);
+    await flush();
+    expect(released.settled).toBe(false);
+    clock.advance(LAST_CALL_MS - 501);
+    await flush();
+    expect(released.settled).toBe(false);
+    clock.advance(1);
+    await flush();
+    expect(released.settled).toBe(true);
+    expect(await role.released('start')).toMatchObject({ members: [0, 1, 2] });
+    for (const session of [one, two]) expect(session.sentOf('release')).toEqual([expect.objectContaining({ barrier: 'start', members: '0-2' })]);
+  });
+
+  test('below MIN nothing releases, however long; a pod here and on its way holds a quorum; at MAX it releases at once', async () => {
+    const { role, clock, join, settledFlag } = elastic();
+    const released = settledFlag('start');
+    role.arrive('start', []);
+    clock.advance(LAST_CALL_MS * 10);
+    await flush();
+    expect(released.settled).toBe(false);
+    for (const index of [1, 2]) arrive(join(index), 'start');
+    const three = join(3);
+    clock.advance(LAST_CALL_MS * 3);
+    await flush();
+    expect(released.settled).toBe(false);
+    arrive(three, 'start');
+    await flush();
+    expect(released.settled).toBe(true);
+    expect(await role.released('start')).toMatchObject({ members: [0, 1, 2, 3] });
+  });
+
+  test('a pod that joins a running round grows the group: a verdict that uses no restart, and the next round releases with it', async () => {
+    const { role, clock, join, stops, settledFlag } = elastic();
+    const sessions = [join(1), join(2)];
+    for (const session of sessions) arrive(session, 'start');
+    role.arrive('start', []);
+    clock.advance(LAST_CALL_MS);
+    await flush();
+    const three = join(3);
+    expect(stops).toEqual([{ round: 0, next: 1, used: 0, failure: expect.objectContaining({ index: 3, how: 'joined', membership: true }) }]);
+    expect(three.sentOf('stop')).toEqual([expect.objectContaining({ how: 'joined', next: 1, membership: true })]);
+    const next = settledFlag('round-1');
+    for (const session of [...sessions, three]) arrive(session, 'round-1');
+    role.arrive('round-1', []);
+    await flush();
+    expect(next.settled).toBe(true);
+    expect(await role.released('round-1')).toMatchObject({ members: [0, 1, 2, 3] });
+  });
+
+  test('a pod leaving on a signal shrinks it in place, using no restart; the next round releases without it after the last call', async () => {
+    const { role, clock, join, stops, settledFlag } = elastic();
+    const sessions = [join(1), join(2), join(3)];
+    for (const session of sessions) arrive(session, 'start');
+    role.arrive('start', []);
+    await flush();
+    const three = sessions[2] as FakeSession;
+    three.receive({ t: 'leaving', round: 0, signal: 'SIGTERM' });
+    expect(stops.at(-1)).toEqual({ round: 0, next: 1, used: 0, failure: expect.objectContaining({ index: 3, how: 'signal', membership: true }) });
+    three.drop();
+    const next = settledFlag('round-1');
+    for (const session of sessions.slice(0, 2)) arrive(session, 'round-1');
+    role.arrive('round-1', []);
+    clock.advance(LAST_CALL_MS);
+    await flush();
+    expect(next.settled).toBe(true);
+    expect(await role.released('round-1')).toMatchObject({ members: [0, 1, 2] });
+    // The round's own barriers wait for its members only.
+    const finish = settledFlag('finish-1');
+    for (const session of sessions.slice(0, 2)) arrive(session, 'finish-1');
+    role.arrive('finish-1', []);
+    await flush();
+    expect(finish.settled).toBe(true);
+  });
+
+  test('a pod lost with no restart left is a shrink while MIN remain, and the end of the group below', async () => {
+    const { role, clock, join, stops } = elastic();
+    const sessions = [join(1), join(2)];
+    for (const session of sessions) arrive(session, 'start');
+    role.arrive('start', []);
+    clock.advance(LAST_CALL_MS);
+    await flush();
+    (sessions[1] as FakeSession).drop();
+    // Index 1 beats on while index 2's silence runs out.
+    for (let step = 0; step < 6; step++) {
+      (sessions[0] as FakeSession).receive({ t: 'beat' });
+      clock.advance(SESSION_TIMEOUT_MS / 6);
+    }
+    expect(stops.at(-1)).toEqual({ round: 0, next: 1, used: 0, failure: expect.objectContaining({ index: 2, how: 'vanished', membership: true }) });
+    for (const session of sessions.slice(0, 1)) arrive(session, 'round-1');
+    role.arrive('round-1', []);
+    clock.advance(LAST_CALL_MS);
+    await flush();
+    expect(await role.released('round-1')).toMatchObject({ members: [0, 1] });
+    (sessions[0] as FakeSession).drop();
+    clock.advance(SESSION_TIMEOUT_MS);
+    expect(stops.at(-1)).toEqual({ round: 1, next: undefined, used: 0, failure: expect.objectContaining({ index: 1, how: 'vanished' }) });
+    expect(stops.at(-1)?.failure.membership).toBeUndefined();
   });
 });

@@ -69,7 +69,7 @@ function setUp() {
     askStatus: () => asked.answer(),
   });
   rounds.begin(0);
-  const group = handle.build([['10.0.0.1'], ['10.0.0.9'], ['10.0.0.3']], { checksMs: 1, releaseMs: 2 });
+  const group = handle.build({ roster: [['10.0.0.1'], ['10.0.0.9'], ['10.0.0.3']] }, { checksMs: 1, releaseMs: 2 });
   return { clock, role, rounds, stopped, shutdowns, lines, fieldsLogged, handle, group, connects, watched, asked };
 }
 
@@ -236,7 +236,7 @@ describe('GroupHandle', () => {
 describe('GroupHandle, the rest of the group\'s life', () => {
   test('without a roster, a peer this pod never checked has no addresses', () => {
     const { handle } = setUp();
-    const group = handle.build(undefined, { checksMs: 0, releaseMs: 0 });
+    const group = handle.build({ roster: undefined }, { checksMs: 0, releaseMs: 0 });
     expect(group.peers[0]?.addresses).toEqual([]);
     expect(group.peers[1]?.addresses).toEqual(['10.0.0.2']);
   });
@@ -284,9 +284,9 @@ describe('GroupHandle, the rest of the group\'s life', () => {
 
   test('index 0 logs each index\'s code and time when all have finished, at most 16 of them', () => {
     const { handle, lines, fieldsLogged } = setUp();
-    handle.logAllFinished(0, [{ exitCode: 0, signal: null, runMs: 1500 }, { exitCode: 0, signal: null, runMs: 90_000 }]);
+    handle.logAllFinished(0, new Map([[0, { exitCode: 0, signal: null, runMs: 1500 }], [1, { exitCode: 0, signal: null, runMs: 90_000 }]]));
     expect(lines.at(-1)).toBe('all 2 workloads finished: 0: exit 0 (1.5s), 1: exit 0 (90s)');
-    handle.logAllFinished(2, Array.from({ length: 18 }, () => ({ exitCode: 0, signal: null, runMs: 1000 })));
+    handle.logAllFinished(2, new Map(Array.from({ length: 18 }, (_, index) => [index, { exitCode: 0, signal: null, runMs: 1000 }])));
     expect(lines.at(-1)).toMatch(/^all 18 workloads finished in restart round 2: 0: exit 0 \(1s\), .*15: exit 0 \(1s\), and 2 more$/);
     expect(fieldsLogged.at(-1)).toMatchObject({ event: 'all-finished', round: 2, outcomes: expect.arrayContaining([{ index: 17, exitCode: 0, runMs: 1000 }]) });
   });

@@ -249,7 +249,7 @@ describe('the datagram ear', () => {
     const { role, ears, connect, settledFlag } = setUp();
     const session = await connect();
     const released = settledFlag('start');
-    ears[0]?.onRelease('start', undefined);
+    ears[0]?.onRelease('start', {});
     await flush();
     expect(released.settled).toBe(true);
     expect(session.sentOf('ack')).toEqual([{ t: 'ack', barrier: 'start' }]);

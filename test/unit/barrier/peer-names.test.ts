@@ -32,7 +32,7 @@ describe('PeerNames', () => {
 
 describe('what differs between index 0 and a member is the role', () => {
   const coordinator = (topology: 'star' | 'mesh') =>
-    new Coordinator({ size: 4, topology, sessionTimeoutMs: 10_000, progressIntervalMs: 500, reasonFor: () => 'not-arrived', onSeen: () => {}, restarts: 0, fatalExitCodes: new Set(), stallTimeoutMs: 0, onStop: () => {}, onAllFinished: () => {}, clock: new FakeClock(), openDatagrams: () => ({ send: () => false, close: () => {} }) });
+    new Coordinator({ size: 4, min: 4, lastCallMs: 0, topology, sessionTimeoutMs: 10_000, progressIntervalMs: 500, reasonFor: () => 'not-arrived', onSeen: () => {}, restarts: 0, fatalExitCodes: new Set(), stallTimeoutMs: 0, onStop: () => {}, onAllFinished: () => {}, clock: new FakeClock(), openDatagrams: () => ({ send: () => false, close: () => {} }) });
 
   test('index 0 asks for members speculatively, waits for no news, and in a star calls out to every member', async () => {
     const star = coordinator('star');

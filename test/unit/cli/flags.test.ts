@@ -36,7 +36,8 @@ describe('the command line', () => {
 
   test('a flag that the command would ignore is refused, naming where it goes', () => {
     expect(usageError(['local', '-n', '3', '--index', '1', '--', 'true']).message).toBe('--index is not taken by "rollcall local", which sets it for each replica itself');
-    expect(usageError(['local', '-n', '3', '--count', '5', '--', 'true']).message).toMatch(/^--count is not taken by "rollcall local"/);
+    expect(usageError(['local', '-n', '3', '--count', '5', '--', 'true']).message).toMatch(/^--count is taken by "rollcall local" only as MIN:MAX/);
+    expect(parseCommandLine(['local', '-n', '3', '--count', '2:4', '--', 'true']).env).toEqual({ ROLLCALL_COUNT: '2:4' });
     expect(usageError(['local', '-n', '3', '--hostname', 'x', '--', 'true']).message).toBe('--hostname is not taken by "rollcall local", which sets it for each replica itself');
     expect(usageError(['wait', '--preset', 'torchrun']).message).toBe('--preset does not go with "rollcall wait"; it goes with "rollcall -- <command>", "rollcall serve", "rollcall local"');
     expect(usageError(['wait', '--json']).message).toBe('--json does not go with "rollcall wait"; it goes with "rollcall status", "rollcall peers"');

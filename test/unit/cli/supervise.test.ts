@@ -20,6 +20,7 @@ function fakeGroup(
   const left: string[] = [];
   return {
     index,
+    rank: index,
     round: 0,
     get signal() {
       return controller.signal;

@@ -13,13 +13,14 @@ function setUp({ size = 4, restarts = 0, fatal = [78], stallTimeoutMs = 0 }: { s
   const finished: { round: number; outcomes: WorkloadOutcome[] }[] = [];
   const referee = new Referee({
     size,
+    min: size,
     restarts,
     fatalExitCodes: new Set(fatal),
     vanishAfterMs: VANISH_MS,
     stallTimeoutMs,
     clock,
     onStop: (stop) => stops.push(stop),
-    onAllFinished: (round, outcomes) => finished.push({ round, outcomes }),
+    onAllFinished: (round, outcomes) => finished.push({ round, outcomes: [...outcomes.values()] }),
   });
   return { referee, clock, stops, finished };
 }
