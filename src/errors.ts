@@ -137,7 +137,7 @@ export class PeerFailedError extends RollcallError {
 
   constructor(failure: GroupFailure, round: number, next: number | undefined) {
     const inPlace = failure.membership === true ? ' in place, using no restart' : '';
-    super('ERR_ROLLCALL_PEER_FAILED', `${describeFailure(failure)}${round > 0 ? ` in restart round ${round}` : ''}; ${next === undefined ? 'the group stops' : `restart round ${next} follows${inPlace}`}`);
+    super('ERR_ROLLCALL_PEER_FAILED', `${describeFailure(failure)}${round > 0 ? ` in restart round ${round}` : ''}${describeChange(failure)}; ${next === undefined ? 'the group stops' : `restart round ${next} follows${inPlace}`}`);
     this.failure = failure;
     this.round = round;
     this.next = next;
@@ -247,8 +247,13 @@ export function describeHow(failure: Pick<GroupFailure, 'how' | 'exitCode' | 'si
 }
 
 export function describeFailure(failure: GroupFailure): string {
-  if (failure.how === 'joined') return `${failure.name} joined after ${formatDuration(failure.afterMs)}: the group grows`;
-  const change = failure.membership === true ? ': the group shrinks' : '';
-  return `${failure.name} failed (${describeHow(failure)}) after ${formatDuration(failure.afterMs)}${change}`;
+  if (failure.how === 'joined') return `${failure.name} joined after ${formatDuration(failure.afterMs)}`;
+  return `${failure.name} failed (${describeHow(failure)}) after ${formatDuration(failure.afterMs)}`;
+}
+
+/** What an elastic group's change of membership does: ": the group grows", ": the group shrinks", or nothing. */
+function describeChange(failure: GroupFailure): string {
+  if (failure.membership !== true) return '';
+  return failure.how === 'joined' ? ': the group grows' : ': the group shrinks';
 }
 

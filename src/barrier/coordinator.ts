@@ -178,7 +178,7 @@ export class Coordinator implements BarrierRole {
   arrive(barrier: string, addrs: string[], index = 0): void {
     const tally = this.tally(barrier);
     tally.arrive(index, addrs);
-    if (tally.released) return this.releases.late(barrier, tally, index);
+    if (tally.released) return this.releases.late(barrier, tally, index, roundStartedBy(barrier) === undefined ? undefined : this.roundMembers);
     this.dirty.add(barrier);
     if (index !== 0 && barrier === 'start') this.seen(index);
     this.settle(barrier, 'change');

@@ -47,10 +47,14 @@ export class ReleaseBook {
     this.nudges.schedule();
   }
 
-  /** A late joiner or a replaced pod arrived at a barrier the group has passed: it goes at once. */
-  late(barrier: string, tally: BarrierTally, index: number): void {
+  /**
+   * A late joiner or a replaced pod arrived at a barrier the group has passed: it goes at once. Passed a
+   * round's assembly, it hears the members of the round that runs now (`members`), which it joins.
+   */
+  late(barrier: string, tally: BarrierTally, index: number, members: readonly number[] | undefined): void {
     tally.arriveLate(index, this.members.get(index)?.gen);
-    this.send(barrier, index, this.fields(barrier, tally));
+    const fields = this.fields(barrier, tally);
+    this.send(barrier, index, this.elastic && members !== undefined ? { ...fields, members: encodeMembers(members) } : fields);
     this.nudges.schedule();
   }
 

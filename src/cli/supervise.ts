@@ -39,8 +39,12 @@ export async function superviseRounds(group: Group, options: SuperviseOptions): 
     work.catch(() => {});
     return Promise.race([work, aborted(leave).then(() => undefined)]);
   };
+  // An elastic group's rounds may each run with a different number of pods: each change is said.
+  let size = group.size;
   for (;;) {
     const { round, signal } = group;
+    const membership = group.size === size ? '' : `; membership ${size} → ${group.size}`;
+    size = group.size;
     let own: WorkloadOutcome | undefined;
     if (group.done) {
       logger.line(`this index finished ${round > 0 ? `restart round ${round}` : 'the workload'} before this pod joined (the pod it replaced ran it): it is not run again`, { event: 'done-before', round });
@@ -50,11 +54,13 @@ export async function superviseRounds(group: Group, options: SuperviseOptions): 
       // its end, unless the group grows by it first.
       own = { exitCode: 0, signal: null, runMs: 0 };
     } else if (!signal.aborted && !leave.aborted) {
-      logger.line(`${options.describe}${round > 0 ? ` (restart round ${round})` : ''}`, { event: 'running', round });
+      logger.line(`${options.describe}${round > 0 ? ` (restart round ${round}${membership})` : ''}`, { event: 'running', round, size: group.size });
       const run = await options.runRound(round, signal);
       if (!run.stopped) {
         own = run.outcome;
-        group.report(own);
+        // A workload that failed as this pod got a signal (it got the signal too) is not the cause: the
+        // pod's leaving is, which index 0 hears next. In an elastic group that is a change of membership.
+        if (succeeded(own) || !leave.aborted) group.report(own);
       }
     }
     if (own !== undefined && succeeded(own)) {
