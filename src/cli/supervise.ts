@@ -37,7 +37,15 @@ export async function superviseRounds(group: Group, options: SuperviseOptions): 
   const orLeave = <T>(work: Promise<T>): Promise<T | undefined> => {
     // Abandoned when the pod leaves: however it ends then, nobody waits for it.
     work.catch(() => {});
-    return Promise.race([work, aborted(leave).then(() => undefined)]);
+    // Its listener goes with the wait: a group that runs round after round adds none that stay.
+    let stopListening = () => {};
+    const left = new Promise<undefined>((resolve) => {
+      if (leave.aborted) return resolve(undefined);
+      const onLeave = () => resolve(undefined);
+      leave.addEventListener('abort', onLeave, { once: true });
+      stopListening = () => leave.removeEventListener('abort', onLeave);
+    });
+    return Promise.race([work, left]).finally(stopListening);
   };
   // An elastic group's rounds may each run with a different number of pods: each change is said.
   let size = group.size;

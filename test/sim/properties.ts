@@ -68,7 +68,10 @@ function neverEarly({ history, settings }: Run): string[] {
   }
   const killedAt = new Map(history.of('killed').map((entry) => [entry.pod, entry.at]));
   for (const [barrier, release] of firstRelease) {
-    for (let index = 0; index < settings.size; index++) {
+    // An elastic group's release names its members: at least the fewest, each of them arrived.
+    const named = release.fields.members === undefined ? undefined : String(release.fields.members).split(',').map(Number);
+    if (named !== undefined && named.length < (settings.min ?? settings.size)) violations.push(`never early: ${barrier} opened at ${release.at.toFixed(1)} ms with ${named.length} members, fewer than ${settings.min}`);
+    for (const index of named ?? Array.from({ length: settings.size }, (_, at) => at)) {
       const arrivals = history.of('arrive').filter((entry) => entry.index === index && entry.fields.barrier === barrier && entry.at <= release.at);
       const last = arrivals.at(-1);
       if (last === undefined) {
@@ -101,18 +104,22 @@ function neverForever({ pods, endedAt, capMs, history }: Run): string[] {
 }
 
 /**
- * One agreed round: the verdicts on round k name one next round, no round beyond the restarts runs, and a
- * round runs only after a verdict on the round before named it. Index 0's verdicts and the members' own
+ * One agreed round: the verdicts on round k name one next round, no round runs beyond the restarts (those
+ * an elastic group's changes of membership started use none), and a round runs only after a verdict on
+ * the round before named it. Index 0's verdicts and the members' own
  * on losing index 0 may differ only when index 0 was in fact cut off or gone: then neither side can hear
  * the other (and no round can assemble without index 0).
  */
 function oneAgreedRound({ history, settings }: Run): string[] {
   const violations: string[] = [];
   const nexts = new Map<number, Set<string>>();
+  /** The rounds a change of membership ended: the round after it used no restart. */
+  const changed = new Set<number>();
   const sides = new Map<number, { referee: Set<string>; members: Set<string> }>();
   for (const verdict of [...history.of('verdict'), ...history.of('judged')]) {
     const round = Number(verdict.fields.round);
     const next = String(verdict.fields.next);
+    if (verdict.fields.membership === true) changed.add(round);
     const seen = nexts.get(round) ?? new Set<string>();
     seen.add(next);
     nexts.set(round, seen);
@@ -130,7 +137,8 @@ function oneAgreedRound({ history, settings }: Run): string[] {
   }
   for (const running of history.of('running')) {
     const round = Number(running.fields.round);
-    if (round > settings.restarts) violations.push(`one agreed round: ${running.pod} runs round ${round} with ${settings.restarts} restarts`);
+    const used = Array.from({ length: round }, (_, before) => before).filter((before) => !changed.has(before)).length;
+    if (used > settings.restarts) violations.push(`one agreed round: ${running.pod} runs round ${round}, ${used} of them restarts, with ${settings.restarts} restarts`);
     if (round > 0 && !nexts.get(round - 1)?.has(String(round))) violations.push(`one agreed round: ${running.pod} runs round ${round}, which no verdict on round ${round - 1} named`);
   }
   return violations;
@@ -152,6 +160,9 @@ function causesHappened({ history }: Run): string[] {
             history.events.some((entry) => [index, verdict.index, 0].includes(entry.index) && entry.at <= verdict.at && ['killed', 'partitioned', 'sessions-reset', 'exit'].includes(entry.event))
           : how === 'replaced'
             ? before.some((entry) => entry.event === 'started' && entry.generation > 0)
+            : how === 'joined'
+              ? // An elastic group grows by a pod that started after the round released without it.
+                before.some((entry) => entry.event === 'started')
             : how === 'stalled'
               ? // Its workload went silent, or its progress could not get through: a cut link looks the
                 // same to index 0 until the session times out, and a stall timeout may be the shorter.

@@ -93,6 +93,39 @@ describe('the group on the simulator: decisions only the protocol makes', () => 
   });
 });
 
+describe('an elastic group (MIN:MAX) on the simulator', () => {
+  const ends = { ends: true, afterMs: 10_000, exitCode: 0 } as const;
+  const elastic = (startsAt: number[], faults: Fault[], plan: (index: number, generation: number, round: number) => WorkloadPlan = () => ends) =>
+    runScenario({ seed: 7, settings: settings({ min: 3, lastCallMs: 1000 }), startsAt, faults }, plan);
+  const membersOf = (result: SimResult, barrier: string) => result.history.of('released').find((entry) => entry.index === 0 && entry.fields.barrier === barrier)?.fields.members;
+
+  test('index 3 late: round 0 releases with 0 to 2 after the last call; index 3 joining grows the group, round 1 runs with all 4, no restart used', async () => {
+    const result = await elastic([0, 10, 20, 4000], []);
+    expect(result.violations).toEqual([]);
+    expect(membersOf(result, 'start')).toBe('0,1,2');
+    expect(membersOf(result, 'round-1')).toBe('0,1,2,3');
+    expect(verdicts(result).every((line) => /round 0: 3 joined next 1$/.test(line))).toBe(true);
+    expect(result.history.of('running').filter((entry) => entry.index === 3).map((entry) => entry.fields.round)).toEqual([1]);
+    expect(Object.values(exits(result))).toEqual([0, 0, 0, 0]);
+  });
+
+  test('index 3 gets SIGTERM mid-round: the group shrinks in place, round 1 runs with 0 to 2 and ends 0; below MIN it would end', async () => {
+    const result = await elastic([0, 10, 20, 30], [{ kind: 'sigterm', index: 3, at: 4000 }], () => ({ ends: false }));
+    expect(membersOf(result, 'start')).toBe('0,1,2,3');
+    expect(membersOf(result, 'round-1')).toBe('0,1,2');
+    for (const line of verdicts(result).filter((verdict) => !verdict.startsWith('pod-3'))) expect(line).toMatch(/round 0: 3 signal next 1$|round 1: /);
+    expect(result.history.of('running').filter((entry) => entry.fields.round === 1).map((entry) => entry.index).sort()).toEqual([0, 1, 2]);
+  });
+
+  test('index 3 lost for good with no restart left, 3 remaining: a shrink; then index 2 lost too, below MIN: the group ends naming it', async () => {
+    const result = await elastic([0, 10, 20, 30], [{ kind: 'kill', index: 3, at: 4000, replaceAfterMs: undefined }, { kind: 'kill', index: 2, at: 30_000, replaceAfterMs: undefined }], (_, __, round) => (round === 0 ? { ends: false } : { ends: false }));
+    expect(result.violations).toEqual([]);
+    expect(membersOf(result, 'round-1')).toBe('0,1,2');
+    expect(result.history.of('judged').map((entry) => `${String(entry.fields.round)}: ${String(entry.fields.failed)} ${String(entry.fields.how)}`)).toEqual(['0: 3 vanished', '1: 2 vanished']);
+    expect(exits(result)).toEqual({ 'pod-0.0': 75, 'pod-1.0': 75 });
+  });
+});
+
 describe('the simulator itself', () => {
   test('a seed replays exactly: the same history, event for event and line for line', async () => {
     const [first, second] = [await simulate({ seed: 4242, pods: 12 }), await simulate({ seed: 4242, pods: 12 })];

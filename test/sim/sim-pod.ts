@@ -31,6 +31,10 @@ export interface SimSettings {
   attemptTimeoutMs: number;
   /** 0: off. */
   stallTimeoutMs: number;
+  /** An elastic group's fewest pods (ROLLCALL_COUNT=MIN:MAX, `size` the most); `size` when not given. */
+  min?: number;
+  /** An elastic group's last call; 0 when not given. */
+  lastCallMs?: number;
 }
 
 /**
@@ -84,7 +88,7 @@ export class SimPod implements Host {
     this.gen = `${(world.clock.now() * 1000 + generation).toString(36)}-g${generation}`;
     this.clock = world.clock.for(this.id, () => this.alive);
     const { settings } = world;
-    const identity: Identity = { index, membership: Membership.ofJob('job', settings.size), subdomain: 'svc', namespace: 'ns', clusterDomain: 'cluster.local', hostname: `job-${index}`, podIps: [] };
+    const identity: Identity = { index, membership: Membership.ofJob('job', settings.size, settings.min), subdomain: 'svc', namespace: 'ns', clusterDomain: 'cluster.local', hostname: `job-${index}`, podIps: [] };
     const names = new PeerNames(identity);
     this.rounds = new Rounds((i) => names.short(i), (error) => this.note('verdict', { round: error.round, next: error.next ?? null, ...failureFields(error.failure) }), settings.restarts, this.clock);
     this.role = chooseRole({
@@ -93,7 +97,7 @@ export class SimPod implements Host {
         topology: 'star',
         sessionTimeoutMs: settings.sessionTimeoutMs,
         restarts: settings.restarts,
-        lastCallMs: 0,
+        lastCallMs: settings.lastCallMs ?? 0,
         fatalExitCodes: new Set(),
         stallTimeoutMs: settings.stallTimeoutMs,
       },
@@ -118,7 +122,7 @@ export class SimPod implements Host {
     const released = this.role.released.bind(this.role);
     this.role.released = (barrier) =>
       released(barrier).then((release) => {
-        this.note('released', { barrier });
+        this.note('released', { barrier, ...(release.members === undefined ? {} : { members: release.members.join(',') }) });
         return release;
       });
     // Index 0's coordinator counts members' arrivals through the same method, with their index.
@@ -230,7 +234,7 @@ export class SimPod implements Host {
 
   private handle(): GroupHandle {
     const { settings } = this.world;
-    const identity = { index: this.index, membership: Membership.ofJob('job', settings.size), subdomain: 'svc', namespace: 'ns', clusterDomain: 'cluster.local', hostname: `job-${this.index}`, podIps: [] };
+    const identity = { index: this.index, membership: Membership.ofJob('job', settings.size, settings.min), subdomain: 'svc', namespace: 'ns', clusterDomain: 'cluster.local', hostname: `job-${this.index}`, podIps: [] };
     return new GroupHandle({
       config: { identity, topology: 'star', timeoutMs: settings.timeoutMs, exitTimeoutMs: settings.exitTimeoutMs, closeTimeoutMs: settings.closeTimeoutMs, sessionTimeoutMs: settings.sessionTimeoutMs, log: (line) => this.world.history.line(this.id, line) },
       role: this.role,
@@ -318,6 +322,6 @@ export class SimPod implements Host {
 }
 
 /** A verdict's failure as the history keeps it. */
-function failureFields(failure: Pick<Stop['failure'], 'index' | 'how' | 'exitCode' | 'signal'>): Record<string, unknown> {
-  return { failed: failure.index, how: failure.how, exitCode: failure.exitCode, signal: failure.signal };
+function failureFields(failure: Pick<Stop['failure'], 'index' | 'how' | 'exitCode' | 'signal' | 'membership'>): Record<string, unknown> {
+  return { failed: failure.index, how: failure.how, exitCode: failure.exitCode, signal: failure.signal, ...(failure.membership === true ? { membership: true } : {}) };
 }
