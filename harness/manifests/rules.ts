@@ -191,7 +191,9 @@ export function checkRules(manifests: readonly Manifest[]): Finding[] {
         for (const twice of new Set(names.filter((name, index) => names.indexOf(name) !== index))) inContainer('env-twice')(`sets ${twice} more than once; Kubernetes keeps the last`);
         const count = envValue(container, 'ROLLCALL_COUNT');
         const size = serving === true ? { value: job.size, what: "the LeaderWorkerSet's size" } : { value: job.completions, what: "the Job's completions" };
-        if (count !== undefined && count.value !== String(size.value)) inContainer('count')(`ROLLCALL_COUNT is ${String(count.value)}, ${size.what} ${String(size.value)}`);
+        // An elastic group's MIN:MAX: its MAX is the Job's completions.
+        const most = count === undefined ? undefined : String(count.value).split(':').at(-1);
+        if (count !== undefined && most !== String(size.value)) inContainer('count')(`ROLLCALL_COUNT is ${String(count.value)}, ${size.what} ${String(size.value)}`);
         const group = envValue(container, 'ROLLCALL_GROUP');
         if (group !== undefined) {
           const listed = parseGroupParts('ROLLCALL_GROUP', String(group.value));

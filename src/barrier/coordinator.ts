@@ -1,7 +1,6 @@
 import type { MissingReasonCode } from '../errors.js';
 import type { Topology } from './options.js';
 import type { Cancel, Clock } from '../time/clock.js';
-import { withDeadline } from '../time/deadline.js';
 import { keepSessionAlive } from '../transport/heartbeat.js';
 import type { DatagramSender, OnDatagramAck } from '../transport/release-datagrams.js';
 import { MeshNews } from './mesh-news.js';
@@ -10,11 +9,11 @@ import { routeFrames, type FrameRoutes, type Session } from '../transport/sessio
 import type { Hello } from '../transport/wire-format.js';
 import { Referee } from '../lifecycle/referee.js';
 import { stopFromFrame, stopToFrame, type Stop, type WorkloadOutcome } from '../lifecycle/outcome.js';
-import { isFinishBarrier, roundBarrier, roundStartedBy } from '../lifecycle/round-names.js';
+import { roundBarrier, roundStartedBy } from '../lifecycle/round-names.js';
 import type { GroupStatus } from '../lifecycle/group-status.js';
 import { coordinatorStatus } from './status-report.js';
-import type { BarrierTally, Expected } from './barrier-tally.js';
-import { LastCalls } from './last-call.js';
+import type { BarrierTally } from './barrier-tally.js';
+import { RoundMembership } from './round-membership.js';
 import { MemberSessions, type MemberSession } from './member-sessions.js';
 import type { BarrierRole, BarrierView, Release } from './role.js';
 
@@ -58,10 +57,7 @@ export class Coordinator implements BarrierRole {
   private readonly referee: Referee;
   private readonly releases: ReleaseBook;
   private readonly size: number;
-  private readonly min: number;
-  /** The members of the round that runs (or last ran): who its own barriers wait for. */
-  private roundMembers: readonly number[];
-  private readonly lastCalls: LastCalls;
+  private readonly membership: RoundMembership;
   private readonly topology: Topology;
   private readonly sessionTimeoutMs: number;
   private readonly reasonFor: (index: number) => MissingReasonCode;
@@ -75,15 +71,27 @@ export class Coordinator implements BarrierRole {
   constructor(options: CoordinatorOptions) {
     ({ size: this.size, topology: this.topology, sessionTimeoutMs: this.sessionTimeoutMs, reasonFor: this.reasonFor, onSeen: this.onSeen } = options);
     this.clock = options.clock;
-    this.min = options.min;
-    this.roundMembers = Array.from({ length: this.size }, (_, index) => index);
-    this.lastCalls = new LastCalls(options.lastCallMs, this.clock, (barrier) => this.settle(barrier, 'last-call'));
-    this.releases = new ReleaseBook(this.size, this.min < this.size, (barrier) => this.expectedFor(barrier), this.topology, this.members, this.clock, options.openDatagrams);
+    this.membership = new RoundMembership(options.min, this.size);
+    this.releases = new ReleaseBook({
+      size: this.size,
+      topology: this.topology,
+      membership: this.membership,
+      members: this.members,
+      lastCallMs: options.lastCallMs,
+      clock: this.clock,
+      openDatagrams: options.openDatagrams,
+      onOpen: (barrier, members) => {
+        this.membership.opened(barrier, members);
+        const round = roundStartedBy(barrier);
+        // Before anyone hears the release, so that no outcome of the new round can come in ahead of it.
+        if (round !== undefined) this.referee.begin(round, members);
+      },
+    });
     this.news = this.topology === 'mesh' ? new MeshNews(this.clock, (indexes) => this.tellChecking(indexes)) : undefined;
     this.stopProgress = this.clock.every(options.progressIntervalMs, () => this.tick());
     this.referee = new Referee({
       size: this.size,
-      min: this.min,
+      min: options.min,
       restarts: options.restarts,
       fatalExitCodes: options.fatalExitCodes,
       vanishAfterMs: this.sessionTimeoutMs,
@@ -162,13 +170,13 @@ export class Coordinator implements BarrierRole {
         tally.leave(hello.index);
         this.dirty.add(name);
         // An elastic round need not wait for a pod that went.
-        this.settle(name, 'change');
+        this.releases.settle(name, 'change');
       }
     });
     for (const [name, tally] of this.releases.tallies) {
       this.dirty.add(name);
       // A pod that came holds an elastic round's last call until it arrives.
-      if (!tally.released) this.settle(name, 'change');
+      if (!tally.released) this.releases.settle(name, 'change');
     }
     this.seen(hello.index);
     // A mesh member asks for a peer's name only once it hears the peer is up.
@@ -178,34 +186,10 @@ export class Coordinator implements BarrierRole {
   arrive(barrier: string, addrs: string[], index = 0): void {
     const tally = this.tally(barrier);
     tally.arrive(index, addrs);
-    if (tally.released) return this.releases.late(barrier, tally, index, roundStartedBy(barrier) === undefined ? undefined : this.roundMembers);
+    if (tally.released) return this.releases.late(barrier, tally, index, this.membership.lateMembers(barrier));
     this.dirty.add(barrier);
     if (index !== 0 && barrier === 'start') this.seen(index);
-    this.settle(barrier, 'change');
-  }
-
-  /**
-   * Opens `barrier` once enough have arrived: everyone at once, an elastic round's quorum once its last
-   * call has passed (`change`: a pod came, arrived or went, and it is worth looking again).
-   */
-  private settle(barrier: string, cause: 'change' | 'last-call'): void {
-    const tally = this.tally(barrier);
-    const readiness = tally.readiness((index) => this.members.has(index));
-    if (readiness === 'short') return this.lastCalls.cancel(barrier);
-    if (readiness === 'quorum' && cause !== 'last-call') return this.lastCalls.call(barrier);
-    this.lastCalls.cancel(barrier);
-    const round = roundStartedBy(barrier);
-    this.releases.open(barrier, tally, (members) => {
-      // Before anyone hears the release, so that no outcome of the new round can come in ahead of it.
-      if (round === undefined) return;
-      this.roundMembers = members;
-      this.referee.begin(round, members);
-    });
-  }
-
-  /** Who a barrier waits for: a round's assembly, any `min` pods or more; any other barrier, the round's members. */
-  private expectedFor(barrier: string): Expected {
-    return roundStartedBy(barrier) === undefined ? { members: this.roundMembers } : { min: this.min, size: this.size };
+    this.releases.settle(barrier, 'change');
   }
 
   released(barrier: string): Promise<Release> {
@@ -233,25 +217,16 @@ export class Coordinator implements BarrierRole {
       ownAddresses: (index) => this.releases.tallies.get('start')?.arrived.get(index),
       ownAddress,
       now: this.clock.now(),
+      membership: this.membership.status(),
     });
   }
 
   /** Waits, bounded, until every member has confirmed every release: nobody is left talking to a closed port. */
   async close(timeoutMs: number): Promise<void> {
     this.stopProgress();
-    this.lastCalls.close();
     this.news?.close();
     this.referee.close();
-    const pending = [...this.releases.tallies.values()].filter((tally) => tally.released).map((tally) => tally.allAcked);
-    // Past the bound, whoever has not acked is on its own: it has the release or will time out.
-    const deadline = this.clock.now() + timeoutMs;
-    await withDeadline(Promise.all(pending), timeoutMs, () => new Error('acks timed out'), undefined, this.clock).catch(() => {});
-    // Past an exit barrier everyone is leaving: index 0 goes last, once every member has hung up.
-    const finished = [...this.releases.tallies].some(([name, tally]) => isFinishBarrier(name) && tally.released);
-    if (finished) {
-      await withDeadline(this.members.allHungUp(), Math.max(0, deadline - this.clock.now()), () => new Error('members still connected'), undefined, this.clock).catch(() => {});
-    }
-    this.releases.close();
+    await this.releases.close(timeoutMs);
     this.members.dismiss();
   }
 

@@ -3,45 +3,76 @@ import type { DatagramSender, OnDatagramAck } from '../transport/release-datagra
 import { encodeMembers } from '../transport/member-ranges.js';
 import type { ReleaseFields } from '../transport/wire-format.js';
 import type { Topology } from './options.js';
-import { BarrierTally, type Expected } from './barrier-tally.js';
+import { BarrierTally } from './barrier-tally.js';
+import { LastCalls } from './last-call.js';
 import type { MemberSessions } from './member-sessions.js';
+import type { RoundMembership } from './round-membership.js';
 import { ReleaseNudges, type Unacked } from './release-nudges.js';
 import { entryOf } from './role.js';
+import { withDeadline } from '../time/deadline.js';
+import { isFinishBarrier } from '../lifecycle/round-names.js';
 
 /** Above this size the release frame leaves the roster out: N frames of N addresses each would be O(N²) bytes. */
 export const ROSTER_LIMIT = 256;
 
+export interface ReleaseBookOptions {
+  size: number;
+  topology: Topology;
+  /** Who each barrier waits for, and who each round runs with. */
+  membership: RoundMembership;
+  members: MemberSessions;
+  /** An elastic round's last call. */
+  lastCallMs: number;
+  clock: Clock;
+  openDatagrams(onAck: OnDatagramAck): DatagramSender;
+  /** A barrier opens with these members; called before anyone hears it. */
+  onOpen(barrier: string, members: readonly number[]): void;
+}
+
 /**
- * Index 0's barriers and the delivery of their releases: a tally per barrier, the release sent down every
- * member's session, confirmed by an ack over the session or by datagram, and sent again to whoever has not
- * confirmed: by datagram between progress ticks, over the session at each.
+ * Index 0's barriers and the delivery of their releases: a tally per barrier, opened once enough have
+ * arrived (an elastic round's quorum after its last call), the release sent down every member's session,
+ * confirmed by an ack over the session or by datagram, and sent again to whoever has not confirmed: by
+ * datagram between progress ticks, over the session at each.
  */
 export class ReleaseBook {
   readonly tallies = new Map<string, BarrierTally>();
   private readonly nudges: ReleaseNudges;
+  private readonly lastCalls: LastCalls;
+  private readonly size: number;
+  private readonly topology: Topology;
+  private readonly members: MemberSessions;
+  /** An elastic group's releases name the members they released. */
+  private readonly elastic: boolean;
 
-  constructor(
-    private readonly size: number,
-    /** An elastic group's releases of a round's assembly name the members they released. */
-    private readonly elastic: boolean,
-    /** Who each barrier waits for, asked when it is first arrived at. */
-    private readonly expectedFor: (barrier: string) => Expected,
-    private readonly topology: Topology,
-    private readonly members: MemberSessions,
-    clock: Clock,
-    openDatagrams: (onAck: OnDatagramAck) => DatagramSender,
-  ) {
-    this.nudges = new ReleaseNudges(clock, openDatagrams, (barrier, index) => this.ack(barrier, index), () => this.unacked());
+  constructor(private readonly options: ReleaseBookOptions) {
+    ({ size: this.size, topology: this.topology, members: this.members } = options);
+    this.elastic = options.membership.elastic;
+    this.lastCalls = new LastCalls(options.lastCallMs, options.clock, (barrier) => this.settle(barrier, 'last-call'));
+    this.nudges = new ReleaseNudges(options.clock, (onAck) => options.openDatagrams(onAck), (barrier, index) => this.ack(barrier, index), () => this.unacked());
   }
 
   tally(barrier: string): BarrierTally {
-    return entryOf(this.tallies, barrier, () => new BarrierTally(barrier, this.expectedFor(barrier)));
+    return entryOf(this.tallies, barrier, () => new BarrierTally(barrier, this.options.membership.expected(barrier)));
+  }
+
+  /**
+   * Opens `barrier` once enough have arrived: everyone at once, an elastic round's quorum once its last
+   * call has passed (`change`: a pod came, arrived or went, and it is worth looking again).
+   */
+  settle(barrier: string, cause: 'change' | 'last-call'): void {
+    const tally = this.tally(barrier);
+    const readiness = tally.readiness((index) => this.members.has(index));
+    if (readiness === 'short') return this.lastCalls.cancel(barrier);
+    if (readiness === 'quorum' && cause !== 'last-call') return this.lastCalls.call(barrier);
+    this.lastCalls.cancel(barrier);
+    this.open(barrier, tally);
   }
 
   /** Enough arrived: `barrier` opens, and every member hears it. */
-  open(barrier: string, tally: BarrierTally, beforeSending: (members: readonly number[]) => void): void {
+  private open(barrier: string, tally: BarrierTally): void {
     tally.open(this.roster(barrier, tally), this.elastic);
-    beforeSending(tally.members);
+    this.options.onOpen(barrier, tally.members);
     const fields = this.fields(barrier, tally);
     for (const member of this.members.indexes()) this.send(barrier, member, fields);
     this.nudges.schedule();
@@ -80,7 +111,20 @@ export class ReleaseBook {
     for (const { barrier, fields, indexes } of this.unacked()) for (const index of indexes) this.send(barrier, index, fields);
   }
 
-  close(): void {
+  /**
+   * Opens nothing more, and waits, bounded, until every member has confirmed every release: nobody is left
+   * talking to a closed port. Past an exit barrier everyone is leaving: index 0 goes last, once every
+   * member has hung up too.
+   */
+  async close(timeoutMs: number): Promise<void> {
+    const { clock } = this.options;
+    this.lastCalls.close();
+    const pending = [...this.tallies.values()].filter((tally) => tally.released).map((tally) => tally.allAcked);
+    // Past the bound, whoever has not acked is on its own: it has the release or will time out.
+    const deadline = clock.now() + timeoutMs;
+    await withDeadline(Promise.all(pending), timeoutMs, () => new Error('acks timed out'), undefined, clock).catch(() => {});
+    const finished = [...this.tallies].some(([name, tally]) => isFinishBarrier(name) && tally.released);
+    if (finished) await withDeadline(this.members.allHungUp(), Math.max(0, deadline - clock.now()), () => new Error('members still connected'), undefined, clock).catch(() => {});
     this.nudges.close();
   }
 

@@ -3,6 +3,7 @@ import { isHealthy, type GroupStatus, type PodState, type PodStatus } from '../l
 import type { Standing } from '../lifecycle/referee.js';
 import type { FailureHow } from '../errors.js';
 import type { Peer } from './group.js';
+import type { MembershipStatus } from './round-membership.js';
 
 /** What index 0 holds that `rollcall status` shows: the referee's standing, and each member's session. */
 export interface StatusSources {
@@ -22,9 +23,11 @@ export interface StatusSources {
   ownAddresses(index: number): readonly string[] | undefined;
   ownAddress: string | undefined;
   now: number;
+  /** An elastic group's membership; undefined for a fixed group. */
+  membership: MembershipStatus | undefined;
 }
 
-const FAILED_AS: Record<FailureHow, PodState> = { exit: 'failed', signal: 'failed', vanished: 'vanished', replaced: 'replaced', stalled: 'stalled', joined: 'running' };
+const FAILED_AS: Record<FailureHow, PodState> = { exit: 'failed', signal: 'failed', vanished: 'vanished', replaced: 'replaced', stalled: 'stalled', joined: 'waiting' };
 
 /** The group as index 0 knows it. */
 export function coordinatorStatus(sources: StatusSources): GroupStatus {
@@ -49,9 +52,11 @@ export function coordinatorStatus(sources: StatusSources): GroupStatus {
     };
   });
   const phase = !sources.started ? 'waiting' : verdict !== undefined ? 'stopped' : standing.phase === 'running' ? 'running' : 'finished';
+  const { membership } = sources;
   const status = {
     job: sources.job,
-    size: sources.size,
+    size: membership?.members.length ?? sources.size,
+    ...(membership === undefined ? {} : { membership }),
     view: 'index 0' as const,
     from: 0,
     round: standing.round,
@@ -66,6 +71,8 @@ export function coordinatorStatus(sources: StatusSources): GroupStatus {
 function stateOf(index: number, sources: StatusSources, verdict: Stop | undefined, connected: boolean): PodState {
   const here = index === 0 || connected;
   if (!sources.started) return here || sources.arrivedAt('start').has(index) ? 'waiting' : 'missing';
+  const outside = sources.membership !== undefined && !sources.membership.members.includes(index);
+  if (outside && (verdict === undefined || verdict.failure.index !== index)) return here || sources.arrivedAt('next').has(index) ? 'waiting' : 'outside';
   if (verdict !== undefined) return judgedState(index, verdict) ?? (sources.arrivedAt('next').has(index) ? 'waiting' : 'stopped');
   const outcome = sources.standing.outcomes.get(index);
   if (outcome !== undefined) return succeeded(outcome) ? 'finished' : 'failed';

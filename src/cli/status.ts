@@ -48,7 +48,9 @@ function stateText(pod: PodStatus): string {
 /** A header saying whose view and how the group stands, then a row per pod. */
 export function formatStatus(status: GroupStatus): string {
   const view = status.view === 'index 0' ? "index 0's view" : `index ${status.from}'s own view (${status.note ?? 'index 0 was not asked'})`;
-  const lines = [`${status.job}: ${status.size} pods, round ${status.round}, ${status.phase}; ${view}; ${status.healthy ? 'healthy' : 'not healthy'}`];
+  const { membership } = status;
+  const elastic = membership === undefined ? '' : ` (elastic, ${membership.min} to ${membership.max}; ${membership.rounds.map((each) => `round ${each.round}: ${each.size}`).join(', ')})`;
+  const lines = [`${status.job}: ${status.size} pods${elastic}, round ${status.round}, ${status.phase}; ${view}; ${status.healthy ? 'healthy' : 'not healthy'}`];
   if (status.verdict !== undefined) lines.push(`${describeFailure(status.verdict.failure)}; ${status.verdict.next === null ? 'the group stops' : `restart round ${status.verdict.next} follows`}`);
   const rows = [
     ['INDEX', 'NAME', 'ADDRESS', 'ROUND', 'STATE', 'HEARD', 'PROGRESS'],

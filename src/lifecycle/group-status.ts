@@ -4,9 +4,10 @@ import type { GroupFailure } from '../errors.js';
  * One pod as index 0 knows it: `missing` (not here yet) or `waiting` (here, the round not released),
  * `running`, `finished` (its workload succeeded), `failed` (its workload did not), `stalled`, `vanished`,
  * `replaced`, `stopped` (the round was stopped for someone else), `disconnected` (its session is gone, for
- * less than the session timeout so far); `unknown` in a pod's own view, which knows little of the others.
+ * less than the session timeout so far); `outside` the round an elastic group runs without it; `unknown`
+ * in a pod's own view, which knows little of the others.
  */
-export type PodState = 'missing' | 'waiting' | 'running' | 'finished' | 'failed' | 'stalled' | 'vanished' | 'replaced' | 'stopped' | 'disconnected' | 'unknown';
+export type PodState = 'missing' | 'waiting' | 'running' | 'finished' | 'failed' | 'stalled' | 'vanished' | 'replaced' | 'stopped' | 'disconnected' | 'outside' | 'unknown';
 
 export interface PodStatus {
   index: number;
@@ -27,7 +28,10 @@ export interface PodStatus {
 
 export interface GroupStatus {
   job: string;
+  /** How many pods the group runs with: its size, or an elastic group's round's. */
   size: number;
+  /** An elastic group's: its fewest and most pods, the round's members, and every round's size so far. */
+  membership?: { min: number; max: number; members: number[]; rounds: { round: number; size: number }[] };
   /** Whose view this is: index 0's (it judges the group), or the asking pod's own when index 0 could not be asked. */
   view: 'index 0' | 'local';
   /** The index of the pod whose rollcall answered. */
@@ -44,12 +48,12 @@ export interface GroupStatus {
   healthy: boolean;
 }
 
-/** A group is healthy only as index 0 sees it: a round with no failure, every pod running or finished. */
+/** A group is healthy only as index 0 sees it: a round with no failure, every pod of it running or finished. */
 export function isHealthy(status: Pick<GroupStatus, 'view' | 'phase' | 'verdict' | 'pods'>): boolean {
   return (
     status.view === 'index 0' &&
     (status.phase === 'running' || status.phase === 'finished') &&
     status.verdict === undefined &&
-    status.pods.every((pod) => pod.state === 'running' || pod.state === 'finished')
+    status.pods.every((pod) => pod.state === 'running' || pod.state === 'finished' || pod.state === 'outside')
   );
 }

@@ -95,6 +95,12 @@ describe('the rules catch what they are for', () => {
     expect(rulesOf(broken((docs) => worker(docs).env.push({ name: 'ROLLCALL_GROUP', value: 'a:3' })))).toEqual(['group']);
   });
   test('ROLLCALL_COUNT other than completions', () => expect(rulesOf(broken((docs) => (jobOf(docs).spec.completions = jobOf(docs).spec.parallelism = 4)))).toEqual(['count']));
+  test("ROLLCALL_COUNT as MIN:MAX: an elastic group's MAX is the completions", () => {
+    const elastic = (range: string) => (docs: Doc[]) => (worker(docs).env.find((entry: Any) => entry.name === 'ROLLCALL_COUNT').value = range);
+    const completions = String(jobOf(loadExample(join(REPO, 'examples/quickstart.yaml')).docs).spec.completions);
+    expect(broken(elastic(`2:${completions}`))).toEqual([]);
+    expect(rulesOf(broken(elastic(`2:${Number(completions) + 1}`)))).toEqual(['count']);
+  });
   test('a volume mounted where it hides the image (the rollcall image\'s entrypoint)', () => {
     const findings = broken((docs) => (jobOf(docs).spec.template.spec.initContainers[0].volumeMounts[0].mountPath = '/opt/rollcall'));
     expect(rulesOf(findings)).toContain('mount-hides-image');

@@ -7,7 +7,10 @@ const NOW = 100_000;
 const ok: WorkloadOutcome = { exitCode: 0, signal: null, runMs: 5000 };
 
 /** Index 0 of four pods, members 1 to 3 with sessions unless `gone`, at `NOW` on the referee's clock. */
-function sources(standing: Partial<Standing>, { started = true, gone = [] as number[], arrived = { start: [0, 1, 2, 3], next: [] as number[] } } = {}): StatusSources {
+function sources(
+  standing: Partial<Standing>,
+  { started = true, gone = [] as number[], arrived = { start: [0, 1, 2, 3], next: [] as number[] }, membership = undefined as StatusSources['membership'] } = {},
+): StatusSources {
   return {
     job: 'job',
     size: 4,
@@ -20,10 +23,20 @@ function sources(standing: Partial<Standing>, { started = true, gone = [] as num
     ownAddresses: (index) => (index === 3 ? undefined : [`10.0.0.${10 + index}`]),
     ownAddress: '10.0.0.10',
     now: NOW,
+    membership,
   };
 }
 
 describe("index 0's view", () => {
+  test('an elastic group running round 1 with 3 of 4 (index 3 gone): the round\'s size, its members and every round\'s, index 3 outside; healthy', () => {
+    const membership = { min: 2, max: 4, members: [0, 1, 2], rounds: [{ round: 0, size: 4 }, { round: 1, size: 3 }] };
+    const status = coordinatorStatus(sources({ round: 1 }, { gone: [3], membership }));
+    expect(status).toMatchObject({ size: 3, membership, phase: 'running', healthy: true });
+    expect(status.pods.map((pod) => pod.state)).toEqual(['running', 'running', 'running', 'outside']);
+    // Without the membership, the same pod gone is a pod of the round that disconnected.
+    expect(coordinatorStatus(sources({ round: 1 }, { gone: [3] })).pods[3]?.state).toBe('disconnected');
+  });
+
   test('a running round: each pod running, with the address it arrived with (else its session\'s), last heard and last progress', () => {
     const status = coordinatorStatus(sources({ progressAt: new Map([[2, NOW - 700.4]]) }));
     expect(status).toMatchObject({ job: 'job', size: 4, view: 'index 0', from: 0, round: 0, phase: 'running', verdict: undefined, note: undefined, healthy: true });
