@@ -3,7 +3,8 @@
 // reduced run CI makes so that the suite cannot rot; it writes to --out (a temp file) instead.
 // `--only startup` measures start-up alone (the npm CLI and the single executable), `--only life` the group's life
 // alone, `--only launch` remote launch (mpirun over rollcall exec and over ssh), `--only stall` a stall named,
-// `--only status` how fast `rollcall status` answers, `--only groups` a JobSet's group against one Job's;
+// `--only status` how fast `rollcall status` answers, `--only groups` a JobSet's group against one Job's,
+// `--only elastic` an elastic group's release after the last call and its changes of membership;
 // each writes only to --out (a file, or a folder to write results.json into). `soak` (`npm run bench -- soak [--minutes M]`, not CI) runs the long soak alone
 // and writes bench/soak.json and docs/soak.svg.
 import { existsSync, statSync, writeFileSync } from 'node:fs';
@@ -17,6 +18,7 @@ import { runSoak } from './soak.js';
 import { DNS_SETTINGS, runReleaseLag, type Contender, type DnsSetting, type LagResult, type Layout } from './release-lag.js';
 import { runScale, type ScaleResult } from './scale.js';
 import { runLife, type LifeResult } from './life.js';
+import { runElastic, type ElasticResult } from './elastic.js';
 import { runLargestGroup, type LargestGroupResult } from './largest-group.js';
 import { runStartup, type StartupResult } from './startup.js';
 import { runLaunch, type LaunchResult } from './launch.js';
@@ -32,7 +34,7 @@ const { values, positionals } = parseArgs({ allowPositionals: true, options: { q
 if (positionals.some((word) => word !== 'soak')) throw new TypeError(`the only part named without --only is "soak", got "${positionals.join(' ')}"`);
 const quick = values.quick === true;
 const out = outPath(values.out);
-if (values.only !== undefined && !['startup', 'life', 'launch', 'stall', 'status', 'groups'].includes(values.only)) throw new TypeError(`--only takes "startup", "life", "launch", "stall", "status" or "groups", got "${values.only}"`);
+if (values.only !== undefined && !['startup', 'life', 'launch', 'stall', 'status', 'groups', 'elastic'].includes(values.only)) throw new TypeError(`--only takes "startup", "life", "launch", "stall", "status", "groups" or "elastic", got "${values.only}"`);
 /** Anything but the one part asked for is skipped. */
 const onlyOther = (part: string) => values.only !== undefined && values.only !== part;
 const GONE_DELAY_MS = values['gone-delay-ms'] === undefined ? DEFAULT_GONE_DELAY_MS : Number(values['gone-delay-ms']);
@@ -157,6 +159,12 @@ for (const layout of onlyOther('groups') ? [] : (['one Job', 'JobSet 1 + N−1']
   groups.push(await runReleaseLag({ n: plan.groupN, setting: DNS_SETTINGS.cached5, contender: 'rollcall star', layout, pingLoop: PING_LOOP, spreadMs: 1000, lateMs: 3000, strandedAfterMs: plan.strandedAfterMs, goneDelayMs: GONE_DELAY_MS }));
 }
 
+const elastic: ElasticResult[] = [];
+for (const n of onlyOther('elastic') ? [] : plan.ns) {
+  log(`an elastic group ${n - 1}:${n}: released after the last call, a pod joins, then leaves, N=${n}`);
+  elastic.push(await runElastic(n));
+}
+
 let launch: LaunchResult | undefined;
 if (!onlyOther('launch')) {
   const { n, runs, bytes } = plan.launch;
@@ -223,6 +231,12 @@ for (const status of statuses) {
   const exe = status.executableMs === undefined ? '' : `; single executable ${ms(status.executableMs)}`;
   targets.push({ target: `N=${status.n}: rollcall status answers ≤ 200 ms`, met: status.allHealthy && status.cliMs <= 200, figure: `${ms(status.cliMs)} (node -e 0 alone ${ms(status.bareNodeMs)})${exe}${status.allHealthy ? '' : '; not every answer healthy'}` });
 }
+for (const result of elastic) {
+  const at = `N=${result.n}, elastic ${result.n - 1}:${result.n}`;
+  targets.push({ target: `${at}: a pod joins → every pod running again at N ≤ 1 s after index 0 saw it`, met: result.grownMs <= 1000, figure: ms(result.grownMs) });
+  targets.push({ target: `${at}: a pod leaves → every pod running again at N−1 ≤ last call + 1 s after index 0 saw it`, met: result.shrunkMs <= result.lastCallMs + 1000, figure: `${ms(result.shrunkMs)} (last call ${result.lastCallMs / 1000} s)` });
+  targets.push({ target: `${at}: released at N−1 ≤ 1 s after the last call (from the last pod's start)`, met: result.releaseAfterLastCallMs <= 1000, figure: ms(result.releaseAfterLastCallMs) });
+}
 const [oneJob, jobSet] = groups;
 if (oneJob !== undefined && jobSet !== undefined) {
   const label = `a JobSet's driver 1 + workers ${jobSet.n - 1} as one group (${jobSet.setting})`;
@@ -272,7 +286,7 @@ const table = [
 const setting = `Pods start over 1 s, the last 3 s later; a record appears as the cluster DNS setting says (two CoreDNS-like replicas, each with its own cache, behind one address) and goes ${GONE_DELAY_MS} ms after its pod exits; release lag counts from the moment the last pod's record appeared; a pod not released ${plan.strandedAfterMs / 1000} s after the last one started counts as stranded.`;
 process.stdout.write(`\nMeasured on ${machine}, ${new Date().toISOString().slice(0, 10)}${quick ? ' (quick run)' : ''}. ${setting}\n\n${table}\n`);
 
-const results = { date: new Date().toISOString(), machine, quick, lag, scale, largest, life, stalls, statuses, groups, startup, launch, targets };
+const results = { date: new Date().toISOString(), machine, quick, lag, scale, largest, life, stalls, statuses, groups, elastic, startup, launch, targets };
 const partial = quick || values.only !== undefined;
 const resultsFile = out ?? (partial ? undefined : join(HERE, 'results.json'));
 if (resultsFile !== undefined) writeFileSync(resultsFile, `${JSON.stringify(results, null, 2)}\n`);

@@ -56,8 +56,9 @@ export class Dialer {
       ...(index === own.index ? { expectGen: own.gen } : {}),
       deadline,
       signal,
-      // Only the coordinator's release may carry the roster; every other frame stays small.
-      maxFrameBytes: role === 'member' ? MAX_FRAME_BYTES + 64 * Math.min(own.size, ROSTER_LIMIT) * 8 : MAX_FRAME_BYTES,
+      // Only the coordinator's release may carry the roster, and an elastic group's members (index ranges,
+      // at worst every other index: 8 bytes a pod); every other frame stays small.
+      maxFrameBytes: role === 'member' ? MAX_FRAME_BYTES + 64 * Math.min(own.size, ROSTER_LIMIT) * 8 + 8 * own.size : MAX_FRAME_BYTES,
     });
   }
 }

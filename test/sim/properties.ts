@@ -79,7 +79,10 @@ function neverEarly({ history, settings }: Run): string[] {
         continue;
       }
       const killed = killedAt.get(last.pod);
-      if (killed !== undefined && killed < release.at - RESET_HEARD_MS) {
+      // A barrier can open while index 0 is cut off (an elastic round's last call ends, or index 0 itself
+      // arrives last): a pod killed then is one it could not hear go.
+      const unheard = killed !== undefined && partitionedBetween(history, release.index, killed, release.at);
+      if (killed !== undefined && killed < release.at - RESET_HEARD_MS && !unheard) {
         violations.push(`never early: ${barrier} opened at ${release.at.toFixed(1)} ms counting ${last.pod}, killed at ${killed.toFixed(1)} ms`);
       }
     }
@@ -173,6 +176,11 @@ function causesHappened({ history }: Run): string[] {
     if (!happened && !leaving) violations.push(`causes happened: ${verdict.pod} holds a verdict on round ${round} naming index ${index} ${how}${verdict.fields.exitCode === null ? '' : ` ${String(verdict.fields.exitCode)}`}, which did not happen`);
   }
   return violations;
+}
+
+/** Whether `index` was cut off at some moment from `from` to `to`. */
+function partitionedBetween(history: History, index: number, from: number, to: number): boolean {
+  return history.events.some((entry) => entry.index === index && entry.event === 'partitioned' && entry.at <= to && entry.at + Number(entry.fields.forMs) >= from);
 }
 
 /** Whether a link between these indexes and the rest was cut (or reset) before `at`: what it said may not have got through. */

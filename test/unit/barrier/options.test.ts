@@ -23,6 +23,7 @@ describe('defaults are applied in one place', () => {
       closeTimeoutMs: 10_000,
       sessionTimeoutMs: 10_000,
       restarts: 0,
+      lastCallMs: 5000,
       fatalExitCodes: new Set(),
       exitTimeoutMs: 300_000,
       logIntervalMs: 5000,
@@ -139,5 +140,16 @@ describe('bad option values are precise TypeErrors', () => {
   ])('%s', (_, options, message) => {
     expect(() => resolveConfig({ ...base, ...options })).toThrowError(TypeError);
     expect(() => resolveConfig({ ...base, ...options })).toThrowError(message);
+  });
+});
+
+describe('an elastic group', () => {
+  test('takes its last call from ROLLCALL_LAST_CALL (0: at once), and runs only as a star, where index 0 decides', () => {
+    expect(withEnv({ ROLLCALL_COUNT: '2:4', ROLLCALL_LAST_CALL: '10s' }).lastCallMs).toBe(10_000);
+    expect(withEnv({ ROLLCALL_COUNT: '2:4', ROLLCALL_LAST_CALL: '0' }).lastCallMs).toBe(0);
+    expect(withEnv({ ROLLCALL_COUNT: '2:4' }, { lastCallMs: 250 }).lastCallMs).toBe(250);
+    expect(() => withEnv({ ROLLCALL_COUNT: '2:4', ROLLCALL_TOPOLOGY: 'mesh' })).toThrowError(/ROLLCALL_TOPOLOGY \("mesh"\).*elastic group.*only index 0 in a star/);
+    expect(() => withEnv({ ROLLCALL_COUNT: '2:4', ROLLCALL_PROBE: 'icmp' })).toThrowError(/elastic group/);
+    expect(() => withEnv({}, { lastCallMs: -1 })).toThrowError(/lastCallMs/);
   });
 });

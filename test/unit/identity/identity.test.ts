@@ -245,3 +245,29 @@ describe('pod file parsers', () => {
     expect(parseSearchDomain('search ns1.svc.cluster.local svc.cluster.local\n')).toEqual({ namespace: 'ns1', clusterDomain: 'cluster.local' });
   });
 });
+
+describe('an elastic group (ROLLCALL_COUNT=MIN:MAX)', () => {
+  const env = { JOB_COMPLETION_INDEX: '1', ROLLCALL_SUBDOMAIN: 'svc' };
+  const read = (overrides: Record<string, string | undefined>, options: { count?: number; minCount?: number } = {}, hostname = 'job-1') => () =>
+    readIdentity({ ...options, env: { ...env, ...overrides }, hostname, files: noFiles });
+
+  test('MIN:MAX gives the fewest and the most; the most is the size, and every index below it a member', () => {
+    const { membership } = read({ ROLLCALL_COUNT: ' 2 : 4 ' })();
+    expect([membership.min, membership.size, membership.elastic]).toEqual([2, 4, true]);
+    expect(membership.describe()).toBe('job (2 to 4 pods)');
+    expect(read({ ROLLCALL_COUNT: '4:4' })().membership.elastic).toBe(false);
+    expect(read({}, { count: 4, minCount: 3 })().membership).toMatchObject({ min: 3, size: 4 });
+  });
+
+  test('MIN above MAX, MIN below 1, an index not below MAX, and minCount out of range are refused', () => {
+    expectConfigError(read({ ROLLCALL_COUNT: '5:4' }), 'ROLLCALL_COUNT', /at least 5 pods and at most 4/);
+    expectConfigError(read({ ROLLCALL_COUNT: '0:4' }), 'ROLLCALL_COUNT', /integer ≥ 1/);
+    expectConfigError(read({ ROLLCALL_COUNT: '1:2', JOB_COMPLETION_INDEX: '2' }, {}, 'job-2'), 'JOB_COMPLETION_INDEX', /not below the group size 2/);
+    expect(read({}, { count: 4, minCount: 5 })).toThrow(/minCount.*from 1 to `count` \(4\), got 5/);
+  });
+
+  test("a JobSet's group and a LeaderWorkerSet's have a fixed size: MIN:MAX with them is refused by name", () => {
+    expectConfigError(read({ ROLLCALL_GROUP: 'driver:1,workers:4', ROLLCALL_COUNT: '2:5' }, {}, 'set-workers-0-1'), 'ROLLCALL_COUNT', /makes the group elastic, and a JobSet's group \(ROLLCALL_GROUP\) has a fixed size/);
+    expectConfigError(read({ LWS_LEADER_ADDRESS: 'serve-1.serve.infer', LWS_GROUP_SIZE: '4', LWS_WORKER_INDEX: '1', ROLLCALL_COUNT: '2:4' }, {}, 'serve-1-1'), 'ROLLCALL_COUNT', /a LeaderWorkerSet group has a fixed size/);
+  });
+});

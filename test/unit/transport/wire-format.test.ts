@@ -17,6 +17,16 @@ describe('frames', () => {
       expect(parseFrame(bad)).toBeUndefined();
     }
   });
+  test("an elastic group's release names its members as index ranges, a verdict the restarts used and a change of membership; malformed ones are dropped", () => {
+    expect(parseFrame('{"t":"release","barrier":"round-1","members":"0-2,4"}')).toEqual({ t: 'release', barrier: 'round-1', members: '0-2,4' });
+    for (const members of ['', '0-', '-1', '0,,2', '0-2,x', 2]) expect(parseFrame(JSON.stringify({ t: 'release', barrier: 'start', members }))).toBeUndefined();
+    const stop = { t: 'stop', round: 0, next: 1, index: 3, how: 'joined', exit: null, signal: null, ms: 10, used: 0, membership: true };
+    expect(parseFrame(JSON.stringify(stop))).toEqual(stop);
+    expect(parseFrame(JSON.stringify({ ...stop, membership: false }))).toBeUndefined();
+    expect(parseFrame(JSON.stringify({ ...stop, used: -1 }))).toBeUndefined();
+    expect(parseFrame(JSON.stringify({ ...stop, how: 'left' }))).toBeUndefined();
+  });
+
   test('a hello with a wrong-typed field is refused', () => {
     expect(parseFrame(JSON.stringify({ ...hello().hello, index: -1 }))).toBeUndefined();
     expect(parseFrame(JSON.stringify({ ...hello().hello, size: '4' }))).toBeUndefined();
