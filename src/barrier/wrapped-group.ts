@@ -64,7 +64,8 @@ export async function joinWrapper(path: string, options: WaitForPeersOptions, un
   let group: GroupSnapshot;
   try {
     group = await withDeadline(first, options.timeoutMs ?? LINK_TIMEOUT_MS, () => new RollcallError('ERR_ROLLCALL_WRAPPER', `the rollcall wrapper at ${path} did not answer`), options.signal);
-    for (const [option, value] of [['index', group.index], ['count', group.size]] as const) {
+    // The count is the group's (an elastic group's most), not the round's size.
+    for (const [option, value] of [['index', group.index], ['count', group.peers.length]] as const) {
       const given = options[option];
       if (given !== undefined && given !== value) throw new ConfigError(option, String(given), `disagrees with the rollcall wrapper's group, where it is ${value}`, 'Leave it out: the wrapper already knows who this pod is.');
     }

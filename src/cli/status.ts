@@ -1,6 +1,6 @@
 import { joinWrapper } from '../barrier/wrapped-group.js';
 import { GROUP_SOCKET_VARIABLE } from '../barrier/group-link.js';
-import { describeFailure } from '../errors.js';
+import { PeerFailedError } from '../errors.js';
 import type { GroupStatus, PodStatus } from '../lifecycle/group-status.js';
 import { formatDuration } from '../time/duration.js';
 import { findPodSocket } from './pod-sockets.js';
@@ -51,7 +51,8 @@ export function formatStatus(status: GroupStatus): string {
   const { membership } = status;
   const elastic = membership === undefined ? '' : ` (elastic, ${membership.min} to ${membership.max}; ${membership.rounds.map((each) => `round ${each.round}: ${each.size}`).join(', ')})`;
   const lines = [`${status.job}: ${status.size} pods${elastic}, round ${status.round}, ${status.phase}; ${view}; ${status.healthy ? 'healthy' : 'not healthy'}`];
-  if (status.verdict !== undefined) lines.push(`${describeFailure(status.verdict.failure)}; ${status.verdict.next === null ? 'the group stops' : `restart round ${status.verdict.next} follows`}`);
+  // Worded as every pod logged it.
+  if (status.verdict !== undefined) lines.push(new PeerFailedError(status.verdict.failure, status.round, status.verdict.next ?? undefined).message);
   const rows = [
     ['INDEX', 'NAME', 'ADDRESS', 'ROUND', 'STATE', 'HEARD', 'PROGRESS'],
     ...status.pods.map((pod) => [String(pod.index), pod.name, pod.address ?? '-', pod.round === undefined ? '-' : String(pod.round), stateText(pod), ago(pod.lastHeardMs), ago(pod.lastProgressMs)]),
