@@ -246,6 +246,19 @@ describe('the rollcall CLI', () => {
     for (let rank = 0; rank < 3; rank++) expect(stdout).toContain(`[local-job-${rank}] rank ${rank} of 3 via 127.0.0.10`);
   });
 
+  test('local mode with --count 2:4: 3 replicas of an elastic group release at 3 once the last call passes, ranks and WORLD_SIZE of the 3', async () => {
+    const script = 'echo "rank $RANK of $WORLD_SIZE, index $ROLLCALL_INDEX, peers $ROLLCALL_PEERS"';
+    const { code, stdout, stderr } = await rollcall(['local', '-n', '3', '--count', '2:4', '--last-call', '500ms', '--', 'sh', '-c', script]);
+    expect(code, stderr).toBe(0);
+    for (let rank = 0; rank < 3; rank++) {
+      expect(stdout).toContain(`[local-job-${rank}] rank ${rank} of 3, index ${rank}, peers 127.0.0.10,127.0.0.11,127.0.0.12`);
+      expect(stderr).toContain(`[local-job-${rank}] rollcall: 3/4 ready after the last call (elastic); released as index ${rank} (star)`);
+    }
+    const refused = await rollcall(['local', '-n', '5', '--count', '2:4', '--', 'true']);
+    expect(refused.code).toBe(78);
+    expect(refused.stderr).toMatch(/--count \("2:4"\): lets the group run at most 4 pods, and --replicas \(-n\) starts 5/);
+  });
+
   describe('the group\'s life (local replicas, each its own rollcall)', () => {
     test('--stall-timeout: a workload that stops touching its progress file while it runs is stalled; the group stops, naming it', async () => {
       // Rank 0 touches for the whole run, rank 1 for a second and then never again (still running), rank 2
