@@ -44,6 +44,8 @@ export class ReleaseBook {
   private readonly members: MemberSessions;
   /** An elastic group's releases name the members they released. */
   private readonly elastic: boolean;
+  /** Index 0 is leaving: nothing opens any more, and no last call is called (sessions closing as it goes ask). */
+  private closing = false;
 
   constructor(private readonly options: ReleaseBookOptions) {
     ({ size: this.size, topology: this.topology, members: this.members } = options);
@@ -61,6 +63,7 @@ export class ReleaseBook {
    * call has passed (`change`: a pod came, arrived or went, and it is worth looking again).
    */
   settle(barrier: string, cause: 'change' | 'last-call'): void {
+    if (this.closing) return;
     const tally = this.tally(barrier);
     const readiness = tally.readiness((index) => this.members.has(index));
     if (readiness === 'short') return this.lastCalls.cancel(barrier);
@@ -118,6 +121,7 @@ export class ReleaseBook {
    */
   async close(timeoutMs: number): Promise<void> {
     const { clock } = this.options;
+    this.closing = true;
     this.lastCalls.close();
     const pending = [...this.tallies.values()].filter((tally) => tally.released).map((tally) => tally.allAcked);
     // Past the bound, whoever has not acked is on its own: it has the release or will time out.

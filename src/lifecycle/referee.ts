@@ -93,10 +93,13 @@ export class Referee {
    * A member tells of a round stopped before this index 0 could judge it: its predecessor's verdict, or
    * the member's own on losing index 0. A new index 0 takes the group's round and the restarts used from
    * it (round k has used k), so that every pod goes on into the same restart round with the same budget.
-   * The latest round told wins; an index 0 that has judged rounds itself knows better than any member.
+   * The latest round told wins; an index 0 that has judged rounds itself knows better than any member,
+   * but for a later round than its own in an elastic group: a new index 0 may have released a round with
+   * the first pods to come (MIN of them) before the group's survivors reached it, and they ran further.
+   * Their round ends this one, and everyone goes on into theirs.
    */
   adopt(stop: Stop): void {
-    if (this.phase === 'closed' || this.begun || (this.verdict !== undefined && stop.round <= this.verdict.round)) return;
+    if (this.phase === 'closed' || (this.begun && (!this.elastic || stop.round <= this.round)) || (this.verdict !== undefined && stop.round <= this.verdict.round)) return;
     this.round = stop.round;
     this.restartsUsed = restartsUsed(stop);
     this.settle(stop);

@@ -115,36 +115,58 @@ function neverForever({ pods, endedAt, capMs, history }: Run): string[] {
  */
 function oneAgreedRound({ history, settings }: Run): string[] {
   const violations: string[] = [];
-  const nexts = new Map<number, Set<string>>();
+  const epochOf = groupEpochs(history);
+  // Keyed by the group's epoch and the round: a new group counts its rounds from 0 again.
+  const nexts = new Map<string, Set<string>>();
   /** The rounds a change of membership ended: the round after it used no restart. */
-  const changed = new Set<number>();
-  const sides = new Map<number, { referee: Set<string>; members: Set<string> }>();
+  const changed = new Set<string>();
+  const sides = new Map<string, { round: number; referee: Set<string>; members: Set<string> }>();
   for (const verdict of [...history.of('verdict'), ...history.of('judged')]) {
     const round = Number(verdict.fields.round);
+    const key = `${epochOf(verdict.at)}:${round}`;
     const next = String(verdict.fields.next);
-    if (verdict.fields.membership === true) changed.add(round);
-    const seen = nexts.get(round) ?? new Set<string>();
+    if (verdict.fields.membership === true) changed.add(key);
+    const seen = nexts.get(key) ?? new Set<string>();
     seen.add(next);
-    nexts.set(round, seen);
-    const side = sides.get(round) ?? { referee: new Set<string>(), members: new Set<string>() };
+    nexts.set(key, seen);
+    const side = sides.get(key) ?? { round, referee: new Set<string>(), members: new Set<string>() };
     const indexZeroLost = verdict.fields.failed === 0 && (verdict.fields.how === 'vanished' || verdict.fields.how === 'replaced');
     // A member cut off itself judged alone, as it must; it never runs a round without index 0.
     const cutOff = indexZeroLost && history.events.some((entry) => entry.pod === verdict.pod && entry.at <= verdict.at && ['partitioned', 'sessions-reset'].includes(entry.event));
     if (!cutOff) (indexZeroLost ? side.members : side.referee).add(next);
-    sides.set(round, side);
+    sides.set(key, side);
   }
   const indexZeroCut = history.events.some((entry) => entry.index === 0 && ['killed', 'partitioned', 'sessions-reset'].includes(entry.event));
-  for (const [round, { referee, members }] of sides) {
+  for (const { round, referee, members } of sides.values()) {
     const all = new Set([...referee, ...members]);
     if (referee.size > 1 || members.size > 1 || (all.size > 1 && !indexZeroCut)) violations.push(`one agreed round: verdicts on round ${round} name different next rounds (index 0's: ${[...referee].join(', ') || 'none'}; the members' own: ${[...members].join(', ') || 'none'})`);
   }
   for (const running of history.of('running')) {
     const round = Number(running.fields.round);
-    const used = Array.from({ length: round }, (_, before) => before).filter((before) => !changed.has(before)).length;
+    const epoch = epochOf(running.at);
+    const used = Array.from({ length: round }, (_, before) => before).filter((before) => !changed.has(`${epoch}:${before}`)).length;
     if (used > settings.restarts) violations.push(`one agreed round: ${running.pod} runs round ${round}, ${used} of them restarts, with ${settings.restarts} restarts`);
-    if (round > 0 && !nexts.get(round - 1)?.has(String(round))) violations.push(`one agreed round: ${running.pod} runs round ${round}, which no verdict on round ${round - 1} named`);
+    if (round > 0 && !nexts.get(`${epoch}:${round - 1}`)?.has(String(round))) violations.push(`one agreed round: ${running.pod} runs round ${round}, which no verdict on round ${round - 1} named`);
   }
   return violations;
+}
+
+/**
+ * A new index 0 that starts when no pod that ran a round is alive any more starts a new group: nobody is
+ * left to tell it the old one's round (an elastic group can assemble again from pods that came late).
+ * Each such start begins an epoch; the function gives the epoch of a moment.
+ */
+function groupEpochs(history: History): (at: number) => number {
+  const exitedAt = new Map<string, number>();
+  for (const entry of history.events) if (entry.event === 'exit' || entry.event === 'killed') exitedAt.set(entry.pod, Math.min(exitedAt.get(entry.pod) ?? entry.at, entry.at));
+  const ranAt = new Map<string, number>();
+  for (const entry of history.of('running')) if (!ranAt.has(entry.pod)) ranAt.set(entry.pod, entry.at);
+  const starts = history
+    .of('started')
+    .filter((entry) => entry.index === 0 && entry.generation > 0)
+    .map((entry) => entry.at)
+    .filter((at) => ![...ranAt].some(([pod, ran]) => ran <= at && (exitedAt.get(pod) ?? Number.POSITIVE_INFINITY) > at));
+  return (at) => starts.filter((start) => start <= at).length;
 }
 
 /** Every stop names a cause that happened: the workload's exit it names, a pod gone, or a newer one in its place. */

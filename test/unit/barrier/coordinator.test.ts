@@ -713,6 +713,18 @@ describe('an elastic group (MIN:MAX)', () => {
     expect(finish.settled).toBe(true);
   });
 
+  test('closing, index 0 opens nothing and calls no last call, though the sessions it ends make a quorum (no timer left)', async () => {
+    const { role, clock, join, settledFlag } = setUp(4, 'star', 0, 0, { min: 1, lastCallMs: LAST_CALL_MS });
+    join(1);
+    role.arrive('start', []);
+    const released = settledFlag('start');
+    // Index 1 is here and on its way: no quorum yet. Index 0 closes, ending its session: index 0 alone would be one.
+    await role.close(0);
+    await flush();
+    expect(released.settled).toBe(false);
+    expect(clock.pending).toBe(0);
+  });
+
   test('a pod lost with no restart left is a shrink while MIN remain, and the end of the group below', async () => {
     const { role, clock, join, stops } = elastic();
     const sessions = [join(1), join(2)];

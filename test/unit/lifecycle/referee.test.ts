@@ -7,13 +7,13 @@ const VANISH_MS = 10_000;
 const ok = (runMs = 1000): WorkloadOutcome => ({ exitCode: 0, signal: null, runMs });
 const exit = (exitCode: number, runMs = 1000): WorkloadOutcome => ({ exitCode, signal: null, runMs });
 
-function setUp({ size = 4, restarts = 0, fatal = [78], stallTimeoutMs = 0 }: { size?: number; restarts?: number; fatal?: number[]; stallTimeoutMs?: number } = {}) {
+function setUp({ size = 4, min = size, restarts = 0, fatal = [78], stallTimeoutMs = 0 }: { size?: number; min?: number; restarts?: number; fatal?: number[]; stallTimeoutMs?: number } = {}) {
   const clock = new FakeClock();
   const stops: Stop[] = [];
   const finished: { round: number; outcomes: WorkloadOutcome[] }[] = [];
   const referee = new Referee({
     size,
-    min: size,
+    min,
     restarts,
     fatalExitCodes: new Set(fatal),
     vanishAfterMs: VANISH_MS,
@@ -262,6 +262,17 @@ describe('a new index 0, taking over a group its predecessor judged', () => {
     expect(referee.current).toEqual(lostZero(2, 3));
   });
 
+  test("in an elastic group, a member's later round ends the round a new index 0 released with the first pods to come", () => {
+    const { referee, stops } = setUp({ size: 4, min: 1, restarts: 1 });
+    referee.begin(0, [0]);
+    referee.adopt(lostZero(0, 1));
+    expect(stops).toEqual([]);
+    referee.adopt(lostZero(6, 7));
+    expect(stops).toEqual([lostZero(6, 7)]);
+    referee.begin(7, [0, 1, 2]);
+    expect(referee.standing).toMatchObject({ round: 7, phase: 'running' });
+  });
+
   test('an index 0 that has released a round itself takes no member\'s word for it', () => {
     const { referee, stops } = setUp({ restarts: 1 });
     referee.begin(0);
@@ -378,5 +389,36 @@ describe('stalls: a running workload that reported progress, then none for the s
     closed.clock.advance(60_000);
     expect(closed.stops).toEqual([]);
     expect(closed.clock.pending).toBe(0);
+  });
+});
+
+describe('an elastic group (MIN 2 of 4): what changes the membership and what is a failure', () => {
+  test('a workload that fails or stalls is a failure as in a fixed group: with no restart left the group ends, however many remain', () => {
+    const { referee, stops } = setUp({ size: 4, min: 2 });
+    referee.begin(0, [0, 1, 2, 3]);
+    referee.reported(3, 0, exit(1));
+    expect(stops).toEqual([{ round: 0, next: undefined, failure: { index: 3, how: 'exit', exitCode: 1, signal: null, afterMs: 1000 } }]);
+  });
+
+  test('a pod leaving on a signal shrinks it while MIN remain; below MIN it is the end', () => {
+    const { referee, stops } = setUp({ size: 4, min: 2 });
+    referee.begin(0, [0, 1, 2]);
+    referee.signalled(2, 0, 'SIGTERM');
+    expect(stops.at(-1)).toMatchObject({ round: 0, next: 1, used: 0, failure: { index: 2, how: 'signal', membership: true } });
+    referee.begin(1, [0, 1]);
+    referee.signalled(1, 1, 'SIGTERM');
+    expect(stops.at(-1)).toEqual({ round: 1, next: undefined, used: 0, failure: { index: 1, how: 'signal', exitCode: null, signal: 'SIGTERM', afterMs: 0 } });
+  });
+
+  test('a pod the round did not count joins: it grows, using no restart; one that comes once every workload has finished is told it is done', () => {
+    const { referee, stops } = setUp({ size: 4, min: 2 });
+    referee.begin(0, [0, 1]);
+    referee.joined(3, false);
+    expect(stops.at(-1)).toMatchObject({ round: 0, next: 1, used: 0, failure: { index: 3, how: 'joined', membership: true } });
+    referee.begin(1, [0, 1, 3]);
+    for (const index of [0, 1, 3]) referee.reported(index, 1, ok());
+    expect(referee.doneBy(2)).toBe(1);
+    referee.joined(2, false);
+    expect(stops).toHaveLength(1);
   });
 });
