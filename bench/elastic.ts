@@ -9,7 +9,10 @@ import { logged, marked, max } from './life.js';
 export interface ElasticResult {
   n: number;
   lastCallMs: number;
-  /** Max over the first N−1 pods: round 0's start after the last of them started, less the last call. */
+  /**
+   * The last of the first N−1 pods' checks passed (its arrival, from its release log's timings) → the last
+   * of them released, less the last call.
+   */
   releaseAfterLastCallMs: number;
   /** The N-th pod joins: index 0's verdict → the last pod's workload runs round 1, at N. */
   grownMs: number;
@@ -30,6 +33,16 @@ const WORKLOAD = [
     'while :; do sleep 0.05; done',
   ].join('; '),
 ];
+
+/** When a pod logged its release, and its timings: from its call until its checks passed, and until the release. */
+function releaseLog(report: PodReport): { at: number; checksMs: number; releaseMs: number } {
+  for (const line of report.stderr.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    const entry = JSON.parse(line) as { time: string; event?: string; checksMs?: number; releaseMs?: number };
+    if (entry.event === 'released' && entry.checksMs !== undefined && entry.releaseMs !== undefined) return { at: Date.parse(entry.time), checksMs: entry.checksMs, releaseMs: entry.releaseMs };
+  }
+  throw new Error(`${report.name} logged no release with its timings`);
+}
 
 /** Wall-clock ms at which index 0 logged the verdict on `round`. */
 function verdictAt(report: PodReport, round: number): number | undefined {
@@ -53,10 +66,11 @@ export async function runElastic(n: number, lastCallMs = 1000): Promise<ElasticR
       });
     const pods: Pod[] = [];
     for (let index = 0; index < n - 1; index++) pods.push(await start(index));
-    const lastStarted = Math.max(...pods.map((pod) => pod.report.startedAt));
     const running = (round: number, group: Pod[]) => () => group.every((pod) => marked(pod.report, 'START', round) !== undefined);
     await waitUntil(`${n - 1} pods running round 0`, running(0, pods), { timeoutMs: 120_000 });
-    const releaseAfterLastCallMs = max(pods.map((pod) => marked(pod.report, 'START', 0))) - lastStarted - lastCallMs;
+    const released = pods.map((pod) => releaseLog(pod.report));
+    const lastArrival = Math.max(...released.map((entry) => entry.at - entry.releaseMs + entry.checksMs));
+    const releaseAfterLastCallMs = Math.max(...released.map((entry) => entry.at)) - lastArrival - lastCallMs;
 
     const joining = await start(n - 1);
     const all = [...pods, joining];

@@ -7,7 +7,8 @@ import type { Logger } from './logger.js';
  */
 export function logReleased(group: Group, logger: Logger): void {
   const total = group.peers.length;
-  const fields = { event: 'released', index: group.index, size: group.size, ...(group.rank === undefined ? {} : { rank: group.rank }), ...(group.self.part === undefined ? {} : { part: group.self.part }) };
+  const timings = { checksMs: Math.round(group.timings.checksMs), releaseMs: Math.round(group.timings.releaseMs) };
+  const fields = { event: 'released', index: group.index, size: group.size, ...(group.rank === undefined ? {} : { rank: group.rank }), ...(group.self.part === undefined ? {} : { part: group.self.part }), ...timings };
   if (group.rank === undefined) {
     logger.line(`${group.size}/${total} released without this pod (index ${group.index} came after the last call): it waits for the group to grow`, fields);
     return;
