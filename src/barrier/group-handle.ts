@@ -1,11 +1,12 @@
 import { PeersTimeoutError } from '../errors.js';
-import { succeeded, type WorkloadOutcome } from '../lifecycle/outcome.js';
+import { normalizeOutcome, succeeded, type WorkloadOutcome } from '../lifecycle/outcome.js';
+import { OutcomeReports } from './outcome-reports.js';
 import { assertCallerBarrierName, finishBarrier, roundBarrier } from '../lifecycle/round-names.js';
 import type { Rounds } from '../lifecycle/rounds.js';
 import type { Clock } from '../time/clock.js';
 import { withDeadline } from '../time/deadline.js';
 import { formatDuration } from '../time/duration.js';
-import type { BarrierOptions, CloseOptions, Group, OutcomeReport, Peer } from './group.js';
+import type { BarrierOptions, CloseOptions, Group, Peer } from './group.js';
 import type { GroupStatus } from '../lifecycle/group-status.js';
 import { localStatus } from './status-report.js';
 import type { Config } from './options.js';
@@ -39,9 +40,7 @@ export interface GroupHandleOptions {
  * the exit barrier, restart rounds, close), each a call on the role and this pod's rounds.
  */
 export class GroupHandle {
-  /** The last round this pod reported an outcome for, and the outcome. */
-  private reportedRound = -1;
-  private reported: WorkloadOutcome | undefined;
+  private readonly reports: OutcomeReports;
   /** The last round whose exit barrier this pod passed: passing it again is at once. */
   private passedExit = -1;
   /** Closing happens once: a pod that leaves on a signal and then closes as usual is closed already. */
@@ -49,7 +48,9 @@ export class GroupHandle {
   /** The members of the round this pod runs, as its barrier's release named them (everyone, unless elastic). */
   private members: readonly number[] = [];
 
-  constructor(private readonly options: GroupHandleOptions) {}
+  constructor(private readonly options: GroupHandleOptions) {
+    this.reports = new OutcomeReports(options);
+  }
 
   /** The Group at the release: each pod as this pod checked it, else as index 0's roster gave it. */
   build({ roster, members }: Release, timings: Group['timings']): Group {
@@ -92,9 +93,9 @@ export class GroupHandle {
       get signal() {
         return rounds.signal;
       },
-      report: (outcome) => this.report(outcome),
+      report: (outcome) => this.reports.report(outcome),
       progress: () => {
-        if (!rounds.signal.aborted && this.reportedRound < rounds.round) this.options.role.progressed(rounds.round);
+        if (!rounds.signal.aborted && this.reports.own(rounds.round) === undefined) this.options.role.progressed(rounds.round);
       },
       exitBarrier: (timeoutMs) => this.exitBarrier(timeoutMs ?? exitTimeoutMs),
       nextRound: () => this.nextRound(),
@@ -127,7 +128,7 @@ export class GroupHandle {
         peers,
         round: rounds.round,
         verdict: rounds.verdict,
-        own: this.reportedRound === rounds.round ? this.reported : undefined,
+        own: this.reports.own(rounds.round),
         coordinator: { connected: link?.connected ?? false, lastHeardMs: link?.heardAt === undefined ? undefined : clock.now() - link.heardAt },
         note: `index 0 could not be asked: ${error instanceof Error ? error.message : String(error)}`,
       });
@@ -143,44 +144,6 @@ export class GroupHandle {
       round,
       outcomes: [...outcomes].map(([index, outcome]) => ({ index, exitCode: outcome.exitCode, runMs: Math.round(outcome.runMs) })),
     });
-  }
-
-  private report(report: OutcomeReport = {}): void {
-    const { rounds, role, clock } = this.options;
-    const outcome = normalizeOutcome(report, clock.now() - rounds.startedAt);
-    if (this.reportedRound >= rounds.round) return;
-    this.reportedRound = rounds.round;
-    this.reported = outcome;
-    role.report(rounds.round, outcome);
-    if (succeeded(outcome)) return;
-    // Index 0 finished and left: nobody will judge this failure, so it is this pod's own verdict.
-    if (!role.refereed) return this.ownVerdict(outcome);
-    this.awaitJudgement(rounds.round, outcome);
-  }
-
-  /**
-   * Index 0 judges a failure as soon as it hears of it. One it has not judged a session timeout later,
-   * while it has been heard from since, it never will: this pod joined after every workload of the round
-   * had finished (it replaced one that finished and then went), and ran a round that was over. Its failure is
-   * its own verdict then, rather than a wait with nothing to end it. An index 0 not heard from since may be
-   * cut off: losing it is judged as such (a restart round when one is left), not as this failure alone.
-   */
-  private awaitJudgement(round: number, outcome: WorkloadOutcome): void {
-    const { rounds, role, clock, config, stopped } = this.options;
-    const reportedAt = clock.now();
-    const cancel = clock.after(config.sessionTimeoutMs, () => {
-      stopped.removeEventListener('abort', cancel);
-      const link = role.link?.();
-      if (rounds.round !== round || rounds.signal.aborted || (link !== undefined && (!link.connected || (link.heardAt ?? Number.NEGATIVE_INFINITY) <= reportedAt))) return;
-      config.log('index 0 has not judged this failure: the round was over before this pod ran it; the failure is this pod\'s own verdict', { event: 'unjudged', round });
-      this.ownVerdict(outcome);
-    });
-    stopped.addEventListener('abort', cancel, { once: true });
-  }
-
-  private ownVerdict({ exitCode, signal, runMs }: WorkloadOutcome): void {
-    const { rounds, config } = this.options;
-    rounds.stopped({ round: rounds.round, next: undefined, failure: { index: config.identity.index, how: signal === null ? 'exit' : 'signal', exitCode, signal, afterMs: runMs } });
   }
 
   private async exitBarrier(timeoutMs: number): Promise<boolean> {
@@ -227,8 +190,8 @@ export class GroupHandle {
     const { config, rounds, stopped } = this.options;
     const { exitTimeoutMs = config.exitTimeoutMs, ...outcome } = options;
     if (!stopped.aborted && !rounds.signal.aborted) {
-      const first = this.reportedRound < rounds.round;
-      this.report(outcome);
+      const first = this.reports.own(rounds.round) === undefined;
+      this.reports.report(outcome);
       if (first && succeeded(normalizeOutcome(outcome, 0))) await this.exitBarrier(exitTimeoutMs);
     }
     await this.options.shutdown(config.closeTimeoutMs);
@@ -253,17 +216,4 @@ export class GroupHandle {
 /** The members a release named (an elastic group's round), else every index of the group. */
 function membersOf(members: readonly number[] | undefined, size: number): readonly number[] {
   return members?.filter((index) => index < size) ?? Array.from({ length: size }, (_, index) => index);
-}
-
-/** A caller's report, checked, as the wire carries it; neither code nor signal means success. */
-export function normalizeOutcome(report: OutcomeReport, defaultRunMs: number): WorkloadOutcome {
-  const { exitCode, signal = null, runMs = defaultRunMs } = report;
-  if (exitCode !== undefined && exitCode !== null && (!Number.isSafeInteger(exitCode) || exitCode < 0 || exitCode > 255)) {
-    throw new TypeError(`Expected \`exitCode\` to be an integer from 0 to 255 or null, got ${String(exitCode)}`);
-  }
-  if (signal !== null && (typeof signal !== 'string' || !/^SIG[A-Z0-9]{1,12}$/.test(signal))) {
-    throw new TypeError(`Expected \`signal\` to be a signal name such as "SIGTERM", got ${JSON.stringify(signal)}`);
-  }
-  if (!Number.isFinite(runMs) || runMs < 0) throw new TypeError(`Expected \`runMs\` to be a non-negative number, got ${String(runMs)}`);
-  return { exitCode: exitCode ?? (signal === null ? 0 : null), signal, runMs };
 }

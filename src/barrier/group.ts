@@ -1,4 +1,7 @@
 import type { PartPlace } from '../identity/membership.js';
+import type { OutcomeReport } from '../lifecycle/outcome.js';
+
+export type { OutcomeReport } from '../lifecycle/outcome.js';
 import type { GroupStatus } from '../lifecycle/group-status.js';
 import type { PeerConnection, Topology } from './options.js';
 
@@ -23,14 +26,6 @@ export interface BarrierOptions {
   signal?: AbortSignal;
 }
 
-/** How this pod's workload ended, as a caller reports it: an exit code or a signal. */
-export interface OutcomeReport {
-  /** 0 for success (the default when neither is given). */
-  exitCode?: number | null;
-  signal?: string | null;
-  /** How long it ran; by default, since its round started. */
-  runMs?: number;
-}
 
 export interface CloseOptions extends OutcomeReport {
   /** Overrides `exitTimeoutMs` for this close; 0 leaves without waiting for the others. */

@@ -55,7 +55,11 @@ export async function superviseRounds(group: Group, options: SuperviseOptions): 
     size = group.size;
     let own: WorkloadOutcome | undefined;
     if (group.done) {
-      logger.line(`this index finished ${round > 0 ? `restart round ${round}` : 'the workload'} before this pod joined (the pod it replaced ran it): it is not run again`, { event: 'done-before', round });
+      const why =
+        group.rank === undefined
+          ? "the group's workloads are finishing without this pod (an elastic group no longer grows then): it runs nothing"
+          : `this index finished ${round > 0 ? `restart round ${round}` : 'the workload'} before this pod joined (the pod it replaced ran it): it is not run again`;
+      logger.line(why, { event: 'done-before', round });
       own = { exitCode: 0, signal: null, runMs: 0 };
     } else if (group.rank === undefined) {
       // An elastic round released without this pod: it runs nothing in it, and waits with the others at

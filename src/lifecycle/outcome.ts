@@ -67,3 +67,25 @@ export function stopFromFrame(frame: StopFrame): Stop {
     },
   };
 }
+
+/** How this pod's workload ended, as a caller reports it: an exit code or a signal. */
+export interface OutcomeReport {
+  /** 0 for success (the default when neither is given). */
+  exitCode?: number | null;
+  signal?: string | null;
+  /** How long it ran; by default, since its round started. */
+  runMs?: number;
+}
+
+/** A caller's report, checked, as the wire carries it; neither code nor signal means success. */
+export function normalizeOutcome(report: OutcomeReport, defaultRunMs: number): WorkloadOutcome {
+  const { exitCode, signal = null, runMs = defaultRunMs } = report;
+  if (exitCode !== undefined && exitCode !== null && (!Number.isSafeInteger(exitCode) || exitCode < 0 || exitCode > 255)) {
+    throw new TypeError(`Expected \`exitCode\` to be an integer from 0 to 255 or null, got ${String(exitCode)}`);
+  }
+  if (signal !== null && (typeof signal !== 'string' || !/^SIG[A-Z0-9]{1,12}$/.test(signal))) {
+    throw new TypeError(`Expected \`signal\` to be a signal name such as "SIGTERM", got ${JSON.stringify(signal)}`);
+  }
+  if (!Number.isFinite(runMs) || runMs < 0) throw new TypeError(`Expected \`runMs\` to be a non-negative number, got ${String(runMs)}`);
+  return { exitCode: exitCode ?? (signal === null ? 0 : null), signal, runMs };
+}

@@ -160,7 +160,9 @@ export class Referee {
     this.stalls?.back(index);
     if (this.phase !== 'running') return;
     if (!this.members.has(index)) {
-      if (this.elastic) this.fail({ index, how: 'joined', ...this.noOutcome() }, false);
+      // Once a member has finished and gone home, no restart round could assemble: the newcomer is told it
+      // is done (doneBy), and the round goes on.
+      if (this.elastic && this.departed.size === 0) this.fail({ index, how: 'joined', ...this.noOutcome() }, false);
       return;
     }
     if (replaced && !this.outcomes.has(index)) this.fail({ index, how: 'replaced', ...this.noOutcome() }, false);

@@ -117,6 +117,17 @@ describe('an elastic group (MIN:MAX) on the simulator', () => {
     expect(result.history.of('running').filter((entry) => entry.fields.round === 1).map((entry) => entry.index).sort()).toEqual([0, 1, 2]);
   });
 
+  test('a pod that comes once a member has finished and gone home (no exit barrier): the group no longer grows; it runs nothing and ends 0 with the others', async () => {
+    const result = await runScenario({ seed: 7, settings: settings({ min: 2, lastCallMs: 1000, exitTimeoutMs: 0 }), startsAt: [0, 10, 20, 5000], faults: [] }, (index) =>
+      index === 1 ? { ends: true, afterMs: 2000, exitCode: 0 } : ends,
+    );
+    expect(result.violations).toEqual([]);
+    expect(result.history.of('judged')).toEqual([]);
+    expect(result.history.of('running').filter((entry) => entry.index === 3)).toEqual([]);
+    expect(result.history.render(Number.POSITIVE_INFINITY)).toMatch(/pod-3\.0 \| .*the group's workloads are finishing without this pod \(an elastic group no longer grows then\): it runs nothing/);
+    expect(Object.values(exits(result))).toEqual([0, 0, 0, 0]);
+  });
+
   test('index 3 lost for good with no restart left, 3 remaining: a shrink; then index 2 lost too, below MIN: the group ends naming it', async () => {
     const result = await elastic([0, 10, 20, 30], [{ kind: 'kill', index: 3, at: 4000, replaceAfterMs: undefined }, { kind: 'kill', index: 2, at: 30_000, replaceAfterMs: undefined }], (_, __, round) => (round === 0 ? { ends: false } : { ends: false }));
     expect(result.violations).toEqual([]);

@@ -53,6 +53,9 @@ export function scenarioOf({ seed, pods }: SimOptions): SimScenario {
   // Drawn apart, so that every seed's other draws stay as they were before groups could be elastic.
   const shape = new Rng(seed ^ 0xe1a5);
   if (shape.chance(0.3)) Object.assign(settings, { min: shape.int(1, size - 1), lastCallMs: shape.pick([0, 300, 1500]) });
+  // Pods leave as soon as their workload succeeded, without waiting at the exit barrier; not where stalls
+  // are watched: index 0 may then leave first, and nobody would watch a workload that hangs after it.
+  if (shape.chance(0.2) && settings.stallTimeoutMs === 0) settings.exitTimeoutMs = 0;
   const startsAt = Array.from({ length: size }, () => (rng.chance(0.1) ? rng.int(2000, 8000) : rng.int(0, 1500)));
   const faults: Fault[] = Array.from({ length: rng.pick([0, 0, 1, 1, 2, 3]) }, () => {
     const index = rng.chance(0.3) ? 0 : rng.int(0, size - 1);

@@ -1,6 +1,7 @@
 import { Membership } from '../../../src/identity/membership.js';
 import { describe, expect, test } from 'vitest';
-import { GroupHandle, WHOLE_ROUND_MS, normalizeOutcome } from '../../../src/barrier/group-handle.js';
+import { GroupHandle, WHOLE_ROUND_MS } from '../../../src/barrier/group-handle.js';
+import { normalizeOutcome } from '../../../src/lifecycle/outcome.js';
 import { PeerNames } from '../../../src/barrier/peer-names.js';
 import { Deferred, entryOf, type BarrierRole, type Release } from '../../../src/barrier/role.js';
 import { PeerFailedError, PeersTimeoutError } from '../../../src/errors.js';
@@ -123,6 +124,16 @@ describe('GroupHandle', () => {
     expect((group.signal.reason as PeerFailedError).failure).toMatchObject({ index: 1, how: 'exit', exitCode: 2 });
     expect(lines.at(-1)).toBe("index 0 has not judged this failure: the round was over before this pod ran it; the failure is this pod's own verdict");
     expect(clock.pending).toBe(0);
+  });
+
+  test('index 0 saying goodbye while the failure was on its way (it finished and left, no exit barrier): the failure is this pod\'s own verdict a session timeout on (simulator seed 1469)', () => {
+    const { clock, role, group, lines } = setUp();
+    Object.assign(role, { link: () => ({ connected: false, heardAt: 0 }) });
+    group.report({ exitCode: 2 });
+    role.refereed = false;
+    clock.advance(10_000);
+    expect((group.signal.reason as PeerFailedError).failure).toMatchObject({ index: 1, how: 'exit', exitCode: 2 });
+    expect(lines.at(-1)).toBe("index 0 has not judged this failure: it left first; the failure is this pod's own verdict");
   });
 
   test('index 0 not heard from since the report, its session still up (a cut link not yet timed out), makes no verdict of this failure: its loss is judged as such', () => {
