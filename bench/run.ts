@@ -39,7 +39,8 @@ if (values.only !== undefined && !['startup', 'life', 'launch', 'stall', 'status
 const onlyOther = (part: string) => values.only !== undefined && values.only !== part;
 const GONE_DELAY_MS = values['gone-delay-ms'] === undefined ? DEFAULT_GONE_DELAY_MS : Number(values['gone-delay-ms']);
 const plan = quick
-  ? { groupN: 8, ns: [8], peers: 1000, arrivals: 1000, startupRuns: 5, statusRuns: 3, strandedAfterMs: 30_000, settings: [DNS_SETTINGS.noCache, DNS_SETTINGS.cached5], launch: { n: 4, runs: 2, bytes: 100e6 } }
+  ? // Enough to run every part once (CI's guard against rot); the cached setting is still met by the groups part.
+    { groupN: 8, ns: [8], peers: 1000, arrivals: 1000, startupRuns: 5, statusRuns: 3, strandedAfterMs: 30_000, settings: [DNS_SETTINGS.noCache], launch: { n: 4, runs: 2, bytes: 20e6 } }
   : {
       groupN: 65,
       launch: { n: 16, runs: 5, bytes: 1e9 },

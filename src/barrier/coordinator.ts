@@ -80,6 +80,7 @@ export class Coordinator implements BarrierRole {
       lastCallMs: options.lastCallMs,
       clock: this.clock,
       openDatagrams: options.openDatagrams,
+      restartsUsed: () => this.referee.used,
       onOpen: (barrier, members) => {
         this.membership.opened(barrier, members);
         const round = roundStartedBy(barrier);

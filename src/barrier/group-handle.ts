@@ -53,10 +53,12 @@ export class GroupHandle {
   }
 
   /** The Group at the release: each pod as this pod checked it, else as index 0's roster gave it. */
-  build({ roster, members }: Release, timings: Group['timings']): Group {
+  build(release: Release, timings: Group['timings']): Group {
+    const { roster, members } = release;
     const { identity, topology, exitTimeoutMs } = this.options.config;
     const { names, checks } = this.options;
     this.members = membersOf(members, identity.membership.size);
+    if (release.used !== undefined) this.options.rounds.restartsUsedBefore(release.used);
     const current = () => this.members;
     const peers: Peer[] = Array.from({ length: identity.membership.size }, (_, index) => {
       const checked = checks.result(index);
@@ -182,6 +184,7 @@ export class GroupHandle {
       }
       this.members = membersOf(release.members, config.identity.membership.size);
       rounds.begin(next);
+      if (release.used !== undefined) rounds.restartsUsedBefore(release.used);
       return next;
     }
   }

@@ -191,8 +191,8 @@ export class Member implements BarrierRole {
     });
     session.onClose(stopResending);
     keepSessionAlive(session, this.options.sessionTimeoutMs, this.clock);
-    const released: OnRelease = (barrier, { roster, members }) => {
-      this.release(barrier).resolve({ roster, members: members === undefined ? undefined : decodeMembers(members) });
+    const released: OnRelease = (barrier, { roster, members, used }) => {
+      this.release(barrier).resolve({ roster, members: members === undefined ? undefined : decodeMembers(members), used });
       session.send({ t: 'ack', barrier });
     };
     routeFrames(session, this.routes, released);

@@ -10,7 +10,7 @@ import type { RoundMembership } from './round-membership.js';
 import { ReleaseNudges, type Unacked } from './release-nudges.js';
 import { entryOf } from './role.js';
 import { withDeadline } from '../time/deadline.js';
-import { isFinishBarrier } from '../lifecycle/round-names.js';
+import { isFinishBarrier, roundStartedBy } from '../lifecycle/round-names.js';
 
 /** Above this size the release frame leaves the roster out: N frames of N addresses each would be O(N²) bytes. */
 export const ROSTER_LIMIT = 256;
@@ -27,6 +27,8 @@ export interface ReleaseBookOptions {
   openDatagrams(onAck: OnDatagramAck): DatagramSender;
   /** A barrier opens with these members; called before anyone hears it. */
   onOpen(barrier: string, members: readonly number[]): void;
+  /** Restarts used so far: an elastic round's release says it, for a pod that has heard no verdict. */
+  restartsUsed(): number;
 }
 
 /**
@@ -139,7 +141,8 @@ export class ReleaseBook {
   /** What the release carries: the roster, and the members an elastic group's release counted. */
   private fields(barrier: string, tally: BarrierTally): ReleaseFields {
     const roster = this.roster(barrier, tally);
-    return { ...(roster === undefined ? {} : { roster }), ...(this.elastic ? { members: encodeMembers(tally.members) } : {}) };
+    const elastic = this.elastic ? { members: encodeMembers(tally.members), ...(roundStartedBy(barrier) === undefined ? {} : { used: this.options.restartsUsed() }) } : {};
+    return { ...(roster === undefined ? {} : { roster }), ...elastic };
   }
 
   /** Releases some current member has not confirmed: what the datagram nudges send. */

@@ -11,6 +11,8 @@ import type { GroupStatus } from '../lifecycle/group-status.js';
 export interface Release {
   roster: string[][] | undefined;
   members?: readonly number[] | undefined;
+  /** An elastic round's: the restarts used before it. */
+  used?: number | undefined;
 }
 
 /** The coordinator's view of one barrier, as every pod can report it. */

@@ -69,6 +69,11 @@ export class Referee {
     this.stalls = stallTimeoutMs > 0 ? new StallWatch(stallTimeoutMs, this.clock, (stalled) => this.stalled(stalled)) : undefined;
   }
 
+  /** Restarts used so far (a change of membership uses none). */
+  get used(): number {
+    return this.restartsUsed;
+  }
+
   /** The verdict a pod joining now must hear: the round is over, and what comes next. */
   get current(): Stop | undefined {
     return this.verdict;
@@ -145,9 +150,16 @@ export class Referee {
     if ((this.phase !== 'running' && this.phase !== 'finished') || this.verdict !== undefined) return undefined;
     const outcome = this.outcomes.get(index);
     if (outcome !== undefined && succeeded(outcome)) return this.round;
-    // A pod an elastic round did not count, come when the group can no longer grow (its workloads are
-    // finishing, some gone home): nothing is left for it to run.
-    return this.elastic && !this.members.has(index) && (this.phase === 'finished' || this.departed.size > 0) ? this.round : undefined;
+    // A pod an elastic round did not count, come once its workloads are finishing: nothing is left for it to run.
+    return this.elastic && !this.members.has(index) && this.finishing ? this.round : undefined;
+  }
+
+  /**
+   * Some workload of the round has succeeded: the round is ending, and an elastic group no longer grows
+   * (a restart would run again what finished, and one that went home could never rejoin).
+   */
+  private get finishing(): boolean {
+    return this.phase === 'finished' || [...this.outcomes.values()].some(succeeded);
   }
 
   /**
@@ -160,9 +172,8 @@ export class Referee {
     this.stalls?.back(index);
     if (this.phase !== 'running') return;
     if (!this.members.has(index)) {
-      // Once a member has finished and gone home, no restart round could assemble: the newcomer is told it
-      // is done (doneBy), and the round goes on.
-      if (this.elastic && this.departed.size === 0) this.fail({ index, how: 'joined', ...this.noOutcome() }, false);
+      // Once the round is finishing, the newcomer is told it is done (doneBy), and the round goes on.
+      if (this.elastic && !this.finishing) this.fail({ index, how: 'joined', ...this.noOutcome() }, false);
       return;
     }
     if (replaced && !this.outcomes.has(index)) this.fail({ index, how: 'replaced', ...this.noOutcome() }, false);

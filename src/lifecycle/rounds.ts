@@ -79,6 +79,11 @@ export class Rounds {
     return this.finishedBefore === this.current;
   }
 
+  /** An elastic round's release says how many restarts are used: what this pod goes by if index 0 is lost. */
+  restartsUsedBefore(used: number): void {
+    this.used = used;
+  }
+
   /** `round` is running (its barrier released). A pod that joined late may already be past it. */
   begin(round: number): void {
     this.begun = true;

@@ -55,6 +55,8 @@ export type Frame =
 export interface ReleaseFields {
   roster?: string[][];
   members?: string;
+  /** An elastic group's round: the restarts used before it, which its changes of membership did not raise. */
+  used?: number;
 }
 
 /** A member's own workload ended in `round` (member to index 0; the session says whose it is). */
@@ -188,7 +190,8 @@ const isEnding = (frame: Record<string, unknown>) =>
 const isRelease = (frame: Record<string, unknown>) =>
   isStr(frame.barrier, BARRIER) &&
   (frame.roster === undefined || (Array.isArray(frame.roster) && frame.roster.every(isAddrs))) &&
-  (frame.members === undefined || isStr(frame.members, MEMBER_RANGES));
+  (frame.members === undefined || isStr(frame.members, MEMBER_RANGES)) &&
+  (frame.used === undefined || isInt(frame.used));
 
 /** Parses one datagram, or returns undefined for anything oversized or not exactly a known datagram. */
 export function parseDatagram(bytes: Buffer): Datagram | undefined {

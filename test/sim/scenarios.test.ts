@@ -117,7 +117,7 @@ describe('an elastic group (MIN:MAX) on the simulator', () => {
     expect(result.history.of('running').filter((entry) => entry.fields.round === 1).map((entry) => entry.index).sort()).toEqual([0, 1, 2]);
   });
 
-  test('a pod that comes once a member has finished and gone home (no exit barrier): the group no longer grows; it runs nothing and ends 0 with the others', async () => {
+  test('a pod that comes once a member has finished and gone home (no exit barrier): the round is ending and the group no longer grows; it runs nothing and ends 0 with the others', async () => {
     const result = await runScenario({ seed: 7, settings: settings({ min: 2, lastCallMs: 1000, exitTimeoutMs: 0 }), startsAt: [0, 10, 20, 5000], faults: [] }, (index) =>
       index === 1 ? { ends: true, afterMs: 2000, exitCode: 0 } : ends,
     );

@@ -686,6 +686,8 @@ describe('an elastic group (MIN:MAX)', () => {
     await flush();
     expect(next.settled).toBe(true);
     expect(await role.released('round-1')).toMatchObject({ members: [0, 1, 2, 3] });
+    // The round's release says the restarts used before it: none, for a pod that never heard a verdict.
+    expect(three.sentOf('release').at(-1)).toMatchObject({ barrier: 'round-1', members: '0-3', used: 0 });
   });
 
   test('a pod leaving on a signal shrinks it in place, using no restart; the next round releases without it after the last call', async () => {

@@ -422,13 +422,16 @@ describe('an elastic group (MIN 2 of 4): what changes the membership and what is
     expect(stops).toHaveLength(1);
   });
 
-  test('a pod that comes once a member finished and went home (no exit barrier) stops nothing: it is told it is done', () => {
-    const { referee, stops } = setUp({ size: 4, min: 2 });
-    referee.begin(0, [0, 1, 2]);
-    referee.reported(1, 0, ok());
-    referee.left(1, 0);
-    referee.joined(3, false);
-    expect(stops).toEqual([]);
-    expect(referee.doneBy(3)).toBe(0);
+  test('a pod that comes once a workload of the round succeeded stops nothing: it is told it is done, whether that member waits at the exit barrier or went home', () => {
+    for (const gone of [false, true]) {
+      const { referee, stops } = setUp({ size: 4, min: 2 });
+      referee.begin(0, [0, 1, 2]);
+      expect(referee.doneBy(3)).toBeUndefined();
+      referee.reported(1, 0, ok());
+      if (gone) referee.left(1, 0);
+      referee.joined(3, false);
+      expect(stops).toEqual([]);
+      expect(referee.doneBy(3)).toBe(0);
+    }
   });
 });

@@ -124,6 +124,23 @@ describe('index 0 lost', () => {
     expect(rounds.verdict).toMatchObject({ round: 0, next: undefined, failure: { index: 0, how: 'vanished' } });
   });
 
+  test("an elastic group's restarts used, as a verdict or a round's release says, not the round's number: round 3 with none used judges a restart round", () => {
+    for (const told of ['verdict', 'release'] as const) {
+      const { rounds } = setUp(1);
+      rounds.begin(0);
+      if (told === 'verdict') rounds.stopped({ ...stop(2, 3, 3), used: 0 });
+      rounds.begin(3);
+      if (told === 'release') rounds.restartsUsedBefore(0);
+      rounds.coordinatorLost('vanished');
+      expect(rounds.verdict, told).toMatchObject({ round: 3, next: 4, used: 1 });
+    }
+    // Told nothing, round 3 counts as 3 used: no restart is left.
+    const { rounds } = setUp(1);
+    rounds.begin(3);
+    rounds.coordinatorLost('vanished');
+    expect(rounds.verdict?.next).toBeUndefined();
+  });
+
   test('with restarts left (round k has used k), the pod judges a restart round, as index 0 would have', () => {
     const { rounds, said } = setUp(2);
     rounds.begin(0);
