@@ -244,3 +244,38 @@ describe('a launch session at the listener', () => {
     expect(ended).toEqual([expect.objectContaining({ stopped: true })]);
   });
 });
+
+describe('a change of membership while a launch runs (local replicas of an elastic group)', () => {
+  test('index 1 leaves on SIGTERM while index 0 runs a command on index 2: the launch ends with the round, named, and round 1 runs at 2', async () => {
+    assertBuilt();
+    const dir = mkdtempSync(join(tmpdir(), 'rollcall-elastic-launch-'));
+    try {
+      const rc = `${process.execPath} ${ROLLCALL}`;
+      // Index 1 leaves (SIGTERM to its own rollcall) once the launched command on index 2 is running: a
+      // bounded wait for its mark, 10 s at most.
+      const script = [
+        'r=$ROLLCALL_RESTART_COUNT',
+        'if [ "$r" != 0 ]; then echo "round $r, rank $RANK of $WORLD_SIZE"; exit 0; fi',
+        // The agent runs in a session of its own, which stopping index 0's workload does not reach: what ends
+        // the launched command is index 2's round, not its agent going away.
+        `if [ "$ROLLCALL_INDEX" = 0 ]; then setsid ${rc} exec 2 'touch ${dir}/launched; exec sleep 30' >/dev/null 2>&1 & fi`,
+        `if [ "$ROLLCALL_INDEX" = 1 ]; then n=0; until [ -e ${dir}/launched ] || [ $n -ge 200 ]; do n=$((n+1)); sleep 0.05; done; kill -TERM $PPID; fi`,
+        'exec sleep 30',
+      ].join('\n');
+      const { stdout, stderr } = await runProcess([process.execPath, ROLLCALL, 'local', '-n', '3', '--count', '2:3', '--last-call', '500ms', '--grace', '2s', '--', 'sh', '-c', script], {}, { timeoutMs: 60_000 });
+      const change = /local-job-1\.local-svc failed \(SIGTERM\) after [\d.]+m?s: the group shrinks; restart round 1 follows in place, using no restart/;
+      for (const index of [0, 2]) expect(stderr.split('\n').filter((line) => line.startsWith(`[local-job-${index}]`)).join('\n')).toMatch(change);
+      // Index 2's launched command is stopped with the round: after the verdict that names why, before
+      // round 1 runs.
+      const two = stderr.split('\n').filter((line) => line.startsWith('[local-job-2]'));
+      const verdictAt = two.findIndex((line) => change.test(line));
+      const stoppedAt = two.findIndex((line) => line.includes('stopping a launched command: SIGTERM'));
+      const nextAt = two.findIndex((line) => line.includes('(restart round 1; membership 3 → 2)'));
+      expect(stoppedAt, two.join('\n')).toBeGreaterThan(verdictAt);
+      expect(nextAt, two.join('\n')).toBeGreaterThan(stoppedAt);
+      for (const [index, rank] of [[0, 0], [2, 1]]) expect(stdout).toContain(`[local-job-${index}] round 1, rank ${rank} of 2`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
