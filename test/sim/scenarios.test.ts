@@ -155,8 +155,9 @@ describe('the simulator itself', () => {
   // killed meanwhile, which it could not have heard), 8542 (a new index 0 released a round with the first
   // pod to come before the survivors reached it, and ignored their later round), 9863 (index 0 leaving
   // armed a last call as it ended its sessions), 9894 (a new group, from pods that came after the old one
-  // ended, counts its rounds from 0 again).
-  test.each([2007, 2238, 3274, 3780, 4216, 4260, 4489, 5763, 7920, 8542, 8845, 9093, 9324, 9863, 9894])('seed %i, found by a long run, holds every property', async (seed) => {
+  // ended, counts its rounds from 0 again), 5214 (the simulator's own call-outs counted as timers of an
+  // index 0 that exited at once).
+  test.each([2007, 2238, 3274, 3780, 4216, 4260, 4489, 5214, 5763, 7920, 8542, 8845, 9093, 9324, 9863, 9894])('seed %i, found by a long run, holds every property', async (seed) => {
     expect((await simulate({ seed })).violations).toEqual([]);
   });
 });

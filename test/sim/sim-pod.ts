@@ -222,12 +222,15 @@ export class SimPod implements Host {
     return { channel: mine, peerGen: target.gen };
   }
 
-  /** A new index 0 dials every member as it starts (its call-outs): each hears of it, a latency later. */
+  /**
+   * A new index 0 dials every member as it starts (its call-outs): each hears of it, a latency later. The
+   * dials are the simulated network's timers, not rollcall's: an index 0 that exits at once leaves none.
+   */
   private callOut(): void {
     for (let index = 1; index < this.world.settings.size; index++) {
-      this.clock.after(this.world.network.latency(), () => {
+      this.world.clock.at(this.world.network.latency(), () => {
         const member = this.world.current(index);
-        if (member !== undefined && member.alive && this.world.network.up(this, member)) member.role.heardFrom?.(0, this.gen);
+        if (this.alive && member !== undefined && member.alive && this.world.network.up(this, member)) member.role.heardFrom?.(0, this.gen);
       });
     }
   }
