@@ -151,7 +151,11 @@ export class ClusterDnsServer {
     });
     const tcp = createServer((socket) => this.serveTcp(socket, this.replicaFor(`tcp ${socket.remoteAddress} ${socket.remotePort}`, Date.now())));
     await new Promise<void>((resolve, reject) => {
-      tcp.once('error', reject);
+      tcp.once('error', (error) => {
+        // The port's UDP half is not kept when its TCP half cannot be had.
+        udp.close();
+        reject(error);
+      });
       tcp.listen(port, listen, () => resolve());
     });
     return () => {

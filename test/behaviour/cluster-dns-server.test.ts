@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { ClusterDnsServer, type ClusterDnsServerConfig } from '../../harness/cluster/cluster-dns-server.js';
 import { DnsClient, type QueryKey } from '../../src/discovery/dns-client.js';
 import dnsPacket from 'dns-packet';
-import { freeUdpPort } from './loopback.js';
+import { onFreePort } from './loopback.js';
 
 // The simulated cluster's DNS, on loopback, asked through rollcall's own stub resolver: both are what the
 // integration tests and the benchmark stand on.
@@ -23,9 +23,11 @@ describe('the cluster DNS of the simulated cluster', () => {
 
   async function start(overrides: Partial<ClusterDnsServerConfig> = {}) {
     const dir = mkdtempSync(join(tmpdir(), 'rollcall-dns-test-'));
-    const port = await freeUdpPort();
-    const server = new ClusterDnsServer({ listen: '127.0.0.1', port, zone: 'cluster.local', ttlS: 5, cache: { positiveS: 30, negativeS: 30, keying: 'coredns' }, replicas: 1, logFile: join(dir, 'log'), ...overrides });
-    const close = await server.listen();
+    const { port, listening } = await onFreePort(async (free) => {
+      const server = new ClusterDnsServer({ listen: '127.0.0.1', port: free, zone: 'cluster.local', ttlS: 5, cache: { positiveS: 30, negativeS: 30, keying: 'coredns' }, replicas: 1, logFile: join(dir, 'log'), ...overrides });
+      return { server, close: await server.listen() };
+    });
+    const { server, close } = listening;
     const client = new DnsClient([`127.0.0.1:${port}`]);
     cleanups.push(() => {
       client.close();

@@ -100,5 +100,20 @@ export async function freeUdpPort(): Promise<number> {
   });
 }
 
+/**
+ * Listens on a free port (a DNS server's, UDP and TCP on one number), on another if it was taken between
+ * the check and the bind (another test's connection took it as its own port): at most 5 tries.
+ */
+export async function onFreePort<T>(listen: (port: number) => Promise<T>): Promise<{ port: number; listening: T }> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freeUdpPort();
+    try {
+      return { port, listening: await listen(port) };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= 5) throw error;
+    }
+  }
+}
+
 /** Milliseconds since `start`, for ordering assertions (never speed targets). */
 export const since = (start: number) => performance.now() - start;

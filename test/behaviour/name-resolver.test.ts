@@ -9,7 +9,7 @@ import { createNameResolver } from '../../src/discovery/resolve.js';
 import type { IpFamily } from '../../src/discovery/resolve.js';
 import { AttemptError } from '../../src/errors.js';
 import { Deadline } from '../../src/time/deadline.js';
-import { freeUdpPort } from './loopback.js';
+import { freeUdpPort, onFreePort } from './loopback.js';
 
 const NAME = 'job-1.svc.ns.svc.cluster.local';
 
@@ -25,10 +25,12 @@ describe('the name resolver against a cluster DNS', () => {
 
   async function start(families: IpFamily[] = [4]) {
     const dir = mkdtempSync(join(tmpdir(), 'rollcall-resolver-test-'));
-    const port = await freeUdpPort();
     const logFile = join(dir, 'log');
-    const server = new ClusterDnsServer({ listen: '127.0.0.1', port, zone: 'cluster.local', ttlS: 5, cache: undefined, replicas: 1, logFile });
-    const close = await server.listen();
+    const { port, listening } = await onFreePort(async (free) => {
+      const server = new ClusterDnsServer({ listen: '127.0.0.1', port: free, zone: 'cluster.local', ttlS: 5, cache: undefined, replicas: 1, logFile });
+      return { server, close: await server.listen() };
+    });
+    const { server, close } = listening;
     const resolver = createNameResolver({ servers: [`127.0.0.1:${port}`], families, attemptTimeoutMs: 1000, absolute: true });
     cleanups.push(() => {
       resolver.close();
