@@ -4,7 +4,7 @@ import { encodeMembers } from '../transport/member-ranges.js';
 import type { ReleaseFields } from '../transport/wire-format.js';
 import type { Topology } from './options.js';
 import { BarrierTally } from './barrier-tally.js';
-import { LastCalls } from './last-call.js';
+import { KeyedTimers } from '../time/keyed-timers.js';
 import type { MemberSessions } from './member-sessions.js';
 import type { RoundMembership } from './round-membership.js';
 import { ReleaseNudges, type Unacked } from './release-nudges.js';
@@ -40,7 +40,12 @@ export interface ReleaseBookOptions {
 export class ReleaseBook {
   readonly tallies = new Map<string, BarrierTally>();
   private readonly nudges: ReleaseNudges;
-  private readonly lastCalls: LastCalls;
+  /**
+   * An elastic round's last calls, one per barrier: once the fewest pods a round may run with are there
+   * and every pod that is here has arrived, the barrier opens after the call with no newcomer. A newcomer
+   * holds it (it is here and has not arrived: the call is cancelled), and its arrival calls again.
+   */
+  private readonly lastCalls: KeyedTimers<string>;
   private readonly size: number;
   private readonly topology: Topology;
   private readonly members: MemberSessions;
@@ -52,7 +57,7 @@ export class ReleaseBook {
   constructor(private readonly options: ReleaseBookOptions) {
     ({ size: this.size, topology: this.topology, members: this.members } = options);
     this.elastic = options.membership.elastic;
-    this.lastCalls = new LastCalls(options.lastCallMs, options.clock, (barrier) => this.settle(barrier, 'last-call'));
+    this.lastCalls = new KeyedTimers(options.clock);
     this.nudges = new ReleaseNudges(options.clock, (onAck) => options.openDatagrams(onAck), (barrier, index) => this.ack(barrier, index), () => this.unacked());
   }
 
@@ -69,7 +74,10 @@ export class ReleaseBook {
     const tally = this.tally(barrier);
     const readiness = tally.readiness((index) => this.members.has(index));
     if (readiness === 'short') return this.lastCalls.cancel(barrier);
-    if (readiness === 'quorum' && cause !== 'last-call') return this.lastCalls.call(barrier);
+    if (readiness === 'quorum' && cause !== 'last-call') {
+      if (!this.lastCalls.has(barrier)) this.lastCalls.set(barrier, this.options.lastCallMs, () => this.settle(barrier, 'last-call'));
+      return;
+    }
     this.lastCalls.cancel(barrier);
     this.open(barrier, tally);
   }
@@ -124,7 +132,7 @@ export class ReleaseBook {
   async close(timeoutMs: number): Promise<void> {
     const { clock } = this.options;
     this.closing = true;
-    this.lastCalls.close();
+    this.lastCalls.clear();
     const pending = [...this.tallies.values()].filter((tally) => tally.released).map((tally) => tally.allAcked);
     // Past the bound, whoever has not acked is on its own: it has the release or will time out.
     const deadline = clock.now() + timeoutMs;

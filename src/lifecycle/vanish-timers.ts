@@ -1,4 +1,5 @@
-import type { Cancel, Clock } from '../time/clock.js';
+import type { Clock } from '../time/clock.js';
+import { KeyedTimers } from '../time/keyed-timers.js';
 
 /**
  * A pod whose session closed counts as vanished once nothing has been heard from it for `afterMs`,
@@ -7,33 +8,25 @@ import type { Cancel, Clock } from '../time/clock.js';
  * a dead node is known at once after the silence, and a blip has the whole window to reconnect.
  */
 export class VanishTimers {
-  private readonly timers = new Map<number, Cancel>();
+  private readonly timers: KeyedTimers<number>;
 
   constructor(
     private readonly afterMs: number,
     private readonly clock: Clock,
     private readonly onVanished: (index: number) => void,
-  ) {}
+  ) {
+    this.timers = new KeyedTimers(clock);
+  }
 
   left(index: number, lastHeardAt: number): void {
-    this.back(index);
-    const wait = Math.max(0, lastHeardAt + this.afterMs - this.clock.now());
-    this.timers.set(
-      index,
-      this.clock.after(wait, () => {
-        this.timers.delete(index);
-        this.onVanished(index);
-      }),
-    );
+    this.timers.set(index, Math.max(0, lastHeardAt + this.afterMs - this.clock.now()), () => this.onVanished(index));
   }
 
   back(index: number): void {
-    this.timers.get(index)?.();
-    this.timers.delete(index);
+    this.timers.cancel(index);
   }
 
   clear(): void {
-    for (const cancel of this.timers.values()) cancel();
     this.timers.clear();
   }
 }
