@@ -7,7 +7,7 @@ import { routeFrames, type FrameRoutes, type Session } from '../transport/sessio
 import { stopFromFrame, stopToFrame, type WorkloadOutcome } from '../lifecycle/outcome.js';
 import { VanishTimers } from '../lifecycle/vanish-timers.js';
 import type { Connection, MemberOptions } from './member-ports.js';
-import { Deferred, entryOf, generationTime, type BarrierRole, type BarrierView, type MissingLink, type Release } from './role.js';
+import { Deferred, entryOf, type BarrierRole, type BarrierView, type MissingLink, type Release } from './role.js';
 
 const RESEND_MS = 1000;
 /**
@@ -25,6 +25,11 @@ export class Member implements BarrierRole {
   private current: Session | undefined;
   /** The generation of the index 0 pod of the last session: a different one is its replacement. */
   private coordinatorGen: string | undefined;
+  /**
+   * Every index 0 pod heard of, in the order this pod last took it as index 0 (newest last): one taken and
+   * then left for another is older, whatever the nodes' clocks say.
+   */
+  private readonly coordinators = new Set<string>();
   /** When anything was last heard from index 0, on this pod's clock. */
   private heardAt: number | undefined;
   /** It was connected once and lost the session: that it left says more than the reconnect's errors. */
@@ -74,12 +79,17 @@ export class Member implements BarrierRole {
   }
 
   /**
-   * Index 0 dialled us: it just showed up. Stop waiting out the backoff, or wake up. A newer pod than
-   * the one this session is with has replaced it: the session is with a dead pod (half-open), so drop it.
+   * Index 0 dialled us: it just showed up. Stop waiting out the backoff, or wake up. An index 0 pod never
+   * heard of before is a replacement: the session is with a dead pod (half-open), so drop it; the session
+   * that follows goes to whichever pod index 0's name leads to, and the other is older from then on (a
+   * predecessor back from a cut-off node dials in vain).
    */
   heardFrom(index: number, gen: string): void {
     if (index !== 0) return;
-    if (this.coordinatorGen !== undefined && generationTime(gen) > generationTime(this.coordinatorGen)) this.current?.destroy();
+    if (!this.coordinators.has(gen)) {
+      this.coordinators.add(gen);
+      if (this.coordinatorGen !== undefined) this.current?.destroy();
+    }
     this.dormant = false;
     this.wake?.();
     this.connecting.kick();
@@ -174,6 +184,8 @@ export class Member implements BarrierRole {
   private attach(session: Session, gen: string): void {
     const replaced = this.coordinatorGen !== undefined && gen !== this.coordinatorGen;
     this.coordinatorGen = gen;
+    this.coordinators.delete(gen);
+    this.coordinators.add(gen);
     this.current = session;
     this.vanish.back(0);
     // Judged before anything is told: the new index 0 hears the verdict first, then the arrivals it explains.

@@ -63,14 +63,6 @@ export interface BarrierRole {
   link?(): { connected: boolean; heardAt: number | undefined };
 }
 
-/** The generation orders pods that share an index: the one started later replaces the earlier. */
-export function newGeneration(random: string): string {
-  return `${Date.now().toString(36)}-${random}`;
-}
-
-export function generationTime(gen: string): number {
-  return Number.parseInt(gen.split('-')[0] ?? '', 36) || 0;
-}
 
 export class Deferred<T> {
   readonly promise: Promise<T>;

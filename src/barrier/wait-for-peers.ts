@@ -24,7 +24,7 @@ import { PeerNames } from './peer-names.js';
 import { ProgressReport } from './progress.js';
 import { checkIn } from './check-in.js';
 import { chooseRole } from './role-choice.js';
-import { newGeneration, type BarrierRole } from './role.js';
+import type { BarrierRole } from './role.js';
 import { joinWrapper } from './wrapped-group.js';
 import { answerStatus, readStatus } from './status-session.js';
 import type { GroupStatus } from '../lifecycle/group-status.js';
@@ -73,7 +73,7 @@ class Run {
   ) {
     const { identity } = config;
     this.startedAt = clock.now();
-    const own = { job: identity.membership.name, uid: config.jobUid, size: identity.membership.size, index: identity.index, gen: newGeneration(randomBytes(4).toString('hex')) };
+    const own = { job: identity.membership.name, uid: config.jobUid, size: identity.membership.size, index: identity.index, gen: randomBytes(8).toString('hex') };
     this.own = own;
     this.names = new PeerNames(identity);
     const limiter = new Limiter(config.concurrency);

@@ -6,7 +6,7 @@ import { isMissingReasonCode, type FailureHow, type MissingReasonCode } from '..
  * What goes on the wire, and the only way in: newline-delimited JSON frames on a session, and datagrams
  * beside it. Every inbound message is bounded and validated field by field; anything else is dropped.
  */
-export const PROTOCOL_VERSION = 7;
+export const PROTOCOL_VERSION = 8;
 export const MAX_FRAME_BYTES = 4096;
 
 /**

@@ -67,6 +67,7 @@ function neverEarly({ history, settings }: Run): string[] {
     if (!firstRelease.has(barrier)) firstRelease.set(barrier, release);
   }
   const killedAt = new Map(history.of('killed').map((entry) => [entry.pod, entry.at]));
+  const lostWithNode = new Set(history.of('killed').filter(nodeLost).map((entry) => entry.pod));
   for (const [barrier, release] of firstRelease) {
     // An elastic group's release names its members: at least the fewest, each of them arrived.
     const named = release.fields.members === undefined ? undefined : String(release.fields.members).split(',').map(Number);
@@ -80,8 +81,11 @@ function neverEarly({ history, settings }: Run): string[] {
       }
       const killed = killedAt.get(last.pod);
       // A barrier can open while index 0 is cut off (an elastic round's last call ends, or index 0 itself
-      // arrives last): a pod killed then is one it could not hear go.
-      const unheard = killed !== undefined && partitionedBetween(history, release.index, killed, release.at);
+      // arrives last): a pod killed then is one it could not hear go. Nor one whose node died with it,
+      // until its session's silence has lasted the session timeout.
+      const unheard =
+        killed !== undefined &&
+        (partitionedBetween(history, release.index, killed, release.at) || (lostWithNode.has(last.pod) && killed >= release.at - settings.sessionTimeoutMs - RESET_HEARD_MS));
       if (killed !== undefined && killed < release.at - RESET_HEARD_MS && !unheard) {
         violations.push(`never early: ${barrier} opened at ${release.at.toFixed(1)} ms counting ${last.pod}, killed at ${killed.toFixed(1)} ms`);
       }
@@ -207,7 +211,12 @@ function partitionedBetween(history: History, index: number, from: number, to: n
 
 /** Whether a link between these indexes and the rest was cut (or reset) before `at`: what it said may not have got through. */
 function linkCut(history: History, indexes: number[], at: number): boolean {
-  return history.events.some((entry) => indexes.includes(entry.index) && entry.at <= at && ['partitioned', 'sessions-reset'].includes(entry.event));
+  return history.events.some((entry) => indexes.includes(entry.index) && entry.at <= at && (['partitioned', 'sessions-reset'].includes(entry.event) || nodeLost(entry)));
+}
+
+/** A pod killed with its node: no reset tells anyone, and its silence is all index 0 hears until a session timeout. */
+function nodeLost(entry: SimEvent): boolean {
+  return entry.event === 'killed' && entry.fields.nodeLost === true;
 }
 
 /** No timer left behind: a pod held no timer as it exited. */

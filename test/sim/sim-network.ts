@@ -155,6 +155,11 @@ export class SimSession extends SessionEnd implements Session {
     this.closed = true;
   }
 
+  /** The node died with the process: nothing reaches the peer, whose end stays open (half-open). */
+  vanish(): void {
+    this.closed = true;
+  }
+
   private receive(frame: Frame): void {
     if (this.host.alive) this.deliver(frame);
   }

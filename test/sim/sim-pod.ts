@@ -84,8 +84,9 @@ export class SimPod implements Host {
     readonly generation: number,
   ) {
     this.id = `pod-${index}.${generation}`;
-    // A later pod at the same index is newer: what its generation says, on a scale every pod shares.
-    this.gen = `${(world.clock.now() * 1000 + generation).toString(36)}-g${generation}`;
+    // Generations are names, not an order: a later pod's reads as an earlier start (a node's clock behind),
+    // so a role that still ordered pods by it would show here.
+    this.gen = `${(1_000_000 - generation).toString(36)}-g${generation}`;
     this.clock = world.clock.for(this.id, () => this.alive);
     const { settings } = world;
     const identity: Identity = { index, membership: Membership.ofJob('job', settings.size, settings.min), subdomain: 'svc', namespace: 'ns', clusterDomain: 'cluster.local', hostname: `job-${index}`, podIps: [] };
@@ -173,12 +174,15 @@ export class SimPod implements Host {
     this.world.clock.cancelAll(this.id);
   }
 
-  /** The process dies: nothing more runs, and the kernel resets its connections. */
-  kill(): void {
+  /** The process dies: nothing more runs, and the kernel resets its connections, unless the node died with it. */
+  kill(nodeLost: boolean): void {
     this.alive = false;
     this.world.clock.cancelAll(this.id);
-    for (const session of this.sessions) session.reset();
-    this.note('killed', {});
+    for (const session of this.sessions) {
+      if (nodeLost) session.vanish();
+      else session.reset();
+    }
+    this.note('killed', nodeLost ? { nodeLost } : {});
   }
 
   /** SIGTERM: the workload hears it too and ends, and rollcall leaves the group, telling index 0. */

@@ -8,11 +8,13 @@ export interface SimOptions {
   seed: number;
   /** The group's size; drawn from 2 to 64 when not given. */
   pods?: number;
+  /** Whether a kill may take its node with it (the default); off, a seed runs as it did before node losses were drawn. */
+  nodeLoss?: boolean;
 }
 
 /** A fault the seed schedules: what, to which index, when, and for how long or until what. */
 export type Fault =
-  | { kind: 'kill'; index: number; at: number; replaceAfterMs: number | undefined }
+  | { kind: 'kill'; index: number; at: number; replaceAfterMs: number | undefined; nodeLost?: boolean }
   | { kind: 'partition'; index: number; at: number; forMs: number }
   | { kind: 'reset'; index: number; at: number }
   | { kind: 'sigterm'; index: number; at: number };
@@ -37,7 +39,7 @@ export interface SimResult {
 const CAP_MS = 20 * 60_000;
 
 /** What a seed says the run is: the group's settings, when its pods start, and what goes wrong. */
-export function scenarioOf({ seed, pods }: SimOptions): SimScenario {
+export function scenarioOf({ seed, pods, nodeLoss = true }: SimOptions): SimScenario {
   const rng = new Rng(seed);
   const size = pods ?? rng.int(2, 64);
   const settings: SimSettings = {
@@ -65,6 +67,10 @@ export function scenarioOf({ seed, pods }: SimOptions): SimScenario {
     if (kind === 'partition') return { kind, index, at, forMs: rng.int(200, 2 * settings.sessionTimeoutMs) };
     return { kind, index, at };
   });
+  // Drawn apart too: a kill that takes its node with it resets no connection, and peers hold half-open
+  // sessions with the dead pod until their heartbeats time out, while its replacement comes.
+  const nodes = new Rng(seed ^ 0x70de);
+  for (const fault of faults) if (fault.kind === 'kill' && nodes.chance(0.4) && nodeLoss) fault.nodeLost = true;
   return { seed, settings, startsAt, faults };
 }
 
@@ -126,7 +132,7 @@ export async function runScenario(scenario: SimScenario, planned?: (index: numbe
       const pod = pods.get(fault.index);
       if (pod === undefined || !pod.alive || pod.exitCode !== undefined) return;
       if (fault.kind === 'kill') {
-        pod.kill();
+        pod.kill(fault.nodeLost === true);
         if (fault.replaceAfterMs !== undefined) clock.at(fault.replaceAfterMs, () => start(fault.index));
       } else if (fault.kind === 'partition') {
         network.partition(pod);

@@ -345,13 +345,28 @@ describe('the group\'s life', () => {
     expect(replacement.sentOf('stop')).toEqual([{ t: 'stop', round: 1, next: 2, index: 0, how: 'replaced', exit: null, signal: null, ms: 900 }]);
   });
 
-  test('a handshake from a newer index 0 pod drops the session with the old one (half-open after a kill); from the same pod it does not', async () => {
+  test('a handshake from an index 0 pod never heard of drops the session with the old one (half-open after a kill); from the same pod it does not', async () => {
     const { role, connect } = setUp();
-    const session = await connect(FIRST_GEN);
-    role.heardFrom(0, FIRST_GEN);
-    expect(session.closed).toBe(false);
+    const session = await connect(SECOND_GEN);
     role.heardFrom(0, SECOND_GEN);
+    expect(session.closed).toBe(false);
+    // Its generation reads as an earlier start: no clock is compared.
+    role.heardFrom(0, FIRST_GEN);
     expect(session.closed).toBe(true);
+  });
+
+  test('an index 0 pod this pod left for another, by the name leading elsewhere, dials in vain: its session is kept', async () => {
+    const { role, connect } = setUp();
+    const first = await connect(FIRST_GEN);
+    role.heardFrom(0, SECOND_GEN);
+    expect(first.closed).toBe(true);
+    await flush();
+    // The name still leads to the first pod: the second is the older from now on.
+    const again = await connect(FIRST_GEN);
+    role.heardFrom(0, SECOND_GEN);
+    expect(again.closed).toBe(false);
+    role.heardFrom(0, FIRST_GEN);
+    expect(again.closed).toBe(false);
   });
 
   test('leaving is told once, on the session there is, and not again on a new one', async () => {
