@@ -16,6 +16,8 @@ export interface Run {
  * (a latency, stalls of up to 60 ms included). A release before that may still count the dead pod.
  */
 const RESET_HEARD_MS = 100;
+/** A session's silence is looked at six times a session timeout: it ends at most a sixth of one past the timeout. */
+const SILENCE_HEARD_AFTER = 7 / 6;
 
 /** Every property of the group's protocol, checked against one run's history: the violations found. */
 export function checkProperties(run: Run): string[] {
@@ -33,13 +35,16 @@ const STALL_SLACK_MS = 750 + 2 * 60;
  * that after the last moment index 0 could hear it: its last progress; a cut link's healing, which lets
  * progress held up by it through (a partition delays frames, it does not lose them); or its session's
  * return after a blip (silence over a closed session is not judged; a hung workload is watched again from
- * its return).
+ * its return). A new index 0 that takes the verdict its members hold names nothing: only the first naming counts.
  */
 function stallsInTime({ history, settings }: Run): string[] {
   const violations: string[] = [];
+  const verdicts = [...history.of('judged'), ...history.of('verdict')];
   for (const judged of history.of('judged').filter((entry) => entry.fields.how === 'stalled')) {
     const index = Number(judged.fields.failed);
     const round = Number(judged.fields.round);
+    const told = verdicts.some((entry) => entry.at < judged.at && entry.fields.how === 'stalled' && Number(entry.fields.failed) === index && Number(entry.fields.round) === round);
+    if (told) continue;
     const last = history.events.filter((entry) => entry.index === index && entry.event === 'progress' && Number(entry.fields.round) === round && entry.at <= judged.at).at(-1);
     if (last === undefined) {
       violations.push(`stalls in time: index ${index} named stalled in round ${round} without having reported progress`);
@@ -85,7 +90,7 @@ function neverEarly({ history, settings }: Run): string[] {
       // until its session's silence has lasted the session timeout.
       const unheard =
         killed !== undefined &&
-        (partitionedBetween(history, release.index, killed, release.at) || (lostWithNode.has(last.pod) && killed >= release.at - settings.sessionTimeoutMs - RESET_HEARD_MS));
+        (partitionedBetween(history, release.index, killed, release.at) || (lostWithNode.has(last.pod) && killed >= release.at - SILENCE_HEARD_AFTER * settings.sessionTimeoutMs - RESET_HEARD_MS));
       if (killed !== undefined && killed < release.at - RESET_HEARD_MS && !unheard) {
         violations.push(`never early: ${barrier} opened at ${release.at.toFixed(1)} ms counting ${last.pod}, killed at ${killed.toFixed(1)} ms`);
       }
