@@ -27,8 +27,14 @@ export class Dialer {
    * dual-stack or replaced pod would leave the coordinator holding the loser. With several addresses, a
    * probe handshake picks the live one first.
    */
-  async session(index: number, signal: AbortSignal, deadline: Deadline, role: Exclude<Role, 'probe'> = 'member') {
-    let addresses = await this.options.resolver.resolve(this.options.names.lookup(index), signal, deadline);
+  async session(index: number, signal: AbortSignal, deadline: Deadline, role: Exclude<Role, 'probe'> = 'member', known: readonly string[] = []) {
+    let addresses = await this.options.resolver.resolve(this.options.names.lookup(index), signal, deadline).catch((error: unknown) => {
+      // A cluster DNS replica can still hold "no such name" for a pod that has since arrived (a cache that
+      // keeps it per name, planted by index 0's call-out before the pod started): the addresses the group
+      // knows the pod by stand in, since the handshake proves who answers there.
+      if (known.length === 0 || signal.aborted) throw error;
+      return [...known];
+    });
     if (addresses.length > 1) {
       const probe = await this.dial(index, addresses, 'probe', signal, deadline);
       probe.channel.end();

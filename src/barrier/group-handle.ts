@@ -30,7 +30,8 @@ export interface GroupHandleOptions {
   stopped: AbortSignal;
   /** Closes everything the run opened, waiting at most this long for release acks. */
   shutdown(closeTimeoutMs: number): Promise<void>;
-  connect(index: number, role: 'launch', signal: AbortSignal): ReturnType<Group['connect']>;
+  /** `known`: the pod's addresses as the group knows them, for when its name does not resolve. */
+  connect(index: number, role: 'launch', signal: AbortSignal, known: readonly string[]): ReturnType<Group['connect']>;
   /** Index 0's view of the group: its own at index 0, asked of it over a session elsewhere. */
   askStatus(): Promise<GroupStatus>;
 }
@@ -111,7 +112,7 @@ export class GroupHandle {
       status: () => this.status(peers),
       connect: (index, role, { signal } = {}) => {
         if (!Number.isSafeInteger(index) || index < 0 || index >= identity.membership.size) return Promise.reject(new RangeError(`Expected \`index\` to be an index of the group (0 to ${identity.membership.size - 1}), got ${String(index)}`));
-        return this.options.connect(index, role, AbortSignal.any([this.options.stopped, ...(signal === undefined ? [] : [signal])]));
+        return this.options.connect(index, role, AbortSignal.any([this.options.stopped, ...(signal === undefined ? [] : [signal])]), peers[index]?.addresses ?? []);
       },
     };
   }

@@ -99,7 +99,8 @@ export interface Group {
   /**
    * An authenticated connection to `index`'s rollcall for a part beside the barrier (a remote launch):
    * its name resolved and dialed now, in one attempt (every pod of a released group is up), the lookup
-   * and the handshake bounded by the connection-attempt deadline each.
+   * and the handshake bounded by the connection-attempt deadline each. When the name does not resolve
+   * (a DNS cache still holding "no such name" from before the pod started), the addresses in `peers`.
    */
   connect(index: number, role: 'launch', options?: { signal?: AbortSignal }): Promise<PeerConnection & { address: string }>;
   /**

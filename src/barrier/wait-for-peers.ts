@@ -106,7 +106,7 @@ class Run {
       onAllFinished: (round, outcomes) => this.handle.logAllFinished(round, outcomes),
     });
     this.progress = new ProgressReport({ size: identity.membership.size, names: this.names, checks: this.checks, role: this.role, clock, log: config.log, logIntervalMs: config.logIntervalMs, reportIntervalMs: DEFAULTS.progressIntervalMs, onProgress: config.onProgress });
-    this.handle = new GroupHandle({ config, role: this.role, rounds: this.rounds, progress: this.progress, names: this.names, checks: this.checks, clock, stopped: this.stop.signal, shutdown: (ms) => this.shutdown(ms), connect: (index, role, signal) => this.connect(index, role, signal), askStatus: () => this.askStatus() });
+    this.handle = new GroupHandle({ config, role: this.role, rounds: this.rounds, progress: this.progress, names: this.names, checks: this.checks, clock, stopped: this.stop.signal, shutdown: (ms) => this.shutdown(ms), connect: (index, role, signal, known) => this.connect(index, role, signal, known), askStatus: () => this.askStatus() });
     this.refusals = new RefusalLog(config.log, config.logIntervalMs);
   }
 
@@ -146,9 +146,9 @@ class Run {
     return this.handle.build(checkedIn.release, { checksMs: checkedIn.checkedAt - this.startedAt, releaseMs: this.clock.now() - this.startedAt });
   }
 
-  private async connect(index: number, role: 'launch', signal: AbortSignal) {
+  private async connect(index: number, role: 'launch', signal: AbortSignal, known: readonly string[]) {
     const deadline = Deadline.in(2 * this.config.attemptTimeoutMs, this.clock);
-    const { channel, address } = await this.dialer.session(index, AbortSignal.any([signal, this.stop.signal]), deadline, role);
+    const { channel, address } = await this.dialer.session(index, AbortSignal.any([signal, this.stop.signal]), deadline, role, known);
     return { ...channel.handOver(), index, address };
   }
 

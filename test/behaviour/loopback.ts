@@ -16,9 +16,17 @@ export function freePort(host = '127.0.0.1'): Promise<number> {
 
 let nextSubnet = 10 + Math.floor(Math.random() * 200);
 
+/** What a loopback job needs of its cluster DNS: where it answers, and its records. */
+export interface LoopbackDns {
+  readonly server: string;
+  set(key: string, name: string, addresses: readonly string[]): void;
+  remove(key: string): void;
+}
+
 /**
  * Pods as in-process waitForPeers calls, each on its own loopback address (127.S.0.<i+1>), with their
- * names served by a real dnsmasq: the whole path but the network namespaces.
+ * names served by a real DNS server (dnsmasq, or the simulated cluster's): the whole path but the network
+ * namespaces.
  */
 export class LoopbackJob {
   readonly subnet = nextSubnet++ % 250;
@@ -27,7 +35,7 @@ export class LoopbackJob {
   private readonly groups: Group[] = [];
 
   constructor(
-    readonly dns: Dnsmasq,
+    readonly dns: LoopbackDns,
     readonly port: number,
     readonly count: number,
   ) {}
