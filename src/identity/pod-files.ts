@@ -18,7 +18,9 @@ export function parseKubeletHosts(text: string, hostname: string): HostsFacts {
   const short = hostname.split('.')[0] ?? hostname;
   for (const line of text.split('\n')) {
     const [ip, ...names] = (line.split('#')[0] ?? '').trim().split(/\s+/);
-    if (ip === undefined || isIP(ip) === 0 || !names.some((name) => name === short || name.startsWith(`${short}.`))) continue;
+    // Names first: the IPv6 test compiles a large pattern on first use (milliseconds before the pod's first
+    // question), and only this pod's own lines need it.
+    if (ip === undefined || !names.some((name) => name === short || name.startsWith(`${short}.`)) || isIP(ip) === 0) continue;
     if (!facts.podIps.includes(ip)) facts.podIps.push(ip);
     for (const name of names) {
       const labels = name.split('.');
