@@ -49,22 +49,28 @@ export class OutcomeReports {
    * its own verdict then, rather than a wait with nothing to end it; so it is when index 0 said goodbye
    * meanwhile (it finished and left, with no exit barrier, as the report came). An index 0 not heard from
    * since may be cut off: losing it is judged as such (a restart round when one is left), not as this
-   * failure alone.
+   * failure alone; it is looked at again a session timeout later, since the cut may instead heal on index
+   * 0's goodbye (it finished while cut off), which no loss follows.
    */
   private awaitJudgement(round: number, outcome: WorkloadOutcome): void {
     const { rounds, role, clock, config, stopped } = this.options;
     const reportedAt = clock.now();
-    const cancel = clock.after(config.sessionTimeoutMs, () => {
-      stopped.removeEventListener('abort', cancel);
+    let cancel = () => {};
+    const onStopped = () => cancel();
+    stopped.addEventListener('abort', onStopped, { once: true });
+    const look = () => {
+      if (rounds.round !== round || rounds.signal.aborted) return stopped.removeEventListener('abort', onStopped);
       const link = role.link?.();
-      if (rounds.round !== round || rounds.signal.aborted) return;
-      // Index 0 said goodbye meanwhile (it finished and left while this report was on its way): nobody will.
-      if (role.refereed && link !== undefined && (!link.connected || (link.heardAt ?? Number.NEGATIVE_INFINITY) <= reportedAt)) return;
+      if (role.refereed && link !== undefined && (!link.connected || (link.heardAt ?? Number.NEGATIVE_INFINITY) <= reportedAt)) {
+        cancel = clock.after(config.sessionTimeoutMs, look);
+        return;
+      }
+      stopped.removeEventListener('abort', onStopped);
       const why = role.refereed ? 'the round was over before this pod ran it' : 'it left first';
       config.log(`index 0 has not judged this failure: ${why}; the failure is this pod's own verdict`, { event: 'unjudged', round });
       this.ownVerdict(outcome);
-    });
-    stopped.addEventListener('abort', cancel, { once: true });
+    };
+    cancel = clock.after(config.sessionTimeoutMs, look);
   }
 
   private ownVerdict({ exitCode, signal, runMs }: WorkloadOutcome): void {

@@ -136,14 +136,34 @@ describe('GroupHandle', () => {
     expect(lines.at(-1)).toBe("index 0 has not judged this failure: it left first; the failure is this pod's own verdict");
   });
 
-  test('index 0 not heard from since the report, its session still up (a cut link not yet timed out), makes no verdict of this failure: its loss is judged as such', () => {
-    const { clock, role, group } = setUp();
+  test('index 0 not heard from since the report, its session still up (a cut link not yet timed out), makes no verdict of this failure: its loss is judged as such; the look again ends with the run', () => {
+    const { clock, role, group, stopped } = setUp();
     const heardAt = clock.now();
     Object.assign(role, { link: () => ({ connected: true, heardAt }) });
     clock.advance(100);
     group.report({ exitCode: 2 });
     clock.advance(20_000);
     expect(group.signal.aborted).toBe(false);
+    stopped.abort();
+    expect(clock.pending).toBe(0);
+  });
+
+  test("index 0 cut off as the failure went, then its goodbye once the cut heals (it finished meanwhile, no exit barrier): the failure is this pod's own verdict at the next look (simulator seed 13770)", () => {
+    const { clock, role, group, lines, stopped } = setUp();
+    const heardAt = clock.now();
+    Object.assign(role, { link: () => ({ connected: true, heardAt }) });
+    clock.advance(100);
+    group.report({ exitCode: 2 });
+    clock.advance(10_000);
+    expect(group.signal.aborted).toBe(false);
+    // The cut heals: index 0's goodbye arrives, and no loss of index 0 follows it.
+    role.refereed = false;
+    clock.advance(9_999);
+    expect(group.signal.aborted).toBe(false);
+    clock.advance(1);
+    expect((group.signal.reason as PeerFailedError).failure).toMatchObject({ index: 1, how: 'exit', exitCode: 2 });
+    expect(lines.at(-1)).toBe("index 0 has not judged this failure: it left first; the failure is this pod's own verdict");
+    stopped.abort();
     expect(clock.pending).toBe(0);
   });
 
