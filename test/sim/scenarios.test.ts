@@ -157,8 +157,12 @@ describe('the simulator itself', () => {
   // armed a last call as it ended its sessions), 9894 (a new group, from pods that came after the old one
   // ended, counts its rounds from 0 again), 5214 (the simulator's own call-outs counted as timers of an
   // index 0 that exited at once). They were found before kills could take their node with it, and are
-  // replayed without that; each also runs as drawn today.
-  test.each([2007, 2238, 3274, 3780, 4216, 4260, 4489, 5214, 5763, 7920, 8542, 8845, 9093, 9324, 9863, 9894])('seed %i, found by a long run, holds every property', async (seed) => {
+  // replayed without that; each also runs as drawn today. From the 100,000-seed run, with node losses:
+  // 13770 (a failure reported while index 0 was cut off, whose goodbye came as the cut healed, waited
+  // forever), 2422 (a new index 0 taking the stall verdict its members held was measured as naming the
+  // stall anew), 2459 (a pod whose node died counted until its session's silence was heard, which takes
+  // a sixth of a session timeout past it).
+  test.each([2007, 2238, 2422, 2459, 3274, 3780, 4216, 4260, 4489, 5214, 5763, 7920, 8542, 8845, 9093, 9324, 9863, 9894, 13770])('seed %i, found by a long run, holds every property', async (seed) => {
     expect((await simulate({ seed, nodeLoss: false })).violations).toEqual([]);
     expect((await simulate({ seed })).violations).toEqual([]);
   });
