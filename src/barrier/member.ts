@@ -25,10 +25,7 @@ export class Member implements BarrierRole {
   private current: Session | undefined;
   /** The generation of the index 0 pod of the last session: a different one is its replacement. */
   private coordinatorGen: string | undefined;
-  /**
-   * Every index 0 pod heard of, in the order this pod last took it as index 0 (newest last): one taken and
-   * then left for another is older, whatever the nodes' clocks say.
-   */
+  /** Every index 0 pod heard of: only one never heard of before can be a replacement, whatever the nodes' clocks say. */
   private readonly coordinators = new Set<string>();
   /** When anything was last heard from index 0, on this pod's clock. */
   private heardAt: number | undefined;
@@ -184,7 +181,6 @@ export class Member implements BarrierRole {
   private attach(session: Session, gen: string): void {
     const replaced = this.coordinatorGen !== undefined && gen !== this.coordinatorGen;
     this.coordinatorGen = gen;
-    this.coordinators.delete(gen);
     this.coordinators.add(gen);
     this.current = session;
     this.vanish.back(0);
