@@ -16,15 +16,17 @@ async function twoReplicas(cleanups: (() => void)[]): Promise<{ replicas: [strin
   const dir = mkdtempSync(join(tmpdir(), 'rollcall-stale-dns-'));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   const servers: ClusterDnsServer[] = [];
+  const addresses: string[] = [];
   for (const replica of [0, 1]) {
     const { port, listening } = await onFreePort(async (free) => {
       const server = new ClusterDnsServer({ listen: '127.0.0.1', port: free, zone: 'cluster.local', ttlS: 5, cache: { positiveS: 5, negativeS: 5, keying: 'dnsmasq' }, replicas: 1, logFile: join(dir, `log-${replica}`) });
       return { server, close: await server.listen() };
     });
     cleanups.push(listening.close);
-    servers.push(Object.assign(listening.server, { address: `127.0.0.1:${port}` }));
+    servers.push(listening.server);
+    addresses.push(`127.0.0.1:${port}`);
   }
-  const [first, second] = servers.map((server) => (server as ClusterDnsServer & { address: string }).address) as [string, string];
+  const [first, second] = addresses as [string, string];
   return {
     replicas: [first, second],
     dns: { server: first, set: (key, name, addresses) => servers.forEach((server) => server.set(key, name, [...addresses])), remove: (key) => servers.forEach((server) => server.remove(key)) },
