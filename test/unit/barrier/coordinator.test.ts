@@ -132,6 +132,8 @@ describe('arrivals and the release', () => {
     const replacement = join(1, gen(5000));
     replacement.receive({ t: 'arrive', barrier: 'start', addrs: ['10.0.0.99'] });
     expect(replacement.sentOf('release')).toHaveLength(1);
+    // A fixed group's members are every index: its releases do not list them.
+    expect(replacement.sentOf('release')[0]).not.toHaveProperty('members');
     // Not acked yet: close waits for it, up to its bound.
     let closed = false;
     void role.close(10_000).then(() => (closed = true));
@@ -221,6 +223,27 @@ describe('acks, and datagrams until acked', () => {
     expect(datagrams.closed).toBe(true);
   });
 
+  test('a late joiner\'s release is re-sent by datagram too, once every other member has acked and the nudges had stopped', () => {
+    const { role, join, clock, datagrams, ackByDatagram } = setUp(2);
+    const first = join(1);
+    first.receive({ t: 'nudge', port: 7420, token: TOKEN });
+    first.receive({ t: 'arrive', barrier: 'start', addrs: [] });
+    role.arrive('start', []);
+    ackByDatagram(TOKEN, 'start');
+    clock.advance(1000);
+    expect(datagrams.sent).toEqual([]);
+    first.drop();
+    const replacement = join(1, gen(5000));
+    const token = 'b'.repeat(32);
+    replacement.receive({ t: 'nudge', port: 7421, token });
+    replacement.receive({ t: 'arrive', barrier: 'start', addrs: [] });
+    clock.advance(100);
+    expect(datagrams.sent).toEqual([{ address: '10.0.0.11', port: 7421, datagram: expect.objectContaining({ t: 'release', barrier: 'start', token }) }]);
+    ackByDatagram(token, 'start');
+    clock.advance(1000);
+    expect(datagrams.sent).toHaveLength(1);
+  });
+
   test('an ack before the release counts for nothing', async () => {
     const { role, join } = setUp(2);
     const one = join(1);
@@ -288,6 +311,50 @@ describe('acks, and datagrams until acked', () => {
     expect(one.sentOf('bye')).toHaveLength(1);
     expect(one.ended).toBe(true);
     expect(clock.pending).toBe(0);
+  });
+  test('past the exit barrier, close also waits for every member to hang up (index 0 leaves last), within what is left of its bound', async () => {
+    const { role, join, clock } = setUp(3);
+    const [one, two] = [join(1), join(2)];
+    for (const barrier of ['start', 'finish-0']) {
+      for (const member of [one, two]) member.receive({ t: 'arrive', barrier, addrs: [] });
+      role.arrive(barrier, []);
+    }
+    await flush();
+    let closed = false;
+    void role.close(10_000).then(() => (closed = true));
+    // The acks come 4 s into the bound; then one member hangs up and the other never does.
+    clock.advance(4_000);
+    for (const member of [one, two]) for (const barrier of ['start', 'finish-0']) member.receive({ t: 'ack', barrier });
+    await flush();
+    expect(closed).toBe(false);
+    one.drop();
+    await flush();
+    expect(closed).toBe(false);
+    clock.advance(5_999);
+    await flush();
+    expect(closed).toBe(false);
+    clock.advance(1);
+    await flush();
+    expect(closed).toBe(true);
+  });
+
+  test('past the exit barrier, close is done once the last member hangs up', async () => {
+    const { role, join } = setUp(2);
+    const one = join(1);
+    for (const barrier of ['start', 'finish-0']) {
+      one.receive({ t: 'arrive', barrier, addrs: [] });
+      role.arrive(barrier, []);
+      one.receive({ t: 'ack', barrier });
+    }
+    await flush();
+    let closed = false;
+    void role.close(10_000).then(() => (closed = true));
+    await flush();
+    expect(closed).toBe(false);
+    one.drop();
+    await flush();
+    await flush();
+    expect(closed).toBe(true);
   });
 });
 
@@ -698,6 +765,24 @@ describe('an elastic group (MIN:MAX)', () => {
     expect(await role.released('round-1')).toMatchObject({ members: [0, 1, 2, 3] });
     // The round's release says the restarts used before it: none, for a pod that never heard a verdict.
     expect(three.sentOf('release').at(-1)).toMatchObject({ barrier: 'round-1', members: '0-3', used: 0 });
+  });
+
+  test('a pod arriving late at a round\'s assembly hears the members of the round that runs now, not those that assembly released', async () => {
+    const { role, clock, join } = elastic();
+    const sessions = [join(1), join(2)];
+    for (const session of sessions) arrive(session, 'start');
+    role.arrive('start', []);
+    clock.advance(LAST_CALL_MS);
+    await flush();
+    const three = join(3);
+    for (const session of [...sessions, three]) arrive(session, 'round-1');
+    role.arrive('round-1', []);
+    await flush();
+    // Index 3's pod is replaced while round 1 runs; the new one assembles at the start, as every pod does.
+    three.drop();
+    const replacement = join(3, gen(9000));
+    arrive(replacement, 'start');
+    expect(replacement.sentOf('release')).toEqual([expect.objectContaining({ barrier: 'start', members: '0-3' })]);
   });
 
   test('a pod leaving on a signal shrinks it in place, using no restart; the next round releases without it after the last call', async () => {
