@@ -19,11 +19,44 @@ describe('StallWatch', () => {
     clock.advance(250);
     expect(stalls).toEqual([[{ index: 4, silentMs: 4250 }]]);
     expect(clock.pending).toBe(0);
-    const short = setUp(800);
+    // A 300 ms timeout is looked at every 75 ms: named at 375 ms, not at the 500 ms of a 250 ms look.
+    const short = setUp(300);
     short.watch.begin();
     short.watch.progressed(1);
-    short.clock.advance(1000);
-    expect(short.stalls).toEqual([[{ index: 1, silentMs: 1000 }]]);
+    short.clock.advance(374);
+    expect(short.stalls).toEqual([]);
+    short.clock.advance(1);
+    expect(short.stalls).toEqual([[{ index: 1, silentMs: 375 }]]);
+  });
+
+  test('the pods stalled at one look are named together, the longest silent first', () => {
+    const { clock, stalls, watch } = setUp(1000);
+    watch.begin();
+    watch.progressed(1);
+    watch.progressed(2);
+    clock.advance(100);
+    watch.progressed(1);
+    clock.advance(1150);
+    expect(stalls).toEqual([
+      [
+        { index: 2, silentMs: 1250 },
+        { index: 1, silentMs: 1150 },
+      ],
+    ]);
+  });
+
+  test('a pod away as a round ends is forgotten: back in the next, it is watched only once it reports there', () => {
+    const { clock, stalls, watch } = setUp();
+    watch.begin();
+    watch.progressed(1);
+    watch.lost(1);
+    watch.begin();
+    watch.back(1);
+    clock.advance(60_000);
+    expect(stalls).toEqual([]);
+    watch.progressed(1);
+    clock.advance(4250);
+    expect(stalls).toEqual([[{ index: 1, silentMs: 4250 }]]);
   });
 
   test('progress before the round begins, or from a pod that is done, is not watched', () => {
