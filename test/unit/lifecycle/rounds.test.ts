@@ -98,6 +98,15 @@ describe('a round\'s signal', () => {
     expect(running.rounds.done).toBe(false);
   });
 
+  test('told its index finished an earlier round after a later one, the pod keeps the later', () => {
+    const { rounds } = setUp(2);
+    rounds.doneBefore(1);
+    rounds.doneBefore(0);
+    rounds.begin(0);
+    expect(rounds.round).toBe(1);
+    expect(rounds.done).toBe(true);
+  });
+
   test("a later round's verdict while this pod still runs an earlier round stops that one too: the group has moved on", () => {
     const { rounds } = setUp();
     rounds.begin(0);
@@ -199,6 +208,18 @@ describe('index 0 lost', () => {
     other.rounds.stopped(stop(0, undefined, 6));
     expect(other.rounds.next).toBe(1);
     expect(other.rounds.over.aborted).toBe(false);
+  });
+
+  test('a judgement of its own is over once the round it named begins: a second verdict on that round is ignored like anyone\'s', () => {
+    const { rounds, said } = setUp(2);
+    rounds.begin(0);
+    rounds.coordinatorLost('vanished');
+    rounds.begin(1);
+    rounds.stopped(stop(1, 2, 5));
+    rounds.stopped(stop(1, undefined, 6));
+    expect(rounds.next).toBe(2);
+    expect(rounds.over.aborted).toBe(false);
+    expect(said).toHaveLength(2);
   });
 
   test('the verdict is there only while the current round is stopped', () => {
