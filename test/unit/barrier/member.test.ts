@@ -116,6 +116,20 @@ describe('the session to index 0', () => {
     expect(connections[1]?.running).toBe(true);
   });
 
+  test('its link as `rollcall status` shows it: not connected; connected, heard from at each frame; not connected once lost', async () => {
+    const { role, clock, connect } = setUp();
+    expect(role.link()).toEqual({ connected: false, heardAt: undefined });
+    clock.advance(1000);
+    const session = await connect();
+    expect(role.link()).toEqual({ connected: true, heardAt: 1000 });
+    clock.advance(2000);
+    session.receive({ t: 'beat' });
+    expect(role.link()).toEqual({ connected: true, heardAt: 3000 });
+    session.drop();
+    await flush();
+    expect(role.link()).toEqual({ connected: false, heardAt: 3000 });
+  });
+
   test('a handshake from index 0 cuts the backoff short; from anyone else it does not', () => {
     const { role, latest } = setUp();
     role.heardFrom(3, FIRST_GEN);
