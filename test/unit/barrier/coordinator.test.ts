@@ -312,6 +312,7 @@ describe('acks, and datagrams until acked', () => {
     expect(one.ended).toBe(true);
     expect(clock.pending).toBe(0);
   });
+
   test('past the exit barrier, close also waits for every member to hang up (index 0 leaves last), within what is left of its bound', async () => {
     const { role, join, clock } = setUp(3);
     const [one, two] = [join(1), join(2)];
@@ -372,6 +373,31 @@ describe('progress and liveness', () => {
     // Nobody is absent now, so who is here and still checking is listed instead.
     expect(one.sentOf('progress').at(-1)).toEqual({ t: 'progress', barrier: 'start', ready: 1, missing: [[1, 'still-checking'], [2, 'still-checking']] });
     expect(two.sentOf('progress')).toHaveLength(1);
+    // A member that goes is news too: the next tick says it left.
+    two.drop();
+    clock.advance(PROGRESS_MS);
+    expect(one.sentOf('progress').at(-1)).toEqual({ t: 'progress', barrier: 'start', ready: 2, missing: [[2, 'left']] });
+  });
+
+  test('a released barrier has no more progress to tell: a pod that joins after the release hears none of it, nor does anyone', async () => {
+    const { role, join, clock } = setUp(2);
+    const one = join(1);
+    one.receive({ t: 'arrive', barrier: 'start', addrs: [] });
+    role.arrive('start', []);
+    await flush();
+    one.receive({ t: 'ack', barrier: 'start' });
+    one.drop();
+    const replacement = join(1, gen(5000));
+    clock.advance(PROGRESS_MS * 2);
+    expect([...one.sentOf('progress'), ...replacement.sentOf('progress')]).toEqual([]);
+  });
+
+  test('index 0 is not news of a pod seen: only members\' arrivals at the start are', () => {
+    const { role, join, seen } = setUp();
+    role.arrive('start', []);
+    join(1).receive({ t: 'arrive', barrier: 'start', addrs: [] });
+    expect(seen.filter((index) => index === 0)).toEqual([]);
+    expect(seen).toContain(1);
   });
 
   test('a named barrier lists who is here and not at it, and who left', () => {
