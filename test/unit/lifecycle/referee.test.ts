@@ -142,6 +142,16 @@ describe('restarts', () => {
     ]);
   });
 
+  test('a pod that went home and is back can run a restart round again', () => {
+    const { referee, stops } = setUp({ restarts: 1 });
+    referee.begin(0);
+    referee.reported(1, 0, ok());
+    referee.left(1, 0);
+    referee.joined(1, false);
+    referee.reported(2, 0, exit(1));
+    expect(stops).toEqual([{ round: 0, next: 1, failure: { index: 2, how: 'exit', exitCode: 1, signal: null, afterMs: 1000 } }]);
+  });
+
   test('a fatal exit code ends the group with restarts left', () => {
     const { referee, stops } = setUp({ restarts: 5 });
     referee.begin(0);
@@ -156,6 +166,16 @@ describe('restarts', () => {
     referee.left(3, clock.now());
     referee.reported(1, 0, exit(1));
     expect(stops[0]?.next).toBeUndefined();
+  });
+
+  test('a verdict ends the round\'s vanish windows: no timer is left for a pod that was away', () => {
+    const { referee, clock, stops } = setUp();
+    referee.begin(0);
+    referee.left(1, clock.now());
+    expect(clock.pending).toBe(1);
+    referee.reported(2, 0, exit(1));
+    expect(stops).toHaveLength(1);
+    expect(clock.pending).toBe(0);
   });
 
   test('a new round forgets the old one\'s outcomes and verdict; a stale begin changes nothing', () => {
@@ -175,6 +195,7 @@ test('once closed, nothing is judged and no timer is left', () => {
   referee.begin(0);
   referee.left(1, clock.now());
   referee.close();
+  expect(clock.pending).toBe(0);
   referee.left(2, clock.now());
   referee.reported(3, 0, exit(1));
   clock.advance(VANISH_MS * 2);
@@ -195,6 +216,10 @@ describe('the standing, as a status shows it', () => {
     expect([...referee.standing.progressAt]).toEqual([[1, 100]]);
     referee.reported(3, 0, exit(1));
     expect(referee.standing).toMatchObject({ phase: 'stopped', verdict: { round: 0, next: 1 } });
+    // A stopped round's progress is news of nothing.
+    clock.advance(100);
+    referee.progressed(0, 0);
+    expect([...referee.standing.progressAt]).toEqual([[1, 100]]);
     referee.begin(1);
     expect(referee.standing).toMatchObject({ round: 1, phase: 'running', verdict: undefined });
     expect(referee.standing.progressAt.size).toBe(0);
@@ -410,6 +435,29 @@ describe('an elastic group (MIN 2 of 4): what changes the membership and what is
     expect(stops.at(-1)).toEqual({ round: 1, next: undefined, used: 0, failure: { index: 1, how: 'signal', exitCode: null, signal: 'SIGTERM', afterMs: 0 } });
   });
 
+  test('a pod lost with no restart left, vanished or replaced, shrinks it while MIN remain, using none; below MIN, or once a member went home, it is the end', () => {
+    const vanished = setUp({ size: 4, min: 2 });
+    vanished.referee.begin(0, [0, 1, 2]);
+    vanished.referee.left(2, 0);
+    vanished.clock.advance(VANISH_MS);
+    expect(vanished.stops).toEqual([{ round: 0, next: 1, used: 0, failure: { index: 2, how: 'vanished', exitCode: null, signal: null, afterMs: VANISH_MS, membership: true } }]);
+    const replaced = setUp({ size: 4, min: 2 });
+    replaced.referee.begin(0, [0, 1, 2]);
+    replaced.referee.joined(2, true);
+    expect(replaced.stops).toEqual([{ round: 0, next: 1, used: 0, failure: { index: 2, how: 'replaced', exitCode: null, signal: null, afterMs: 0, membership: true } }]);
+    const belowMin = setUp({ size: 4, min: 2 });
+    belowMin.referee.begin(0, [0, 1]);
+    belowMin.referee.joined(1, true);
+    expect(belowMin.stops).toEqual([{ round: 0, next: undefined, failure: { index: 1, how: 'replaced', exitCode: null, signal: null, afterMs: 0 } }]);
+    // A member that succeeded and went home could never rejoin a next round: the group ends.
+    const wentHome = setUp({ size: 4, min: 2 });
+    wentHome.referee.begin(0, [0, 1, 2]);
+    wentHome.referee.reported(1, 0, ok());
+    wentHome.referee.left(1, 0);
+    wentHome.referee.joined(2, true);
+    expect(wentHome.stops).toEqual([{ round: 0, next: undefined, failure: { index: 2, how: 'replaced', exitCode: null, signal: null, afterMs: 0 } }]);
+  });
+
   test('a pod the round did not count joins: it grows, using no restart; one that comes once every workload has finished is told it is done', () => {
     const { referee, stops } = setUp({ size: 4, min: 2 });
     referee.begin(0, [0, 1]);
@@ -432,6 +480,8 @@ describe('an elastic group (MIN 2 of 4): what changes the membership and what is
       referee.joined(3, false);
       expect(stops).toEqual([]);
       expect(referee.doneBy(3)).toBe(0);
+      // A member of the round still running is not done, whoever else is.
+      expect(referee.doneBy(2)).toBeUndefined();
     }
   });
 });
