@@ -244,6 +244,33 @@ describe('acks, and datagrams until acked', () => {
     expect(datagrams.sent).toHaveLength(1);
   });
 
+  test('the re-sent release goes only to whoever has not acked it', () => {
+    const { role, join, clock, datagrams, ackByDatagram } = setUp(3);
+    const [one, two] = [join(1), join(2)];
+    const other = 'd'.repeat(32);
+    one.receive({ t: 'nudge', port: 7420, token: TOKEN });
+    two.receive({ t: 'nudge', port: 7420, token: other });
+    for (const member of [one, two]) member.receive({ t: 'arrive', barrier: 'start', addrs: [] });
+    role.arrive('start', []);
+    ackByDatagram(TOKEN, 'start');
+    clock.advance(300);
+    expect(datagrams.sent.map(({ address }) => address)).toEqual(['10.0.0.12', '10.0.0.12', '10.0.0.12']);
+  });
+
+  test('only the start barrier\'s release carries the roster: later barriers need no addresses', async () => {
+    const { role, join } = setUp(2);
+    const one = join(1);
+    for (const barrier of ['start', 'finish-0']) {
+      one.receive({ t: 'arrive', barrier, addrs: [] });
+      role.arrive(barrier, []);
+    }
+    await flush();
+    expect(one.sentOf('release').map((release) => [release.barrier, 'roster' in release])).toEqual([
+      ['start', true],
+      ['finish-0', false],
+    ]);
+  });
+
   test('an ack before the release counts for nothing', async () => {
     const { role, join } = setUp(2);
     const one = join(1);
