@@ -1,14 +1,14 @@
 import type { MissingReasonCode } from '../errors.js';
+import type { CoordinatorOptions } from './coordinator-ports.js';
 import type { Topology } from './options.js';
 import type { Cancel, Clock } from '../time/clock.js';
 import { keepSessionAlive } from '../transport/heartbeat.js';
-import type { DatagramSender, OnDatagramAck } from '../transport/release-datagrams.js';
 import { MeshNews } from './mesh-news.js';
 import { ReleaseBook } from './release-book.js';
 import { routeFrames, type FrameRoutes, type Session } from '../transport/session.js';
 import type { Hello } from '../transport/wire-format.js';
 import { Referee } from '../lifecycle/referee.js';
-import { stopFromFrame, stopToFrame, type Stop, type WorkloadOutcome } from '../lifecycle/outcome.js';
+import { stopFromFrame, stopToFrame, type WorkloadOutcome } from '../lifecycle/outcome.js';
 import { roundBarrier, roundStartedBy } from '../lifecycle/round-names.js';
 import type { GroupStatus } from '../lifecycle/group-status.js';
 import { coordinatorStatus } from './status-report.js';
@@ -16,36 +16,6 @@ import type { BarrierTally } from './barrier-tally.js';
 import { RoundMembership } from './round-membership.js';
 import { MemberSessions, type MemberSession } from './member-sessions.js';
 import type { BarrierRole, BarrierView, Release } from './role.js';
-
-export interface CoordinatorOptions {
-  size: number;
-  /** The fewest pods a round may run with: below `size`, the group is elastic. */
-  min: number;
-  /** An elastic round's last call: how long it waits for a newcomer once `min` are there. */
-  lastCallMs: number;
-  topology: Topology;
-  /** Silence after which a member's session counts as gone. */
-  sessionTimeoutMs: number;
-  /** How often progress goes out to the members while a barrier waits. */
-  progressIntervalMs: number;
-  /** Why an index has not arrived, as this pod's own check of it tells. */
-  reasonFor(index: number): MissingReasonCode;
-  /** A pod joined or arrived: it is running and its own record resolves for it. */
-  onSeen(index: number): void;
-  clock: Clock;
-  /** The datagram sockets that carry releases; acks come back through `onAck`. */
-  openDatagrams(onAck: OnDatagramAck): DatagramSender;
-  /** Gang restarts the group may use in all (index 0 counts them for everyone). */
-  restarts: number;
-  /** Exit codes that end the group at once. */
-  fatalExitCodes: ReadonlySet<number>;
-  /** A workload silent this long after reporting progress is stalled (index 0's setting counts); 0: off. */
-  stallTimeoutMs: number;
-  /** A round is over: index 0's own workload must stop too. Every member has been told. */
-  onStop(stop: Stop): void;
-  /** Every member's workload of `round` succeeded: each member's outcome, by index. */
-  onAllFinished(round: number, outcomes: ReadonlyMap<number, WorkloadOutcome>): void;
-}
 
 /**
  * Index 0's side of every barrier: counts arrivals over member sessions (and its own), and pushes the
