@@ -9,6 +9,7 @@ export { readIdentity, type Identity, type IdentityOptions, type PodFiles } from
 export type { GroupOptions } from './identity/group-of-pod.js';
 export { isDnsLabel, peerShortName, peerFqdn, podHostname } from './identity/names.js';
 export type { Membership, PartPlace, GroupPart } from './identity/membership.js';
-export { RollcallError, ConfigError, PeersTimeoutError, PeerFailedError, ProbeUnavailableError, type GroupFailure, type FailureHow, type StalledPod, type MissingPeer, type MissingReason, type MissingReasonCode } from './errors.js';
+export { RollcallError, ConfigError, PeersTimeoutError, PeerFailedError, ProbeUnavailableError, type MissingPeer, type MissingReason, type MissingReasonCode } from './errors.js';
+export type { GroupFailure, FailureHow, StalledPod } from './group-failure.js';
 export type { ProbeTarget, ProbeFunction, ProbeSpec } from './discovery/probes/types.js';
 export type { GroupStatus, PodStatus, PodState } from './lifecycle/group-status.js';

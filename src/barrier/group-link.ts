@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
-import { PeerFailedError, PeersTimeoutError, RollcallError, type GroupCount, type GroupFailure } from '../errors.js';
+import { PeerFailedError, PeersTimeoutError, RollcallError, type GroupCount } from '../errors.js';
+import type { GroupFailure } from '../group-failure.js';
 import type { Group } from './group.js';
 import type { GroupStatus } from '../lifecycle/group-status.js';
 

@@ -1,7 +1,7 @@
 import { succeeded, namedFailure, type Stop, type WorkloadOutcome } from '../lifecycle/outcome.js';
 import { isHealthy, type GroupStatus, type PodState, type PodStatus } from '../lifecycle/group-status.js';
 import type { Standing } from '../lifecycle/referee.js';
-import type { FailureHow } from '../errors.js';
+import type { FailureHow } from '../group-failure.js';
 import type { Peer } from './group.js';
 import type { MembershipStatus } from './round-membership.js';
 

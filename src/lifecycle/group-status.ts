@@ -1,4 +1,4 @@
-import type { GroupFailure } from '../errors.js';
+import type { GroupFailure } from '../group-failure.js';
 
 /**
  * One pod as index 0 knows it: `missing` (not here yet) or `waiting` (here, the round not released),

@@ -1,4 +1,4 @@
-import type { GroupFailure, StalledPod } from '../errors.js';
+import type { GroupFailure, StalledPod } from '../group-failure.js';
 import { MAX_STALLED, type StopFrame } from '../transport/wire-format.js';
 
 /** How one pod's workload ended in one round. */

@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { MEMBER_RANGES } from './member-ranges.js';
-import { isMissingReasonCode, type FailureHow, type MissingReasonCode } from '../errors.js';
+import { isMissingReasonCode, type MissingReasonCode } from '../errors.js';
+import type { FailureHow } from '../group-failure.js';
 
 /**
  * What goes on the wire, and the only way in: newline-delimited JSON frames on a session, and datagrams
