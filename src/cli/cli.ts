@@ -125,6 +125,7 @@ async function waitAndRun(args: ParsedArgs, env: NodeJS.ProcessEnv, settings: Cl
   const stays = args.command === 'run' || args.command === 'serve';
   const launching = stays ? launchSettings(env) : undefined;
   const launches = launching === undefined ? undefined : launchService(launching, logger);
+  const sockets = launching === undefined ? undefined : await openPodSockets(selfCommand(), launching.secretSet);
   for (const signal of FORWARDED) process.on(signal, onSignal);
   let group: Group;
   try {
@@ -139,7 +140,7 @@ async function waitAndRun(args: ParsedArgs, env: NodeJS.ProcessEnv, settings: Cl
       ...(launches === undefined ? {} : { sessions: { launch: launches.accept } }),
     });
   } catch (error) {
-    await launches?.close();
+    await Promise.all([launches?.close(), sockets?.close(Deadline.in(0))]);
     if (received !== undefined) {
       const message = `received ${received} while waiting for the group: leaving`;
       logger.line(message, { event: 'leaving', signal: received });
@@ -159,9 +160,9 @@ async function waitAndRun(args: ParsedArgs, env: NodeJS.ProcessEnv, settings: Cl
   for (const signal of FORWARDED) process.on(signal, onLeave);
   try {
     if (args.command === 'peers') printPeers(group, args.json);
-    if (launches === undefined || launching === undefined) return 0;
-    const sockets = await openPodSockets(group, selfCommand(), launching.secretSet);
+    if (launches === undefined || sockets === undefined) return 0;
     try {
+      await sockets.serve(group);
       const agent = { command: [...selfCommand(), 'exec'].join(' '), script: sockets.agentScript };
       // Built once a round: an elastic group's members, and so the ranks and the hostfile, change between rounds.
       const rounds = new Map<number, Record<string, string>>();

@@ -15,7 +15,6 @@ export function serveGroupLink(socket: Socket, group: Group): void {
     const stop = signal.reason as PeerFailedError;
     sendLine(socket, { t: 'stop', failure: stop.failure, round, next: stop.next ?? null });
   };
-  socket.on('error', () => socket.destroy());
   socket.once('close', () => {
     signal.removeEventListener('abort', onStop);
     gone.abort(new Error('the workload hung up'));

@@ -28,6 +28,12 @@ export interface PodSockets {
   /** The file the workload touches to report progress (ROLLCALL_PROGRESS_FILE). */
   progressFile: string;
   /**
+   * Serves the released group on the sockets and links this network namespace to them, so that a process
+   * rollcall did not start finds them from now on. A connection made before (only a process of this user
+   * that went looking in TMPDIR could) waits for the group.
+   */
+  serve(group: Group): Promise<void>;
+  /**
    * Takes no more connections; the agents of launches still under way get until `drain` to hear their
    * command's end through this pod (an mpirun that has exited leaves its agents to it), then every
    * connection is cut and the directory removed.
@@ -39,17 +45,23 @@ export interface PodSockets {
  * The pod's own Unix sockets, in a directory only this user can enter (0700): `group.sock`, where a
  * workload's `waitForPeers()` joins the group, and `launch.sock`, where `rollcall exec` asks for a remote
  * launch; and the `progress` file the workload touches. A link named after the pod's network namespace leads to the directory, so that a process
- * rollcall did not start (`kubectl exec … -- rollcall exec`) finds it too.
+ * rollcall did not start (`kubectl exec … -- rollcall exec`) finds it too. Opened while the pod waits for
+ * its group, so that the release has only the group to hand them (every pod of a group releases at once,
+ * and on a node's shared cores each one's few milliseconds of set-up add up).
  */
-export async function openPodSockets(group: Group, selfCommand: readonly string[], secretSet: boolean): Promise<PodSockets> {
+export async function openPodSockets(selfCommand: readonly string[], secretSet: boolean): Promise<PodSockets> {
   const dir = mkdtempSync(join(tmpdir(), 'rollcall-'));
   const servers: Server[] = [];
-  const serve = async (name: string, handle: (socket: Socket) => void) => {
+  let released!: (group: Group) => void;
+  const group = new Promise<Group>((resolve) => (released = resolve));
+  const serve = async (name: string, handle: (socket: Socket, group: Group) => void) => {
     const connections = new Set<Socket>();
     const server = createServer((socket) => {
       connections.add(socket);
       socket.once('close', () => connections.delete(socket));
-      handle(socket);
+      // A peer's reset, while the socket waits for the group or after, is its end, not an unhandled error.
+      socket.on('error', () => socket.destroy());
+      void group.then((served) => handle(socket, served));
     });
     servers.push(server);
     await new Promise<void>((resolve, reject) => {
@@ -58,17 +70,21 @@ export async function openPodSockets(group: Group, selfCommand: readonly string[
     });
     return connections;
   };
-  const links = await serve('group.sock', (socket) => serveGroupLink(socket, group));
+  const links = await serve('group.sock', serveGroupLink);
   const dials = new LaunchDials();
-  const relays = await serve('launch.sock', (socket) => relayLaunch(socket, group, secretSet, dials));
+  const relays = await serve('launch.sock', (socket, served) => relayLaunch(socket, served, secretSet, dials));
   const agentScript = join(dir, 'rollcall-exec');
   writeFileSync(agentScript, `#!/bin/sh\nexec ${selfCommand.map(shellQuote).join(' ')} exec "$@"\n`, { mode: 0o755 });
-  const alias = await linkNamespace(dir);
+  let alias: string | undefined;
   return {
     dir,
     env: { [GROUP_SOCKET_VARIABLE]: join(dir, 'group.sock'), [LAUNCH_SOCKET_VARIABLE]: join(dir, 'launch.sock'), [PROGRESS_FILE_VARIABLE]: join(dir, 'progress') },
     agentScript,
     progressFile: join(dir, 'progress'),
+    async serve(served) {
+      released(served);
+      alias = await linkNamespace(dir);
+    },
     async close(drain) {
       for (const server of servers) server.close();
       const agentsDone = Promise.all([...relays].map((socket) => new Promise((resolve) => socket.once('close', resolve))));

@@ -36,7 +36,6 @@ export class LaunchDials {
 }
 
 export function relayLaunch(local: Socket, group: Pick<Group, 'peers' | 'jobName' | 'connect'>, secretSet: boolean, dials: LaunchDials): void {
-  local.on('error', () => local.destroy());
   const reader = new StreamReader(
     (kind, payload) => {
       local.pause();

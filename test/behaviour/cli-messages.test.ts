@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,12 +10,14 @@ import { LocalDnsServer } from '../../src/cli/dns-server.js';
 import { peerFqdn } from '../../src/identity/names.js';
 import { assertBuilt } from '../integration/support.js';
 import { runProcess } from '../support/process.js';
+import { freePort } from './loopback.js';
 
 /**
  * What a new user meets first, held to what it claims: each message names what the user did (a flag, or
  * nothing at all), and says what to do, once.
  */
-const rollcall = (args: string[], env: Record<string, string> = {}, timeoutMs = 30_000) => runProcess([process.execPath, ROLLCALL, ...args], env, { timeoutMs });
+const rollcall = (args: string[], env: Record<string, string> = {}, timeoutMs = 30_000, onStderr?: (chunk: string, pid: number) => void) =>
+  runProcess([process.execPath, ROLLCALL, ...args], env, { timeoutMs, ...(onStderr === undefined ? {} : { onStderr }) });
 /** A directory of the test's own as TMPDIR: nothing another run or user left in /tmp is found there. */
 const freshTmp = () => mkdtempSync(join(tmpdir(), 'rollcall-messages-'));
 const STACK_TRACE = /^\s+at .+:\d+:\d+\)?$/m;
@@ -139,6 +141,32 @@ describe("the workload's files", () => {
     }
     expect(stdout).toContain(`[local-job-0] dir 700 ${process.getuid?.()}`);
     expect(stdout).toContain('[local-job-1] 127.0.0.10\n');
+  });
+
+  test('a pod whose group never comes, or that gets SIGTERM while it waits, leaves nothing under TMPDIR', async () => {
+    const dns = new LocalDnsServer('cluster.local');
+    try {
+      const server = await dns.start();
+      dns.set(peerFqdn('lonely', 0, 'svc', 'ns', 'cluster.local'), ['127.0.0.1']);
+      // Index 1 never has a record: the wait ends by its timeout, or by the signal.
+      const pod = async (tmp: string) => ({ ...loopbackPodEnv('lonely', { dnsServer: server, port: await freePort('127.0.0.1'), count: 2 }), TMPDIR: tmp });
+      const [timedOut, signalled] = [freshTmp(), freshTmp()];
+      const late = await rollcall(['--timeout', '1s', '--', 'true'], await pod(timedOut));
+      expect(late.code, late.stderr).toBe(124);
+      expect(readdirSync(timedOut)).toEqual([]);
+      // Signalled once it says it is waiting: its handlers are in place by then.
+      let sent = false;
+      const onStderr = (chunk: string, pid: number) => {
+        if (sent || !chunk.includes('waiting for')) return;
+        sent = true;
+        process.kill(pid, 'SIGTERM');
+      };
+      const left = await rollcall(['--', 'true'], await pod(signalled), 30_000, onStderr);
+      expect(left.code, left.stderr).toBe(143);
+      expect(readdirSync(signalled)).toEqual([]);
+    } finally {
+      dns.close();
+    }
   });
 
   describeWith(['root'], 'on a machine shared by several users', () => {
