@@ -2,6 +2,8 @@
 // runs Node with "--" before itself, so that every word after it is rollcall's. Without it, Node takes
 // an `--env-file` anywhere before a "--" as its own (`rollcall exec 3 cmd --env-file x`, or a retired
 // flag) and exits 9 before rollcall runs. To Node, the second line is a string and a comment.
+// Whitespace and syntax are minified, names kept (a stack trace still reads): every pod decodes and
+// compiles the bundle before its first question, and a late pod's start is the group's release lag.
 import { chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
@@ -15,6 +17,8 @@ await build({
   platform: 'node',
   format: 'esm',
   target: 'node20',
+  minifyWhitespace: true,
+  minifySyntax: true,
   external: ['net-ping'],
   logLevel: 'warning',
   banner: {
