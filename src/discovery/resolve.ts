@@ -3,7 +3,7 @@ import { isIP } from 'node:net';
 import { AttemptError, ConfigError, mostTelling } from '../errors.js';
 import { systemClock, type Clock } from '../time/clock.js';
 import { Deadline } from '../time/deadline.js';
-import { DnsClient } from './dns-client.js';
+import { DnsClient, isBareIPv6 } from './dns-client.js';
 import { DNS_FAILURE_RANK, dnsFailure, notYetError } from './dns-failures.js';
 import { NameLookup, plainKeys, type IpFamily, type NegativeCaching } from './name-lookup.js';
 
@@ -112,7 +112,7 @@ export function parseDnsServers(variable: string, raw: string): string[] {
   const servers = raw.split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
   for (const server of servers) {
     const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(server);
-    const plainV6 = isIP(server) === 6;
+    const plainV6 = isBareIPv6(server);
     const hostPort = /^([^:]+)(?::(\d+))?$/.exec(server);
     const host = bracketed?.[1] ?? (plainV6 ? server : hostPort?.[1]);
     const port = bracketed?.[2] ?? (plainV6 ? undefined : hostPort?.[2]);
