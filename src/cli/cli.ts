@@ -3,7 +3,7 @@ import { ConfigError, PeersTimeoutError } from '../errors.js';
 import type { Group } from '../barrier/group.js';
 import { waitForPeers } from '../barrier/wait-for-peers.js';
 import { DEFAULTS, type Progress } from '../barrier/options.js';
-import { SettingSource, parseChoice, parseDuration, parseInteger } from '../settings.js';
+import { SettingSource, parseChoice, parseInteger } from '../settings.js';
 import { parseCommandLine, type ParsedArgs } from './flags.js';
 import { helpText } from './help.js';
 import { fail, writeTerminationLog } from './exit.js';
@@ -20,13 +20,10 @@ import { PRESETS, workloadEnv, type HostfileFormat, type Preset, type WorkloadHo
 import { MPI_HOSTFILE_FORMAT, MPI_PRESETS, checkLauncher, type MpiPreset } from './mpi-presets.js';
 import { FORWARDED, runWorkload } from './workload.js';
 import { openPodSockets } from './pod-sockets.js';
-import { launchSettings, type LaunchSettings } from './launch-settings.js';
+import { graceSetting, launchSettings, type LaunchSettings } from './launch-settings.js';
 import { watchProgressFile } from './progress-file.js';
 import { LaunchService } from '../launch/launch-service.js';
 import { launchStarter, serveRound } from './serve.js';
-
-/** SIGTERM to SIGKILL when the group stops a workload: well inside Kubernetes' default 30 s termination grace. */
-const DEFAULT_GRACE_MS = 10_000;
 
 interface CliSettings {
   logFormat: LogFormat;
@@ -61,7 +58,7 @@ function cliSettings(env: NodeJS.ProcessEnv): CliSettings {
     preset,
     workloadHosts: choice('ROLLCALL_WORKLOAD_HOSTS', ['names', 'addresses'], 'a way to name the pods', 'names'),
     terminationLog: get('ROLLCALL_TERMINATION_LOG') ?? '/dev/termination-log',
-    graceMs: get('ROLLCALL_GRACE') === undefined ? DEFAULT_GRACE_MS : parseDuration('ROLLCALL_GRACE', get('ROLLCALL_GRACE') as string, { zero: true }),
+    graceMs: graceSetting(settings),
   };
 }
 

@@ -64,9 +64,16 @@ describe('rollcall exec between two pods (local replicas)', () => {
       `echo "concurrent $(cat ${dir}/many/* | grep -c '^launched [0-9]*$') of $(ls ${dir}/many | wc -l)"`,
       // The agent killed: the remote command and its own children (their pids in a file) must be gone within the grace period.
       ...gone('agent-killed', `${rc} exec 1 'echo $$ >> ${dir}/agent-killed; sleep 30 & echo $! >> ${dir}/agent-killed; wait' & agent=$!`, 'kill -9 $agent'),
-      // The launcher gone without killing its agent: the agent notices within a second and drops the launch.
-      // (the launcher lives a second after starting it, then exits: the agent is left to init).
-      ...gone('launcher-gone', `sh -c '${rc} exec 1 "echo \\$\\$ >> ${dir}/launcher-gone; exec sleep 30" & sleep 1'`, ':'),
+      // The launcher gone without killing its agent: the agent notices within a second and, the grace
+      // period later, drops the launch (the launcher lives a second after starting it, then exits: the
+      // agent is left to init).
+      ...gone('launcher-gone', `sh -c 'ROLLCALL_GRACE=1s ${rc} exec 1 "echo \\$\\$ >> ${dir}/launcher-gone; exec sleep 30" & sleep 1'`, ':'),
+      // A launcher that ends well leaves its agents too (mpirun, once it has told its daemons to exit): a
+      // command that ends on its own within the grace period ends the agent as it would have, saying nothing.
+      `sh -c 'ROLLCALL_GRACE=5s ${rc} exec 1 "sleep 2; echo ended > ${dir}/launcher-ended" 2>${dir}/launcher-ended.err & echo $! > ${dir}/launcher-ended.agent; sleep 0.5'`,
+      // Until the agent has exited (a zombie left to init counts as exited), 10 s at most.
+      `agent=$(cat ${dir}/launcher-ended.agent); n=0; while state=$(cut -d' ' -f3 /proc/$agent/stat 2>/dev/null) && [ "$state" != Z ] && [ $n -lt 200 ]; do n=$((n+1)); sleep 0.05; done`,
+      `echo "launcher-ended $(cat ${dir}/launcher-ended 2>/dev/null || echo missing) stderr[$(cat ${dir}/launcher-ended.err)]"`,
     ].join('\n');
     run = await runProcess([process.execPath, ROLLCALL, 'local', '-n', '2', '--grace', '1s', '--', 'sh', '-c', script], { ROLLCALL_SECRET: 'exec-test' }, { timeoutMs: 90_000 });
   }, 120_000);
@@ -107,6 +114,10 @@ describe('rollcall exec between two pods (local replicas)', () => {
   test("the agent killed, or its launcher gone: nothing of the command is left in the remote pod", () => {
     expect(said('agent-killed left')).toBe('0 of 2');
     expect(said('launcher-gone left')).toBe('0 of 1');
+  });
+
+  test('its launcher gone, a command ending on its own within the grace period ends as it would have: no error line', () => {
+    expect(said('launcher-ended')).toBe('ended stderr[]');
   });
 
   test('every launch is logged where it runs: who, what, and how it ended; and the group ends well', () => {
