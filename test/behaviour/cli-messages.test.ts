@@ -9,7 +9,7 @@ import { describeWith } from '../../harness/requirements.js';
 import { LocalDnsServer } from '../../src/cli/dns-server.js';
 import { peerFqdn } from '../../src/identity/names.js';
 import { assertBuilt } from '../integration/support.js';
-import { runProcess } from '../support/process.js';
+import { runProcess, signalOnceItSays } from '../support/process.js';
 import { freePort } from './loopback.js';
 
 /**
@@ -154,14 +154,9 @@ describe("the workload's files", () => {
       const late = await rollcall(['--timeout', '1s', '--', 'true'], await pod(timedOut));
       expect(late.code, late.stderr).toBe(124);
       expect(readdirSync(timedOut)).toEqual([]);
-      // Signalled once it says it is waiting: its handlers are in place by then.
-      let sent = false;
-      const onStderr = (chunk: string, pid: number) => {
-        if (sent || !chunk.includes('waiting for')) return;
-        sent = true;
-        process.kill(pid, 'SIGTERM');
-      };
-      const left = await rollcall(['--', 'true'], await pod(signalled), 30_000, onStderr);
+      const signal = signalOnceItSays('waiting for', 'SIGTERM');
+      const left = await rollcall(['--', 'true'], await pod(signalled), 30_000, signal.onStderr);
+      expect(signal.sent).toBe(true);
       expect(left.code, left.stderr).toBe(143);
       expect(readdirSync(signalled)).toEqual([]);
     } finally {

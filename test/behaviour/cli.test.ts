@@ -8,7 +8,7 @@ import { peerFqdn } from '../../src/identity/names.js';
 import { ROLLCALL } from '../../harness/built.js';
 import { assertBuilt } from '../integration/support.js';
 import { loopbackPodEnv } from '../../harness/loopback-pod.js';
-import { runProcess, type ProcessResult, type RunOptions } from '../support/process.js';
+import { runProcess, signalOnceItSays, type ProcessResult, type RunOptions } from '../support/process.js';
 import { describeWith } from '../../harness/requirements.js';
 import { freePort } from './loopback.js';
 
@@ -213,15 +213,9 @@ describe('the rollcall CLI', () => {
   });
 
   test('SIGTERM while still waiting ends the wait with 143', async () => {
-    // Signalled once it says it is waiting: its handlers are in place by then.
-    let signalled = false;
-    const onStderr = (chunk: string, pid: number) => {
-      if (signalled || !chunk.includes('waiting for')) return;
-      signalled = true;
-      process.kill(pid, 'SIGTERM');
-    };
-    const result = await rollcall(['wait'], pod('pair', 2, { ROLLCALL_LOG_INTERVAL: '100ms' }), { onStderr });
-    expect(signalled).toBe(true);
+    const signal = signalOnceItSays('waiting for', 'SIGTERM');
+    const result = await rollcall(['wait'], pod('pair', 2, { ROLLCALL_LOG_INTERVAL: '100ms' }), { onStderr: signal.onStderr });
+    expect(signal.sent).toBe(true);
     expect(result.code).toBe(143);
   });
 

@@ -35,3 +35,21 @@ export function runProcess(argv: readonly string[], env: Record<string, string> 
     if (child.pid !== undefined) onSpawn?.(child.pid);
   });
 }
+
+/**
+ * An `onStderr` that sends `signal` once, the first time the process writes `text` (say, that it is
+ * waiting: its handlers are in place by then); `sent` tells whether it did.
+ */
+export function signalOnceItSays(text: string, signal: NodeJS.Signals): { onStderr: (chunk: string, pid: number) => void; readonly sent: boolean } {
+  let sent = false;
+  return {
+    onStderr(chunk, pid) {
+      if (sent || !chunk.includes(text)) return;
+      sent = true;
+      process.kill(pid, signal);
+    },
+    get sent() {
+      return sent;
+    },
+  };
+}
