@@ -22,6 +22,12 @@ export default tseslint.config(
     languageOptions: { sourceType: 'commonjs', globals: { module: 'writable', require: 'readonly' } },
   },
   {
+    files: ['src/**'],
+    rules: {
+      'no-restricted-properties': ['error', { object: 'performance', property: 'now', message: "Use systemClock.now(): performance.now()'s first call loads perf_hooks, before a pod's first question." }],
+    },
+  },
+  {
     files: ['bench/**', 'examples/**', 'harness/**', 'scripts/**', 'test/**'],
     rules: { 'no-console': 'off' },
   },

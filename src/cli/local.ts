@@ -11,6 +11,7 @@ import type { Logger } from './logger.js';
 import { selfCommand } from './runtime.js';
 import { MAX_LOCAL_REPLICAS } from './flags.js';
 import { PEER_FAILED_EXIT } from './supervise.js';
+import { systemClock } from '../time/clock.js';
 
 export interface LocalOptions {
   /** The task page's example: three pods of example-job behind headless-svc, pinging each other. */
@@ -74,7 +75,7 @@ export async function runLocal(options: LocalOptions): Promise<number> {
   const server = await dns.start();
   // The replicas run this very program: the single executable, the bundled CLI or the module build.
   const [program, ...programArgs] = selfCommand();
-  const startedAt = performance.now();
+  const startedAt = systemClock.now();
   const released: number[] = [];
   if (options.demo) options.logger.line(`demo: ${members.parts.length === 0 ? `an Indexed Job "${job}" of ${replicas} pods` : `a JobSet's Jobs as one group, ${members.describe()}`} behind the headless Service "${subdomain}", on this machine`);
 
@@ -84,7 +85,7 @@ export async function runLocal(options: LocalOptions): Promise<number> {
     const prefix = `[${members.hostname(index)}]`;
     prefixLines(child.stdout, prefix, process.stdout);
     prefixLines(child.stderr, prefix, process.stderr, (line) => {
-      if (line.includes('released as index')) released[index] = performance.now() - startedAt;
+      if (line.includes('released as index')) released[index] = systemClock.now() - startedAt;
     });
     // Each replica's rollcall shares its fate with the others: one failing stops the rest, as in a cluster.
     return new Promise<number>((resolve) => child.once('exit', (code, signal) => resolve(code ?? 128 + (signal === null ? 0 : 15))));

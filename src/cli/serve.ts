@@ -4,6 +4,7 @@ import { WHOLE_ROUND_MS } from '../barrier/group-handle.js';
 import type { CommandStarter, LaunchService } from '../launch/launch-service.js';
 import type { Logger } from './logger.js';
 import { runWorkload, type WorkloadRun } from './workload.js';
+import { systemClock } from '../time/clock.js';
 
 /**
  * Starts a launched command as a workload is started: `sh -c` with the pod's workload env for the
@@ -35,20 +36,20 @@ export function launchStarter(group: Group, envFor: (round: number) => NodeJS.Pr
 export function serveRound(group: Group, launches: LaunchService): (round: number, stop: AbortSignal) => Promise<WorkloadRun> {
   return (_round, stop) =>
     new Promise((resolve) => {
-      const startedAt = performance.now();
+      const startedAt = systemClock.now();
       const end = (run: WorkloadRun) => {
         launches.onEnded = undefined;
         stop.removeEventListener('abort', onStop);
         resolve(run);
       };
-      const onStop = () => end({ outcome: { exitCode: null, signal: null, runMs: performance.now() - startedAt }, stopped: true });
+      const onStop = () => end({ outcome: { exitCode: null, signal: null, runMs: systemClock.now() - startedAt }, stopped: true });
       launches.onEnded = (launch) => {
-        if (!launch.stopped && (launch.exitCode !== 0 || launch.signal !== null)) end({ outcome: { exitCode: launch.exitCode, signal: launch.signal, runMs: performance.now() - startedAt }, stopped: false });
+        if (!launch.stopped && (launch.exitCode !== 0 || launch.signal !== null)) end({ outcome: { exitCode: launch.exitCode, signal: launch.signal, runMs: systemClock.now() - startedAt }, stopped: false });
       };
       if (stop.aborted) return onStop();
       stop.addEventListener('abort', onStop, { once: true });
       void group.exitBarrier(WHOLE_ROUND_MS).then((passed) => {
-        if (passed) end({ outcome: { exitCode: 0, signal: null, runMs: performance.now() - startedAt }, stopped: false });
+        if (passed) end({ outcome: { exitCode: 0, signal: null, runMs: systemClock.now() - startedAt }, stopped: false });
       });
     });
 }

@@ -35,7 +35,7 @@ export interface WorkloadOptions {
  */
 export function runWorkload(command: readonly string[], options: WorkloadOptions): Promise<WorkloadRun> {
   const { env, stop, graceMs, logger, stdio = 'inherit', what = 'the workload' } = options;
-  const startedAt = performance.now();
+  const startedAt = systemClock.now();
   return new Promise((resolve) => {
     const [file, ...rest] = command as [string, ...string[]];
     // On a terminal the workload stays in rollcall's group, or reading the terminal would stop it (SIGTTIN).
@@ -69,7 +69,7 @@ export function runWorkload(command: readonly string[], options: WorkloadOptions
       for (const signal of FORWARDED) process.off(signal, forward);
       stop.removeEventListener('abort', onStop);
       cancelKill();
-      const outcome = { exitCode, signal, runMs: performance.now() - startedAt };
+      const outcome = { exitCode, signal, runMs: systemClock.now() - startedAt };
       if (stopped || exitCode !== 0 || signal !== null) signalSession('SIGKILL');
       resolve({ outcome, stopped });
     };

@@ -1,6 +1,7 @@
 import { connect, type Socket } from 'node:net';
 import { AttemptError, mostTelling, type MissingReasonCode } from '../errors.js';
 import type { Deadline } from '../time/deadline.js';
+import { systemClock } from '../time/clock.js';
 
 export interface Connected {
   socket: Socket;
@@ -27,7 +28,7 @@ export const CONNECTION_FAILURE_RANK: MissingReasonCode[] = ['refused-by-peer', 
  */
 export async function connectAny(addresses: readonly string[], port: number, deadline: Deadline, signal: AbortSignal): Promise<Connected> {
   if (addresses.length === 0) throw new AttemptError('no-address');
-  const started = performance.now();
+  const started = systemClock.now();
   let decided = false;
   const sockets: Socket[] = [];
   const first = new Promise<Connected>((resolve, reject) => {
@@ -38,7 +39,7 @@ export async function connectAny(addresses: readonly string[], port: number, dea
       socket.once('connect', () => {
         if (decided) return socket.destroy();
         decided = true;
-        resolve({ socket, address, rttMs: performance.now() - started });
+        resolve({ socket, address, rttMs: systemClock.now() - started });
       });
       socket.on('error', (error: NodeJS.ErrnoException) => {
         failures.push(new AttemptError(REASON_BY_CODE[error.code ?? ''] ?? 'unreachable', `${address}:${port} ${error.code ?? error.message}`, { cause: error }));

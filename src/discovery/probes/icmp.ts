@@ -3,6 +3,7 @@ import { isIP } from 'node:net';
 import { isSea } from 'node:sea';
 import { AttemptError, ProbeUnavailableError } from '../../errors.js';
 import type { Probe } from './types.js';
+import { systemClock } from '../../time/clock.js';
 
 interface PingSession {
   pingHost(target: string, callback: (error: Error | null, target: string, sent?: Date, received?: Date) => void): void;
@@ -63,10 +64,10 @@ export function icmpProbe(timeoutMs: number): { probe: Probe; close(): void } {
 
   function pingOne(address: string): Promise<{ address: string; rttMs: number }> {
     const family = isIP(address) === 6 ? 6 : 4;
-    const started = performance.now();
+    const started = systemClock.now();
     return new Promise((resolve, reject) => {
       session(family).pingHost(address, (error) => {
-        if (error === null) return resolve({ address, rttMs: performance.now() - started });
+        if (error === null) return resolve({ address, rttMs: systemClock.now() - started });
         const reason = error.name === 'RequestTimedOutError' ? 'timeout' : 'unreachable';
         reject(new AttemptError(reason, `${address} ${error.message}`, { cause: error }));
       });

@@ -2,6 +2,7 @@ import { AttemptError } from '../../errors.js';
 import { icmpProbe } from './icmp.js';
 import { tcpPortProbe } from './tcp.js';
 import type { Probe, ProbeFunction, ProbeSpec } from './types.js';
+import { systemClock } from '../../time/clock.js';
 
 /**
  * Builds the probe for every spec but `tcp`, whose handshake with rollcall's own listener is the
@@ -16,7 +17,7 @@ export function buildProbe(spec: Exclude<ProbeSpec, 'tcp'>, timeoutMs: number): 
 
 function customProbe(check: ProbeFunction, timeoutMs: number): Probe {
   return async (target, signal) => {
-    const started = performance.now();
+    const started = systemClock.now();
     let verdict: boolean | void;
     try {
       verdict = await check(target, { signal, timeoutMs });
@@ -25,6 +26,6 @@ function customProbe(check: ProbeFunction, timeoutMs: number): Probe {
       throw new AttemptError('probe-failed', (error as Error)?.message ?? String(error), { cause: error });
     }
     if (verdict === false) throw new AttemptError('probe-failed');
-    return { rttMs: performance.now() - started };
+    return { rttMs: systemClock.now() - started };
   };
 }
