@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
+import { isatty } from 'node:tty';
 import type { WorkloadOutcome } from '../lifecycle/outcome.js';
 import { systemClock } from '../time/clock.js';
 import type { Logger } from './logger.js';
@@ -39,7 +40,8 @@ export function runWorkload(command: readonly string[], options: WorkloadOptions
   return new Promise((resolve) => {
     const [file, ...rest] = command as [string, ...string[]];
     // On a terminal the workload stays in rollcall's group, or reading the terminal would stop it (SIGTTIN).
-    const ownGroup = stdio === 'pipe' || process.stdin.isTTY !== true;
+    // Asked of the descriptor: process.stdin would build a stream for it, on every pod's release.
+    const ownGroup = stdio === 'pipe' || !isatty(0);
     const child = spawn(file, rest, { stdio, env, detached: ownGroup });
     options.onSpawn?.(child);
     const signalSession = (signal: NodeJS.Signals) => {

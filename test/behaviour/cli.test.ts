@@ -150,6 +150,26 @@ describe('the rollcall CLI', () => {
       // The failure starts on a line of its own, not glued to the live line.
       expect(result.stdout).toMatch(/no such name\)\r?\nrollcall: start barrier timed out/);
     });
+
+    test('the workload keeps the terminal: it reads a line typed at /dev/tty', async () => {
+      const command = [process.execPath, ROLLCALL, '--', 'sh', '-c', 'read line < /dev/tty && echo "typed: $line"'].map((word) => `'${word}'`).join(' ');
+      const result = await new Promise<ProcessResult>((resolve) => {
+        const child = spawn('script', ['-qec', command, '/dev/null'], { env: { PATH: process.env.PATH ?? '', TERM: 'dumb', ...pod('solo') }, stdio: ['pipe', 'pipe', 'pipe'] });
+        let stdout = '';
+        child.stdout.on('data', (chunk) => {
+          stdout += String(chunk);
+          // Typed once rollcall has started the workload, as a person at the terminal would.
+          if (stdout.includes('running sh')) child.stdin.end('hello\n');
+        });
+        const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+        child.on('exit', (code) => {
+          clearTimeout(timer);
+          resolve({ code, stdout, stderr: '' });
+        });
+      });
+      expect(result.stdout).toContain('typed: hello');
+      expect(result.code).toBe(0);
+    });
   });
 
   test('json logs are one object per line', async () => {
