@@ -32,6 +32,8 @@ export interface PeerChecksOptions {
   random(): number;
   /** Whether a question about `index` is speculative (the role says: index 0 asking for an absent member). */
   speculatesAbout(index: number): boolean;
+  /** Settles once this pod's listener is up (or cannot be): its own check dials it. */
+  ownListener(): Promise<unknown>;
 }
 
 /**
@@ -128,6 +130,7 @@ export class PeerChecks {
         if (isSelf && podIps.length > 0 && !addresses.some((address) => podIps.includes(address))) {
           throw new AttemptError('not-this-pod', `${addresses.join(',')} is not ${podIps.join(',')}`);
         }
+        if (isSelf) await this.options.ownListener();
         if (probe !== undefined) return { addresses, ...(await probe({ index, name: names.lookup(index), addresses }, signal)) };
         return { addresses, ...(await dialer.probe(index, addresses, signal, deadline)) };
       },

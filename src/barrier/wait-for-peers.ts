@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { Limiter } from '../discovery/limiter.js';
 import { buildProbe } from '../discovery/probes/index.js';
 import { createNameResolver, type NameResolver } from '../discovery/resolve.js';
@@ -64,7 +65,7 @@ class Run {
   private readonly refusals: RefusalLog;
   private readonly startedAt: number;
   private readonly dialer: Dialer;
-  private listener: Awaited<ReturnType<typeof startListener>> | undefined;
+  private listening: ReturnType<typeof startListener> | undefined;
   private stopWatching = () => {};
 
   constructor(
@@ -83,7 +84,21 @@ class Run {
     const dialer = new Dialer({ port: config.port, own, secret: config.secret, resolver: this.resolver, names: this.names });
     this.dialer = dialer;
     const random = Math.random;
-    this.checks = new PeerChecks({ self: identity.index, podIps: identity.podIps, names: this.names, resolver: this.resolver, dialer, probe: this.probe?.probe, limiter, schedule, clock, random, speculatesAbout: (index) => this.role.speculatesAbout(index) });
+    this.checks = new PeerChecks({
+      self: identity.index,
+      podIps: identity.podIps,
+      names: this.names,
+      resolver: this.resolver,
+      dialer,
+      probe: this.probe?.probe,
+      limiter,
+      schedule,
+      clock,
+      random,
+      speculatesAbout: (index) => this.role.speculatesAbout(index),
+      // Set by start() right after the first question leaves, which is before any answer can come back.
+      ownListener: () => this.listening as Promise<unknown>,
+    });
     this.rounds = new Rounds((index) => this.names.short(index), (error) => config.log(error.message, { event: 'peer-failed', round: error.round, next: error.next ?? null, failure: error.failure }), config.restarts, clock);
     this.role = chooseRole({
       config,
@@ -112,7 +127,16 @@ class Run {
 
   async start(): Promise<Group> {
     const { identity, topology, timeoutMs } = this.config;
-    this.listener = await startListener({
+    this.stopWatching = this.progress.watch('start');
+    const signal = AbortSignal.any([this.stop.signal, ...(this.config.signal === undefined ? [] : [this.config.signal])]);
+    // The question for its own name goes first: it is sent in the ticks of this turn of the event loop
+    // (its socket's bind, then the send), and the listener is set up in the next, while the question is
+    // out. A late pod's record is not there yet, and the question's repeat comes as long after the record
+    // as the first one left after the pod started. Its own check waits for the listener before it dials itself.
+    const checkingIn = checkIn({ self: identity.index, size: identity.membership.size, topology, checks: this.checks, role: this.role, fanout: new AbortFanout(signal), signal, timeoutMs, clock: this.clock });
+    // Settled by the deadline or the signal instead, it has nothing more to say.
+    checkingIn.catch(() => {});
+    this.listening = nextTurn().then(() => startListener({
       host: this.config.listenHost,
       port: this.config.port,
       portGiven: this.config.portGiven,
@@ -124,15 +148,12 @@ class Run {
       onHello: ({ index, gen }) => (this.checks.present(index), this.role.heardFrom?.(index, gen)),
       sessions: { ...this.role.sessions, ...servedBy(this.config.sessions), ...(this.role.status === undefined ? {} : { status: (channel: FrameChannel) => answerStatus(channel.handOver().socket, () => this.ownStatus()) }) },
       onRefused: (reason, remote) => this.refusals.note(reason, remote),
-    });
-    this.stopWatching = this.progress.watch('start');
-    const signal = AbortSignal.any([this.stop.signal, ...(this.config.signal === undefined ? [] : [this.config.signal])]);
-    const checkingIn = checkIn({ self: identity.index, size: identity.membership.size, topology, checks: this.checks, role: this.role, fanout: new AbortFanout(signal), signal, timeoutMs, clock: this.clock });
-    // Settled by the deadline or the signal instead, it has nothing more to say.
-    checkingIn.catch(() => {});
+    }));
+    // A port that cannot be had fails the wait at once, not when the pod's own record appears.
+    const listenedAndCheckedIn = Promise.all([this.listening, checkingIn]).then(([, checked]) => checked);
     let checkedIn;
     try {
-      checkedIn = await withDeadline(checkingIn, timeoutMs, () => new PeersTimeoutError(timeoutMs, this.progress.progress('start')), this.config.signal, this.clock);
+      checkedIn = await withDeadline(listenedAndCheckedIn, timeoutMs, () => new PeersTimeoutError(timeoutMs, this.progress.progress('start')), this.config.signal, this.clock);
     } catch (error) {
       // Stops every check still running; on a timeout, with the error that names who was missing.
       this.stop.abort(error);
@@ -175,7 +196,8 @@ class Run {
     await this.role.close(closeTimeoutMs);
     this.probe?.close();
     this.resolver.close();
-    await this.listener?.close();
+    const listener = await this.listening?.catch(() => undefined);
+    await listener?.close();
   }
 }
 

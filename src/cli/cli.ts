@@ -1,4 +1,5 @@
 import { constants } from 'node:os';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { ConfigError, PeersTimeoutError } from '../errors.js';
 import type { Group } from '../barrier/group.js';
 import { waitForPeers } from '../barrier/wait-for-peers.js';
@@ -19,7 +20,7 @@ import { Deadline } from '../time/deadline.js';
 import { PRESETS, workloadEnv, type HostfileFormat, type Preset, type WorkloadHosts } from './workload-env.js';
 import { MPI_HOSTFILE_FORMAT, MPI_PRESETS, checkLauncher, type MpiPreset } from './mpi-presets.js';
 import { FORWARDED, runWorkload } from './workload.js';
-import { openPodSockets } from './pod-sockets.js';
+import { openPodSockets, type PodSockets } from './pod-sockets.js';
 import { graceSetting, launchSettings, type LaunchSettings } from './launch-settings.js';
 import { watchProgressFile } from './progress-file.js';
 import { LaunchService } from '../launch/launch-service.js';
@@ -122,11 +123,15 @@ async function waitAndRun(args: ParsedArgs, env: NodeJS.ProcessEnv, settings: Cl
   const stays = args.command === 'run' || args.command === 'serve';
   const launching = stays ? launchSettings(env) : undefined;
   const launches = launching === undefined ? undefined : launchService(launching, logger);
-  const sockets = launching === undefined ? undefined : await openPodSockets(selfCommand(), launching.secretSet);
   for (const signal of FORWARDED) process.on(signal, onSignal);
   let group: Group;
+  let sockets: PodSockets | undefined;
+  // Opened while the pod waits, so that the release only hands them the group; but in the next turn of
+  // the event loop, after the one in which waitForPeers sends its first question, not before it.
+  const opening = launching === undefined ? undefined : nextTurn().then(() => openPodSockets(selfCommand(), launching.secretSet));
+  opening?.catch((error: unknown) => stop.abort(error));
   try {
-    group = await waitForPeers({
+    const waiting = waitForPeers({
       env,
       signal: stop.signal,
       log: (line, fields) => logger.line(line, fields),
@@ -136,7 +141,9 @@ async function waitAndRun(args: ParsedArgs, env: NodeJS.ProcessEnv, settings: Cl
       },
       ...(launches === undefined ? {} : { sessions: { launch: launches.accept } }),
     });
+    [group, sockets] = await Promise.all([waiting, opening]);
   } catch (error) {
+    sockets = await opening?.catch(() => undefined);
     await Promise.all([launches?.close(), sockets?.close(Deadline.in(0))]);
     if (received !== undefined) {
       const message = `received ${received} while waiting for the group: leaving`;

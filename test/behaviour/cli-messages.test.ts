@@ -122,6 +122,14 @@ describe('messages of the CLI', () => {
       expect(code).toBe(78);
       expect(stderr).toContain(`--port ("7420"): is already in use on ${host}`);
     });
+
+    test("is told at once while the pod's own record is not there yet", async () => {
+      const unpublished: Record<string, string> = { ...loopbackPodEnv('unpublished', { dnsServer: server, port: 7420 }), ROLLCALL_LISTEN_HOST: host, ROLLCALL_TIMEOUT: '10m' };
+      delete unpublished.ROLLCALL_PORT;
+      const { code, stderr } = await rollcall(['wait'], unpublished);
+      expect(code).toBe(78);
+      expect(stderr).toContain(`default port 7420, which is already in use on ${host}`);
+    });
   });
 });
 

@@ -15,7 +15,7 @@ const settle = async () => {
   for (let turn = 0; turn < 20; turn++) await Promise.resolve();
 };
 
-function setUp(records: Record<string, string[]>) {
+function setUp(records: Record<string, string[]>, ownListener: () => Promise<unknown> = async () => {}) {
   const clock = new FakeClock();
   const asked: { name: string; speculative: boolean | undefined }[] = [];
   const marked: string[] = [];
@@ -43,6 +43,7 @@ function setUp(records: Record<string, string[]>) {
     clock,
     random: Math.random,
     speculatesAbout: (index) => index !== 0,
+    ownListener,
   });
   return { clock, asked, marked, probed, checks };
 }
@@ -62,7 +63,7 @@ function setUpWithClock() {
     close: () => {},
   };
   const dialer = { probe: async (_index: number, addresses: string[], _signal: AbortSignal, deadline: Deadline) => (options.onProbe(deadline), { address: addresses[0] as string, rttMs: 1 }) } as unknown as Dialer;
-  const checks = new PeerChecks({ self: 0, podIps: [], names: new PeerNames(identity), resolver, dialer, probe: undefined, limiter: new Limiter(8), schedule: { minDelayMs: 100, maxDelayMs: 1000, attemptTimeoutMs: 2000 }, clock, random: Math.random, speculatesAbout: () => false });
+  const checks = new PeerChecks({ self: 0, podIps: [], names: new PeerNames(identity), resolver, dialer, probe: undefined, limiter: new Limiter(8), schedule: { minDelayMs: 100, maxDelayMs: 1000, attemptTimeoutMs: 2000 }, clock, random: Math.random, speculatesAbout: () => false, ownListener: async () => {} });
   return { clock, checks, options };
 }
 
@@ -81,6 +82,25 @@ describe('PeerChecks', () => {
     expect(right.probed).toEqual([0]);
     expect(right.asked).toEqual([{ name: fqdn(0), speculative: false }]);
     expect(right.checks.result(0)?.address).toBe('10.0.0.1');
+  });
+
+  test("a pod dials itself only once its listener is up, and a listener that cannot be had ends its check with the listener's error", async () => {
+    let listenerUp!: () => void;
+    const listening = new Promise<void>((resolve) => (listenerUp = resolve));
+    const waiting = setUp({ [fqdn(0)]: ['10.0.0.1'] }, () => listening);
+    const own = waiting.checks.run(0, new AbortController().signal);
+    await settle();
+    expect(waiting.asked).toHaveLength(1);
+    expect(waiting.probed).toEqual([]);
+    listenerUp();
+    await expect(own).resolves.toMatchObject({ address: '10.0.0.1' });
+    expect(waiting.probed).toEqual([0]);
+
+    const portTaken = new Error('port 7420 is taken');
+    const failed = setUp({ [fqdn(0)]: ['10.0.0.1'] }, () => Promise.reject(portTaken));
+    await expect(failed.checks.run(0, new AbortController().signal)).rejects.toBe(portTaken);
+    expect(failed.probed).toEqual([]);
+    expect(failed.asked).toHaveLength(1);
   });
 
   test("call-outs: index 0 checks absent members speculatively, says why they are missing, and stops once they join", async () => {
