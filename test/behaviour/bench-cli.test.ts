@@ -1,9 +1,9 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { assertBuilt } from '../integration/support.js';
 import { runProcess } from '../support/process.js';
+import { testScratchDir } from '../support/scratch.js';
 
 const REPO = join(import.meta.dirname, '../..');
 /** The shortest bench there is: start-up alone, five runs. */
@@ -13,7 +13,7 @@ describe('npm run bench -- --out', () => {
   beforeAll(() => assertBuilt());
 
   test('takes a folder, and writes results.json into it', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'rollcall-bench-out-'));
+    const dir = testScratchDir('rollcall-bench-out-');
     const { code, stderr } = await bench(dir);
     expect(code, stderr).toBe(0);
     expect(JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8'))).toMatchObject({ quick: true });

@@ -1,7 +1,5 @@
-import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, readdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ROLLCALL } from '../../harness/built.js';
 import { loopbackPodEnv } from '../../harness/loopback-pod.js';
@@ -11,6 +9,7 @@ import { peerFqdn } from '../../src/identity/names.js';
 import { assertBuilt } from '../integration/support.js';
 import { runProcess, signalOnceItSays } from '../support/process.js';
 import { freePort } from './loopback.js';
+import { testScratchDir } from '../support/scratch.js';
 
 /**
  * What a new user meets first, held to what it claims: each message names what the user did (a flag, or
@@ -19,7 +18,7 @@ import { freePort } from './loopback.js';
 const rollcall = (args: string[], env: Record<string, string> = {}, timeoutMs = 30_000, onStderr?: (chunk: string, pid: number) => void) =>
   runProcess([process.execPath, ROLLCALL, ...args], env, { timeoutMs, ...(onStderr === undefined ? {} : { onStderr }) });
 /** A directory of the test's own as TMPDIR: nothing another run or user left in /tmp is found there. */
-const freshTmp = () => mkdtempSync(join(tmpdir(), 'rollcall-messages-'));
+const freshTmp = () => testScratchDir('rollcall-messages-');
 const STACK_TRACE = /^\s+at .+:\d+:\d+\)?$/m;
 
 describe('messages of the CLI', () => {

@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { LocalDnsServer } from '../../src/cli/dns-server.js';
@@ -11,6 +10,7 @@ import { loopbackPodEnv } from '../../harness/loopback-pod.js';
 import { runProcess, signalOnceItSays, type ProcessResult, type RunOptions } from '../support/process.js';
 import { describeWith } from '../../harness/requirements.js';
 import { freePort } from './loopback.js';
+import { scratchDir } from '../support/scratch.js';
 
 /** Runs the built CLI as a child process; `onSpawn` may signal it. */
 function rollcall(args: string[], env: Record<string, string> = {}, options: RunOptions = {}, prefix: string[] = []): Promise<ProcessResult> {
@@ -30,7 +30,7 @@ describe('the rollcall CLI', () => {
   const dns = new LocalDnsServer('cluster.local');
   let server: string;
   let port: number;
-  const dir = mkdtempSync(join(tmpdir(), 'rollcall-cli-'));
+  const dir = scratchDir('rollcall-cli-');
   beforeAll(async () => {
     assertBuilt();
     server = await dns.start();

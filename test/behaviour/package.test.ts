@@ -1,9 +1,9 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { assertBuilt } from '../integration/support.js';
 import { runProcess } from '../support/process.js';
+import { scratchDir } from '../support/scratch.js';
 
 const REPO = join(import.meta.dirname, '../..');
 interface LockEntry {
@@ -64,7 +64,7 @@ const npm = (args: string[], cwd: string) => runProcess(['npm', ...args], { HOME
  * path is what this checks: what the tarball holds, and that an empty project can install and use it.
  */
 describe('the npm package, packed and installed into an empty project', () => {
-  const work = mkdtempSync(join(tmpdir(), 'rollcall-pack-'));
+  const work = scratchDir('rollcall-pack-');
   let tarball = '';
   let files: string[] = [];
 

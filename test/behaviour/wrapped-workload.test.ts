@@ -1,14 +1,14 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { ROLLCALL } from '../../harness/built.js';
 import { assertBuilt } from '../integration/support.js';
 import { runProcess } from '../support/process.js';
+import { scratchDir } from '../support/scratch.js';
 
 const REPO = join(import.meta.dirname, '../..');
 const LIBRARY = join(REPO, 'dist/index.js');
-const dir = mkdtempSync(join(tmpdir(), 'rollcall-wrapped-'));
+const dir = scratchDir('rollcall-wrapped-');
 
 /** A workload in Node that uses the library itself, as examples/workload.ts does. */
 function script(name: string, body: string): string {

@@ -1,13 +1,13 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { ConfigError } from '../../../src/errors.js';
 import { readIdentity } from '../../../src/identity/identity.js';
 import { Membership } from '../../../src/identity/membership.js';
 import { parseKubeletHosts, parseSearchDomain } from '../../../src/identity/pod-files.js';
+import { scratchDir } from '../../support/scratch.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'rollcall-identity-'));
+const dir = scratchDir('rollcall-identity-');
 function file(name: string, text: string): string {
   const path = join(dir, name);
   writeFileSync(path, text);
