@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { ConfigError } from '../errors.js';
 import { Membership, parseGroupParts } from '../identity/membership.js';
@@ -47,8 +48,10 @@ export async function runLocal(options: LocalOptions): Promise<number> {
   // out of their group and their remote launches, with nothing to set up (one given is kept: a test's).
   const secret = options.env.ROLLCALL_SECRET || randomBytes(16).toString('hex');
   const dns = new LocalDnsServer(DOMAIN);
+  const port = await replicaPort(options.env, replicas);
   const replicaEnv = (index: number, server: string, hostname = members.hostname(index)): NodeJS.ProcessEnv => ({
     ...withoutWrapper(options.env),
+    ...(port === undefined ? {} : { ROLLCALL_PORT: String(port) }),
     // As Kubernetes names and numbers the pod: its hostname, and its index within its own Job.
     ROLLCALL_HOSTNAME: hostname,
     JOB_COMPLETION_INDEX: hostname.slice(hostname.lastIndexOf('-') + 1),
@@ -103,6 +106,39 @@ export async function runLocal(options: LocalOptions): Promise<number> {
   if (codes.some((code) => code !== 0)) options.logger.line(`exit codes: ${codes.map((code, index) => `${index}: ${code}`).join(', ')}`, { event: 'exit-codes', codes });
   // The replica that failed says why; the others' 75 only says that they were stopped.
   return codes.find((code) => code !== 0 && code !== PEER_FAILED_EXIT) ?? codes.find((code) => code !== 0) ?? 0;
+}
+
+/** How many ports the kernel is asked for before the default is left to say why none would do. */
+const PORT_DRAWS = 5;
+
+/**
+ * A port free on every replica's address, unless ROLLCALL_PORT (or --port) names one: the replicas'
+ * addresses are the same in every run, and two runs on one machine at once (a demo in each terminal, two
+ * test suites) would otherwise both take the default port, and the second fail. The kernel picks it, so
+ * it is outside the range other programs are configured to listen on; undefined when no draw is free on
+ * every address (the replicas then meet the default, and say what is in the way).
+ */
+async function replicaPort(env: NodeJS.ProcessEnv, replicas: number): Promise<number | undefined> {
+  if (env.ROLLCALL_PORT !== undefined && env.ROLLCALL_PORT !== '') return undefined;
+  for (let draw = 0; draw < PORT_DRAWS; draw++) {
+    const port = await listenBriefly(replicaAddress(0), 0);
+    if (port === undefined) return undefined;
+    const free = await Promise.all(Array.from({ length: replicas - 1 }, (_, index) => listenBriefly(replicaAddress(index + 1), port)));
+    if (free.every((taken) => taken === port)) return port;
+  }
+  return undefined;
+}
+
+/** Listens on `host`:`port` and closes at once: the port it got, or undefined when it could not. */
+function listenBriefly(host: string, port: number): Promise<number | undefined> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(undefined));
+    server.listen(port, host, () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : undefined));
+    });
+  });
 }
 
 function prefixLines(input: NodeJS.ReadableStream | null, prefix: string, output: NodeJS.WriteStream, onLine?: (line: string) => void): void {

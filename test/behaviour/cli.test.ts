@@ -377,4 +377,9 @@ describe('the rollcall CLI', () => {
     for (let pod = 0; pod < 3; pod++) for (let peer = 0; peer < 3; peer++) expect(stdout).toContain(`[example-job-${pod}] Successfully pinged pod: example-job-${peer}.headless-svc`);
     expect(stderr).toMatch(/all 3 replicas released: first \d+ ms after start, last \d+ ms \(spread [\d.]+ ms\); \d+ DNS queries answered/);
   });
+
+  test("two demos at once on one machine both run: each run's replicas listen on a port of its own", async () => {
+    const runs = await Promise.all([rollcall(['demo']), rollcall(['demo'])]);
+    for (const { code, stderr } of runs) expect(code, stderr).toBe(0);
+  });
 });
