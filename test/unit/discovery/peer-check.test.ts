@@ -7,37 +7,52 @@ import { systemClock } from '../../../src/time/clock.js';
 
 const schedule = { minDelayMs: 1, maxDelayMs: 1, attemptTimeoutMs: 100 };
 
-/** A check whose attempts fail with the given reasons in turn, then pass; it records each attempt's deadline. */
+const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+/**
+ * A check on a fake clock whose attempts fail with the given reasons in turn, then pass; it records each
+ * attempt's deadline. No time passes during an attempt, so what is left of a deadline is all of it.
+ */
 function scripted(reasons: MissingReasonCode[]) {
+  const clock = new FakeClock();
   const deadlines: number[] = [];
   const check = new PeerCheck({
-    clock: systemClock,
+    clock,
     random: Math.random,
     index: 1,
     name: 'job-1.svc',
     schedule,
     limiter: new Limiter(1),
     attempt: async (_signal, deadline) => {
-      // Read at once: what is left is the whole of it, less the microseconds since it was made.
-      deadlines.push(Math.round(deadline.remainingMs));
+      deadlines.push(deadline.remainingMs);
       const reason = reasons[deadlines.length - 1];
       if (reason !== undefined) throw new AttemptError(reason, 'scripted');
       return 'ok';
     },
   });
-  return { check, deadlines };
+  /** Runs the check to its end, the clock moving a millisecond (the backoff) a turn, 1,000 turns at most. */
+  const run = async () => {
+    let ended = false;
+    const result = check.run(new AbortController().signal).finally(() => (ended = true));
+    for (let turn = 0; turn < 1000 && !ended; turn++) {
+      await settle();
+      clock.advance(1);
+    }
+    return result;
+  };
+  return { run, deadlines };
 }
 
 describe('attempt deadlines', () => {
   test('timeouts in a row double the deadline up to the cap; any other outcome resets it', async () => {
-    const { check, deadlines } = scripted(['timeout', 'dns-timeout', 'timeout', 'timeout', 'connection-refused', 'timeout']);
-    await expect(check.run(new AbortController().signal)).resolves.toBe('ok');
+    const { run, deadlines } = scripted(['timeout', 'dns-timeout', 'timeout', 'timeout', 'connection-refused', 'timeout']);
+    await expect(run()).resolves.toBe('ok');
     expect(deadlines).toEqual([100, 200, 400, 100 * MAX_DEADLINE_FACTOR, 400, 100, 200]);
   });
 
   test('a peer that is simply not there yet keeps the base deadline', async () => {
-    const { check, deadlines } = scripted(['no-such-name', 'no-such-name', 'connection-refused']);
-    await check.run(new AbortController().signal);
+    const { run, deadlines } = scripted(['no-such-name', 'no-such-name', 'connection-refused']);
+    await expect(run()).resolves.toBe('ok');
     expect(deadlines).toEqual([100, 100, 100, 100]);
   });
 });
@@ -60,7 +75,6 @@ describe('waiting between attempts', () => {
       },
     });
     const result = check.run(new AbortController().signal);
-    const settle = () => new Promise((resolve) => setImmediate(resolve));
     await settle();
     clock.advance(4999);
     await settle();
@@ -81,8 +95,6 @@ describe('waiting between attempts', () => {
 });
 
 describe('a check on a fake clock', () => {
-  const settle = () => new Promise((resolve) => setImmediate(resolve));
-
   function failing(clock: FakeClock, { minDelayMs = 100, maxDelayMs = 10_000, fail = (_n: number): Error | undefined => new AttemptError('no-such-name', 'not yet') } = {}) {
     const attempts: number[] = [];
     const check = new PeerCheck({
