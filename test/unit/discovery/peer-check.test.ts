@@ -3,7 +3,6 @@ import { Limiter } from '../../../src/discovery/limiter.js';
 import { MAX_DEADLINE_FACTOR, PeerCheck } from '../../../src/discovery/peer-check.js';
 import { AttemptError, type MissingReasonCode } from '../../../src/errors.js';
 import { FakeClock } from '../../support/fake-clock.js';
-import { systemClock } from '../../../src/time/clock.js';
 
 const schedule = { minDelayMs: 1, maxDelayMs: 1, attemptTimeoutMs: 100 };
 
@@ -155,8 +154,8 @@ describe('a check on a fake clock', () => {
     const disposed: string[] = [];
     const controller = new AbortController();
     const check = new PeerCheck({
-    clock: systemClock,
-    random: Math.random,
+      clock: new FakeClock(),
+      random: Math.random,
       index: 1,
       name: 'job-1.svc',
       schedule,
