@@ -132,19 +132,34 @@ describe('the rollcall CLI', () => {
   });
 
   describeWith(['script'], 'on a terminal', () => {
-    test('progress is one live line, rewritten in place, ended before the next log line', async () => {
-      // script(1) gives the child a pseudo-terminal, as `kubectl run -it` or a local shell does.
-      const command = [process.execPath, ROLLCALL, 'wait', '--timeout', '1500ms'].map((word) => `'${word}'`).join(' ');
-      const result = await new Promise<ProcessResult>((resolve) => {
-        const child = spawn('script', ['-qec', command, '/dev/null'], { env: { PATH: process.env.PATH ?? '', TERM: 'dumb', ...pod('pair', 2) }, stdio: ['ignore', 'pipe', 'pipe'] });
+    /**
+     * Runs rollcall under script(1), which gives it a pseudo-terminal as `kubectl run -it` or a local shell
+     * does. `onOutput` sees what the terminal showed so far, and may type a line on it, once.
+     */
+    const onTerminal = (args: string[], env: Record<string, string>, onOutput?: (shown: string, type: (line: string) => void) => void) =>
+      new Promise<ProcessResult>((resolve) => {
+        const command = [process.execPath, ROLLCALL, ...args].map((word) => `'${word}'`).join(' ');
+        const child = spawn('script', ['-qec', command, '/dev/null'], { env: { PATH: process.env.PATH ?? '', TERM: 'dumb', ...env }, stdio: [onOutput === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
         let stdout = '';
-        child.stdout.on('data', (chunk) => (stdout += String(chunk)));
+        let typed = false;
+        const type = (line: string) => {
+          if (typed) return;
+          typed = true;
+          child.stdin?.end(line);
+        };
+        child.stdout?.on('data', (chunk) => {
+          stdout += String(chunk);
+          onOutput?.(stdout, type);
+        });
         const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
         child.on('exit', (code) => {
           clearTimeout(timer);
           resolve({ code, stdout, stderr: '' });
         });
       });
+
+    test('progress is one live line, rewritten in place, ended before the next log line', async () => {
+      const result = await onTerminal(['wait', '--timeout', '1500ms'], pod('pair', 2));
       expect(result.code).toBe(124);
       expect(result.stdout).toContain('\r\x1b[Krollcall: 1/2 confirmed; waiting for pair-1.svc (no such name)');
       // The failure starts on a line of its own, not glued to the live line.
@@ -152,20 +167,9 @@ describe('the rollcall CLI', () => {
     });
 
     test('the workload keeps the terminal: it reads a line typed at /dev/tty', async () => {
-      const command = [process.execPath, ROLLCALL, '--', 'sh', '-c', 'read line < /dev/tty && echo "typed: $line"'].map((word) => `'${word}'`).join(' ');
-      const result = await new Promise<ProcessResult>((resolve) => {
-        const child = spawn('script', ['-qec', command, '/dev/null'], { env: { PATH: process.env.PATH ?? '', TERM: 'dumb', ...pod('solo') }, stdio: ['pipe', 'pipe', 'pipe'] });
-        let stdout = '';
-        child.stdout.on('data', (chunk) => {
-          stdout += String(chunk);
-          // Typed once rollcall has started the workload, as a person at the terminal would.
-          if (stdout.includes('running sh')) child.stdin.end('hello\n');
-        });
-        const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-        child.on('exit', (code) => {
-          clearTimeout(timer);
-          resolve({ code, stdout, stderr: '' });
-        });
+      // Typed once rollcall has started the workload, as a person at the terminal would.
+      const result = await onTerminal(['--', 'sh', '-c', 'read line < /dev/tty && echo "typed: $line"'], pod('solo'), (shown, type) => {
+        if (shown.includes('running sh')) type('hello\n');
       });
       expect(result.stdout).toContain('typed: hello');
       expect(result.code).toBe(0);
