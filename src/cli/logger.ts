@@ -12,8 +12,14 @@ export class Logger {
 
   constructor(
     private readonly format: LogFormat,
-    private readonly stream: NodeJS.WriteStream = process.stderr,
+    private readonly given?: NodeJS.WriteStream,
   ) {}
+
+  // Node builds process.stderr on its first use: not before the pod's first DNS question, which the
+  // constructor comes before.
+  private get stream(): NodeJS.WriteStream {
+    return this.given ?? process.stderr;
+  }
 
   get interactive(): boolean {
     return this.format === 'text' && this.stream.isTTY === true;
