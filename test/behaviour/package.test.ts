@@ -57,7 +57,10 @@ function writeEmptyProject(project: string, tarball: string, devDependencies: st
   writeFileSync(join(project, 'package-lock.json'), JSON.stringify({ name: 'empty-project', version: '1.0.0', lockfileVersion: 3, requires: true, packages }));
 }
 
-const npm = (args: string[], cwd: string) => runProcess(['npm', ...args], { HOME: process.env.HOME ?? '/root' }, { cwd, timeoutMs: 120_000 });
+/** Bounds of the steps, each a process of its own; a test's bound is the sum of its steps' and then some. */
+const NPM_MS = 120_000;
+const TSC_MS = 60_000;
+const npm = (args: string[], cwd: string) => runProcess(['npm', ...args], { HOME: process.env.HOME ?? '/root' }, { cwd, timeoutMs: NPM_MS });
 
 /**
  * The package is not on the registry yet; the README says to `npm pack` it and install the tarball. That
@@ -82,7 +85,7 @@ describe('the npm package, packed and installed into an empty project', () => {
     expect(files.filter((file) => /^(src|test|harness|bench|scripts|examples)\//.test(file) || file.includes('rollcall-linux'))).toEqual([]);
   });
 
-  test('installs into an empty project (from the npm cache, no registry) and is imported by its name, types and CLI included', async () => {
+  test('installs into an empty project (from the npm cache, no registry) and is imported by its name, types and CLI included', { timeout: NPM_MS + 30_000 }, async () => {
     const project = join(work, 'project');
     mkdirSync(project);
     writeEmptyProject(project, tarball);
@@ -96,7 +99,7 @@ describe('the npm package, packed and installed into an empty project', () => {
     expect(types.code).toBe(0);
   });
 
-  test("its declarations stand alone: a TypeScript project type-checks against them with TypeScript 7 (npm's default, which includes no @types unasked) and 5", async () => {
+  test("its declarations stand alone: a TypeScript project type-checks against them with TypeScript 7 (npm's default, which includes no @types unasked) and 5", { timeout: NPM_MS + 2 * TSC_MS + 30_000 }, async () => {
     const project = join(work, 'typed');
     mkdirSync(project);
     writeEmptyProject(project, tarball, ['typescript', 'typescript-7', '@types/node']);
@@ -120,7 +123,7 @@ describe('the npm package, packed and installed into an empty project', () => {
       const tsc = join(project, 'node_modules', compiler, 'bin/tsc');
       const said = await runProcess([process.execPath, tsc, '--version'], {}, { cwd: project });
       expect(said.stdout).toMatch(version);
-      const checked = await runProcess([process.execPath, tsc, '-p', '.'], {}, { cwd: project, timeoutMs: 60_000 });
+      const checked = await runProcess([process.execPath, tsc, '-p', '.'], {}, { cwd: project, timeoutMs: TSC_MS });
       expect(checked.code, `${compiler}: ${checked.stdout}${checked.stderr}`).toBe(0);
     }
   });
