@@ -26,7 +26,8 @@ const WORKLOAD = ['sh', '-c', 'echo RUNNING; while :; do touch "$ROLLCALL_PROGRE
 function timeIn(pod: Pod, argv: string[]): Promise<{ ms: number; stdout: string }> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn('ip', ['netns', 'exec', pod.name, ...argv], { env: { PATH: process.env.PATH }, stdio: ['ignore', 'pipe', 'ignore'] });
+    const [command, ...args] = pod.execArgv(argv) as [string, ...string[]];
+    const child = spawn(command, args, { env: { PATH: process.env.PATH }, stdio: ['ignore', 'pipe', 'ignore'] });
     let stdout = '';
     child.stdout.on('data', (chunk) => (stdout += String(chunk)));
     child.once('error', reject);

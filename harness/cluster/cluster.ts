@@ -1,5 +1,7 @@
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync, readdirSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmSync, writeFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ClusterDns, type ClusterDnsOptions } from './cluster-dns.js';
 import { Dnsmasq } from './dnsmasq.js';
@@ -8,6 +10,14 @@ import { waitUntil } from './wait.js';
 const run = promisify(execFile);
 const PREFIX = 'rcl-';
 const NETNS_ETC = '/etc/netns';
+
+/**
+ * A pod's TMPDIR, named as its network namespace: what its processes leave there (rollcall's private
+ * directory, Open MPI's session directories, torch's) goes with the pod, as a container's /tmp does,
+ * even when the pod is killed. Something run in the pod as `kubectl exec` would (rollcall status) is
+ * given it too.
+ */
+export const podTmpDir = (pod: string): string => join(tmpdir(), pod);
 
 export type Stack = 'ipv4' | 'ipv6' | 'dual';
 
@@ -82,9 +92,11 @@ export async function sweepLeftovers(): Promise<string[]> {
   const names = stdout.split('\n').map((line) => line.split(' ')[0] ?? '').filter((name) => name.startsWith(PREFIX));
   const stale = names.filter((name) => !processAlive(Number.parseInt(name.slice(PREFIX.length).split('-')[0] ?? '', 36)));
   for (const name of stale) await deleteNamespace(name);
-  for (const dir of safeReaddir(NETNS_ETC)) {
-    if (dir.startsWith(PREFIX) && !processAlive(Number.parseInt(dir.slice(PREFIX.length).split('-')[0] ?? '', 36))) {
-      rmSync(`${NETNS_ETC}/${dir}`, { recursive: true, force: true });
+  for (const parent of [NETNS_ETC, tmpdir()]) {
+    for (const dir of safeReaddir(parent)) {
+      if (dir.startsWith(PREFIX) && !processAlive(Number.parseInt(dir.slice(PREFIX.length).split('-')[0] ?? '', 36))) {
+        rmSync(join(parent, dir), { recursive: true, force: true });
+      }
     }
   }
   return stale;
@@ -122,7 +134,7 @@ async function deleteNamespace(name: string): Promise<void> {
     // The namespace may already be gone.
   }
   await run('ip', ['netns', 'del', name]).catch(() => {});
-  rmSync(`${NETNS_ETC}/${name}`, { recursive: true, force: true });
+  for (const dir of [join(NETNS_ETC, name), podTmpDir(name)]) rmSync(dir, { recursive: true, force: true });
 }
 
 /**
@@ -245,6 +257,9 @@ export class Cluster {
       `${NETNS_ETC}/${name}/resolv.conf`,
       `search ${this.namespace}.svc.${this.domain} svc.${this.domain} ${this.domain}\nnameserver ${this.dnsAddress}\noptions ndots:5\n`,
     );
+    // World-writable and sticky, as /tmp is: a pod's command may run as another user.
+    mkdirSync(podTmpDir(name));
+    chmodSync(podTmpDir(name), 0o1777);
     const pod = new Pod(this, name, spec, ips, hostname);
     this.pods.set(name, pod);
     if (spec.lossPercent !== undefined) await pod.loss(spec.lossPercent);
@@ -306,6 +321,7 @@ export class Pod {
       PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
       HOME: '/root',
       JOB_COMPLETION_INDEX: String(this.spec.index),
+      TMPDIR: podTmpDir(this.name),
       ...this.spec.env,
     };
     // The hostname is set inside a fresh UTS namespace, so the pod sees <job>-<index> as Kubernetes gives it.
@@ -339,6 +355,11 @@ export class Pod {
       if (this.spec.goneDelayMs === undefined || this.spec.goneDelayMs === 0) gone();
       else this.timers.push(setTimeout(gone, this.spec.goneDelayMs));
     });
+  }
+
+  /** `argv` as `kubectl exec` would run it in this pod: in its network namespace, with its /etc files and TMPDIR. */
+  execArgv(argv: readonly string[]): string[] {
+    return ['ip', 'netns', 'exec', this.name, 'env', `TMPDIR=${podTmpDir(this.name)}`, ...argv];
   }
 
   /** Resolves when the container has exited and its record is gone, or rejects after `timeoutMs`. */
@@ -389,7 +410,6 @@ export class Pod {
     await waitUntil(`${this.hostname} to exit`, () => !this.running, { timeoutMs: 5000 }).catch(() => {});
   }
 
-  /** Drops this share of packets in both directions on the pod's interface (nftables inside the pod). */
   /** Drops this share of the pod's packets both ways; 100 is a cut (nft's numgen stops at 99). */
   async loss(percent: number): Promise<void> {
     await this.nft(percent >= 100 ? 'drop' : `numgen random mod 100 < ${percent} drop`);

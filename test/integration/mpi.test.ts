@@ -218,7 +218,7 @@ describeWith(CLUSTER_NEEDS, 'rollcall exec from a process rollcall did not start
     const pods = await Promise.all([0, 1, 2].map((index) => startRollcallPod(cluster, index, { count: 3, args: index === 0 ? [] : ['serve'], workload: index === 0 ? ['sleep', '30'] : [], env })));
     await waitUntil('index 0 running its workload', () => /running sleep 30/.test(pods[0]?.report.stderr ?? ''), { timeoutMs: 20_000 });
     // As kubectl exec starts it: in the pod's namespaces, with none of the workload's env.
-    const { stdout, stderr, code } = await runProcess(['ip', 'netns', 'exec', (pods[0] as Pod).name, process.execPath, ROLLCALL, 'exec', '2', 'echo "on $(hostname) as index $ROLLCALL_INDEX"'], {});
+    const { stdout, stderr, code } = await runProcess((pods[0] as Pod).execArgv([process.execPath, ROLLCALL, 'exec', '2', 'echo "on $(hostname) as index $ROLLCALL_INDEX"']), {});
     expect(code, stderr).toBe(0);
     expect(stdout).toBe('on example-job-2 as index 2\n');
     for (const pod of pods) await pod.kill();

@@ -1,8 +1,8 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect, test } from 'vitest';
-import type { PodReport } from '../../harness/cluster/cluster.js';
+import { podTmpDir, type PodReport } from '../../harness/cluster/cluster.js';
 import { waitUntil } from '../../harness/cluster/wait.js';
 import { describeWith } from '../../harness/requirements.js';
 import { CLUSTER_NEEDS, describeReport, startRollcallPod, finishAll, useClusters } from './support.js';
@@ -40,6 +40,20 @@ describeWith([...CLUSTER_NEEDS], 'the simulated cluster', () => {
       expectExit(report, 0);
       expect(releasedAt(report) as number, report.name).toBeGreaterThanOrEqual(appeared);
     }
+  });
+
+  test("a pod killed as a node kills it leaves its TMPDIR's contents behind until the cluster goes, as a container's /tmp does", async () => {
+    const cluster = await createCluster({ publishDelayMs: 0 });
+    const pod = await startRollcallPod(cluster, 0, { count: 1, workload: ['sh', '-c', 'echo RUNNING; exec sleep 60'] });
+    await waitUntil('the workload to run', () => pod.report.stdout.includes('RUNNING'), { timeoutMs: 30_000 });
+    const tmp = podTmpDir(pod.name);
+    // rollcall's private directory and its namespace's link, made under the pod's TMPDIR, not this machine's.
+    expect(readdirSync(tmp)).toEqual(expect.arrayContaining([expect.stringMatching(/^rollcall-[A-Za-z0-9]{6}$/), expect.stringMatching(/^rollcall-\d+$/)]));
+    await pod.kill();
+    expect(pod.running).toBe(false);
+    expect(readdirSync(tmp)).toContainEqual(expect.stringMatching(/^rollcall-[A-Za-z0-9]{6}$/));
+    await cluster.destroy();
+    expect(existsSync(tmp)).toBe(false);
   });
 
   test('a pod that never starts: every other pod fails at its deadline, naming it and why', async () => {

@@ -8,7 +8,7 @@ import { runProcess } from '../support/process.js';
 import { CLUSTER_NEEDS, startRollcallPod, useClusters } from './support.js';
 
 /** As `kubectl exec <pod> -- rollcall status` runs it: in the pod's namespaces, with none of the workload's env. */
-const statusIn = (pod: Pod, ...args: string[]) => runProcess(['ip', 'netns', 'exec', pod.name, process.execPath, ROLLCALL, 'status', ...args], {});
+const statusIn = (pod: Pod, ...args: string[]) => runProcess(pod.execArgv([process.execPath, ROLLCALL, 'status', ...args]), {});
 
 describeWith(CLUSTER_NEEDS, 'rollcall status, run in a pod as kubectl exec runs it', () => {
   const createCluster = useClusters();
