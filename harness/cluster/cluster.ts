@@ -19,6 +19,12 @@ const NETNS_ETC = '/etc/netns';
  */
 export const podTmpDir = (pod: string): string => join(tmpdir(), pod);
 
+/**
+ * What the kubelet gives every container, whatever the pod's enableServiceLinks: the API server's
+ * Service. Nothing here answers there; rollcall only reads that it is set (a pod, not someone's laptop).
+ */
+export const KUBERNETES_SERVICE_ENV = { KUBERNETES_SERVICE_HOST: '10.96.0.1', KUBERNETES_SERVICE_PORT: '443' } as const;
+
 export type Stack = 'ipv4' | 'ipv6' | 'dual';
 
 export interface ClusterOptions {
@@ -320,6 +326,7 @@ export class Pod {
     const env = {
       PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
       HOME: '/root',
+      ...KUBERNETES_SERVICE_ENV,
       JOB_COMPLETION_INDEX: String(this.spec.index),
       TMPDIR: podTmpDir(this.name),
       ...this.spec.env,

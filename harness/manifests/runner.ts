@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Cluster, type Pod, type PodReport } from '../cluster/cluster.js';
+import { Cluster, KUBERNETES_SERVICE_ENV, type Pod, type PodReport } from '../cluster/cluster.js';
 import { waitUntil } from '../cluster/wait.js';
 import { imageFacts } from './images.js';
 import { containerScript, quote, type ContainerPlan } from './kubelet.js';
@@ -249,7 +249,7 @@ function planPod(plan: PodPlan, dir: string, context: { secrets: Map<string, Rec
   const steps = containers.map((container: Any, at: number) => {
     const image = imageFacts(container.image);
     if (image === undefined) throw new Error(`container ${container.name}: image ${container.image} is not described in harness/manifests/images.ts`);
-    const env: Record<string, string> = { ...plan.env };
+    const env: Record<string, string> = { ...KUBERNETES_SERVICE_ENV, ...plan.env };
     for (const entry of container.env ?? []) env[entry.name] = envValue(entry, { ...context, pod: fields });
     const containerPlan: ContainerPlan = {
       name: container.name,

@@ -8,7 +8,7 @@ import { parseCommandLine, type ParsedArgs } from './flags.js';
 import { helpText } from './help.js';
 import { fail, writeTerminationLog } from './exit.js';
 import { GROUP_SOCKET_VARIABLE } from '../barrier/group-link.js';
-import { InitContainerHint } from './hint.js';
+import { InitContainerHint, outsideKubernetesHint } from './hint.js';
 import { install } from './install.js';
 import { Logger } from './logger.js';
 import { selfCommand, versionLine } from './runtime.js';
@@ -61,7 +61,10 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     }
     return await waitAndRun(args, merged, settings, logger);
   } catch (error) {
-    return fail(error, logger, settings?.terminationLog ?? '/dev/termination-log', args?.flagOf);
+    const code = fail(error, logger, settings?.terminationLog ?? '/dev/termination-log', args?.flagOf);
+    const hint = args?.command === 'demo' || args?.command === 'local' ? undefined : outsideKubernetesHint(error, env);
+    if (hint !== undefined) logger.line(hint, { event: 'hint' }, 'warn');
+    return code;
   }
 }
 

@@ -1,4 +1,4 @@
-import type { MissingPeer } from '../errors.js';
+import { ConfigError, type MissingPeer } from '../errors.js';
 import type { Logger } from './logger.js';
 
 /** How long a pod's own name may fail to resolve, while waiting, before the hint is logged. */
@@ -41,4 +41,14 @@ export class InitContainerHint {
       'warn',
     );
   }
+}
+
+/**
+ * A setting that a pod of an Indexed Job would have given is missing, and this is no Kubernetes pod (every
+ * container gets KUBERNETES_SERVICE_HOST): someone trying rollcall on their own machine, who needs
+ * `rollcall local` rather than the next variable to set.
+ */
+export function outsideKubernetesHint(error: unknown, env: NodeJS.ProcessEnv): string | undefined {
+  if (!(error instanceof ConfigError) || error.value !== undefined || (env.KUBERNETES_SERVICE_HOST ?? '') !== '') return undefined;
+  return 'this is not a Kubernetes pod (KUBERNETES_SERVICE_HOST is not set), where such settings come from: "rollcall local -n 3 -- <command>" runs a group of 3 on this machine.';
 }

@@ -34,6 +34,22 @@ describe('messages of the CLI', () => {
     expect(named.stderr).toContain('cannot be reached at /nonexistent/group.sock, named by ROLLCALL_GROUP_SOCKET (ENOENT)');
   });
 
+  test('outside Kubernetes, a setting only a pod would give comes with the command that runs a group on this machine; in a pod, or for a bad value, it does not', async () => {
+    const hint = '"rollcall local -n 3 -- <command>" runs a group of 3 on this machine';
+    const here = await rollcall(['--', 'true'], { TMPDIR: freshTmp() });
+    expect(here.code).toBe(78);
+    expect(here.stderr).toContain('ROLLCALL_COUNT (unset): is required');
+    expect(here.stderr).toContain(`this is not a Kubernetes pod (KUBERNETES_SERVICE_HOST is not set), where such settings come from: ${hint}.`);
+    const inPod = await rollcall(['--', 'true'], { TMPDIR: freshTmp(), KUBERNETES_SERVICE_HOST: '10.96.0.1' });
+    expect(inPod.code).toBe(78);
+    expect(inPod.stderr).toContain('ROLLCALL_COUNT (unset): is required');
+    expect(inPod.stderr).not.toContain('rollcall local');
+    const badValue = await rollcall(['--', 'true'], { TMPDIR: freshTmp(), ROLLCALL_COUNT: 'three' });
+    expect(badValue.code).toBe(78);
+    expect(badValue.stderr).toContain('ROLLCALL_COUNT ("three")');
+    expect(badValue.stderr).not.toContain('rollcall local');
+  });
+
   test('"rollcall serve" under a wrapper exits 78, saying that its rollcall serves already and what to do instead', async () => {
     const { code, stdout, stderr } = await rollcall(['local', '-n', '2', '--', process.execPath, ROLLCALL, 'serve']);
     expect(code, stderr).toBe(78);
