@@ -108,14 +108,24 @@ describeWith([...CLUSTER_NEEDS], 'a true barrier on the simulated cluster', () =
     }
   });
 
-  test('a pod of an older job with the same name and a pod with the wrong secret are refused while the real group releases', async () => {
+  test('a pod of an older job with the same name and a pod with the wrong secret turn the real index 0 away; it waits, naming why, and the real group releases without them', async () => {
     const cluster = await createCluster();
-    const real = { ROLLCALL_JOB_UID: 'uid-new', ROLLCALL_SECRET: 'right', ROLLCALL_TIMEOUT: '20s' };
-    // The impostors hold the names example-job-1 and example-job-2 too: DNS returns both addresses.
-    const older = await startRollcallPod(cluster, 2, { count: 3, env: { ...real, ROLLCALL_JOB_UID: 'uid-old', ROLLCALL_TIMEOUT: '8s' } });
-    const wrongSecret = await startRollcallPod(cluster, 1, { count: 3, env: { ...real, ROLLCALL_SECRET: 'wrong', ROLLCALL_TIMEOUT: '8s' } });
+    const real = { ROLLCALL_JOB_UID: 'uid-new', ROLLCALL_SECRET: 'right', ROLLCALL_TIMEOUT: '30s', ROLLCALL_LOG_INTERVAL: '250ms' };
+    // The impostors hold the names example-job-1 and example-job-2; once the real pods come, DNS returns both addresses.
+    const older = await startRollcallPod(cluster, 2, { count: 3, env: { ...real, ROLLCALL_JOB_UID: 'uid-old', ROLLCALL_TIMEOUT: '12s' } });
+    const wrongSecret = await startRollcallPod(cluster, 1, { count: 3, env: { ...real, ROLLCALL_SECRET: 'wrong', ROLLCALL_TIMEOUT: '12s' } });
     await waitUntil('both impostors published', () => older.report.recordAt !== undefined && wrongSecret.report.recordAt !== undefined);
-    const group = await Promise.all([0, 1, 2].map((index) => startRollcallPod(cluster, index, { count: 3, env: real, args: ['peers', '--json'], workload: [] })));
+    // The real index 0 alone: its call-outs to example-job-1 and -2 can reach only the impostors, which refuse it.
+    const zero = await startRollcallPod(cluster, 0, { count: 3, env: real, args: ['peers', '--json'], workload: [] });
+    await waitUntil(
+      'both impostors refusing index 0, and index 0 waiting for both, refused',
+      () =>
+        /refused .*job uid "uid-new" is not "uid-old"/.test(older.report.stderr) &&
+        /refused .*secret proof does not match/.test(wrongSecret.report.stderr) &&
+        zero.report.stderr.split('\n').some((line) => /waiting for .*example-job-1\.headless-svc \(refused by peer.*example-job-2\.headless-svc \(refused by peer/.test(line)),
+      { timeoutMs: 20_000 },
+    );
+    const group = [zero, ...(await Promise.all([1, 2].map((index) => startRollcallPod(cluster, index, { count: 3, env: real, args: ['peers', '--json'], workload: [] }))))];
     const reports = await finishAll(group);
     for (const report of reports) {
       expect(report.exitCode, describeReport(report)).toBe(0);
@@ -123,14 +133,10 @@ describeWith([...CLUSTER_NEEDS], 'a true barrier on the simulated cluster', () =
       // Where this pod probed them itself, it reached the real pods, never the impostors.
       for (const [index, peer] of peers.entries()) if (peer.address !== undefined) expect(peer.address).toBe(group[index]?.ips[0]);
     }
-    const [olderReport, wrongSecretReport] = await finishAll([older, wrongSecret]);
-    for (const impostor of [olderReport, wrongSecretReport]) {
-      expect(impostor?.exitCode, describeReport(impostor as never)).toBe(124);
-      expect(impostor?.stdout).not.toContain('RELEASED');
+    for (const impostor of await finishAll([older, wrongSecret])) {
+      expect(impostor.exitCode, describeReport(impostor)).toBe(124);
+      expect(impostor.stdout).not.toContain('RELEASED');
     }
-    // The real pods knocked on the impostors' addresses too (DNS gave both) and were turned away there.
-    expect(olderReport?.stderr).toMatch(/refused .*job uid "uid-new" is not "uid-old"/);
-    expect(wrongSecretReport?.stderr).toMatch(/refused .*secret proof does not match/);
   });
 
   test('a peer killed mid-barrier: the others time out naming it', async () => {
