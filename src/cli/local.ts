@@ -1,6 +1,9 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { ConfigError } from '../errors.js';
 import { Membership, parseGroupParts } from '../identity/membership.js';
@@ -82,9 +85,19 @@ export async function runLocal(options: LocalOptions): Promise<number> {
   const released: number[] = [];
   if (options.demo) options.logger.line(`demo: ${members.parts.length === 0 ? `an Indexed Job "${job}" of ${replicas} pods` : `a JobSet's Jobs as one group, ${members.describe()}`} behind the headless Service "${subdomain}", on this machine`);
 
+  // Each replica gets a TMPDIR of its own, as each pod has a /tmp of its own: the replicas share this
+  // machine's hostname, and programs that name their files by it collided (Open MPI's daemons, one per
+  // replica, creating the same session directory at once: "mkdir ... File exists").
+  const tmpRoot = mkdtempSync(join(tmpdir(), 'rollcall-local-'));
+  const replicaTmp = (index: number) => {
+    const dir = join(tmpRoot, members.hostname(index));
+    mkdirSync(dir, { mode: 0o700 });
+    return dir;
+  };
   const exits = Array.from({ length: replicas }, (_, index) => {
     dns.set(fqdn(members.hostname(index), subdomain, NAMESPACE, DOMAIN), [replicaAddress(index)]);
-    const child = spawn(program, [...programArgs, '--', ...workload], { stdio: ['ignore', 'pipe', 'pipe'], env: replicaEnv(index, server) });
+    const env = { ...replicaEnv(index, server), TMPDIR: replicaTmp(index) };
+    const child = spawn(program, [...programArgs, '--', ...workload], { stdio: ['ignore', 'pipe', 'pipe'], env });
     const prefix = `[${members.hostname(index)}]`;
     prefixLines(child.stdout, prefix, process.stdout);
     prefixLines(child.stderr, prefix, process.stderr, (line) => {
@@ -95,6 +108,7 @@ export async function runLocal(options: LocalOptions): Promise<number> {
   });
   const codes = await Promise.all(exits);
   dns.close();
+  rmSync(tmpRoot, { recursive: true, force: true });
 
   if (released.filter((at) => at !== undefined).length === replicas) {
     const first = Math.min(...released);

@@ -166,6 +166,17 @@ describe("the workload's files", () => {
     expect(stdout).toContain('[local-job-1] 127.0.0.10\n');
   });
 
+  test('each replica of "rollcall local" has a TMPDIR of its own, as each pod has a /tmp, gone once rollcall exits', async () => {
+    const tmp = freshTmp();
+    const { code, stdout, stderr } = await rollcall(['local', '-n', '3', '--', 'sh', '-c', 'echo "tmp $TMPDIR $(stat -c %a "$TMPDIR")"'], { TMPDIR: tmp });
+    expect(code, stderr).toBe(0);
+    const dirs = [...stdout.matchAll(/^\[local-job-(\d)\] tmp (\S+) 700$/gm)].map((match) => [match[1], match[2] as string]);
+    expect(dirs).toHaveLength(3);
+    expect(new Set(dirs.map(([, dir]) => dir)).size).toBe(3);
+    for (const [index, dir] of dirs) expect(dir).toMatch(new RegExp(`^${tmp}/rollcall-local-[A-Za-z0-9]{6}/local-job-${index}$`));
+    expect(readdirSync(tmp)).toEqual([]);
+  });
+
   test('a pod whose group never comes, or that gets SIGTERM while it waits, leaves nothing under TMPDIR', async () => {
     const dns = new LocalDnsServer('cluster.local');
     try {
